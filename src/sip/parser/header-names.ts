@@ -1,0 +1,88 @@
+// Header names: canonical spelling, compact forms (RFC 3261 §7.3.3, §20; RFC 3515, RFC 4028,
+// RFC 3841, RFC 3892, RFC 6665), and which headers are comma-separated lists.
+
+/** Compact form → full lower-case name. */
+const COMPACT: Record<string, string> = {
+  a: 'accept-contact',
+  b: 'referred-by',
+  c: 'content-type',
+  d: 'request-disposition',
+  e: 'content-encoding',
+  f: 'from',
+  i: 'call-id',
+  j: 'reject-contact',
+  k: 'supported',
+  l: 'content-length',
+  m: 'contact',
+  n: 'identity-info',
+  o: 'event',
+  r: 'refer-to',
+  s: 'subject',
+  t: 'to',
+  u: 'allow-events',
+  v: 'via',
+  x: 'session-expires',
+  y: 'identity',
+};
+
+/** Canonical spellings of well-known headers, keyed by lower-case name. */
+const CANONICAL: Record<string, string> = {};
+for (const name of [
+  'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority', 'Alert-Info', 'Allow',
+  'Allow-Events', 'Authentication-Info', 'Authorization', 'Call-ID', 'Call-Info', 'Contact', 'Content-Disposition',
+  'Content-Encoding', 'Content-Language', 'Content-Length', 'Content-Type', 'CSeq', 'Date', 'Error-Info', 'Event',
+  'Expires', 'Feature-Caps', 'Geolocation', 'History-Info', 'Identity', 'Identity-Info', 'In-Reply-To', 'Info-Package',
+  'Join', 'Max-Forwards', 'MIME-Version', 'Min-Expires', 'Min-SE', 'Organization', 'P-Asserted-Identity',
+  'P-Associated-URI', 'P-Called-Party-ID', 'P-Charging-Vector', 'P-Preferred-Identity', 'Path', 'Priority', 'Privacy',
+  'Proxy-Authenticate', 'Proxy-Authorization', 'Proxy-Require', 'RAck', 'Reason', 'Record-Route', 'Recv-Info',
+  'Refer-Sub', 'Refer-To', 'Referred-By', 'Reject-Contact', 'Replaces', 'Reply-To', 'Request-Disposition', 'Require',
+  'Resource-Priority', 'Retry-After', 'Route', 'RSeq', 'Security-Client', 'Security-Server', 'Security-Verify',
+  'Server', 'Service-Route', 'Session-Expires', 'SIP-ETag', 'SIP-If-Match', 'Subject', 'Subscription-State',
+  'Supported', 'Timestamp', 'To', 'Unsupported', 'User-Agent', 'Via', 'Warning', 'WWW-Authenticate',
+]) {
+  CANONICAL[name.toLowerCase()] = name;
+}
+
+/**
+ * Headers whose grammar is a comma-separated list (`#` or `1#` in the ABNF), so several values may
+ * share one header line. Headers not listed here (WWW-Authenticate, Authorization, Date, Call-ID,
+ * unknown extension headers ...) are never split on commas.
+ */
+const LIST_HEADERS = new Set([
+  'accept', 'accept-contact', 'accept-encoding', 'accept-language', 'accept-resource-priority', 'alert-info', 'allow',
+  'allow-events', 'call-info', 'contact', 'content-encoding', 'content-language', 'error-info', 'feature-caps',
+  'geolocation', 'history-info', 'in-reply-to', 'p-asserted-identity', 'p-associated-uri', 'p-preferred-identity',
+  'path', 'proxy-require', 'reason', 'record-route', 'recv-info', 'reject-contact', 'request-disposition', 'require',
+  'resource-priority', 'route', 'security-client', 'security-server', 'security-verify', 'service-route', 'supported',
+  'unsupported', 'via', 'warning',
+]);
+
+// Raw spelling → key. Most messages use a handful of spellings, so remembering them saves the
+// lower-casing on every header of every message. Bounded so hostile input cannot grow it.
+const keyCache = new Map<string, string>();
+const KEY_CACHE_LIMIT = 2048;
+
+/** The lower-case full name a header is known by, whatever its case or compact form. */
+export function headerKey(name: string): string {
+  let key = keyCache.get(name);
+  if (key !== undefined) return key;
+  const lower = name.toLowerCase();
+  key = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
+  if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, key);
+  return key;
+}
+
+/** The canonical spelling for a header name (`v` → `Via`, `call-id` → `Call-ID`); unknown names are returned as given. */
+export function canonicalHeaderName(name: string): string {
+  return CANONICAL[headerKey(name)] ?? name;
+}
+
+/** True when the header's grammar is a comma-separated list. */
+export function isListHeader(name: string): boolean {
+  return LIST_HEADERS.has(headerKey(name));
+}
+
+/** @internal */
+export function isListKey(key: string): boolean {
+  return LIST_HEADERS.has(key);
+}

@@ -1,0 +1,283 @@
+// The SIP message model: requests and responses with ordered header fields (RFC 3261 §7).
+
+import { isToken } from './chars.js';
+import { SipParseError } from './errors.js';
+import { headerKey, isListKey } from './header-names.js';
+import type { Contact, NameAddr } from './name-addr.js';
+import { CSeq, formatTyped, parseKnownHeader, splitListValue, type TypedValue } from './typed-headers.js';
+import type { Uri } from './uri.js';
+import type { Via } from './via.js';
+
+/** A header value as accepted by the setters: text, a number, or a typed value (Via, NameAddr, CSeq ...). */
+export type HeaderValue = string | number | { toString(): string };
+
+/** One header line as it stands in the message: the name as written and the value text. */
+export interface HeaderField {
+  /** Name as written (`v`, `Via`, `VIA` ...). */
+  readonly name: string;
+  /** Value text: as received for headers without a typed form, rendered from the typed value otherwise. */
+  readonly value: string;
+}
+
+/** @internal One stored header line. */
+export interface Field {
+  name: string;
+  key: string;
+  raw: string;
+  typed: TypedValue;
+}
+
+const EMPTY_BODY = new Uint8Array(0);
+
+/**
+ * What requests and responses share: the header fields, typed accessors for the headers the stack
+ * needs, and the body.
+ *
+ * Typed values (`vias`, `from`, `to`, `cseq`, `contacts` ...) are live: changing a returned `Via`
+ * or `NameAddr` changes the message, and {@link serializeMessage} writes the change.
+ */
+export abstract class SipMessage {
+  /** Protocol version from the start line, normally `SIP/2.0`. */
+  version = 'SIP/2.0';
+  /** The body bytes (empty when there is none). */
+  body: Uint8Array = EMPTY_BODY;
+  /** @internal */
+  fields: Field[] = [];
+
+  /** True for a {@link SipRequest}. */
+  abstract readonly isRequest: boolean;
+
+  /** The first value of a header (case-insensitive, compact forms understood); for a list header, its first element. */
+  header(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const f of this.fields) {
+      if (f.key !== key) continue;
+      if (f.typed !== undefined) return Array.isArray(f.typed) ? (f.typed.length > 0 ? String(f.typed[0]) : undefined) : String(f.typed);
+      return isListKey(key) ? splitListValue(f.raw)[0] : f.raw;
+    }
+    return undefined;
+  }
+
+  /**
+   * Every value of a header, in order across all its header lines. List headers (Via, Contact,
+   * Allow, Supported ...) give one entry per comma-separated value; other headers one entry per line.
+   */
+  headers(name: string): string[] {
+    const key = headerKey(name);
+    const out: string[] = [];
+    for (const f of this.fields) {
+      if (f.key !== key) continue;
+      if (Array.isArray(f.typed)) for (const v of f.typed) out.push(String(v));
+      else if (f.typed !== undefined) out.push(String(f.typed));
+      else if (isListKey(key)) out.push(...splitListValue(f.raw));
+      else out.push(f.raw);
+    }
+    return out;
+  }
+
+  /** True when at least one header line of that name is present. */
+  hasHeader(name: string): boolean {
+    const key = headerKey(name);
+    return this.fields.some((f) => f.key === key);
+  }
+
+  /** Every header line in order, names as written. */
+  headerFields(): HeaderField[] {
+    return this.fields.map((f) => ({ name: f.name, value: fieldText(f) }));
+  }
+
+  /**
+   * Replaces every line of header `name` with one line holding `value` (several values of a list
+   * header may be given as an array). The new line takes the place of the first old one.
+   * Values of the headers the stack needs are validated: an invalid one throws {@link SipParseError}.
+   */
+  setHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
+    const field = makeField(name, value);
+    const i = this.fields.findIndex((f) => f.key === field.key);
+    this.fields = this.fields.filter((f) => f.key !== field.key);
+    this.fields.splice(i < 0 ? this.fields.length : i, 0, field);
+    return this;
+  }
+
+  /** Adds a header line after the last line of the same header (or at the end). */
+  addHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
+    const field = makeField(name, value);
+    let i = -1;
+    for (let j = 0; j < this.fields.length; j++) if (this.fields[j]!.key === field.key) i = j;
+    this.fields.splice(i < 0 ? this.fields.length : i + 1, 0, field);
+    return this;
+  }
+
+  /** Adds a header line before the first line of the same header (or at the end); use it to push a Via or Record-Route. */
+  prependHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
+    const field = makeField(name, value);
+    const i = this.fields.findIndex((f) => f.key === field.key);
+    this.fields.splice(i < 0 ? this.fields.length : i, 0, field);
+    return this;
+  }
+
+  /** Removes every line of header `name`; returns how many were removed. */
+  removeHeader(name: string): number {
+    const key = headerKey(name);
+    const before = this.fields.length;
+    this.fields = this.fields.filter((f) => f.key !== key);
+    return before - this.fields.length;
+  }
+
+  /** The Via values, top first, across all Via lines. */
+  get vias(): readonly Via[] {
+    return this.typedList('via') as Via[];
+  }
+
+  /** The From header, or `undefined` when missing. */
+  get from(): NameAddr | undefined {
+    return this.typed('from') as NameAddr | undefined;
+  }
+
+  /** The To header, or `undefined` when missing. */
+  get to(): NameAddr | undefined {
+    return this.typed('to') as NameAddr | undefined;
+  }
+
+  /** The Call-ID, or `undefined` when missing. */
+  get callId(): string | undefined {
+    return this.typed('call-id') as string | undefined;
+  }
+
+  /** The CSeq, or `undefined` when missing. */
+  get cseq(): CSeq | undefined {
+    return this.typed('cseq') as CSeq | undefined;
+  }
+
+  /** The Contact values across all Contact lines (one {@link ContactWildcard} for `Contact: *`). */
+  get contacts(): readonly Contact[] {
+    return this.typedList('contact') as Contact[];
+  }
+
+  /** Max-Forwards, or `undefined` when missing. */
+  get maxForwards(): number | undefined {
+    return this.typed('max-forwards') as number | undefined;
+  }
+
+  /**
+   * The Content-Length header as received, or `undefined` when missing. {@link serializeMessage}
+   * always writes the real length of {@link body}.
+   */
+  get contentLength(): number | undefined {
+    return this.typed('content-length') as number | undefined;
+  }
+
+  /** The Expires header in seconds, or `undefined`. */
+  get expires(): number | undefined {
+    return this.typed('expires') as number | undefined;
+  }
+
+  /** The Content-Type header text (`application/sdp`), or `undefined`. */
+  get contentType(): string | undefined {
+    return this.header('content-type');
+  }
+
+  /** Route values in order. */
+  get routes(): readonly NameAddr[] {
+    return this.typedList('route') as NameAddr[];
+  }
+
+  /** Record-Route values in order. */
+  get recordRoutes(): readonly NameAddr[] {
+    return this.typedList('record-route') as NameAddr[];
+  }
+
+  /** The body decoded as UTF-8 text. */
+  get bodyText(): string {
+    return Buffer.from(this.body.buffer, this.body.byteOffset, this.body.byteLength).toString('utf8');
+  }
+
+  private typed(key: string): TypedValue {
+    for (const f of this.fields) if (f.key === key) return f.typed;
+    return undefined;
+  }
+
+  private typedList(key: string): unknown[] {
+    let first: unknown[] | undefined;
+    let all: unknown[] | undefined;
+    for (const f of this.fields) {
+      if (f.key !== key) continue;
+      const list = f.typed as unknown[];
+      if (first === undefined) first = list;
+      else {
+        all ??= first.slice();
+        all.push(...list);
+      }
+    }
+    return all ?? first ?? [];
+  }
+}
+
+/**
+ * A SIP request.
+ *
+ * @example
+ * ```ts
+ * const req = parseMessage(bytes);
+ * if (req instanceof SipRequest && req.method === 'INVITE') console.log(String(req.uri), req.callId);
+ * ```
+ */
+export class SipRequest extends SipMessage {
+  readonly isRequest = true as const;
+  /** Method, case-sensitive (`INVITE`, `BYE`, or an extension token). */
+  method: string;
+  /** The Request-URI. */
+  uri: Uri;
+
+  constructor(method: string, uri: Uri) {
+    super();
+    if (!isToken(method)) throw new SipParseError(`method ${JSON.stringify(method)} is not a token`);
+    this.method = method;
+    this.uri = uri;
+  }
+}
+
+/** A SIP response. */
+export class SipResponse extends SipMessage {
+  readonly isRequest = false as const;
+  /** Status code, 100 to 699. */
+  status: number;
+  /** Reason phrase (may be empty). */
+  reason: string;
+
+  constructor(status: number, reason: string) {
+    super();
+    if (!Number.isInteger(status) || status < 100 || status > 699) throw new SipParseError(`status code ${status} is outside 100-699`);
+    if (/[\r\n]/.test(reason)) throw new SipParseError('reason phrase cannot contain CR or LF');
+    this.status = status;
+    this.reason = reason;
+  }
+}
+
+/** The text a field serializes to. */
+export function fieldText(f: Field): string {
+  return f.typed === undefined ? f.raw : formatTyped(f.typed);
+}
+
+function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): Field {
+  if (!isToken(name)) throw new SipParseError(`header name ${JSON.stringify(name)} is not a token`);
+  const key = headerKey(name);
+  const values = isArrayOf(value) ? value : [value];
+  if (values.length === 0) throw new SipParseError('no header value given', { header: name });
+  const raw = values.map((v) => String(v)).join(', ');
+  if (/[\r\n]/.test(raw)) throw new SipParseError('header value cannot contain CR or LF', { header: name });
+  let typed: TypedValue;
+  try {
+    typed = parseKnownHeader(key, raw);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError(err.reason, { header: name });
+    throw err;
+  }
+  return { name, key, raw, typed };
+}
+
+function isArrayOf(v: HeaderValue | readonly HeaderValue[]): v is readonly HeaderValue[] {
+  return Array.isArray(v);
+}
+
+export { CSeq };

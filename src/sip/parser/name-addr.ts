@@ -1,0 +1,177 @@
+// name-addr / addr-spec values of From, To, Contact, Route, Record-Route, Reply-To, Refer-To ...
+// RFC 3261 §20.10, §25.1.
+
+import { CLASS, skipWs, TOKEN } from './chars.js';
+import { quote, scanQuoted, unquote } from './escape.js';
+import { SipParseError } from './errors.js';
+import { type Param, Params, parseHeaderParams } from './params.js';
+import { parseUri, parseUriRange, type Uri } from './uri.js';
+
+/** Fields accepted by the {@link NameAddr} constructor. */
+export interface NameAddrInit {
+  displayName?: string | undefined;
+  uri: Uri | string;
+  params?: Record<string, string | null>;
+}
+
+/**
+ * A URI with an optional display name and header parameters, as in From, To, Contact, Route:
+ * `"Alice" <sip:alice@example.com>;tag=1928301774`.
+ *
+ * @example
+ * ```ts
+ * const from = NameAddr.parse('"Alice" <sip:alice@example.com>;tag=88sja8x');
+ * from.displayName; // "Alice"
+ * from.tag;         // "88sja8x"
+ * ```
+ */
+export class NameAddr {
+  /** Distinguishes a name-addr from the Contact wildcard `*`. */
+  readonly wildcard = false as const;
+  /** Display name with quoting and quoted-pairs removed; `undefined` when there is none. */
+  displayName: string | undefined;
+  /** The address. */
+  uri: Uri;
+  /** Header parameters after the address (`tag`, `expires`, `q`, `lr` ...). */
+  readonly params: Params;
+
+  constructor(init: NameAddrInit) {
+    this.displayName = init.displayName;
+    this.uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
+    this.params = new Params('header');
+    for (const [k, v] of Object.entries(init.params ?? {})) this.params.set(k, v);
+  }
+
+  /** Parses one name-addr or addr-spec with its parameters. Throws {@link SipParseError}. */
+  static parse(text: string): NameAddr {
+    const { value, end } = parseNameAddrAt(text, 0, text.length);
+    if (skipWs(text, end) !== text.length) throw new SipParseError(`unexpected text after address: ${JSON.stringify(text.slice(end))}`);
+    return value;
+  }
+
+  /** The `tag` parameter (From/To), or `undefined`. */
+  get tag(): string | undefined {
+    return this.params.get('tag') ?? undefined;
+  }
+
+  set tag(v: string | undefined) {
+    if (v === undefined) this.params.delete('tag');
+    else this.params.set('tag', v);
+  }
+
+  /** A deep copy. */
+  clone(): NameAddr {
+    const c = Object.create(NameAddr.prototype) as NameAddr;
+    Object.assign(c, this, { uri: this.uri.clone(), params: this.params.clone() });
+    return c;
+  }
+
+  /** Always the `<uri>` form, which is safe whatever the URI contains. */
+  toString(): string {
+    const dn = this.displayName === undefined ? '' : quote(this.displayName) + ' ';
+    return `${dn}<${String(this.uri)}>${this.params.toString()}`;
+  }
+
+  /** @internal */
+  static fromParts(displayName: string | undefined, uri: Uri, params: Params): NameAddr {
+    const n = Object.create(NameAddr.prototype) as NameAddr;
+    n.displayName = displayName;
+    n.uri = uri;
+    (n as { params: Params }).params = params;
+    (n as { wildcard: false }).wildcard = false;
+    return n;
+  }
+}
+
+/** The Contact wildcard `*` (used to remove all registrations, RFC 3261 §10.2.2). */
+export class ContactWildcard {
+  /** Distinguishes the wildcard from a {@link NameAddr}. */
+  readonly wildcard = true as const;
+
+  toString(): string {
+    return '*';
+  }
+}
+
+/** One Contact header value: an address, or the wildcard `*`. */
+export type Contact = NameAddr | ContactWildcard;
+
+/**
+ * Parses a name-addr or addr-spec, with its parameters, starting at `start` (leading whitespace
+ * allowed). Stops after the parameters; returns the value and that index.
+ */
+export function parseNameAddrAt(s: string, start: number, end: number): { value: NameAddr; end: number } {
+  let i = skipWs(s, start, end);
+  let displayName: string | undefined;
+  let uri: Uri;
+  const c = s.charCodeAt(i);
+  if (c === 34 /* " */) {
+    // display-name = quoted-string, then LAQUOT = SWS "<"
+    const q = scanQuoted(s, i, end);
+    displayName = unquote(s.slice(i, q));
+    i = skipWs(s, q, end);
+    if (s.charCodeAt(i) !== 60 /* < */) throw new SipParseError('display name must be followed by <URI>');
+  } else if (c !== 60) {
+    // Either display-name = *(token LWS) followed by "<", or an addr-spec.
+    let j = i;
+    while (j < end) {
+      const d = s.charCodeAt(j);
+      if (d === 32 || d === 9 || (d < 128 && (CLASS[d]! & TOKEN) !== 0)) j++;
+      else break;
+    }
+    if (j < end && s.charCodeAt(j) === 60) {
+      if (j > i) displayName = s.slice(i, j).trimEnd();
+      i = j;
+    } else if (j < end && s.charCodeAt(j) === 58 /* : */ && s.slice(i, j).indexOf(' ') < 0 && s.slice(i, j).indexOf('\t') < 0 && j > i) {
+      // addr-spec: RFC 3261 §20.10, the URI cannot contain ";", "," or whitespace here, and
+      // any ";" that follows starts the header parameters.
+      let k = j;
+      while (k < end) {
+        const d = s.charCodeAt(k);
+        if (d === 59 || d === 44 || d === 32 || d === 9) break;
+        k++;
+      }
+      uri = parseUriRange(s, i, k);
+      const list: Param[] = [];
+      const after = parseHeaderParams(s, k, end, list);
+      return { value: NameAddr.fromParts(undefined, uri, new Params('header', list)), end: after };
+    } else {
+      const what = j < end ? JSON.stringify(s[j]) : 'end of value';
+      throw new SipParseError(`expected a display name and <URI> or a URI, found ${what}`);
+    }
+  }
+  // s[i] === "<": addr-spec RAQUOT; no whitespace allowed inside the brackets
+  const gt = s.indexOf('>', i + 1);
+  if (gt < 0 || gt >= end) throw new SipParseError('missing > after <URI');
+  const first = s.charCodeAt(i + 1);
+  const last = s.charCodeAt(gt - 1);
+  if (first === 32 || first === 9 || last === 32 || last === 9) throw new SipParseError('whitespace inside <URI>');
+  uri = parseUriRange(s, i + 1, gt);
+  const list: Param[] = [];
+  const after = parseHeaderParams(s, gt + 1, end, list);
+  return { value: NameAddr.fromParts(displayName, uri, new Params('header', list)), end: after };
+}
+
+/**
+ * Parses a comma-separated list of name-addr/addr-spec values (Contact, Route, Record-Route ...).
+ * With `allowWildcard`, a lone `*` is accepted (Contact).
+ */
+export function parseNameAddrList(s: string, allowWildcard: boolean, out: Contact[]): void {
+  const end = s.length;
+  let i = skipWs(s, 0, end);
+  if (allowWildcard && s.charCodeAt(i) === 42 /* * */ && skipWs(s, i + 1, end) === end) {
+    out.push(WILDCARD);
+    return;
+  }
+  for (;;) {
+    if (i >= end || s.charCodeAt(i) === 44) throw new SipParseError('empty element in address list');
+    const r = parseNameAddrAt(s, i, end);
+    out.push(r.value);
+    i = skipWs(s, r.end, end);
+    if (i >= end) return;
+    if (s.charCodeAt(i) !== 44 /* , */) throw new SipParseError(`unexpected ${JSON.stringify(s[i])} after address`);
+    i = skipWs(s, i + 1, end);
+  }
+}
+
+const WILDCARD = new ContactWildcard();

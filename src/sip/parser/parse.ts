@@ -1,0 +1,269 @@
+// parseMessage: bytes off the wire → SipRequest | SipResponse (RFC 3261 §7, §25).
+
+import { isAscii } from 'node:buffer';
+import { CLASS, isWsp, skipWs, TOKEN, trimWsEnd } from './chars.js';
+import { SipParseError } from './errors.js';
+import { headerKey } from './header-names.js';
+import { type Field, type SipMessage, SipRequest, SipResponse } from './message.js';
+import { parseKnownHeader, type TypedValue } from './typed-headers.js';
+import { parseUriRange } from './uri.js';
+
+/** Largest message accepted: the largest UDP payload. */
+export const MAX_MESSAGE_BYTES = 65535;
+/** Most header lines accepted in one message. */
+export const MAX_HEADERS = 256;
+/** Longest header accepted (after unfolding), in characters. */
+export const MAX_HEADER_LINE = 8192;
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+// Anything a header section cannot hold outside a quoted-pair: controls other than HTAB/CR/LF, and
+// a CR that does not end a line.
+const BAD_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
+const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
+
+/**
+ * Parses one SIP message from a datagram (or text).
+ *
+ * Returns a {@link SipRequest} or {@link SipResponse}; for any malformed input throws
+ * {@link SipParseError} and nothing else. The headers the stack relies on (Via, From, To, Call-ID,
+ * CSeq, Max-Forwards, Content-Length, Contact, Route, Record-Route, Expires ...) are validated
+ * here; a message missing some of them still parses, so a user agent can answer it (e.g. 400).
+ * The body is exactly Content-Length bytes; bytes after it are ignored.
+ *
+ * @example
+ * ```ts
+ * const msg = parseMessage(datagram);
+ * if (msg instanceof SipRequest) console.log(msg.method, String(msg.uri), msg.vias[0]?.branch);
+ * ```
+ */
+export function parseMessage(data: Uint8Array | string): SipRequest | SipResponse {
+  try {
+    return parseBuffer(toBuffer(data));
+  } catch (err) {
+    if (err instanceof SipParseError) throw err;
+    // Defence in depth: the contract is that nothing but SipParseError escapes.
+    throw new SipParseError(`unparseable message (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+function toBuffer(data: Uint8Array | string): Buffer {
+  if (typeof data === 'string') return Buffer.from(data, 'utf8');
+  if (Buffer.isBuffer(data)) return data;
+  if (data instanceof Uint8Array) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  throw new SipParseError('input must be a Uint8Array or a string');
+}
+
+/** Where the text of the header section came from, for byte offsets in errors. */
+interface Source {
+  text: string;
+  /** Byte offset of text[0] in the input. */
+  base: number;
+  /** True when text was decoded from UTF-8 (char index ≠ byte offset). */
+  multibyte: boolean;
+}
+
+function byteOffset(src: Source, index: number): number {
+  return src.base + (src.multibyte ? Buffer.byteLength(src.text.slice(0, index), 'utf8') : index);
+}
+
+function parseBuffer(buf: Buffer): SipRequest | SipResponse {
+  const len = buf.length;
+  if (len > MAX_MESSAGE_BYTES) throw new SipParseError(`message of ${len} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { offset: MAX_MESSAGE_BYTES });
+  // RFC 3261 §7.5: ignore CRLFs before the start line.
+  let start = 0;
+  while (start < len && (buf[start] === 13 || buf[start] === 10)) start++;
+  if (start === len) throw new SipParseError('empty message', { offset: start });
+
+  // The header section ends at the first empty line.
+  let sep = buf.indexOf(CRLFCRLF, start);
+  let headEnd: number;
+  if (sep >= 0) headEnd = sep + 4;
+  else {
+    sep = buf.indexOf('\n\n', start);
+    headEnd = sep >= 0 ? sep + 2 : len;
+  }
+  const ascii = isAscii(buf.subarray(start, headEnd));
+  let text: string;
+  if (ascii) text = buf.toString('latin1', start, headEnd);
+  else {
+    try {
+      text = utf8.decode(buf.subarray(start, headEnd));
+    } catch {
+      throw new SipParseError('header section is not valid UTF-8', { offset: start + firstInvalidUtf8(buf.subarray(start, headEnd)) });
+    }
+  }
+  const src: Source = { text, base: start, multibyte: !ascii };
+  const bad = BAD_CONTROL.exec(text);
+  if (bad !== null) checkControls(src, bad.index);
+
+  // Start line
+  let nl = text.indexOf('\n');
+  if (nl < 0) nl = text.length;
+  const lineEnd = nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+  const msg = parseStartLine(text, lineEnd, src);
+
+  // Header lines
+  const fields: Field[] = [];
+  let pos = nl + 1;
+  let name = '';
+  let value = '';
+  let lineStart = -1;
+  let blankAt = -1;
+  let contentLength = -1;
+  const total = text.length;
+  while (pos <= total) {
+    let eol = pos < total ? text.indexOf('\n', pos) : -1;
+    if (eol < 0) eol = total;
+    const end = eol > pos && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+    const first = text.charCodeAt(pos);
+    if (end > pos && isWsp(first)) {
+      // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header.
+      if (lineStart < 0) throw new SipParseError('header section starts with a folded line', { offset: byteOffset(src, pos) });
+      const v0 = skipWs(text, pos, end);
+      const v1 = trimWsEnd(text, v0, end);
+      if (v1 > v0) value = value.length > 0 ? value + ' ' + text.slice(v0, v1) : text.slice(v0, v1);
+      pos = eol + 1;
+      continue;
+    }
+    if (lineStart >= 0) contentLength = addField(fields, name, value, lineStart, src, contentLength);
+    if (end === pos) {
+      if (pos < total) blankAt = pos;
+      break;
+    }
+    // header-name HCOLON header-value; HCOLON = *( SP / HTAB ) ":" SWS
+    const colon = text.indexOf(':', pos);
+    if (colon < 0 || colon > end) throw new SipParseError('header line without ":"', { offset: byteOffset(src, pos) });
+    const nameEnd = trimWsEnd(text, pos, colon);
+    name = text.slice(pos, nameEnd);
+    if (!isTokenText(name)) {
+      throw new SipParseError(`invalid header name ${JSON.stringify(name)}`, { offset: byteOffset(src, pos) });
+    }
+    const v0 = skipWs(text, colon + 1, end);
+    value = text.slice(v0, trimWsEnd(text, v0, end));
+    lineStart = pos;
+    pos = eol + 1;
+  }
+  if (blankAt < 0) throw new SipParseError('missing empty line after the headers', { offset: buf.length });
+  msg.fields = fields;
+
+  // Body: exactly Content-Length bytes (RFC 3261 §18.3, §20.14); without it, the rest of the datagram.
+  const bodyStart = byteOffset(src, blankAt) + (text.charCodeAt(blankAt) === 13 ? 2 : 1);
+  const available = len - bodyStart;
+  if (contentLength >= 0) {
+    if (contentLength > available) {
+      throw new SipParseError(`Content-Length ${contentLength} exceeds the ${available} body bytes received`, { offset: bodyStart, header: 'Content-Length' });
+    }
+    if (contentLength > 0) msg.body = new Uint8Array(buf.subarray(bodyStart, bodyStart + contentLength));
+  } else if (available > 0) {
+    msg.body = new Uint8Array(buf.subarray(bodyStart, len));
+  }
+  return msg;
+}
+
+function addField(fields: Field[], name: string, raw: string, lineStart: number, src: Source, contentLength: number): number {
+  if (fields.length >= MAX_HEADERS) throw new SipParseError(`more than ${MAX_HEADERS} headers`, { offset: byteOffset(src, lineStart) });
+  if (raw.length > MAX_HEADER_LINE) {
+    throw new SipParseError(`header longer than ${MAX_HEADER_LINE} characters`, { offset: byteOffset(src, lineStart), header: name });
+  }
+  const key = headerKey(name);
+  let typed: TypedValue;
+  try {
+    typed = parseKnownHeader(key, raw);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError(err.reason, { offset: byteOffset(src, lineStart), header: name });
+    throw err;
+  }
+  if (key === 'content-length') {
+    const n = typed as number;
+    if (contentLength >= 0 && n !== contentLength) {
+      throw new SipParseError(`conflicting Content-Length values ${contentLength} and ${n}`, { offset: byteOffset(src, lineStart), header: name });
+    }
+    contentLength = n;
+  }
+  fields.push({ name, key, raw, typed });
+  return contentLength;
+}
+
+function parseStartLine(text: string, end: number, src: Source): SipMessage & (SipRequest | SipResponse) {
+  if (text.startsWith('SIP/') || text.startsWith('sip/')) {
+    // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
+    const sp = text.indexOf(' ');
+    if (sp < 0 || sp > end) throw new SipParseError('Status-Line has no status code', { offset: src.base });
+    const version = text.slice(0, sp);
+    if (!VERSION.test(version)) throw new SipParseError(`malformed SIP version ${JSON.stringify(version)}`, { offset: src.base });
+    let i = sp + 1;
+    const c0 = i;
+    while (i < end && text.charCodeAt(i) >= 48 && text.charCodeAt(i) <= 57) i++;
+    if (i - c0 !== 3 || (i < end && text.charCodeAt(i) !== 32)) {
+      throw new SipParseError(`status code must be three digits, found ${JSON.stringify(text.slice(c0, Math.min(end, c0 + 16)))}`, { offset: src.base + c0 });
+    }
+    const status = Number(text.slice(c0, i));
+    if (status < 100 || status > 699) throw new SipParseError(`status code ${status} is outside 100-699`, { offset: src.base + c0 });
+    const reason = i < end ? text.slice(i + 1, end) : '';
+    const res = new SipResponse(status, reason);
+    res.version = version;
+    return res;
+  }
+  // Request-Line = Method SP Request-URI SP SIP-Version: exactly two single spaces.
+  const sp1 = text.indexOf(' ');
+  const sp2 = sp1 < 0 ? -1 : text.indexOf(' ', sp1 + 1);
+  if (sp1 < 0 || sp2 < 0 || sp2 > end) throw new SipParseError('Request-Line must be "Method SP Request-URI SP SIP-Version"', { offset: src.base });
+  const method = text.slice(0, sp1);
+  if (!isTokenText(method)) throw new SipParseError(`invalid method ${JSON.stringify(method)}`, { offset: src.base });
+  const version = text.slice(sp2 + 1, end);
+  if (sp2 === sp1 + 1) throw new SipParseError('Request-Line has more than one space before the Request-URI', { offset: src.base + sp1 });
+  if (version.indexOf(' ') >= 0 || version.indexOf('\t') >= 0 || !VERSION.test(version)) {
+    const reason = /^SIP\/[0-9]+\.[0-9]+[ \t]+$/i.test(version)
+      ? 'trailing whitespace after the SIP version'
+      : /^[ \t]*SIP\/[0-9]+\.[0-9]+[ \t]*$/i.test(version) || version.indexOf(' ') >= 0
+        ? 'whitespace inside the Request-URI or around it'
+        : `malformed SIP version ${JSON.stringify(version)}`;
+    throw new SipParseError(reason, { offset: src.base + sp2 + 1 });
+  }
+  let uri;
+  try {
+    uri = parseUriRange(text, sp1 + 1, sp2);
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`, { offset: src.base + sp1 + 1 });
+    throw err;
+  }
+  const req = new SipRequest(method, uri);
+  req.version = version;
+  return req;
+}
+
+function isTokenText(s: string): boolean {
+  if (s.length === 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || (CLASS[c]! & TOKEN) === 0) return false;
+  }
+  return true;
+}
+
+// A control character is only acceptable as the second half of a quoted-pair ("\" CHAR).
+function checkControls(src: Source, from: number): void {
+  const text = src.text;
+  const re = new RegExp(BAD_CONTROL.source, 'g');
+  re.lastIndex = from;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const i = m.index;
+    if (text.charCodeAt(i) !== 13 && i > 0 && text.charCodeAt(i - 1) === 92 /* \ */) continue;
+    const code = text.charCodeAt(i);
+    throw new SipParseError(`control character 0x${code.toString(16).padStart(2, '0')} in the header section`, { offset: byteOffset(src, i) });
+  }
+}
+
+// Index of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629).
+function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    const n = c < 0x80 ? 0 : c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0) return i;
+    for (let k = 1; k <= n; k++) if (((b[i + k] ?? 0) & 0xc0) !== 0x80) return i;
+    i += n + 1;
+  }
+  return i;
+}

@@ -1,0 +1,176 @@
+// Building and writing messages: createRequest, createResponse (RFC 3261 §8.1.1, §8.2.6) and
+// serializeMessage.
+
+import { SipParseError } from './errors.js';
+import { canonicalHeaderName, headerKey } from './header-names.js';
+import { NameAddr } from './name-addr.js';
+import { type Field, fieldText, type HeaderValue, type SipMessage, SipRequest, SipResponse } from './message.js';
+import { reasonPhrase } from './reason-phrases.js';
+import { CSeq, type TypedValue } from './typed-headers.js';
+import { parseUri, type Uri } from './uri.js';
+import { Via } from './via.js';
+
+/** Extra headers: `[name, value]` pairs (order kept, names may repeat) or an object of name → value(s). */
+export type HeaderInit = Iterable<readonly [string, HeaderValue | readonly HeaderValue[]]> | Record<string, HeaderValue | readonly HeaderValue[]>;
+
+/** What {@link createRequest} needs. */
+export interface RequestInit {
+  method: string;
+  /** Request-URI. */
+  uri: Uri | string;
+  from: NameAddr | string;
+  to: NameAddr | string;
+  callId: string;
+  /** CSeq number; the CSeq method is the request method. */
+  cseq: number;
+  /** Via values, top first. Usually left out and added by the transport when sending. */
+  via?: Via | string | ReadonlyArray<Via | string>;
+  /** Max-Forwards; 70 when not given (RFC 3261 §8.1.1.6). */
+  maxForwards?: number;
+  contact?: NameAddr | string | ReadonlyArray<NameAddr | string>;
+  /** Further headers, written after the standard ones in the order given. */
+  headers?: HeaderInit;
+  body?: Uint8Array | string;
+  /** Content-Type of the body (required when there is a body). */
+  contentType?: string;
+}
+
+/**
+ * Builds a request with the mandatory headers of RFC 3261 §8.1.1 (To, From, CSeq, Call-ID,
+ * Max-Forwards and, when given, Via). Invalid values throw {@link SipParseError} naming the header.
+ *
+ * @example
+ * ```ts
+ * const invite = createRequest({
+ *   method: 'INVITE',
+ *   uri: 'sip:bob@example.com',
+ *   from: '"Alice" <sip:alice@example.com>;tag=1928301774',
+ *   to: '<sip:bob@example.com>',
+ *   callId: 'a84b4c76e66710',
+ *   cseq: 1,
+ *   contact: '<sip:alice@192.0.2.1:5060>',
+ *   body: sdpText,
+ *   contentType: 'application/sdp',
+ * });
+ * ```
+ */
+export function createRequest(init: RequestInit): SipRequest {
+  let uri: Uri;
+  try {
+    uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
+  } catch (err) {
+    if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`);
+    throw err;
+  }
+  const req = new SipRequest(init.method, uri);
+  if (init.via !== undefined) req.setHeader('Via', asList(init.via));
+  req.setHeader('Max-Forwards', init.maxForwards ?? 70);
+  req.setHeader('To', init.to);
+  req.setHeader('From', init.from);
+  req.setHeader('Call-ID', init.callId);
+  req.setHeader('CSeq', new CSeq(init.cseq, init.method));
+  if (init.contact !== undefined) req.setHeader('Contact', asList(init.contact));
+  addHeaders(req, init.headers);
+  setBody(req, init.body, init.contentType);
+  return req;
+}
+
+/** Options for {@link createResponse}. */
+export interface ResponseOptions {
+  /** Tag to add to the To header when it has none (RFC 3261 §8.2.6.2). */
+  toTag?: string;
+  /** Further headers, written after the copied ones. */
+  headers?: HeaderInit;
+  body?: Uint8Array | string;
+  contentType?: string;
+}
+
+/**
+ * Builds a response to `request`, copying Via (all values, in order), From, To, Call-ID and CSeq
+ * as RFC 3261 §8.2.6 requires, and Timestamp into a 100 (§8.2.6.1). The reason phrase defaults to
+ * the standard one for the status.
+ *
+ * @example
+ * ```ts
+ * const ringing = createResponse(invite, 180, undefined, { toTag: 'a6c85cf' });
+ * ```
+ */
+export function createResponse(request: SipRequest, status: number, reason?: string, options: ResponseOptions = {}): SipResponse {
+  const res = new SipResponse(status, reason ?? reasonPhrase(status));
+  for (const f of request.fields) {
+    if (f.key === 'via' || f.key === 'from' || f.key === 'to' || f.key === 'call-id' || f.key === 'cseq' || (status === 100 && f.key === 'timestamp')) {
+      res.fields.push(copyField(f));
+    }
+  }
+  if (options.toTag !== undefined) {
+    const to = res.to;
+    if (to === undefined) throw new SipParseError('cannot add a To tag: the request has no To header');
+    if (to.tag === undefined) to.tag = options.toTag;
+  }
+  addHeaders(res, options.headers);
+  setBody(res, options.body, options.contentType);
+  return res;
+}
+
+/**
+ * Writes a message as bytes: the start line, headers with canonical names (`v` → `Via`), a
+ * Content-Length equal to the body's real length, the empty line and the body. Values of headers
+ * without a typed form are written exactly as received.
+ */
+export function serializeMessage(msg: SipMessage): Uint8Array {
+  let head: string;
+  if (msg instanceof SipRequest) head = `${msg.method} ${String(msg.uri)} ${msg.version}\r\n`;
+  else if (msg instanceof SipResponse) head = `${msg.version} ${msg.status} ${msg.reason}\r\n`;
+  else throw new TypeError('serializeMessage needs a SipRequest or SipResponse');
+  const length = `Content-Length: ${msg.body.byteLength}\r\n`;
+  let wroteLength = false;
+  for (const f of msg.fields) {
+    if (f.key === 'content-length') {
+      if (!wroteLength) head += length;
+      wroteLength = true;
+      continue;
+    }
+    head += `${canonicalHeaderName(f.name)}: ${fieldText(f)}\r\n`;
+  }
+  if (!wroteLength) head += length;
+  head += '\r\n';
+  const headBytes = Buffer.byteLength(head, 'utf8');
+  const out = Buffer.allocUnsafe(headBytes + msg.body.byteLength);
+  out.write(head, 0, 'utf8');
+  out.set(msg.body, headBytes);
+  return out;
+}
+
+function copyField(f: Field): Field {
+  return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: cloneTyped(f.typed) };
+}
+
+function cloneTyped(v: TypedValue): TypedValue {
+  if (Array.isArray(v)) return v.map((x: Via | NameAddr | { wildcard: true }) => ('clone' in x ? x.clone() : x)) as TypedValue;
+  if (v instanceof NameAddr) return v.clone();
+  if (v instanceof CSeq) return new CSeq(v.seq, v.method);
+  return v;
+}
+
+function asList<T>(v: T | ReadonlyArray<T>): T[] {
+  return Array.isArray(v) ? [...(v as T[])] : [v as T];
+}
+
+function addHeaders(msg: SipMessage, headers: HeaderInit | undefined): void {
+  if (headers === undefined) return;
+  const entries = Symbol.iterator in headers ? headers : Object.entries(headers);
+  for (const [name, value] of entries as Iterable<readonly [string, HeaderValue | readonly HeaderValue[]]>) {
+    const key = headerKey(name);
+    if (key === 'content-length') continue; // always computed from the body
+    msg.addHeader(name, value);
+  }
+}
+
+function setBody(msg: SipMessage, body: Uint8Array | string | undefined, contentType: string | undefined): void {
+  if (contentType !== undefined) msg.setHeader('Content-Type', contentType);
+  if (body === undefined) return;
+  msg.body = typeof body === 'string' ? new Uint8Array(Buffer.from(body, 'utf8')) : body;
+  if (msg.body.byteLength > 0 && !msg.hasHeader('content-type')) {
+    throw new SipParseError('a body needs a Content-Type', { header: 'Content-Type' });
+  }
+}

@@ -1,0 +1,240 @@
+// Via header values, RFC 3261 §20.42 and §25.1; rport from RFC 3581.
+
+import { isIPv4, isIPv6 } from 'node:net';
+import { CLASS, parseDecimal, skipWs, TOKEN } from './chars.js';
+import { SipParseError } from './errors.js';
+import { type Param, Params, parseHeaderParams } from './params.js';
+import { classifyHost } from './uri.js';
+
+/** The RFC 3261 branch cookie (§8.1.1.7). */
+export const BRANCH_COOKIE = 'z9hG4bK';
+
+/** Fields accepted by the {@link Via} constructor. */
+export interface ViaInit {
+  /** Transport token, e.g. `UDP`, `TCP`, `TLS`. */
+  transport: string;
+  host: string;
+  port?: number | undefined;
+  branch?: string | undefined;
+  params?: Record<string, string | null>;
+  protocolName?: string;
+  protocolVersion?: string;
+}
+
+/**
+ * One Via header value: `SIP/2.0/UDP host:port;branch=z9hG4bK...;rport`.
+ *
+ * @example
+ * ```ts
+ * const via = Via.parse('SIP/2.0/UDP 192.0.2.4:5060;branch=z9hG4bK776asdhds;rport');
+ * via.transport; // "UDP"
+ * via.rport;     // true (requested, no value yet)
+ * ```
+ */
+export class Via {
+  /** Protocol name, `SIP` in practice. */
+  protocolName: string;
+  /** Protocol version, `2.0` in practice. */
+  protocolVersion: string;
+  /** Transport as written (compare case-insensitively), e.g. `UDP`. */
+  transport: string;
+  /** sent-by host as written (an IPv6 reference keeps its brackets). */
+  host: string;
+  /** sent-by port, when given. */
+  port: number | undefined;
+  /** All parameters, in order (branch, received, rport, maddr, ttl, extensions). */
+  readonly params: Params;
+
+  constructor(init: ViaInit) {
+    this.protocolName = init.protocolName ?? 'SIP';
+    this.protocolVersion = init.protocolVersion ?? '2.0';
+    this.transport = init.transport;
+    let host = init.host;
+    if (isIPv6(host)) host = `[${host}]`;
+    if (classifyHost(host) === undefined) throw new SipParseError(`invalid Via host ${JSON.stringify(init.host)}`);
+    this.host = host;
+    this.port = init.port;
+    this.params = new Params('header');
+    if (init.branch !== undefined) this.params.set('branch', init.branch);
+    for (const [k, v] of Object.entries(init.params ?? {})) this.params.set(k, v);
+  }
+
+  /** Parses a single Via value. Throws {@link SipParseError}. */
+  static parse(text: string): Via {
+    const out: Via[] = [];
+    parseViaList(text, out);
+    if (out.length !== 1) throw new SipParseError('expected exactly one Via value');
+    return out[0]!;
+  }
+
+  /** The `branch` parameter. */
+  get branch(): string | undefined {
+    return this.params.get('branch') ?? undefined;
+  }
+
+  set branch(v: string | undefined) {
+    setOrDelete(this.params, 'branch', v);
+  }
+
+  /** The `received` parameter (RFC 3261 §18.2.1). */
+  get received(): string | undefined {
+    return this.params.get('received') ?? undefined;
+  }
+
+  set received(v: string | undefined) {
+    setOrDelete(this.params, 'received', v);
+  }
+
+  /**
+   * The `rport` parameter (RFC 3581): a port number when filled in, `true` when present without
+   * a value (the client asks for it), `undefined` when absent.
+   */
+  get rport(): number | true | undefined {
+    const v = this.params.get('rport');
+    if (v === undefined) return undefined;
+    if (v === null) return true;
+    return Number(v);
+  }
+
+  set rport(v: number | true | undefined) {
+    if (v === undefined) this.params.delete('rport');
+    else this.params.set('rport', v === true ? null : String(v));
+  }
+
+  /** The `maddr` parameter. */
+  get maddr(): string | undefined {
+    return this.params.get('maddr') ?? undefined;
+  }
+
+  /** The `ttl` parameter. */
+  get ttl(): number | undefined {
+    const v = this.params.get('ttl');
+    return v == null ? undefined : Number(v);
+  }
+
+  /** True when the branch starts with the RFC 3261 magic cookie `z9hG4bK`. */
+  get rfc3261Branch(): boolean {
+    return this.branch?.startsWith(BRANCH_COOKIE) ?? false;
+  }
+
+  /** A deep copy. */
+  clone(): Via {
+    const c = Object.create(Via.prototype) as Via;
+    Object.assign(c, this, { params: this.params.clone() });
+    return c;
+  }
+
+  toString(): string {
+    const port = this.port === undefined ? '' : ':' + this.port;
+    return `${this.protocolName}/${this.protocolVersion}/${this.transport} ${this.host}${port}${this.params.toString()}`;
+  }
+}
+
+function setOrDelete(p: Params, name: string, v: string | undefined): void {
+  if (v === undefined) p.delete(name);
+  else p.set(name, v);
+}
+
+function scanToken(s: string, i: number, end: number): number {
+  while (i < end) {
+    const c = s.charCodeAt(i);
+    if (c >= 128 || (CLASS[c]! & TOKEN) === 0) break;
+    i++;
+  }
+  return i;
+}
+
+/** Parses `via-parm *(COMMA via-parm)` (RFC 3261 §25.1), appending to `out`. */
+export function parseViaList(s: string, out: Via[]): void {
+  const end = s.length;
+  let i = skipWs(s, 0, end);
+  for (;;) {
+    // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
+    const p0 = i;
+    i = scanToken(s, i, end);
+    if (i === p0) throw new SipParseError('Via: missing protocol name');
+    const protocolName = s.slice(p0, i);
+    i = expectSlash(s, i, end);
+    const v0 = i;
+    i = scanToken(s, i, end);
+    if (i === v0) throw new SipParseError('Via: missing protocol version');
+    const protocolVersion = s.slice(v0, i);
+    i = expectSlash(s, i, end);
+    const t0 = i;
+    i = scanToken(s, i, end);
+    if (i === t0) throw new SipParseError('Via: missing transport');
+    const transport = s.slice(t0, i);
+    // LWS sent-by
+    const h0 = skipWs(s, i, end);
+    if (h0 === i) throw new SipParseError('Via: missing whitespace before sent-by');
+    i = h0;
+    if (s.charCodeAt(i) === 91 /* [ */) {
+      const close = s.indexOf(']', i);
+      if (close < 0) throw new SipParseError('Via: unterminated IPv6 reference');
+      i = close + 1;
+    } else {
+      i = scanToken(s, i, end);
+    }
+    const host = s.slice(h0, i);
+    if (classifyHost(host) === undefined) throw new SipParseError(`Via: invalid sent-by host ${JSON.stringify(host)}`);
+    let port: number | undefined;
+    let j = skipWs(s, i, end);
+    if (s.charCodeAt(j) === 58 /* : */) {
+      j = skipWs(s, j + 1, end);
+      const d0 = j;
+      while (j < end && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
+      port = parseDecimal(s, d0, j, 65535);
+      if (port < 0) throw new SipParseError('Via: invalid sent-by port');
+      i = j;
+    }
+    const list: Param[] = [];
+    i = parseHeaderParams(s, i, end, list);
+    const params = new Params('header', list);
+    checkViaParams(params);
+    const via = Object.create(Via.prototype) as Via;
+    via.protocolName = protocolName;
+    via.protocolVersion = protocolVersion;
+    via.transport = transport;
+    via.host = host;
+    via.port = port;
+    (via as { params: Params }).params = params;
+    out.push(via);
+    i = skipWs(s, i, end);
+    if (i >= end) return;
+    if (s.charCodeAt(i) !== 44 /* , */) throw new SipParseError(`Via: unexpected ${JSON.stringify(s[i])}`);
+    i = skipWs(s, i + 1, end);
+    if (i >= end || s.charCodeAt(i) === 44) throw new SipParseError('Via: empty element');
+  }
+}
+
+function expectSlash(s: string, i: number, end: number): number {
+  i = skipWs(s, i, end);
+  if (s.charCodeAt(i) !== 47 /* / */) throw new SipParseError('Via: expected "/" in sent-protocol');
+  return skipWs(s, i + 1, end);
+}
+
+// via-params (RFC 3261 §25.1, RFC 3581): typed checks for the parameters the stack relies on.
+function checkViaParams(params: Params): void {
+  for (const p of params) {
+    switch (p.name.toLowerCase()) {
+      case 'branch':
+        if (p.value === null || p.raw.endsWith('"')) throw new SipParseError('Via: branch must be a token');
+        break;
+      case 'received':
+        // RFC 5118 §4.5: accept an IPv6 received value with or without brackets.
+        if (p.value === null || !(isIPv4(p.value) || isIPv6(p.value.replace(/^\[(.*)\]$/, '$1')))) {
+          throw new SipParseError('Via: received must be an IP address');
+        }
+        break;
+      case 'rport':
+        if (p.value !== null && parseDecimal(p.value, 0, p.value.length, 65535) < 0) throw new SipParseError('Via: invalid rport');
+        break;
+      case 'ttl':
+        if (p.value === null || parseDecimal(p.value, 0, p.value.length, 255) < 0) throw new SipParseError('Via: ttl must be 0-255');
+        break;
+      case 'maddr':
+        if (p.value === null || classifyHost(p.value) === undefined) throw new SipParseError('Via: invalid maddr');
+        break;
+    }
+  }
+}
