@@ -264,7 +264,8 @@ function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): F
   const key = headerKey(name);
   const values = isArrayOf(value) ? value : [value];
   if (values.length === 0) throw new SipParseError('no header value given', { header: name });
-  const raw = values.map((v) => String(v)).join(', ');
+  // Whitespace around a value is not part of it on the wire (RFC 3261 §7.3.1), so it is not kept here either.
+  const raw = values.map((v) => String(v).replace(/^[ \t]+|[ \t]+$/g, '')).join(', ');
   if (/[\r\n]/.test(raw)) throw new SipParseError('header value cannot contain CR or LF', { header: name });
   let typed: TypedValue;
   try {

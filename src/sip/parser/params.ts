@@ -135,9 +135,10 @@ function isBracketedHost(v: string): boolean {
 /**
  * Parses header parameters `*( SEMI generic-param )` from `s` starting at `i`, appending them to
  * `list`. Stops at `end` or at the first character after optional whitespace that is not `;`, and
- * returns that index.
+ * returns that index. `colonInValues` admits `:` in unquoted values, for Via's `received` and
+ * `maddr`, whose IPv6 addresses are written without brackets (RFC 3261 §25.1 via-received).
  */
-export function parseHeaderParams(s: string, i: number, end: number, list: Param[]): number {
+export function parseHeaderParams(s: string, i: number, end: number, list: Param[], colonInValues = false): number {
   for (;;) {
     i = skipWs(s, i, end);
     if (i >= end || s.charCodeAt(i) !== 59 /* ; */) return i;
@@ -164,7 +165,7 @@ export function parseHeaderParams(s: string, i: number, end: number, list: Param
         value = s.slice(vStart, j);
         if (!isBracketedHost(value)) throw new SipParseError(`malformed IPv6 reference in parameter ${name}`);
       } else {
-        while (j < end && isTokenCode(s.charCodeAt(j))) j++;
+        while (j < end && (isTokenCode(s.charCodeAt(j)) || (colonInValues && s.charCodeAt(j) === 58))) j++;
         if (j === vStart) throw new SipParseError(`parameter ${name} has an empty or malformed value`);
         value = s.slice(vStart, j);
       }

@@ -188,7 +188,7 @@ export function parseViaList(s: string, out: Via[]): void {
       i = j;
     }
     const list: Param[] = [];
-    i = parseHeaderParams(s, i, end, list);
+    i = parseHeaderParams(s, i, end, list, true);
     const params = new Params('header', list);
     checkViaParams(params);
     const via = Object.create(Via.prototype) as Via;
