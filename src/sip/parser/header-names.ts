@@ -2,7 +2,7 @@
 // RFC 3841, RFC 3892, RFC 6665), and which headers are comma-separated lists.
 
 /** Compact form → full lower-case name. */
-const COMPACT: Record<string, string> = {
+const COMPACT: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   a: 'accept-contact',
   b: 'referred-by',
   c: 'content-type',
@@ -23,10 +23,11 @@ const COMPACT: Record<string, string> = {
   v: 'via',
   x: 'session-expires',
   y: 'identity',
-};
+});
 
 /** Canonical spellings of well-known headers, keyed by lower-case name. */
-const CANONICAL: Record<string, string> = {};
+// Null-prototype objects: header names such as "constructor" or "__proto__" are valid tokens.
+const CANONICAL: Record<string, string> = Object.create(null) as Record<string, string>;
 for (const name of [
   'Accept', 'Accept-Contact', 'Accept-Encoding', 'Accept-Language', 'Accept-Resource-Priority', 'Alert-Info', 'Allow',
   'Allow-Events', 'Authentication-Info', 'Authorization', 'Call-ID', 'Call-Info', 'Contact', 'Content-Disposition',
@@ -85,4 +86,40 @@ export function isListHeader(name: string): boolean {
 /** @internal */
 export function isListKey(key: string): boolean {
   return LIST_HEADERS.has(key);
+}
+
+// The headers nearly every message carries, grouped by length, for a lookup that needs no
+// lower-casing or hashing of the name.
+const COMMON: Array<string[] | undefined> = [];
+for (const name of [
+  'via', 'to', 'from', 'call-id', 'cseq', 'contact', 'max-forwards', 'content-length', 'content-type', 'allow',
+  'supported', 'user-agent', 'server', 'route', 'record-route', 'expires', 'require', 'event', 'subscription-state',
+  'authorization', 'www-authenticate', 'proxy-authorization', 'proxy-authenticate', 'allow-events', 'accept',
+  'session-expires', 'min-se', 'date', 'refer-to', 'referred-by', 'p-asserted-identity', 'reason', 'privacy',
+]) {
+  (COMMON[name.length] ??= []).push(name);
+}
+
+/**
+ * The key of a common header whose name is `s[start, end)`, compared case-insensitively, or
+ * `undefined` (then use {@link headerKey}). A match is a valid token by construction.
+ */
+export function commonHeaderKey(s: string, start: number, end: number): string | undefined {
+  const len = end - start;
+  if (len === 1) {
+    const c = s.charCodeAt(start) | 0x20;
+    return c >= 97 && c <= 122 ? COMPACT[String.fromCharCode(c)] : undefined;
+  }
+  const candidates = COMMON[len];
+  if (candidates === undefined) return undefined;
+  outer: for (let k = 0; k < candidates.length; k++) {
+    const cand = candidates[k]!;
+    for (let i = 0; i < len; i++) {
+      const want = cand.charCodeAt(i);
+      const got = s.charCodeAt(start + i);
+      if (got !== want && (want < 97 || want > 122 || got !== want - 32)) continue outer;
+    }
+    return cand;
+  }
+  return undefined;
 }

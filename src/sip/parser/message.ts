@@ -4,8 +4,8 @@ import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { headerKey, isListKey } from './header-names.js';
 import type { Contact, NameAddr } from './name-addr.js';
-import { CSeq, formatTyped, parseKnownHeader, splitListValue, type TypedValue } from './typed-headers.js';
-import type { Uri } from './uri.js';
+import { CSeq, formatTyped, parseKnownHeader, PENDING, splitListValue, type TypedValue } from './typed-headers.js';
+import { AbsoluteUri, parseUri, type Uri } from './uri.js';
 import type { Via } from './via.js';
 
 /** A header value as accepted by the setters: text, a number, or a typed value (Via, NameAddr, CSeq ...). */
@@ -24,7 +24,16 @@ export interface Field {
   name: string;
   key: string;
   raw: string;
-  typed: TypedValue;
+  /** The typed value; {@link PENDING} when validated but not built yet (see {@link resolve}). */
+  typed: TypedValue | typeof PENDING;
+}
+
+/** The typed value of a field, built now if it was left pending at parse time. */
+export function resolve(f: Field): TypedValue {
+  const t = f.typed;
+  if (t !== PENDING) return t;
+  // The raw text was validated when the field was made, so this cannot throw.
+  return (f.typed = parseKnownHeader(f.key, f.raw));
 }
 
 const EMPTY_BODY = new Uint8Array(0);
@@ -52,7 +61,8 @@ export abstract class SipMessage {
     const key = headerKey(name);
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      if (f.typed !== undefined) return Array.isArray(f.typed) ? (f.typed.length > 0 ? String(f.typed[0]) : undefined) : String(f.typed);
+      const t = resolve(f);
+      if (t !== undefined) return Array.isArray(t) ? (t.length > 0 ? String(t[0]) : undefined) : String(t);
       return isListKey(key) ? splitListValue(f.raw)[0] : f.raw;
     }
     return undefined;
@@ -67,8 +77,9 @@ export abstract class SipMessage {
     const out: string[] = [];
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      if (Array.isArray(f.typed)) for (const v of f.typed) out.push(String(v));
-      else if (f.typed !== undefined) out.push(String(f.typed));
+      const t = resolve(f);
+      if (Array.isArray(t)) for (const v of t) out.push(String(v));
+      else if (t !== undefined) out.push(String(t));
       else if (isListKey(key)) out.push(...splitListValue(f.raw));
       else out.push(f.raw);
     }
@@ -193,7 +204,7 @@ export abstract class SipMessage {
   }
 
   private typed(key: string): TypedValue {
-    for (const f of this.fields) if (f.key === key) return f.typed;
+    for (const f of this.fields) if (f.key === key) return resolve(f);
     return undefined;
   }
 
@@ -202,7 +213,7 @@ export abstract class SipMessage {
     let all: unknown[] | undefined;
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      const list = f.typed as unknown[];
+      const list = resolve(f) as unknown[];
       if (first === undefined) first = list;
       else {
         all ??= first.slice();
@@ -226,16 +237,45 @@ export class SipRequest extends SipMessage {
   readonly isRequest = true as const;
   /** Method, case-sensitive (`INVITE`, `BYE`, or an extension token). */
   method: string;
-  /** The Request-URI. */
-  uri: Uri;
+  private uriValue: Uri | undefined;
+  private uriText: string;
 
   constructor(method: string, uri: Uri) {
     super();
-    if (!isToken(method)) throw new SipParseError(`method ${JSON.stringify(method)} is not a token`);
+    // (the parser has validated the method already when it passes the placeholder)
+    if (uri !== PLACEHOLDER_URI && !isToken(method)) throw new SipParseError(`method ${JSON.stringify(method)} is not a token`);
     this.method = method;
-    this.uri = uri;
+    this.uriValue = uri;
+    this.uriText = '';
+  }
+
+  /** The Request-URI (live: changes to it are serialized). */
+  get uri(): Uri {
+    // A parsed request keeps the validated text and builds the URI on first access.
+    return (this.uriValue ??= parseUri(this.uriText));
+  }
+
+  set uri(uri: Uri) {
+    this.uriValue = uri;
+  }
+
+  /** The Request-URI as it will be written. */
+  get uriString(): string {
+    return this.uriValue === undefined ? this.uriText : String(this.uriValue);
+  }
+
+  /** @internal A request off the wire whose Request-URI text was already validated. */
+  static fromWire(method: string, uriText: string): SipRequest {
+    const r = new SipRequest(method, PLACEHOLDER_URI);
+    r.uriValue = undefined;
+    r.uriText = uriText;
+    return r;
   }
 }
+
+const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
+// Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
+const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 
 /** A SIP response. */
 export class SipResponse extends SipMessage {
@@ -248,15 +288,15 @@ export class SipResponse extends SipMessage {
   constructor(status: number, reason: string) {
     super();
     if (!Number.isInteger(status) || status < 100 || status > 699) throw new SipParseError(`status code ${status} is outside 100-699`);
-    if (/[\r\n]/.test(reason)) throw new SipParseError('reason phrase cannot contain CR or LF');
+    if (BAD_REASON.test(reason)) throw new SipParseError('reason phrase cannot contain control characters other than HTAB');
     this.status = status;
     this.reason = reason;
   }
 }
 
-/** The text a field serializes to. */
+/** The text a field serializes to: the received text while its value was never built (so never changed). */
 export function fieldText(f: Field): string {
-  return f.typed === undefined ? f.raw : formatTyped(f.typed);
+  return f.typed === undefined || f.typed === PENDING ? f.raw : formatTyped(f.typed);
 }
 
 function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): Field {

@@ -1,11 +1,13 @@
 // name-addr / addr-spec values of From, To, Contact, Route, Record-Route, Reply-To, Refer-To ...
 // RFC 3261 §20.10, §25.1.
 
-import { CLASS, skipWs, TOKEN } from './chars.js';
+import { CLASS, skipWs, TOKEN, trimWsEnd } from './chars.js';
 import { quote, scanQuoted, unquote } from './escape.js';
 import { SipParseError } from './errors.js';
-import { type Param, Params, parseHeaderParams } from './params.js';
-import { parseUri, parseUriRange, type Uri } from './uri.js';
+import { type Param, type ParamCheck, Params, parseHeaderParams } from './params.js';
+import { AbsoluteUri, checkUriRange, parseUri, parseUriRange, type Uri } from './uri.js';
+
+const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 
 /** Fields accepted by the {@link NameAddr} constructor. */
 export interface NameAddrInit {
@@ -37,16 +39,22 @@ export class NameAddr {
 
   constructor(init: NameAddrInit) {
     this.displayName = init.displayName;
-    this.uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
     this.params = new Params('header');
+    if (init === RAW_INIT) {
+      // parser path: uri and params are filled in by the parser
+      this.uri = PLACEHOLDER_URI;
+      return;
+    }
+    this.uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
     for (const [k, v] of Object.entries(init.params ?? {})) this.params.set(k, v);
   }
 
   /** Parses one name-addr or addr-spec with its parameters. Throws {@link SipParseError}. */
   static parse(text: string): NameAddr {
-    const { value, end } = parseNameAddrAt(text, 0, text.length);
+    const out: Contact[] = [];
+    const end = parseNameAddrAt(text, 0, text.length, out);
     if (skipWs(text, end) !== text.length) throw new SipParseError(`unexpected text after address: ${JSON.stringify(text.slice(end))}`);
-    return value;
+    return out[0] as NameAddr;
   }
 
   /** The `tag` parameter (From/To), or `undefined`. */
@@ -71,16 +79,6 @@ export class NameAddr {
     const dn = this.displayName === undefined ? '' : quote(this.displayName) + ' ';
     return `${dn}<${String(this.uri)}>${this.params.toString()}`;
   }
-
-  /** @internal */
-  static fromParts(displayName: string | undefined, uri: Uri, params: Params): NameAddr {
-    const n = Object.create(NameAddr.prototype) as NameAddr;
-    n.displayName = displayName;
-    n.uri = uri;
-    (n as { params: Params }).params = params;
-    (n as { wildcard: false }).wildcard = false;
-    return n;
-  }
 }
 
 /** The Contact wildcard `*` (used to remove all registrations, RFC 3261 §10.2.2). */
@@ -98,31 +96,40 @@ export type Contact = NameAddr | ContactWildcard;
 
 /**
  * Parses a name-addr or addr-spec, with its parameters, starting at `start` (leading whitespace
- * allowed). Stops after the parameters; returns the value and that index.
+ * allowed), and returns the index after the parameters. With `out` null it only checks the text;
+ * otherwise it pushes the value. `check` vets each header parameter.
  */
-export function parseNameAddrAt(s: string, start: number, end: number): { value: NameAddr; end: number } {
+export function parseNameAddrAt(s: string, start: number, end: number, out: Contact[] | null, check?: ParamCheck): number {
   let i = skipWs(s, start, end);
-  let displayName: string | undefined;
-  let uri: Uri;
+  let dn0 = -1;
+  let dn1 = -1;
+  let quoted = false;
   const c = s.charCodeAt(i);
   if (c === 34 /* " */) {
     // display-name = quoted-string, then LAQUOT = SWS "<"
     const q = scanQuoted(s, i, end);
-    displayName = unquote(s.slice(i, q));
+    dn0 = i;
+    dn1 = q;
+    quoted = true;
     i = skipWs(s, q, end);
     if (s.charCodeAt(i) !== 60 /* < */) throw new SipParseError('display name must be followed by <URI>');
   } else if (c !== 60) {
     // Either display-name = *(token LWS) followed by "<", or an addr-spec.
     let j = i;
+    let spaced = false;
     while (j < end) {
       const d = s.charCodeAt(j);
-      if (d === 32 || d === 9 || (d < 128 && (CLASS[d]! & TOKEN) !== 0)) j++;
-      else break;
+      if (d === 32 || d === 9) spaced = true;
+      else if (d >= 128 || (CLASS[d]! & TOKEN) === 0) break;
+      j++;
     }
     if (j < end && s.charCodeAt(j) === 60) {
-      if (j > i) displayName = s.slice(i, j).trimEnd();
+      if (j > i) {
+        dn0 = i;
+        dn1 = trimWsEnd(s, i, j);
+      }
       i = j;
-    } else if (j < end && s.charCodeAt(j) === 58 /* : */ && s.slice(i, j).indexOf(' ') < 0 && s.slice(i, j).indexOf('\t') < 0 && j > i) {
+    } else if (j < end && j > i && !spaced && s.charCodeAt(j) === 58 /* : */) {
       // addr-spec: RFC 3261 §20.10, the URI cannot contain ";", "," or whitespace here, and
       // any ";" that follows starts the header parameters.
       let k = j;
@@ -131,10 +138,7 @@ export function parseNameAddrAt(s: string, start: number, end: number): { value:
         if (d === 59 || d === 44 || d === 32 || d === 9) break;
         k++;
       }
-      uri = parseUriRange(s, i, k);
-      const list: Param[] = [];
-      const after = parseHeaderParams(s, k, end, list);
-      return { value: NameAddr.fromParts(undefined, uri, new Params('header', list)), end: after };
+      return finish(s, i, k, k, end, undefined, out, check);
     } else {
       const what = j < end ? JSON.stringify(s[j]) : 'end of value';
       throw new SipParseError(`expected a display name and <URI> or a URI, found ${what}`);
@@ -146,32 +150,46 @@ export function parseNameAddrAt(s: string, start: number, end: number): { value:
   const first = s.charCodeAt(i + 1);
   const last = s.charCodeAt(gt - 1);
   if (first === 32 || first === 9 || last === 32 || last === 9) throw new SipParseError('whitespace inside <URI>');
-  uri = parseUriRange(s, i + 1, gt);
+  const displayName = out === null || dn0 < 0 ? undefined : quoted ? unquote(s.slice(dn0, dn1)) : s.slice(dn0, dn1);
+  return finish(s, i + 1, gt, gt + 1, end, displayName, out, check);
+}
+
+function finish(s: string, u0: number, u1: number, p0: number, end: number, displayName: string | undefined, out: Contact[] | null, check?: ParamCheck): number {
+  if (out === null) {
+    checkUriRange(s, u0, u1);
+    return parseHeaderParams(s, p0, end, null, false, check);
+  }
+  const uri = parseUriRange(s, u0, u1);
   const list: Param[] = [];
-  const after = parseHeaderParams(s, gt + 1, end, list);
-  return { value: NameAddr.fromParts(displayName, uri, new Params('header', list)), end: after };
+  const after = parseHeaderParams(s, p0, end, list, false, check);
+  const n = new NameAddr(RAW_INIT);
+  n.displayName = displayName;
+  n.uri = uri;
+  (n as { params: Params }).params = new Params('header', list);
+  out.push(n);
+  return after;
 }
 
 /**
- * Parses a comma-separated list of name-addr/addr-spec values (Contact, Route, Record-Route ...).
- * With `allowWildcard`, a lone `*` is accepted (Contact).
+ * Parses a comma-separated list of name-addr/addr-spec values (Contact, Route, Record-Route ...)
+ * into `out`, or only checks it when `out` is null. With `allowWildcard`, a lone `*` is accepted
+ * (Contact).
  */
-export function parseNameAddrList(s: string, allowWildcard: boolean, out: Contact[]): void {
+export function parseNameAddrList(s: string, allowWildcard: boolean, out: Contact[] | null, check?: ParamCheck): void {
   const end = s.length;
   let i = skipWs(s, 0, end);
   if (allowWildcard && s.charCodeAt(i) === 42 /* * */ && skipWs(s, i + 1, end) === end) {
-    out.push(WILDCARD);
+    out?.push(WILDCARD);
     return;
   }
   for (;;) {
     if (i >= end || s.charCodeAt(i) === 44) throw new SipParseError('empty element in address list');
-    const r = parseNameAddrAt(s, i, end);
-    out.push(r.value);
-    i = skipWs(s, r.end, end);
+    i = skipWs(s, parseNameAddrAt(s, i, end, out, check), end);
     if (i >= end) return;
     if (s.charCodeAt(i) !== 44 /* , */) throw new SipParseError(`unexpected ${JSON.stringify(s[i])} after address`);
     i = skipWs(s, i + 1, end);
   }
 }
 
+const RAW_INIT: NameAddrInit = { uri: '' };
 const WILDCARD = new ContactWildcard();

@@ -125,6 +125,8 @@ function makeParam(style: ParamStyle, name: string, value: string | null): Param
     if (style === 'uri-header') throw new SipParseError('URI header needs a value');
     return { name, value, raw: rawName };
   }
+  // pvalue = 1*paramchar: a URI parameter is either valueless or has a non-empty value.
+  if (value === '' && style === 'uri') throw new SipParseError(`URI parameter ${name} cannot have an empty value (use null for no value)`);
   return { name, value, raw: `${rawName}=${percentEncode(value, mask)}` };
 }
 
@@ -133,12 +135,19 @@ function isBracketedHost(v: string): boolean {
 }
 
 /**
- * Parses header parameters `*( SEMI generic-param )` from `s` starting at `i`, appending them to
- * `list`. Stops at `end` or at the first character after optional whitespace that is not `;`, and
- * returns that index. `colonInValues` admits `:` in unquoted values, for Via's `received` and
- * `maddr`, whose IPv6 addresses are written without brackets (RFC 3261 §25.1 via-received).
+ * Checks one parameter by position: the name is `s[n0, n1)`, the value `s[v0, v1)` (`v0 < 0` when
+ * the parameter has no value). Throws {@link SipParseError} to reject it.
  */
-export function parseHeaderParams(s: string, i: number, end: number, list: Param[], colonInValues = false): number {
+export type ParamCheck = (s: string, n0: number, n1: number, v0: number, v1: number) => void;
+
+/**
+ * Parses header parameters `*( SEMI generic-param )` from `s` starting at `i`, appending them to
+ * `list` (or only checking them when `list` is null). Stops at `end` or at the first character
+ * after optional whitespace that is not `;`, and returns that index. `colonInValues` admits `:` in
+ * unquoted values, for Via's `received`, whose IPv6 address is written without brackets (RFC 3261
+ * §25.1 via-received). `check`, when given, vets each parameter.
+ */
+export function parseHeaderParams(s: string, i: number, end: number, list: Param[] | null, colonInValues = false, check?: ParamCheck): number {
   for (;;) {
     i = skipWs(s, i, end);
     if (i >= end || s.charCodeAt(i) !== 59 /* ; */) return i;
@@ -147,32 +156,38 @@ export function parseHeaderParams(s: string, i: number, end: number, list: Param
     const nameStart = i;
     while (i < end && isTokenCode(s.charCodeAt(i))) i++;
     if (i === nameStart) throw new SipParseError('empty or malformed parameter');
-    const name = s.slice(nameStart, i);
+    const nameEnd = i;
     let j = skipWs(s, i, end);
     if (j < end && s.charCodeAt(j) === 61 /* = */) {
       j = skipWs(s, j + 1, end);
       const vStart = j;
-      let value: string;
       const c = s.charCodeAt(j);
       if (c === 34 /* " */) {
         j = scanQuoted(s, j, end);
-        value = unquote(s.slice(vStart, j));
       } else if (c === 91 /* [ */) {
         // host as an IPv6 reference
         const close = s.indexOf(']', j);
-        if (close < 0 || close >= end) throw new SipParseError(`unterminated IPv6 reference in parameter ${name}`);
+        if (close < 0 || close >= end || !isBracketedHost(s.slice(vStart, close + 1))) {
+          throw new SipParseError(`malformed IPv6 reference in parameter ${s.slice(nameStart, nameEnd)}`);
+        }
         j = close + 1;
-        value = s.slice(vStart, j);
-        if (!isBracketedHost(value)) throw new SipParseError(`malformed IPv6 reference in parameter ${name}`);
       } else {
         while (j < end && (isTokenCode(s.charCodeAt(j)) || (colonInValues && s.charCodeAt(j) === 58))) j++;
-        if (j === vStart) throw new SipParseError(`parameter ${name} has an empty or malformed value`);
-        value = s.slice(vStart, j);
+        if (j === vStart) throw new SipParseError(`parameter ${s.slice(nameStart, nameEnd)} has an empty or malformed value`);
       }
-      list.push({ name, value, raw: `${name}=${s.slice(vStart, j)}` });
+      if (check !== undefined) check(s, nameStart, nameEnd, vStart, j);
+      if (list !== null) {
+        const name = s.slice(nameStart, nameEnd);
+        const rawValue = s.slice(vStart, j);
+        list.push({ name, value: c === 34 ? unquote(rawValue) : rawValue, raw: j - nameStart === nameEnd - nameStart + 1 + (j - vStart) ? s.slice(nameStart, j) : `${name}=${rawValue}` });
+      }
       i = j;
     } else {
-      list.push({ name, value: null, raw: name });
+      if (check !== undefined) check(s, nameStart, nameEnd, -1, -1);
+      if (list !== null) {
+        const name = s.slice(nameStart, nameEnd);
+        list.push({ name, value: null, raw: name });
+      }
     }
   }
 }
@@ -183,34 +198,36 @@ function isTokenCode(c: number): boolean {
 
 /**
  * Parses URI parameters (`;pname[=pvalue]`, RFC 3261 §19.1.1) from `s[start, end)`, where
- * `s[start]` is the first `;`.
+ * `s[start]` is the first `;`. With `build` false it only checks them and returns undefined.
  */
-export function parseUriParams(s: string, start: number, end: number): Params {
-  const list: Param[] = [];
+export function parseUriParams(s: string, start: number, end: number, build = true): Params | undefined {
+  const list: Param[] | null = build ? [] : null;
   let i = start;
   while (i < end) {
     // s[i] is ';'
     let j = s.indexOf(';', i + 1);
     if (j < 0 || j > end) j = end;
-    const eq = s.indexOf('=', i + 1);
-    const hasValue = eq >= 0 && eq < j;
-    const nameEnd = hasValue ? eq : j;
+    let eq = s.indexOf('=', i + 1);
+    if (eq >= j) eq = -1;
+    const nameEnd = eq >= 0 ? eq : j;
     if (!allOf(s, i + 1, nameEnd, PARAM)) throw new SipParseError(`malformed URI parameter ${JSON.stringify(s.slice(i + 1, j))}`);
-    const name = percentDecode(s.slice(i + 1, nameEnd));
-    let value: string | null = null;
-    if (hasValue) {
-      if (!allOf(s, eq + 1, j, PARAM)) throw new SipParseError(`malformed value of URI parameter ${name}`);
-      value = percentDecode(s.slice(eq + 1, j));
+    if (eq >= 0 && !allOf(s, eq + 1, j, PARAM)) throw new SipParseError(`malformed value of URI parameter ${JSON.stringify(s.slice(i + 1, eq))}`);
+    if (list !== null) {
+      const name = percentDecode(s.slice(i + 1, nameEnd));
+      const value = eq >= 0 ? percentDecode(s.slice(eq + 1, j)) : null;
+      list.push({ name, value, raw: s.slice(i + 1, j) });
     }
-    list.push({ name, value, raw: s.slice(i + 1, j) });
     i = j;
   }
-  return new Params('uri', list);
+  return list === null ? undefined : new Params('uri', list);
 }
 
-/** Parses URI headers (`hname=hvalue *( "&" hname=hvalue )`) from `s[start, end)`, after the `?`. */
-export function parseUriHeaders(s: string, start: number, end: number): Params {
-  const list: Param[] = [];
+/**
+ * Parses URI headers (`hname=hvalue *( "&" hname=hvalue )`) from `s[start, end)`, after the `?`.
+ * With `build` false it only checks them and returns undefined.
+ */
+export function parseUriHeaders(s: string, start: number, end: number, build = true): Params | undefined {
+  const list: Param[] | null = build ? [] : null;
   let i = start;
   for (;;) {
     let j = s.indexOf('&', i);
@@ -219,9 +236,9 @@ export function parseUriHeaders(s: string, start: number, end: number): Params {
     if (eq < 0 || eq >= j) throw new SipParseError(`URI header ${JSON.stringify(s.slice(i, j))} has no "="`);
     if (!allOf(s, i, eq, HNV)) throw new SipParseError(`malformed URI header name ${JSON.stringify(s.slice(i, eq))}`);
     if (eq + 1 < j && !allOf(s, eq + 1, j, HNV)) throw new SipParseError(`malformed URI header value in ${JSON.stringify(s.slice(i, j))}`);
-    list.push({ name: percentDecode(s.slice(i, eq)), value: percentDecode(s.slice(eq + 1, j)), raw: s.slice(i, j) });
+    if (list !== null) list.push({ name: percentDecode(s.slice(i, eq)), value: percentDecode(s.slice(eq + 1, j)), raw: s.slice(i, j) });
     if (j >= end) break;
     i = j + 1;
   }
-  return new Params('uri-header', list);
+  return list === null ? undefined : new Params('uri-header', list);
 }

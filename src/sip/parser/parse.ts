@@ -3,10 +3,10 @@
 import { isAscii } from 'node:buffer';
 import { CLASS, isWsp, skipWs, TOKEN, trimWsEnd } from './chars.js';
 import { SipParseError } from './errors.js';
-import { headerKey } from './header-names.js';
+import { commonHeaderKey, headerKey } from './header-names.js';
 import { type Field, type SipMessage, SipRequest, SipResponse } from './message.js';
-import { parseKnownHeader, type TypedValue } from './typed-headers.js';
-import { parseUriRange } from './uri.js';
+import { parseKnownHeader, type PENDING, type TypedValue } from './typed-headers.js';
+import { checkUriRange } from './uri.js';
 
 /** Largest message accepted: the largest UDP payload. */
 export const MAX_MESSAGE_BYTES = 65535;
@@ -17,9 +17,6 @@ export const MAX_HEADER_LINE = 8192;
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const CRLFCRLF = Buffer.from('\r\n\r\n');
-// Anything a header section cannot hold outside a quoted-pair: controls other than HTAB/CR/LF, and
-// a CR that does not end a line.
-const BAD_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)/;
 const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
 
 /**
@@ -75,47 +72,62 @@ function parseBuffer(buf: Buffer): SipRequest | SipResponse {
   while (start < len && (buf[start] === 13 || buf[start] === 10)) start++;
   if (start === len) throw new SipParseError('empty message', { offset: start });
 
-  // The header section ends at the first empty line.
-  let sep = buf.indexOf(CRLFCRLF, start);
-  let headEnd: number;
-  if (sep >= 0) headEnd = sep + 4;
-  else {
-    sep = buf.indexOf('\n\n', start);
-    headEnd = sep >= 0 ? sep + 2 : len;
-  }
-  const ascii = isAscii(buf.subarray(start, headEnd));
+  // The header section ends at the first empty line. `total` is its length in `text`, which may
+  // run on into the body.
   let text: string;
-  if (ascii) text = buf.toString('latin1', start, headEnd);
-  else {
-    try {
-      text = utf8.decode(buf.subarray(start, headEnd));
-    } catch {
-      throw new SipParseError('header section is not valid UTF-8', { offset: start + firstInvalidUtf8(buf.subarray(start, headEnd)) });
+  let total: number;
+  let multibyte = false;
+  if (isAscii(buf)) {
+    // Fast path, nearly every datagram (SDP included): one decode, and string searches.
+    text = buf.toString('latin1', start, len);
+    total = headerSectionEnd(text);
+  } else {
+    let sep = buf.indexOf(CRLFCRLF, start);
+    let headEnd: number;
+    if (sep >= 0) headEnd = sep + 4;
+    else {
+      sep = buf.indexOf('\n\n', start);
+      headEnd = sep >= 0 ? sep + 2 : len;
     }
+    const head = buf.subarray(start, headEnd);
+    if (isAscii(head)) text = buf.toString('latin1', start, headEnd);
+    else {
+      multibyte = true;
+      try {
+        text = utf8.decode(head);
+      } catch {
+        throw new SipParseError('header section is not valid UTF-8', { offset: start + firstInvalidUtf8(head) });
+      }
+    }
+    total = text.length;
   }
-  const src: Source = { text, base: start, multibyte: !ascii };
-  const bad = BAD_CONTROL.exec(text);
-  if (bad !== null) checkControls(src, bad.index);
+  const src: Source = { text, base: start, multibyte };
 
   // Start line
   let nl = text.indexOf('\n');
-  if (nl < 0) nl = text.length;
-  const lineEnd = nl > 0 && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+  if (nl < 0 || nl > total) nl = total;
+  // Only a CR that an LF follows ends a line; any other CR is reported as a bare CR below.
+  const lineEnd = nl > 0 && nl < total && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+  // A CR anywhere but just before LF is a bare CR, which no SIP element may send.
+  let nextCR = text.indexOf('\r');
+  if (nextCR >= 0 && nextCR < lineEnd) throw bareCR(src, nextCR);
   const msg = parseStartLine(text, lineEnd, src);
 
   // Header lines
   const fields: Field[] = [];
   let pos = nl + 1;
   let name = '';
+  let key: string | undefined = '';
   let value = '';
   let lineStart = -1;
   let blankAt = -1;
   let contentLength = -1;
-  const total = text.length;
   while (pos <= total) {
     let eol = pos < total ? text.indexOf('\n', pos) : -1;
-    if (eol < 0) eol = total;
-    const end = eol > pos && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+    if (eol < 0 || eol > total) eol = total;
+    const end = eol > pos && eol < total && text.charCodeAt(eol - 1) === 13 ? eol - 1 : eol;
+    if (nextCR >= 0 && nextCR < pos) nextCR = text.indexOf('\r', pos);
+    if (nextCR >= 0 && nextCR < end) throw bareCR(src, nextCR);
     const first = text.charCodeAt(pos);
     if (end > pos && isWsp(first)) {
       // RFC 3261 §7.3.1: a line starting with whitespace continues the previous header.
@@ -126,7 +138,7 @@ function parseBuffer(buf: Buffer): SipRequest | SipResponse {
       pos = eol + 1;
       continue;
     }
-    if (lineStart >= 0) contentLength = addField(fields, name, value, lineStart, src, contentLength);
+    if (lineStart >= 0) contentLength = addField(fields, name, key, value, lineStart, src, contentLength);
     if (end === pos) {
       if (pos < total) blankAt = pos;
       break;
@@ -136,8 +148,10 @@ function parseBuffer(buf: Buffer): SipRequest | SipResponse {
     if (colon < 0 || colon > end) throw new SipParseError('header line without ":"', { offset: byteOffset(src, pos) });
     const nameEnd = trimWsEnd(text, pos, colon);
     name = text.slice(pos, nameEnd);
-    if (!isTokenText(name)) {
-      throw new SipParseError(`invalid header name ${JSON.stringify(name)}`, { offset: byteOffset(src, pos) });
+    key = commonHeaderKey(text, pos, nameEnd);
+    if (key === undefined) {
+      if (!isTokenText(name)) throw new SipParseError(`invalid header name ${JSON.stringify(name)}`, { offset: byteOffset(src, pos) });
+      key = headerKey(name);
     }
     const v0 = skipWs(text, colon + 1, end);
     value = text.slice(v0, trimWsEnd(text, v0, end));
@@ -154,22 +168,37 @@ function parseBuffer(buf: Buffer): SipRequest | SipResponse {
     if (contentLength > available) {
       throw new SipParseError(`Content-Length ${contentLength} exceeds the ${available} body bytes received`, { offset: bodyStart, header: 'Content-Length' });
     }
-    if (contentLength > 0) msg.body = new Uint8Array(buf.subarray(bodyStart, bodyStart + contentLength));
+    if (contentLength > 0) msg.body = copyBytes(buf, bodyStart, bodyStart + contentLength);
   } else if (available > 0) {
-    msg.body = new Uint8Array(buf.subarray(bodyStart, len));
+    msg.body = copyBytes(buf, bodyStart, len);
   }
   return msg;
 }
 
-function addField(fields: Field[], name: string, raw: string, lineStart: number, src: Source, contentLength: number): number {
+// The body is a copy, so the caller may reuse its buffer. Node's pooled allocation makes a small
+// copy several times cheaper than a fresh Uint8Array.
+function copyBytes(buf: Buffer, start: number, end: number): Buffer {
+  const out = Buffer.allocUnsafe(end - start);
+  buf.copy(out, 0, start, end);
+  return out;
+}
+
+/** Length of the header section of `text`, through the empty line; the whole text if there is none. */
+function headerSectionEnd(text: string): number {
+  const crlf = text.indexOf('\r\n\r\n');
+  if (crlf >= 0) return crlf + 4;
+  const lf = text.indexOf('\n\n');
+  return lf >= 0 ? lf + 2 : text.length;
+}
+
+function addField(fields: Field[], name: string, key: string, raw: string, lineStart: number, src: Source, contentLength: number): number {
   if (fields.length >= MAX_HEADERS) throw new SipParseError(`more than ${MAX_HEADERS} headers`, { offset: byteOffset(src, lineStart) });
   if (raw.length > MAX_HEADER_LINE) {
     throw new SipParseError(`header longer than ${MAX_HEADER_LINE} characters`, { offset: byteOffset(src, lineStart), header: name });
   }
-  const key = headerKey(name);
-  let typed: TypedValue;
+  let typed: TypedValue | typeof PENDING;
   try {
-    typed = parseKnownHeader(key, raw);
+    typed = parseKnownHeader(key, raw, true);
   } catch (err) {
     if (err instanceof SipParseError) throw new SipParseError(err.reason, { offset: byteOffset(src, lineStart), header: name });
     throw err;
@@ -186,7 +215,8 @@ function addField(fields: Field[], name: string, raw: string, lineStart: number,
 }
 
 function parseStartLine(text: string, end: number, src: Source): SipMessage & (SipRequest | SipResponse) {
-  if (text.startsWith('SIP/') || text.startsWith('sip/')) {
+  // RFC 3261 §7.1: "SIP" in the version is case-insensitive (ABNF literal).
+  if ((text.charCodeAt(0) | 0x20) === 115 && (text.charCodeAt(1) | 0x20) === 105 && (text.charCodeAt(2) | 0x20) === 112 && text.charCodeAt(3) === 47) {
     // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
     const sp = text.indexOf(' ');
     if (sp < 0 || sp > end) throw new SipParseError('Status-Line has no status code', { offset: src.base });
@@ -201,7 +231,13 @@ function parseStartLine(text: string, end: number, src: Source): SipMessage & (S
     const status = Number(text.slice(c0, i));
     if (status < 100 || status > 699) throw new SipParseError(`status code ${status} is outside 100-699`, { offset: src.base + c0 });
     const reason = i < end ? text.slice(i + 1, end) : '';
-    const res = new SipResponse(status, reason);
+    let res: SipResponse;
+    try {
+      res = new SipResponse(status, reason);
+    } catch (err) {
+      if (err instanceof SipParseError) throw new SipParseError(err.reason, { offset: src.base + i + 1 });
+      throw err;
+    }
     res.version = version;
     return res;
   }
@@ -221,14 +257,14 @@ function parseStartLine(text: string, end: number, src: Source): SipMessage & (S
         : `malformed SIP version ${JSON.stringify(version)}`;
     throw new SipParseError(reason, { offset: src.base + sp2 + 1 });
   }
-  let uri;
+  const uriText = text.slice(sp1 + 1, sp2);
   try {
-    uri = parseUriRange(text, sp1 + 1, sp2);
+    checkUriRange(uriText, 0, uriText.length);
   } catch (err) {
     if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`, { offset: src.base + sp1 + 1 });
     throw err;
   }
-  const req = new SipRequest(method, uri);
+  const req = SipRequest.fromWire(method, uriText);
   req.version = version;
   return req;
 }
@@ -242,17 +278,8 @@ function isTokenText(s: string): boolean {
   return true;
 }
 
-// A control character is only acceptable as the second half of a quoted-pair ("\" CHAR).
-function checkControls(src: Source, from: number): void {
-  const text = src.text;
-  const re = new RegExp(BAD_CONTROL.source, 'g');
-  re.lastIndex = from;
-  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
-    const i = m.index;
-    if (text.charCodeAt(i) !== 13 && i > 0 && text.charCodeAt(i - 1) === 92 /* \ */) continue;
-    const code = text.charCodeAt(i);
-    throw new SipParseError(`control character 0x${code.toString(16).padStart(2, '0')} in the header section`, { offset: byteOffset(src, i) });
-  }
+function bareCR(src: Source, index: number): SipParseError {
+  return new SipParseError('bare CR (not followed by LF)', { offset: byteOffset(src, index) });
 }
 
 // Index of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629).

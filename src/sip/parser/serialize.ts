@@ -6,7 +6,7 @@ import { canonicalHeaderName, headerKey } from './header-names.js';
 import { NameAddr } from './name-addr.js';
 import { type Field, fieldText, type HeaderValue, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
-import { CSeq, type TypedValue } from './typed-headers.js';
+import { CSeq, PENDING, type TypedValue } from './typed-headers.js';
 import { parseUri, type Uri } from './uri.js';
 import { Via } from './via.js';
 
@@ -119,7 +119,7 @@ export function createResponse(request: SipRequest, status: number, reason?: str
  */
 export function serializeMessage(msg: SipMessage): Uint8Array {
   let head: string;
-  if (msg instanceof SipRequest) head = `${msg.method} ${String(msg.uri)} ${msg.version}\r\n`;
+  if (msg instanceof SipRequest) head = `${msg.method} ${msg.uriString} ${msg.version}\r\n`;
   else if (msg instanceof SipResponse) head = `${msg.version} ${msg.status} ${msg.reason}\r\n`;
   else throw new TypeError('serializeMessage needs a SipRequest or SipResponse');
   const length = `Content-Length: ${msg.body.byteLength}\r\n`;
@@ -145,7 +145,7 @@ function copyField(f: Field): Field {
   return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: cloneTyped(f.typed) };
 }
 
-function cloneTyped(v: TypedValue): TypedValue {
+function cloneTyped(v: TypedValue | typeof PENDING): TypedValue | typeof PENDING {
   if (Array.isArray(v)) return v.map((x: Via | NameAddr | { wildcard: true }) => ('clone' in x ? x.clone() : x)) as TypedValue;
   if (v instanceof NameAddr) return v.clone();
   if (v instanceof CSeq) return new CSeq(v.seq, v.method);

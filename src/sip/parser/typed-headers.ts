@@ -4,7 +4,7 @@
 import { allOf, CLASS, isToken, parseDecimal, skipWs, TOKEN, trimWsEnd, UINT32_MAX, WORD } from './chars.js';
 import { scanQuoted } from './escape.js';
 import { SipParseError } from './errors.js';
-import { type Contact, NameAddr, parseNameAddrList } from './name-addr.js';
+import { type Contact, type NameAddr, parseNameAddrAt, parseNameAddrList } from './name-addr.js';
 import { type Param, parseHeaderParams } from './params.js';
 import { parseViaList, Via } from './via.js';
 
@@ -31,11 +31,36 @@ export class CSeq {
 export type TypedValue = Via[] | Contact[] | NameAddr | CSeq | string | number | undefined;
 
 /**
+ * Marks a header that has been validated but whose typed value is built on first access
+ * (address headers: building them costs more than checking them, and many messages never need them).
+ */
+export const PENDING: unique symbol = Symbol('pending');
+
+/** Controls a header value cannot hold outside a quoted-pair (CR and LF never reach a value). */
+export const BAD_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+
+/**
+ * Rejects control characters, except as the second half of a quoted-pair (`\` CHAR). The typed
+ * parsers check every character against their grammar; this covers the values they do not.
+ */
+function checkControls(text: string): void {
+  if (!BAD_CONTROL.test(text)) return;
+  const re = new RegExp(BAD_CONTROL.source, 'g');
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const i = m.index;
+    if (i > 0 && text.charCodeAt(i - 1) === 92 /* \ */) continue;
+    throw new SipParseError(`control character 0x${text.charCodeAt(i).toString(16).padStart(2, '0')}`);
+  }
+}
+
+/**
  * Validates the value of a header the stack needs and returns its typed form. Returns `undefined`
  * for headers with no typed form (which are not checked, or checked but kept as text).
  * Throws {@link SipParseError} (without location; the caller adds it).
  */
-export function parseKnownHeader(key: string, raw: string): TypedValue {
+export function parseKnownHeader(key: string, raw: string, lazy?: false): TypedValue;
+export function parseKnownHeader(key: string, raw: string, lazy: boolean): TypedValue | typeof PENDING;
+export function parseKnownHeader(key: string, raw: string, lazy = false): TypedValue | typeof PENDING {
   switch (key) {
     case 'via': {
       const out: Via[] = [];
@@ -44,22 +69,21 @@ export function parseKnownHeader(key: string, raw: string): TypedValue {
     }
     case 'from':
     case 'to': {
-      const out: Contact[] = [];
-      parseNameAddrList(raw, false, out);
-      if (out.length !== 1) throw new SipParseError('expected a single address');
-      return out[0] as NameAddr;
+      const out: Contact[] | null = lazy ? null : [];
+      const e = skipWs(raw, parseNameAddrAt(raw, 0, raw.length, out));
+      if (e !== raw.length) throw new SipParseError(raw.charCodeAt(e) === 44 ? 'expected a single address' : `unexpected ${JSON.stringify(raw[e])} after address`);
+      return out === null ? PENDING : (out[0] as NameAddr);
     }
     case 'contact': {
-      const out: Contact[] = [];
-      parseNameAddrList(raw, true, out);
-      for (const c of out) if (!c.wildcard) checkContactParams(c);
-      return out;
+      const out: Contact[] | null = lazy ? null : [];
+      parseNameAddrList(raw, true, out, checkContactParam);
+      return out ?? PENDING;
     }
     case 'route':
     case 'record-route': {
-      const out: Contact[] = [];
+      const out: Contact[] | null = lazy ? null : [];
       parseNameAddrList(raw, false, out);
-      return out;
+      return out ?? PENDING;
     }
     case 'call-id':
       return parseCallId(raw);
@@ -73,15 +97,18 @@ export function parseKnownHeader(key: string, raw: string): TypedValue {
     case 'min-expires':
       return parseNumber(raw, UINT32_MAX, 'must be a number of seconds below 2**32');
     case 'retry-after':
+      checkControls(raw);
       checkRetryAfter(raw);
       return undefined;
     case 'warning':
+      checkControls(raw);
       checkWarning(raw);
       return undefined;
     case 'content-type':
       checkMediaType(raw);
       return undefined;
     default:
+      checkControls(raw);
       return undefined;
   }
 }
@@ -122,17 +149,16 @@ function parseCSeq(raw: string): CSeq {
 }
 
 // c-p-q = "q" EQUAL qvalue; c-p-expires = "expires" EQUAL delta-seconds (RFC 3261 §25.1)
-function checkContactParams(c: NameAddr): void {
-  for (const p of c.params) {
-    const n = p.name.toLowerCase();
-    if (n === 'q' && (p.value === null || !/^(0(\.\d{0,3})?|1(\.0{0,3})?)$/.test(p.value))) {
-      throw new SipParseError('Contact q must be a qvalue between 0 and 1');
-    }
-    if (n === 'expires' && (p.value === null || parseDecimal(p.value, 0, p.value.length, UINT32_MAX) < 0)) {
-      throw new SipParseError('Contact expires must be a number of seconds below 2**32');
-    }
+function checkContactParam(s: string, n0: number, n1: number, v0: number, v1: number): void {
+  const len = n1 - n0;
+  if (len === 1 && (s.charCodeAt(n0) | 0x20) === 113 /* q */) {
+    if (v0 < 0 || !QVALUE.test(s.slice(v0, v1))) throw new SipParseError('Contact q must be a qvalue between 0 and 1');
+  } else if (len === 7 && s.slice(n0, n1).toLowerCase() === 'expires') {
+    if (v0 < 0 || parseDecimal(s, v0, v1, UINT32_MAX) < 0) throw new SipParseError('Contact expires must be a number of seconds below 2**32');
   }
 }
+
+const QVALUE = /^(0(\.[0-9]{0,3})?|1(\.0{0,3})?)$/;
 
 // Retry-After = delta-seconds [ comment ] *( SEMI retry-param )
 function checkRetryAfter(raw: string): void {

@@ -1,6 +1,6 @@
 // URIs in SIP: sip/sips (RFC 3261 §19.1, §25.1), tel (RFC 3966) and any other absoluteURI (RFC 2396).
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { allOf, CLASS, HOST, PARAM, PASSWORD, URIC, USER } from './chars.js';
 import { percentDecode, percentEncode } from './escape.js';
 import { SipParseError } from './errors.js';
@@ -52,6 +52,14 @@ export class SipUri {
 
   constructor(init: SipUriInit) {
     this.scheme = init.scheme ?? 'sip';
+    if (init === RAW_INIT) {
+      // parser path: the parser fills in already-validated parts
+      this.host = '';
+      this.port = undefined;
+      this.params = EMPTY_PARAMS;
+      this.headers = EMPTY_PARAMS;
+      return;
+    }
     let host = init.host;
     if (isIPv6(host)) host = `[${host}]`;
     if (classifyHost(host) === undefined) throw new SipParseError(`invalid host ${JSON.stringify(init.host)}`);
@@ -111,27 +119,15 @@ export class SipUri {
     return s + this.params.toString() + this.headers.toString();
   }
 
-  /** @internal Builds from already-validated raw (escaped) parts. */
-  static fromRaw(
-    scheme: 'sip' | 'sips',
-    rawUser: string | undefined,
-    rawPassword: string | undefined,
-    host: string,
-    port: number | undefined,
-    params: Params,
-    headers: Params,
-  ): SipUri {
-    const u = Object.create(SipUri.prototype) as SipUri;
-    u.scheme = scheme;
-    u.rawUser = rawUser;
-    u.rawPassword = rawPassword;
-    u.host = host;
-    u.port = port;
-    (u as { params: Params }).params = params;
-    (u as { headers: Params }).headers = headers;
-    return u;
+  /** @internal Sets user and password as already-escaped text. */
+  setRaw(rawUser: string | undefined, rawPassword: string | undefined): void {
+    this.rawUser = rawUser;
+    this.rawPassword = rawPassword;
   }
 }
+
+const RAW_INIT: SipUriInit = { host: '' };
+const EMPTY_PARAMS = new Params('uri');
 
 /**
  * A `tel:` URI (RFC 3966). `number` is the subscriber number as written (visual separators kept);
@@ -202,36 +198,48 @@ export function parseUri(text: string): Uri {
 
 /** Parses the URI in `s[start, end)`. */
 export function parseUriRange(s: string, start: number, end: number): Uri {
+  return scanUri(s, start, end, true)!;
+}
+
+/** Checks the URI in `s[start, end)` exactly as {@link parseUriRange} would, without building it. */
+export function checkUriRange(s: string, start: number, end: number): void {
+  scanUri(s, start, end, false);
+}
+
+function scanUri(s: string, start: number, end: number, build: boolean): Uri | undefined {
   const colon = s.indexOf(':', start);
   if (colon < 0 || colon >= end || colon === start) throw new SipParseError(`not a URI: ${JSON.stringify(s.slice(start, end))}`);
   const len = colon - start;
-  if (len === 3 || len === 4) {
-    const scheme = s.slice(start, colon).toLowerCase();
-    if (scheme === 'sip' || scheme === 'sips') return parseSipUri(s, scheme, colon + 1, end);
-    if (scheme === 'tel') return parseTelUri(s, colon + 1, end);
+  if ((len === 3 || len === 4) && lowerAt(s, start) === 115 /* s */ && lowerAt(s, start + 1) === 105 /* i */ && lowerAt(s, start + 2) === 112 /* p */) {
+    if (len === 3) return scanSipUri(s, 'sip', colon + 1, end, build);
+    if (lowerAt(s, start + 3) === 115) return scanSipUri(s, 'sips', colon + 1, end, build);
+  }
+  if (len === 3 && lowerAt(s, start) === 116 /* t */ && lowerAt(s, start + 1) === 101 /* e */ && lowerAt(s, start + 2) === 108 /* l */) {
+    return parseTelUri(s, colon + 1, end);
   }
   return new AbsoluteUri(s.slice(start, colon), s.slice(colon + 1, end));
 }
 
-function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: number): SipUri {
-  let rawUser: string | undefined;
-  let rawPassword: string | undefined;
+function lowerAt(s: string, i: number): number {
+  return s.charCodeAt(i) | 0x20;
+}
+
+function scanSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: number, build: boolean): SipUri | undefined {
   let i = start;
+  let userEnd = -1;
+  let at = -1;
   // RFC 3261 §25.1: userinfo = ( user / telephone-subscriber ) [ ":" password ] "@".
   // "@" can appear nowhere else in a SIP URI, so the first one ends the userinfo.
-  const at = s.indexOf('@', start);
-  if (at >= 0 && at < end) {
+  at = s.indexOf('@', start);
+  if (at >= end) at = -1;
+  if (at >= 0) {
     const second = s.indexOf('@', at + 1);
     if (second >= 0 && second < end) throw new SipParseError('unescaped "@" in SIP URI');
     let pwColon = s.indexOf(':', start);
     if (pwColon > at) pwColon = -1;
-    const userEnd = pwColon < 0 ? at : pwColon;
+    userEnd = pwColon < 0 ? at : pwColon;
     if (!allOf(s, start, userEnd, USER)) throw new SipParseError(`invalid user part ${JSON.stringify(s.slice(start, userEnd))} in SIP URI`);
-    rawUser = s.slice(start, userEnd);
-    if (pwColon >= 0) {
-      if (pwColon + 1 < at && !allOf(s, pwColon + 1, at, PASSWORD)) throw new SipParseError('invalid password in SIP URI');
-      rawPassword = s.slice(pwColon + 1, at);
-    }
+    if (pwColon >= 0 && pwColon + 1 < at && !allOf(s, pwColon + 1, at, PASSWORD)) throw new SipParseError('invalid password in SIP URI');
     i = at + 1;
   }
   // hostport = host [ ":" port ]
@@ -247,8 +255,8 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: numb
       i++;
     }
   }
-  const host = s.slice(hostStart, i);
-  if (classifyHost(host) === undefined) throw new SipParseError(`invalid host ${JSON.stringify(host)} in SIP URI`);
+  const hostEnd = i;
+  if (classifyHostRange(s, hostStart, hostEnd) === undefined) throw new SipParseError(`invalid host ${JSON.stringify(s.slice(hostStart, hostEnd))} in SIP URI`);
   let port: number | undefined;
   if (i < end && s.charCodeAt(i) === 58 /* : */) {
     const portStart = ++i;
@@ -262,18 +270,20 @@ function parseSipUri(s: string, scheme: 'sip' | 'sips', start: number, end: numb
     if (i === portStart || p > 65535 || i - portStart > 5) throw new SipParseError('invalid port in SIP URI');
     port = p;
   }
-  let params: Params;
-  let headers: Params;
-  const q = s.indexOf('?', i);
-  const paramsEnd = q >= 0 && q < end ? q : end;
-  if (i < paramsEnd) {
-    if (s.charCodeAt(i) !== 59 /* ; */) throw new SipParseError(`unexpected ${JSON.stringify(s[i])} after host in SIP URI`);
-    params = parseUriParams(s, i, paramsEnd);
-  } else {
-    params = new Params('uri');
-  }
-  headers = paramsEnd < end ? parseUriHeaders(s, paramsEnd + 1, end) : new Params('uri-header');
-  return SipUri.fromRaw(scheme, rawUser, rawPassword, host, port, params, headers);
+  let q = s.indexOf('?', i);
+  if (q < 0 || q >= end) q = end;
+  if (i < q && s.charCodeAt(i) !== 59 /* ; */) throw new SipParseError(`unexpected ${JSON.stringify(s[i])} after host in SIP URI`);
+  const params = i < q ? parseUriParams(s, i, q, build) : undefined;
+  const headers = q < end ? parseUriHeaders(s, q + 1, end, build) : undefined;
+  if (!build) return undefined;
+  const u = new SipUri(RAW_INIT);
+  u.scheme = scheme;
+  u.setRaw(at < 0 ? undefined : s.slice(start, userEnd), at < 0 || userEnd === at ? undefined : s.slice(userEnd + 1, at));
+  u.host = s.slice(hostStart, hostEnd);
+  u.port = port;
+  (u as { params: Params }).params = params ?? new Params('uri');
+  (u as { headers: Params }).headers = headers ?? new Params('uri-header');
+  return u;
 }
 
 function parseTelUri(s: string, start: number, end: number): TelUri {
@@ -282,7 +292,7 @@ function parseTelUri(s: string, start: number, end: number): TelUri {
   const number = percentDecode(s.slice(start, semi));
   if (!isTelNumber(number)) throw new SipParseError(`invalid telephone number ${JSON.stringify(s.slice(start, semi))} in tel URI`);
   const uri = new TelUri(number);
-  if (semi < end) (uri as { params: Params }).params = parseUriParams(s, semi, end);
+  if (semi < end) (uri as { params: Params }).params = parseUriParams(s, semi, end)!;
   return uri;
 }
 
@@ -297,32 +307,62 @@ function isTelNumber(n: string): boolean {
  * `undefined` when it is none of them.
  */
 export function classifyHost(host: string): HostType | undefined {
-  const n = host.length;
-  if (n === 0) return undefined;
-  const first = host.charCodeAt(0);
+  return classifyHostRange(host, 0, host.length);
+}
+
+/** {@link classifyHost} on `s[start, end)`. */
+export function classifyHostRange(s: string, start: number, end: number): HostType | undefined {
+  if (end <= start) return undefined;
+  const first = s.charCodeAt(start);
   if (first === 91 /* [ */) {
-    return host.charCodeAt(n - 1) === 93 && isIPv6(host.slice(1, -1)) ? 'ipv6' : undefined;
+    return s.charCodeAt(end - 1) === 93 && isIPv6(s.slice(start + 1, end - 1)) ? 'ipv6' : undefined;
   }
   // RFC 3261 §25.1: toplabel = ALPHA / ALPHA *( alphanum / "-" ) alphanum, so a host whose last
   // label starts with a digit can only be an IPv4 address.
-  let last = host.lastIndexOf('.', host.charCodeAt(n - 1) === 46 ? n - 2 : n - 1);
-  const top = host.charCodeAt(last + 1);
-  if (top >= 48 && top <= 57) return isIPv4(host) ? 'ipv4' : undefined;
-  return isHostname(host) ? 'name' : undefined;
+  const last = s.lastIndexOf('.', s.charCodeAt(end - 1) === 46 ? end - 2 : end - 1);
+  const top = s.charCodeAt(last >= start ? last + 1 : start);
+  if (top >= 48 && top <= 57) return isIPv4Range(s, start, end) ? 'ipv4' : undefined;
+  return isHostname(s, start, end) ? 'name' : undefined;
 }
 
-function isHostname(h: string): boolean {
-  let labelStart = 0;
-  const n = h.charCodeAt(h.length - 1) === 46 ? h.length - 1 : h.length;
-  for (let i = 0; i <= n; i++) {
+function isHostname(h: string, start: number, end: number): boolean {
+  let labelStart = start;
+  const n = h.charCodeAt(end - 1) === 46 ? end - 1 : end;
+  for (let i = start; i <= n; i++) {
     const c = i < n ? h.charCodeAt(i) : 46;
     if (c === 46) {
       if (i === labelStart) return false;
       if (h.charCodeAt(labelStart) === 45 || h.charCodeAt(i - 1) === 45) return false;
       labelStart = i + 1;
-    } else if (c >= 128 || (CLASS[c]! & HOST) === 0 || c === 46) {
+    } else if (c >= 128 || (CLASS[c]! & HOST) === 0) {
       return false;
     }
   }
-  return n > 0;
+  return n > start;
+}
+
+/** IPv4address = 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT "." 1*3DIGIT, each 0-255 (no leading zeros beyond the value). */
+export function isIPv4Address(h: string): boolean {
+  return isIPv4Range(h, 0, h.length);
+}
+
+function isIPv4Range(h: string, start: number, end: number): boolean {
+  let dots = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = start; i < end; i++) {
+    const c = h.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return false;
+      digits = 0;
+      value = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits > 0 && value === 0) return false; // leading zero, as node:net rejects
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
+    } else {
+      return false;
+    }
+  }
+  return dots === 3 && digits > 0;
 }

@@ -1,10 +1,10 @@
 // Via header values, RFC 3261 §20.42 and §25.1; rport from RFC 3581.
 
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv6 } from 'node:net';
 import { CLASS, parseDecimal, skipWs, TOKEN } from './chars.js';
 import { SipParseError } from './errors.js';
 import { type Param, Params, parseHeaderParams } from './params.js';
-import { classifyHost } from './uri.js';
+import { classifyHost, isIPv4Address } from './uri.js';
 
 /** The RFC 3261 branch cookie (§8.1.1.7). */
 export const BRANCH_COOKIE = 'z9hG4bK';
@@ -216,13 +216,14 @@ function expectSlash(s: string, i: number, end: number): number {
 // via-params (RFC 3261 §25.1, RFC 3581): typed checks for the parameters the stack relies on.
 function checkViaParams(params: Params): void {
   for (const p of params) {
-    switch (p.name.toLowerCase()) {
+    const n = p.name;
+    switch (n === 'branch' || n === 'received' || n === 'rport' || n === 'ttl' || n === 'maddr' ? n : n.toLowerCase()) {
       case 'branch':
         if (p.value === null || p.raw.endsWith('"')) throw new SipParseError('Via: branch must be a token');
         break;
       case 'received':
         // RFC 5118 §4.5: accept an IPv6 received value with or without brackets.
-        if (p.value === null || !(isIPv4(p.value) || isIPv6(p.value.replace(/^\[(.*)\]$/, '$1')))) {
+        if (p.value === null || !(isIPv4Address(p.value) || isIPv6(p.value.replace(/^\[(.*)\]$/, '$1')))) {
           throw new SipParseError('Via: received must be an IP address');
         }
         break;

@@ -149,6 +149,13 @@ describe('serializeMessage', () => {
     );
   });
 
+  it('writes header names that are Object.prototype keys as they are', () => {
+    const m = parseMessage('OPTIONS sip:a@b SIP/2.0\r\nconstructor: 1\r\n__proto__: 2\r\ntoString: 3\r\n\r\n');
+    const out = text(serializeMessage(m));
+    expect(out).toContain('\r\nconstructor: 1\r\n__proto__: 2\r\ntoString: 3\r\n');
+    expect(parseMessage(out).header('__proto__')).toBe('2');
+  });
+
   it('always writes the real body length, once', () => {
     const m = parseMessage('MESSAGE sip:a@b SIP/2.0\r\nContent-Length: 3\r\nContent-Type: text/plain\r\nl: 3\r\n\r\nabc');
     m.body = new Uint8Array(Buffer.from('longer body'));

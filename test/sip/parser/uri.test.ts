@@ -58,6 +58,11 @@ describe('sip and sips URIs', () => {
     expect(new SipUri({ host: '::1' }).host).toBe('[::1]');
   });
 
+  it('refuses an empty URI parameter value, which the grammar cannot express', () => {
+    expect(() => new SipUri({ host: 'h.example.com', params: { x: '' } })).toThrow(SipParseError);
+    expect(String(new SipUri({ host: 'h.example.com', params: { x: null } }))).toBe('sip:h.example.com;x');
+  });
+
   it('clones deeply', () => {
     const u = sip('sip:a@b.example.com;lr');
     const c = u.clone();
