@@ -1,0 +1,308 @@
+// Parser benchmark: sipflow's parseMessage against kirm's `sip` package on the same corpus.
+//
+// Each measured operation is what a transaction layer does with a datagram: parse it from the
+// Buffer the socket delivered, then read Call-ID, CSeq and the top Via's branch.
+//
+//   npm run bench
+//
+// Environment knobs (optional): BENCH_TIME_MS (per task, default 1000), BENCH_WARMUP_MS (default 500),
+// BENCH_ROUNDS (default 5).
+
+import os from 'node:os';
+import { Bench, type FnReturnedObject, type Task } from 'tinybench';
+import sip from 'sip';
+import { parseMessage, SipParseError } from '../src/sip/parser/index.js';
+import { CORPUS, type CorpusMessage, TYPICAL_INVITE } from './corpus.js';
+
+const TIME_MS = Number(process.env['BENCH_TIME_MS'] ?? 1000);
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 500);
+/** Interleaved rounds per task; the reported figures are medians over rounds. */
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 5));
+/** Parses per tinybench sample: amortises the timer call (tens of ns) over ~10-50 µs of work. */
+const BATCH = 32;
+
+/** Targets from the issue. */
+const TARGET_SPEEDUP = 3;
+const TARGET_INVITE_NS = 1500;
+
+// Results are folded into this so the JIT cannot drop the work.
+let sink = 0;
+
+interface Extracted {
+  callId: string;
+  seq: number;
+  method: string;
+  branch: string;
+}
+
+// --- The two operations under test -----------------------------------------------------------------
+
+/** sipflow: parse the Buffer, read Call-ID, CSeq and the top Via (branch). */
+function sipflowOp(data: Buffer): number {
+  const m = parseMessage(data);
+  const callId = m.callId;
+  const cseq = m.cseq;
+  const via = m.vias[0];
+  return (callId?.length ?? 0) + (cseq?.seq ?? 0) + (via?.branch?.length ?? 0);
+}
+
+/**
+ * `sip`: its UDP transport hands the datagram Buffer to `parseMessage`, which does
+ * `s.toString('binary')` itself, so `sip.parse(buffer)` is exactly its receive path.
+ */
+function sipjsOp(data: Buffer): number {
+  const m = sip.parse(data);
+  if (m === undefined) return -1;
+  const callId = m.headers['call-id'];
+  const cseq = m.headers.cseq;
+  const via = m.headers.via?.[0];
+  return (callId?.length ?? 0) + (cseq?.seq ?? 0) + (via?.params['branch']?.length ?? 0);
+}
+
+// --- Verification before timing ---------------------------------------------------------------------
+
+function extractSipflow(msg: CorpusMessage): Extracted & { body: number } {
+  let m;
+  try {
+    m = parseMessage(msg.data);
+  } catch (err) {
+    const why = err instanceof SipParseError ? err.message : String(err);
+    throw new Error(`sipflow rejected "${msg.name}": ${why}`);
+  }
+  return {
+    callId: m.callId ?? '<missing>',
+    seq: m.cseq?.seq ?? -1,
+    method: m.cseq?.method ?? '<missing>',
+    branch: m.vias[0]?.branch ?? '<missing>',
+    body: m.body.length,
+  };
+}
+
+function extractSipjs(msg: CorpusMessage): Extracted & { body: number } {
+  const m = sip.parse(msg.data);
+  if (m === undefined) throw new Error(`sip rejected "${msg.name}" (parse returned undefined)`);
+  return {
+    callId: m.headers['call-id'] ?? '<missing>',
+    seq: m.headers.cseq?.seq ?? -1,
+    method: m.headers.cseq?.method ?? '<missing>',
+    branch: m.headers.via?.[0]?.params['branch'] ?? '<missing>',
+    // `content` is a binary (latin1) string, so its length is the byte count.
+    body: m.content.length,
+  };
+}
+
+function verify(): void {
+  const problems: string[] = [];
+  for (const msg of CORPUS) {
+    const want = { ...msg.expect, body: msg.bodyLength };
+    for (const [who, extract] of [['sipflow', extractSipflow], ['sip', extractSipjs]] as const) {
+      let got: Extracted & { body: number };
+      try {
+        got = extract(msg);
+      } catch (err) {
+        problems.push(err instanceof Error ? err.message : String(err));
+        continue;
+      }
+      for (const k of ['callId', 'seq', 'method', 'branch', 'body'] as const) {
+        if (got[k] !== want[k]) problems.push(`${who} on "${msg.name}": ${k} = ${JSON.stringify(got[k])}, expected ${JSON.stringify(want[k])}`);
+      }
+    }
+    // The timed operations must do real work on this message too.
+    if (sipflowOp(msg.data) <= 0 || sipjsOp(msg.data) <= 0) problems.push(`"${msg.name}": a timed operation extracted nothing`);
+  }
+  if (problems.length > 0) {
+    throw new Error(`corpus verification failed, not timing anything:\n  ${problems.join('\n  ')}`);
+  }
+}
+
+// --- Timing ------------------------------------------------------------------------------------------
+
+/** A tinybench task body that runs `count` operations per sample and reports the per-operation mean. */
+function batched(run: () => number, perSample: number): () => FnReturnedObject {
+  return () => {
+    const t0 = process.hrtime.bigint();
+    let acc = 0;
+    for (let i = 0; i < BATCH; i++) acc += run();
+    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    sink ^= acc;
+    return { overriddenDuration: elapsedMs / (BATCH * perSample), overriddenIterationCost: elapsedMs };
+  };
+}
+
+interface Stat {
+  /** Mean ns per message. */
+  mean: number;
+  /** Median (of per-batch means) ns per message. */
+  p50: number;
+  samples: number;
+}
+
+function statOf(task: Task | undefined): Stat {
+  if (task === undefined) throw new Error('missing task');
+  const r = task.result;
+  if (r.state !== 'completed') {
+    throw new Error(`task ${task.name} did not complete (${r.state}${r.state === 'errored' ? `: ${r.error.message}` : ''})`);
+  }
+  return { mean: r.latency.mean * 1e6, p50: r.latency.p50 * 1e6, samples: r.latency.samplesCount };
+}
+
+// --- Output --------------------------------------------------------------------------------------------
+
+function fmtNs(ns: number): string {
+  return ns >= 10_000 ? ns.toFixed(0) : ns.toFixed(1);
+}
+
+function fmtRate(ns: number): string {
+  const perSec = 1e9 / ns;
+  return perSec >= 1e6 ? `${(perSec / 1e6).toFixed(2)} M` : `${(perSec / 1e3).toFixed(0)} k`;
+}
+
+function printTable(header: readonly string[], rows: readonly (readonly string[])[], rightFrom: number): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]): string =>
+    cells.map((cell, c) => (c >= rightFrom ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(r === SEPARATOR ? widths.map((w) => '-'.repeat(w)).join('  ') : line(r));
+}
+
+const SEPARATOR: readonly string[] = [];
+const CORPUS_ROW = '(corpus)';
+
+// --- Main ----------------------------------------------------------------------------------------------
+
+/** Medians over rounds for one task, plus the round-to-round spread. */
+interface Agg {
+  mean: number;
+  p50: number;
+  /** Half the range of the round means, as % of their median. */
+  spread: number;
+  samples: number;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function aggregate(rounds: readonly Stat[]): Agg {
+  const means = rounds.map((r) => r.mean);
+  const med = median(means);
+  return {
+    mean: med,
+    p50: median(rounds.map((r) => r.p50)),
+    spread: (50 * (Math.max(...means) - Math.min(...means))) / med,
+    samples: rounds.reduce((s, r) => s + r.samples, 0),
+  };
+}
+
+async function main(): Promise<void> {
+  verify();
+  console.log(`Corpus verified: both parsers parse all ${CORPUS.length} messages and agree on Call-ID, CSeq and top-Via branch.`);
+
+  const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+  console.log(`Node ${process.version} (${process.platform}/${process.arch}), ${cpu}, ${os.cpus().length} CPUs`);
+  console.log(
+    `tinybench: per task ${TIME_MS} ms in ${ROUNDS} interleaved rounds (+ ${WARMUP_MS} ms warmup in round 1, ` +
+      `${Math.round(WARMUP_MS / 5)} ms after); each sample = ${BATCH} parses.\n`,
+  );
+
+  // Work items: each message, then the whole corpus in call order (the mix a stack actually sees,
+  // megamorphic call sites included), reported per message.
+  const all = CORPUS.map((m) => m.data);
+  const n = all.length;
+  const items: { name: string; sipflow: () => FnReturnedObject; sip: () => FnReturnedObject }[] = CORPUS.map((msg) => {
+    const data = msg.data;
+    return { name: msg.name, sipflow: batched(() => sipflowOp(data), 1), sip: batched(() => sipjsOp(data), 1) };
+  });
+  items.push({
+    name: CORPUS_ROW,
+    sipflow: batched(() => {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += sipflowOp(all[i]!);
+      return acc;
+    }, n),
+    sip: batched(() => {
+      let acc = 0;
+      for (let i = 0; i < n; i++) acc += sipjsOp(all[i]!);
+      return acc;
+    }, n),
+  });
+
+  // This machine's speed may drift over seconds (shared CPUs), so instead of timing each task once
+  // for TIME_MS, run ROUNDS short rounds; within a round both parsers run back to back on the same
+  // message (alternating who goes first), and the speedup is the median of the per-round ratios.
+  const stats = new Map<string, { sipflow: Stat[]; sip: Stat[] }>(items.map((it) => [it.name, { sipflow: [], sip: [] }]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const bench = new Bench({
+      name: `SIP parser round ${round + 1}`,
+      time: TIME_MS / ROUNDS,
+      warmup: true,
+      warmupTime: round === 0 ? WARMUP_MS : WARMUP_MS / 5,
+      warmupIterations: 16,
+      iterations: 16,
+      throws: true,
+    });
+    for (const it of items) {
+      const pair = [['sipflow', it.sipflow], ['sip', it.sip]] as const;
+      for (const [who, fn] of round % 2 === 0 ? pair : [pair[1], pair[0]]) bench.add(`${who}|${it.name}`, fn);
+    }
+    await bench.run();
+    for (const it of items) {
+      const s = stats.get(it.name)!;
+      s.sipflow.push(statOf(bench.getTask(`sipflow|${it.name}`)));
+      s.sip.push(statOf(bench.getTask(`sip|${it.name}`)));
+    }
+    process.stderr.write(`  round ${round + 1}/${ROUNDS} done\n`);
+  }
+
+  const header = ['message', 'bytes', 'sipflow ns', 'p50 ns', '±%', 'msg/s', 'sip ns', 'p50 ns', '±%', 'msg/s', 'speedup'];
+  const rows: (readonly string[])[] = [];
+  const result = new Map<string, { a: Agg; b: Agg; ratio: number }>();
+  for (const it of items) {
+    const s = stats.get(it.name)!;
+    const ratio = median(s.sip.map((b, r) => b.mean / s.sipflow[r]!.mean));
+    const a = aggregate(s.sipflow);
+    const b = aggregate(s.sip);
+    result.set(it.name, { a, b, ratio });
+    const msg = CORPUS.find((m) => m.name === it.name);
+    if (msg === undefined) rows.push(SEPARATOR);
+    const bytes = msg !== undefined ? msg.data.length : Math.round(all.reduce((t, d) => t + d.length, 0) / n);
+    rows.push([
+      it.name === CORPUS_ROW ? `whole corpus (${n} msgs, per msg)` : it.name, String(bytes),
+      fmtNs(a.mean), fmtNs(a.p50), a.spread.toFixed(1), fmtRate(a.mean),
+      fmtNs(b.mean), fmtNs(b.p50), b.spread.toFixed(1), fmtRate(b.mean),
+      `${ratio.toFixed(2)}x`,
+    ]);
+  }
+
+  console.log('Parse from Buffer + read Call-ID, CSeq, top Via branch.');
+  console.log(`ns = median over ${ROUNDS} rounds of the mean ns per message; p50 = median over rounds of the median ${BATCH}-parse batch mean;`);
+  console.log('±% = half the range of the round means, relative; speedup = median over rounds of sip mean / sipflow mean.\n');
+  printTable(header, rows, 1);
+
+  const corpus = result.get(CORPUS_ROW)!;
+  const corpusBytes = all.reduce((t, d) => t + d.length, 0);
+  const perMsgRatios = CORPUS.map((m) => result.get(m.name)!.ratio);
+  const geo = Math.exp(perMsgRatios.reduce((t, r) => t + Math.log(r), 0) / perMsgRatios.length);
+  console.log(
+    `\nwhole corpus: sipflow ${fmtNs(corpus.a.mean * n)} ns, sip ${fmtNs(corpus.b.mean * n)} ns per pass over the ${n} messages ` +
+      `(${corpusBytes} bytes); geometric mean of the per-message speedups ${geo.toFixed(2)}x`,
+  );
+  const slowest = CORPUS.map((m) => ({ name: m.name, ns: result.get(m.name)!.a.mean, bytes: m.data.length })).sort((x, y) => y.ns - x.ns);
+  console.log(`sipflow, slowest first: ${slowest.map((s) => `${s.name} ${fmtNs(s.ns)} ns (${(s.ns / s.bytes).toFixed(1)} ns/B)`).join(', ')}`);
+
+  const inviteNs = result.get(TYPICAL_INVITE)!.a.mean;
+  console.log('\nTargets (measured, not enforced):');
+  const t1 = corpus.ratio >= TARGET_SPEEDUP;
+  console.log(`  ${t1 ? 'PASS' : 'MISS'}  sipflow >= ${TARGET_SPEEDUP}x faster than sip across the corpus: ${corpus.ratio.toFixed(2)}x`);
+  const t2 = inviteNs < TARGET_INVITE_NS;
+  console.log(`  ${t2 ? 'PASS' : 'MISS'}  sipflow < ${(TARGET_INVITE_NS / 1000).toFixed(1)} µs per typical INVITE (${TYPICAL_INVITE}): ${fmtNs(inviteNs)} ns`);
+  if (sink === 0.5) console.log(sink); // never true (sink is an integer); keeps the results observable
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
