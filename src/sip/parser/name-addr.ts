@@ -11,8 +11,11 @@ const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 
 /** Fields accepted by the {@link NameAddr} constructor. */
 export interface NameAddrInit {
+  /** Display name, unquoted. */
   displayName?: string | undefined;
+  /** The address, as a URI object or text. */
   uri: Uri | string;
+  /** Header parameters (`tag`, `expires` ...); `null` for a parameter without value. */
   params?: Record<string, string | null>;
 }
 

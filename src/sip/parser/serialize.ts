@@ -15,11 +15,15 @@ export type HeaderInit = Iterable<readonly [string, HeaderValue | readonly Heade
 
 /** What {@link createRequest} needs. */
 export interface RequestInit {
+  /** Method token, e.g. `INVITE`; also used as the CSeq method. */
   method: string;
   /** Request-URI. */
   uri: Uri | string;
+  /** From header, with its tag (RFC 3261 §8.1.1.3). */
   from: NameAddr | string;
+  /** To header (no tag on a request outside a dialog). */
   to: NameAddr | string;
+  /** Call-ID (RFC 3261 §8.1.1.4). */
   callId: string;
   /** CSeq number; the CSeq method is the request method. */
   cseq: number;
@@ -27,9 +31,11 @@ export interface RequestInit {
   via?: Via | string | ReadonlyArray<Via | string>;
   /** Max-Forwards; 70 when not given (RFC 3261 §8.1.1.6). */
   maxForwards?: number;
+  /** Contact value(s), e.g. `<sip:alice@192.0.2.1:5060>`. */
   contact?: NameAddr | string | ReadonlyArray<NameAddr | string>;
   /** Further headers, written after the standard ones in the order given. */
   headers?: HeaderInit;
+  /** Body bytes, or text written as UTF-8. */
   body?: Uint8Array | string;
   /** Content-Type of the body (required when there is a body). */
   contentType?: string;
@@ -81,7 +87,9 @@ export interface ResponseOptions {
   toTag?: string;
   /** Further headers, written after the copied ones. */
   headers?: HeaderInit;
+  /** Body bytes, or text written as UTF-8. */
   body?: Uint8Array | string;
+  /** Content-Type of the body (required when there is a body). */
   contentType?: string;
 }
 

@@ -14,13 +14,19 @@ export type HostType = 'name' | 'ipv4' | 'ipv6';
 
 /** Fields accepted by the {@link SipUri} constructor. User, password, parameters and headers are given unescaped. */
 export interface SipUriInit {
+  /** `sip` (default) or `sips`. */
   scheme?: 'sip' | 'sips';
+  /** User part, unescaped. */
   user?: string | undefined;
+  /** Password, unescaped (deprecated by RFC 3261, still parsed). */
   password?: string | undefined;
   /** Domain name, IPv4 address, or IPv6 address (with or without the brackets). */
   host: string;
+  /** Port number. */
   port?: number | undefined;
+  /** URI parameters; `null` for a parameter without value (`lr`). */
   params?: Record<string, string | null>;
+  /** URI headers (`?name=value`). */
   headers?: Record<string, string>;
 }
 
@@ -134,6 +140,7 @@ const EMPTY_PARAMS = new Params('uri');
  * `global` is true for numbers starting with `+`.
  */
 export class TelUri {
+  /** Always `tel`. */
   readonly scheme = 'tel' as const;
   /** The telephone number, %-decoded, e.g. `+1-201-555-0123` or `7042`. */
   number: string;

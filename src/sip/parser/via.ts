@@ -13,11 +13,17 @@ export const BRANCH_COOKIE = 'z9hG4bK';
 export interface ViaInit {
   /** Transport token, e.g. `UDP`, `TCP`, `TLS`. */
   transport: string;
+  /** sent-by host: name, IPv4 address, or IPv6 address (brackets optional). */
   host: string;
+  /** sent-by port. */
   port?: number | undefined;
+  /** Branch parameter; RFC 3261 branches start with `z9hG4bK`. */
   branch?: string | undefined;
+  /** Further parameters (`rport`: null to request it, RFC 3581). */
   params?: Record<string, string | null>;
+  /** Protocol name; `SIP` by default. */
   protocolName?: string;
+  /** Protocol version; `2.0` by default. */
   protocolVersion?: string;
 }
 
