@@ -1,6 +1,8 @@
 // Header names: canonical spelling, compact forms (RFC 3261 §7.3.3, §20; RFC 3515, RFC 4028,
 // RFC 3841, RFC 3892, RFC 6665), and which headers are comma-separated lists.
 
+import { isToken } from './chars.js';
+
 /** Compact form → full lower-case name. */
 const COMPACT: Record<string, string> = Object.assign(Object.create(null) as Record<string, string>, {
   a: 'accept-contact',
@@ -69,8 +71,17 @@ export function headerKey(name: string): string {
   if (key !== undefined) return key;
   const lower = name.toLowerCase();
   key = lower.length === 1 ? (COMPACT[lower] ?? lower) : lower;
-  if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(name, key);
+  // Only tokens are remembered: the parser takes a cache hit as proof that a name is valid.
+  if (keyCache.size < KEY_CACHE_LIMIT && isToken(name)) keyCache.set(name, key);
   return key;
+}
+
+/**
+ * The key of a header name seen before, or `undefined`. Only names that are valid tokens get this
+ * far into the cache, so a hit needs no further validation. @internal
+ */
+export function knownHeaderKey(name: string): string | undefined {
+  return keyCache.get(name);
 }
 
 /** The canonical spelling for a header name (`v` → `Via`, `call-id` → `Call-ID`); unknown names are returned as given. */

@@ -3,7 +3,7 @@
 import { isAscii } from 'node:buffer';
 import { CLASS, isWsp, skipWs, TOKEN, trimWsEnd } from './chars.js';
 import { SipParseError } from './errors.js';
-import { commonHeaderKey, headerKey } from './header-names.js';
+import { commonHeaderKey, headerKey, knownHeaderKey } from './header-names.js';
 import { type Field, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { parseKnownHeader, type PENDING, type TypedValue } from './typed-headers.js';
 import { checkUriRange } from './uri.js';
@@ -148,7 +148,7 @@ function parseBuffer(buf: Buffer): SipRequest | SipResponse {
     if (colon < 0 || colon > end) throw new SipParseError('header line without ":"', { offset: byteOffset(src, pos) });
     const nameEnd = trimWsEnd(text, pos, colon);
     name = text.slice(pos, nameEnd);
-    key = commonHeaderKey(text, pos, nameEnd);
+    key = commonHeaderKey(text, pos, nameEnd) ?? knownHeaderKey(name);
     if (key === undefined) {
       if (!isTokenText(name)) throw new SipParseError(`invalid header name ${JSON.stringify(name)}`, { offset: byteOffset(src, pos) });
       key = headerKey(name);

@@ -44,7 +44,18 @@ export const BAD_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
  * parsers check every character against their grammar; this covers the values they do not.
  */
 function checkControls(text: string): void {
-  if (!BAD_CONTROL.test(text)) return;
+  if (text.length < 32) {
+    // a loop beats the regex call on short values
+    let clean = true;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if ((c < 32 && c !== 9) || c === 127) {
+        clean = false;
+        break;
+      }
+    }
+    if (clean) return;
+  } else if (!BAD_CONTROL.test(text)) return;
   const re = new RegExp(BAD_CONTROL.source, 'g');
   for (let m = re.exec(text); m !== null; m = re.exec(text)) {
     const i = m.index;

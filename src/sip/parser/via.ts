@@ -55,6 +55,13 @@ export class Via {
     this.protocolName = init.protocolName ?? 'SIP';
     this.protocolVersion = init.protocolVersion ?? '2.0';
     this.transport = init.transport;
+    if (init === RAW_INIT) {
+      // parser path: the parser fills in already-validated parts
+      this.host = '';
+      this.port = undefined;
+      this.params = EMPTY_PARAMS;
+      return;
+    }
     let host = init.host;
     if (isIPv6(host)) host = `[${host}]`;
     if (classifyHost(host) === undefined) throw new SipParseError(`invalid Via host ${JSON.stringify(init.host)}`);
@@ -156,20 +163,30 @@ export function parseViaList(s: string, out: Via[]): void {
   let i = skipWs(s, 0, end);
   for (;;) {
     // sent-protocol = protocol-name SLASH protocol-version SLASH transport; SLASH = SWS "/" SWS
-    const p0 = i;
-    i = scanToken(s, i, end);
-    if (i === p0) throw new SipParseError('Via: missing protocol name');
-    const protocolName = s.slice(p0, i);
-    i = expectSlash(s, i, end);
-    const v0 = i;
-    i = scanToken(s, i, end);
-    if (i === v0) throw new SipParseError('Via: missing protocol version');
-    const protocolVersion = s.slice(v0, i);
-    i = expectSlash(s, i, end);
+    let protocolName: string;
+    let protocolVersion: string;
+    let transport: string;
+    if (s.startsWith('SIP/2.0/', i)) {
+      // the form nearly every Via has: no slicing for the constant parts
+      protocolName = 'SIP';
+      protocolVersion = '2.0';
+      i += 8;
+    } else {
+      const p0 = i;
+      i = scanToken(s, i, end);
+      if (i === p0) throw new SipParseError('Via: missing protocol name');
+      protocolName = s.slice(p0, i);
+      i = expectSlash(s, i, end);
+      const v0 = i;
+      i = scanToken(s, i, end);
+      if (i === v0) throw new SipParseError('Via: missing protocol version');
+      protocolVersion = s.slice(v0, i);
+      i = expectSlash(s, i, end);
+    }
     const t0 = i;
     i = scanToken(s, i, end);
     if (i === t0) throw new SipParseError('Via: missing transport');
-    const transport = s.slice(t0, i);
+    transport = commonTransport(s, t0, i) ?? s.slice(t0, i);
     // LWS sent-by
     const h0 = skipWs(s, i, end);
     if (h0 === i) throw new SipParseError('Via: missing whitespace before sent-by');
@@ -197,7 +214,7 @@ export function parseViaList(s: string, out: Via[]): void {
     i = parseHeaderParams(s, i, end, list, true);
     const params = new Params('header', list);
     checkViaParams(params);
-    const via = Object.create(Via.prototype) as Via;
+    const via = new Via(RAW_INIT);
     via.protocolName = protocolName;
     via.protocolVersion = protocolVersion;
     via.transport = transport;
@@ -213,6 +230,16 @@ export function parseViaList(s: string, out: Via[]): void {
   }
 }
 
+const RAW_INIT: ViaInit = { transport: '', host: '' };
+const EMPTY_PARAMS = new Params('header');
+const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
+
+/** The constant string for a common transport written exactly so in `s[start, end)`. */
+function commonTransport(s: string, start: number, end: number): string | undefined {
+  for (const t of TRANSPORTS) if (t.length === end - start && s.startsWith(t, start)) return t;
+  return undefined;
+}
+
 function expectSlash(s: string, i: number, end: number): number {
   i = skipWs(s, i, end);
   if (s.charCodeAt(i) !== 47 /* / */) throw new SipParseError('Via: expected "/" in sent-protocol');
@@ -221,7 +248,9 @@ function expectSlash(s: string, i: number, end: number): number {
 
 // via-params (RFC 3261 §25.1, RFC 3581): typed checks for the parameters the stack relies on.
 function checkViaParams(params: Params): void {
-  for (const p of params) {
+  const list = params.entries();
+  for (let k = 0; k < list.length; k++) {
+    const p = list[k]!;
     const n = p.name;
     switch (n === 'branch' || n === 'received' || n === 'rport' || n === 'ttl' || n === 'maddr' ? n : n.toLowerCase()) {
       case 'branch':

@@ -138,6 +138,12 @@ describe('headers', () => {
     expect(m.header('Subject')).toBe("I know you're there, pick up the phone and talk to me!");
   });
 
+  it('still rejects an invalid header name after a lookup of that name', () => {
+    const m = parseMessage(msg());
+    expect(m.header('Bad Name')).toBeUndefined();
+    expect(parseError(msg(['Bad Name: x'])).reason).toMatch(/invalid header name/);
+  });
+
   it('rejects a folded line with no header before it, a line without colon and a bad name', () => {
     expect(parseError('OPTIONS sip:a@b SIP/2.0\r\n folded: x\r\n\r\n').reason).toMatch(/folded/);
     expect(parseError(msg(['NoColonHere'])).reason).toMatch(/without ":"/);
