@@ -170,7 +170,7 @@ export function parseViaList(s: string, out: Via[]): void {
       // the form nearly every Via has: no slicing for the constant parts
       protocolName = 'SIP';
       protocolVersion = '2.0';
-      i += 8;
+      i = skipWs(s, i + 8, end); // SLASH = SWS "/" SWS
     } else {
       const p0 = i;
       i = scanToken(s, i, end);

@@ -59,6 +59,11 @@ describe('Via', () => {
     expect(v.params.get('x')).toBeNull();
   });
 
+  it('allows whitespace around every slash of the sent-protocol', () => {
+    expect(Via.parse('SIP/2.0/ UDP h.example.com').transport).toBe('UDP');
+    expect(Via.parse('SIP / 2.0 / TCP h.example.com').transport).toBe('TCP');
+  });
+
   it('distinguishes rport requested from rport filled (RFC 3581)', () => {
     const v = Via.parse('SIP/2.0/UDP host.example.com;rport;branch=z9hG4bKa');
     expect(v.rport).toBe(true);
