@@ -60,10 +60,6 @@ export function isHex(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
-export function isDigit(c: number): boolean {
-  return c >= 48 && c <= 57;
-}
-
 /** SP or HTAB */
 export function isWsp(c: number): boolean {
   return c === 32 || c === 9;

@@ -1,6 +1,6 @@
 // %-escapes (RFC 3261 §25.1 "escaped") and quoted strings (§25.1 quoted-string, quoted-pair).
 
-import { CLASS, isHex } from './chars.js';
+import { CLASS } from './chars.js';
 import { SipParseError } from './errors.js';
 
 /**
@@ -42,11 +42,6 @@ function utf8Escape(ch: string): string {
   let out = '';
   for (const b of Buffer.from(ch, 'utf8')) out += '%' + hex2(b);
   return out;
-}
-
-/** True when `%` at index `i` starts a valid escape. */
-export function isEscapeAt(s: string, i: number): boolean {
-  return isHex(s.charCodeAt(i + 1)) && isHex(s.charCodeAt(i + 2));
 }
 
 /**
