@@ -1,0 +1,110 @@
+// Clock: the virtual clock's ordering and bookkeeping, and the real clock's basic contract.
+import { describe, expect, it } from 'vitest';
+import { RealClock, VirtualClock } from '../../../src/sip/transport/clock.js';
+
+describe('VirtualClock', () => {
+  it('starts at 0 and moves only when advanced', () => {
+    const c = new VirtualClock();
+    expect(c.now()).toBe(0);
+    c.advance(250);
+    expect(c.now()).toBe(250);
+    c.advanceTo(1000);
+    expect(c.now()).toBe(1000);
+  });
+
+  it('fires timers in due order, ties in the order they were set, each at its due time', () => {
+    const c = new VirtualClock();
+    const log: string[] = [];
+    c.setTimer(300, () => log.push(`c@${c.now()}`));
+    c.setTimer(100, () => log.push(`a@${c.now()}`));
+    c.setTimer(100, () => log.push(`b@${c.now()}`));
+    c.setTimer(0, () => log.push(`z@${c.now()}`));
+    c.advance(299);
+    expect(log).toEqual(['z@0', 'a@100', 'b@100']);
+    c.advance(1);
+    expect(log).toEqual(['z@0', 'a@100', 'b@100', 'c@300']);
+    expect(c.pendingTimers).toBe(0);
+  });
+
+  it('fires timers set while advancing when they fall due within the same advance', () => {
+    // The shape of a retransmission timer: re-arm with a doubled interval.
+    const c = new VirtualClock();
+    const sent: number[] = [];
+    let interval = 500;
+    const fire = (): void => {
+      sent.push(c.now());
+      interval *= 2;
+      c.setTimer(interval, fire);
+    };
+    c.setTimer(interval, fire);
+    c.advance(32_000);
+    expect(sent).toEqual([500, 1500, 3500, 7500, 15500, 31500]);
+    expect(c.nextDue).toBe(31500 + 32000);
+  });
+
+  it('cancels timers, and cancelling twice or after firing is harmless', () => {
+    const c = new VirtualClock();
+    let fired = 0;
+    const h = c.setTimer(10, () => fired++);
+    const k = c.setTimer(20, () => fired++);
+    c.clearTimer(h);
+    c.clearTimer(h);
+    c.advance(30);
+    c.clearTimer(k);
+    expect(fired).toBe(1);
+    expect(c.pendingTimers).toBe(0);
+  });
+
+  it('a timer may cancel another that is due at the same moment', () => {
+    const c = new VirtualClock();
+    const log: string[] = [];
+    let second = c.setTimer(10, () => log.push('second'));
+    c.setTimer(5, () => {
+      log.push('first');
+      c.clearTimer(second);
+      second = c.setTimer(100, () => log.push('re-armed'));
+    });
+    c.advance(50);
+    expect(log).toEqual(['first']);
+    c.advance(100);
+    expect(log).toEqual(['first', 're-armed']);
+  });
+
+  it('runUntilIdle drains every timer and reports where time ended', () => {
+    const c = new VirtualClock();
+    c.setTimer(64_000, () => undefined);
+    c.setTimer(5, () => c.setTimer(10, () => undefined));
+    expect(c.runUntilIdle()).toBe(64_000);
+    expect(c.pendingTimers).toBe(0);
+  });
+
+  it('runUntilIdle stops a timer that re-arms for ever', () => {
+    const c = new VirtualClock();
+    const loop = (): void => void c.setTimer(1, loop);
+    c.setTimer(1, loop);
+    expect(() => c.runUntilIdle(1000)).toThrow(/re-arming/);
+  });
+
+  it('rejects time travel and nonsense delays', () => {
+    const c = new VirtualClock();
+    c.advance(10);
+    expect(() => c.advanceTo(5)).toThrow(RangeError);
+    expect(() => c.advance(-1)).toThrow(RangeError);
+    expect(() => c.advance(Number.NaN)).toThrow(RangeError);
+    expect(() => c.setTimer(Number.POSITIVE_INFINITY, () => undefined)).toThrow(RangeError);
+  });
+});
+
+describe('RealClock', () => {
+  it('fires a timer after its delay and can cancel one', async () => {
+    const c = new RealClock();
+    const start = c.now();
+    const cancelled = c.setTimer(5, () => {
+      throw new Error('should have been cancelled');
+    });
+    c.clearTimer(cancelled);
+    const elapsed = await new Promise<number>((resolve) => c.setTimer(20, () => resolve(c.now() - start)));
+    expect(elapsed).toBeGreaterThanOrEqual(19);
+    expect(c.pendingTimers).toBe(0);
+  });
+});
