@@ -1,8 +1,11 @@
 /**
  * sipflow's public entry point.
  *
- * The message layer is available now: {@link parseMessage}, {@link serializeMessage},
- * {@link createRequest}, {@link createResponse} and the message, URI and header classes.
+ * Available now: the message layer ({@link parseMessage}, {@link serializeMessage},
+ * {@link createRequest}, {@link createResponse} and the message, URI and header classes) and the
+ * transport layer ({@link UdpTransport}, the in-memory {@link MemoryNetwork} for tests, and the
+ * {@link Clock} with {@link RealClock} and {@link VirtualClock}).
  * @packageDocumentation
  */
 export * from '../sip/parser/index.js';
+export * from '../sip/transport/index.js';

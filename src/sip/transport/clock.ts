@@ -27,6 +27,7 @@ export class RealClock implements Clock {
   }
 
   setTimer(ms: number, fn: () => void): TimerHandle {
+    if (!Number.isFinite(ms)) throw new RangeError(`timer delay must be finite, got ${ms}`);
     const id = this.nextId++;
     const t = setTimeout(() => {
       this.live.delete(id);
@@ -73,7 +74,7 @@ interface VirtualTimer {
 export class VirtualClock implements Clock {
   private time = 0;
   private nextId = 1;
-  // Kept sorted by (due, id); timer counts in tests are small, so insertion is linear.
+  // Kept sorted by (due, id).
   private readonly queue: VirtualTimer[] = [];
 
   now(): number {
@@ -83,9 +84,15 @@ export class VirtualClock implements Clock {
   setTimer(ms: number, fn: () => void): TimerHandle {
     if (!Number.isFinite(ms)) throw new RangeError(`timer delay must be finite, got ${ms}`);
     const timer: VirtualTimer = { id: this.nextId++, due: this.time + Math.max(0, ms), fn };
-    let i = this.queue.length;
-    while (i > 0 && this.queue[i - 1]!.due > timer.due) i--;
-    this.queue.splice(i, 0, timer);
+    // binary search for the first timer due later; equal due times keep the order they were set
+    let lo = 0;
+    let hi = this.queue.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.queue[mid]!.due <= timer.due) lo = mid + 1;
+      else hi = mid;
+    }
+    this.queue.splice(lo, 0, timer);
     return { id: timer.id };
   }
 
@@ -100,7 +107,10 @@ export class VirtualClock implements Clock {
     this.advanceTo(this.time + ms);
   }
 
-  /** Moves time forward to `t` (no earlier than now), firing due timers in order. */
+  /**
+   * Moves time forward to `t` (no earlier than now), firing due timers in order. If a timer
+   * throws, the exception propagates and time stays at that timer's due time.
+   */
   advanceTo(t: number): void {
     if (t < this.time) throw new RangeError(`cannot move time back from ${this.time} to ${t}`);
     for (;;) {

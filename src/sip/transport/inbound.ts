@@ -20,6 +20,8 @@ export const DEFAULT_SIP_PORT = 5060;
 /** What became of one datagram. */
 export type DatagramOutcome =
   | { kind: 'message'; inbound: InboundMessage }
+  /** Only CRLFs: a keep-alive (RFC 5626 §4.4.1, and what many UAs send over UDP); ignored. */
+  | { kind: 'keepalive' }
   | { kind: 'malformed'; datagram: MalformedDatagram; reply: { data: Uint8Array; destination: Endpoint } | undefined };
 
 /**
@@ -28,6 +30,7 @@ export type DatagramOutcome =
  * when it is a request whose top Via, Call-ID, CSeq, From and To can still be read.
  */
 export function receiveDatagram(data: Uint8Array, source: Endpoint): DatagramOutcome {
+  if (isKeepAlive(data)) return { kind: 'keepalive' };
   let message: SipRequest | SipResponse;
   try {
     message = parseMessage(data);
@@ -49,9 +52,22 @@ export function receiveDatagram(data: Uint8Array, source: Endpoint): DatagramOut
  * and add `received` even if the address matches.
  */
 export function stampReceived(top: Via, source: Endpoint): void {
+  const address = withoutZone(source.address);
   const rportRequested = top.rport === true;
   if (rportRequested) top.rport = source.port;
-  if (rportRequested || !sameAddress(top.host, source.address)) top.received = source.address;
+  if (rportRequested || !sameAddress(top.host, address)) top.received = address;
+}
+
+/** A link-local IPv6 source comes as `fe80::1%eth0`; the zone is local and never goes in a message. */
+function withoutZone(address: string): string {
+  const pct = address.indexOf('%');
+  return pct < 0 ? address : address.slice(0, pct);
+}
+
+function isKeepAlive(data: Uint8Array): boolean {
+  if (data.byteLength === 0) return false;
+  for (let i = 0; i < data.byteLength; i++) if (data[i] !== 13 && data[i] !== 10) return false;
+  return true;
 }
 
 /**
@@ -94,7 +110,11 @@ function sameAddress(sentBy: string, source: string): boolean {
 
 function canonicalV6(a: string): string {
   // new URL normalises an IPv6 literal (zero compression, lower case)
-  return new URL(`http://[${a}]/`).hostname;
+  try {
+    return new URL(`http://[${a}]/`).hostname;
+  } catch {
+    return a;
+  }
 }
 
 // Headers a stateless 400 must copy (RFC 3261 §8.2.6: Via, From, To, Call-ID, CSeq).
@@ -110,6 +130,7 @@ function badRequestFor(data: Uint8Array, error: SipParseError, source: Endpoint)
   const lines = (headEnd >= 0 ? text.slice(0, headEnd) : text).split(/\r?\n/);
   const startLine = lines[0] ?? '';
   if (/^SIP\//i.test(startLine) || !/^[^ ]+ [^ ]+ SIP\/\d+\.\d+$/i.test(startLine.trim())) return undefined; // not a request
+  if (/^ACK /.test(startLine)) return undefined; // RFC 3261 §17.2.3: an ACK is never answered
   const found = new Map<string, string[]>();
   let last: string | undefined;
   for (const line of lines.slice(1)) {
@@ -157,14 +178,21 @@ function badRequestFor(data: Uint8Array, error: SipParseError, source: Endpoint)
     to.tag = createHash('sha1').update(`${found.get('call-id')![0]}|${found.get('from')![0]}|${found.get('cseq')![0]}`).digest('hex').slice(0, 16);
     out[out.findIndex((l) => l.startsWith('To: '))] = `To: ${String(to)}`;
   }
-  const reason = `Bad Request (${error.header !== undefined ? `${error.header}: ` : ''}${error.reason})`.replace(/[\x00-\x1f\x7f]/g, ' ').slice(0, 200);
+  // The reply reuses the request's header bytes (read as latin1, written as latin1, so UTF-8 in a
+  // display name survives); the reason phrase is kept to printable ASCII.
+  const reason = `Bad Request (${error.header !== undefined ? `${error.header}: ` : ''}${error.reason})`.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
   const response = `SIP/2.0 400 ${reason}\r\n${out.join('\r\n')}\r\nContent-Length: 0\r\n\r\n`;
+  const bytes = Buffer.from(response, 'latin1');
   let parsed: SipResponse;
   try {
-    parsed = parseMessage(response) as SipResponse;
+    parsed = parseMessage(bytes) as SipResponse;
   } catch {
     return undefined;
   }
-  const destination = responseDestination(parsed) ?? source;
-  return { data: Buffer.from(response, 'utf8'), destination };
+  // Back where the request came from (received, with the rport or sent-by port, §18.2.2): never to
+  // a maddr named by a request that did not even parse.
+  const rport = topVia.rport;
+  const destination = { address: withoutZone(source.address), port: typeof rport === 'number' ? rport : (topVia.port ?? DEFAULT_SIP_PORT) };
+  if (parsed.status !== 400) return undefined;
+  return { data: bytes, destination };
 }

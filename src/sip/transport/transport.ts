@@ -49,7 +49,15 @@ export class TransportError extends Error {
   }
 }
 
-/** What a transport calls when something arrives or goes wrong. */
+/**
+ * What a transport calls when something arrives or goes wrong.
+ *
+ * A handler that throws does not stop the transport: the exception goes to `error` as a
+ * {@link TransportError} of kind `socket` with the thrown value as `cause`. Without an `error`
+ * handler, the UDP transport drops it (a library must not crash its host process) and the
+ * in-memory test network rethrows it from the clock, so a failed assertion inside a handler fails
+ * the test.
+ */
 export interface TransportHandlers {
   /** A parsed message (requests already carry `received`/`rport` per RFC 3261 §18.2.1 and RFC 3581). */
   message?(inbound: InboundMessage): void;
@@ -61,7 +69,7 @@ export interface TransportHandlers {
 
 /**
  * A SIP transport: sends bytes to an endpoint and delivers what arrives, parsed, to its handlers.
- * Implemented by {@link UdpTransport} over `node:dgram` and by {@link MemoryNetwork} transports in tests.
+ * Implemented by `UdpTransport` over `node:dgram` and by `MemoryNetwork` transports in tests.
  */
 export interface Transport {
   /** Via transport token: `UDP`. */

@@ -116,6 +116,30 @@ describe('malformed datagrams', () => {
     expect(noise.kind === 'malformed' && noise.reply).toBeUndefined();
   });
 
+  it('never answers an ACK (RFC 3261 §17.2.3)', () => {
+    const ack = Buffer.from(request('SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1', ['Max-Forwards: 300']).toString('latin1').replace('OPTIONS sip', 'ACK sip').replace('1 OPTIONS', '1 ACK'));
+    const out = receiveDatagram(ack, SOURCE);
+    expect(out.kind === 'malformed' && out.datagram.answered).toBe(false);
+  });
+
+  it('keeps UTF-8 in echoed headers and ignores a maddr in the malformed request', () => {
+    const bytes = Buffer.from(request('SIP/2.0/UDP 192.0.2.1:5070;maddr=203.0.113.9;branch=z9hG4bK1', ['Max-Forwards: x']).toString('utf8').replace('<sip:alice@example.com>', '"José" <sip:alice@example.com>'), 'utf8');
+    const out = receiveDatagram(bytes, SOURCE);
+    if (out.kind !== 'malformed' || out.reply === undefined) throw new Error('expected a 400');
+    expect((parseMessage(out.reply.data) as SipResponse).from?.displayName).toBe('José');
+    expect(out.reply.destination).toEqual({ address: SOURCE.address, port: 5070 });
+  });
+
+  it('treats a datagram of CRLFs as a keep-alive', () => {
+    expect(receiveDatagram(Buffer.from('\r\n\r\n'), SOURCE).kind).toBe('keepalive');
+    expect(receiveDatagram(Buffer.from('\r\n'), SOURCE).kind).toBe('keepalive');
+  });
+
+  it('strips an IPv6 zone from the source address', () => {
+    const out = receiveDatagram(request('SIP/2.0/UDP [fe80::2]:5060;rport;branch=z9hG4bK1'), { address: 'fe80::1%eth0', port: 5060 });
+    expect(out.kind === 'message' && out.inbound.message.vias[0]?.received).toBe('fe80::1');
+  });
+
   it('never answers a malformed response', () => {
     const out = receiveDatagram(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\nCSeq: x\r\nCall-ID: a\r\nFrom: <sip:a@b>\r\nTo: <sip:a@b>\r\n\r\n'), SOURCE);
     expect(out.kind === 'malformed' && out.datagram.answered).toBe(false);
