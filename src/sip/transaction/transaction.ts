@@ -1,0 +1,143 @@
+// What the four RFC 3261 §17 state machines share: timers owned by states, the one legal way to
+// change state, the context they run in, and the interfaces to their transaction user (TU).
+
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import type { Clock, TimerHandle } from '../transport/clock.js';
+import type { TransportError } from '../transport/transport.js';
+import type { TimerSettings } from './timers.js';
+
+/** Where a transaction runs: time, timer values, and a way to put bytes on the wire. */
+export interface TransactionContext {
+  readonly clock: Clock;
+  readonly timers: TimerSettings;
+  /** True over a reliable transport: no retransmission timers, zero wait timers (RFC 3261 §17). */
+  readonly reliable: boolean;
+  /** Sends one message's bytes to the peer; rejects with a TransportError. */
+  send(bytes: Uint8Array): Promise<void>;
+}
+
+/** Why a transaction failed: a timeout (which timer fired) or a transport error. */
+export type TransactionFailure =
+  | { kind: 'timeout'; timer: 'B' | 'F' | 'H' }
+  | { kind: 'transport'; error: TransportError };
+
+/** The timers of RFC 3261 §17 (A–K) and RFC 6026 (L, M). */
+export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying';
+
+/** A state change the state machine does not allow: a bug in the caller or the machine. */
+export class TransactionStateError extends Error {
+  override readonly name = 'TransactionStateError';
+}
+
+/**
+ * Base of the four transaction state machines. Subclasses declare their legal transitions; every
+ * change of state goes through {@link transition}, which checks it, stops the timers that do not
+ * live in the new state, and calls {@link enter}.
+ */
+export abstract class Transaction<S extends string> {
+  /** Current state. */
+  state: S;
+  /** The request that created the transaction. */
+  readonly request: SipRequest;
+  protected readonly ctx: TransactionContext;
+  private readonly running = new Map<TimerName, { handle: TimerHandle; liveIn: readonly S[] }>();
+  private readonly onTerminated: Array<() => void> = [];
+
+  protected constructor(request: SipRequest, ctx: TransactionContext, initial: S) {
+    this.request = request;
+    this.ctx = ctx;
+    this.state = initial;
+  }
+
+  /** Legal transitions: state → states it may move to. */
+  protected abstract readonly transitions: Readonly<Record<S, readonly S[]>>;
+  /** The terminal state. */
+  protected abstract readonly terminated: S;
+
+  /** Called after each transition, to start the new state's timers and do its entry work. */
+  protected abstract enter(state: S, from: S): void;
+
+  /** True once the transaction has reached its terminal state. */
+  get isTerminated(): boolean {
+    return this.state === this.terminated;
+  }
+
+  /** Timers currently running (for tests and leak checks). */
+  get runningTimers(): TimerName[] {
+    return [...this.running.keys()];
+  }
+
+  /** Registers a callback for when the transaction terminates (the layer uses it to forget it). */
+  whenTerminated(fn: () => void): void {
+    if (this.isTerminated) fn();
+    else this.onTerminated.push(fn);
+  }
+
+  /** The one way to change state. */
+  protected transition(to: S): void {
+    const from = this.state;
+    if (!this.transitions[from].includes(to)) {
+      throw new TransactionStateError(`${this.constructor.name}: no transition from ${from} to ${to}`);
+    }
+    this.state = to;
+    for (const [name, t] of this.running) {
+      if (!t.liveIn.includes(to)) this.stopTimer(name);
+    }
+    this.enter(to, from);
+    if (to === this.terminated) {
+      for (const name of [...this.running.keys()]) this.stopTimer(name);
+      for (const fn of this.onTerminated.splice(0)) fn();
+    }
+  }
+
+  /** Starts (or restarts) timer `name`; it is stopped automatically on leaving the states in `liveIn`. */
+  protected startTimer(name: TimerName, ms: number, liveIn: readonly S[], fire: () => void): void {
+    this.stopTimer(name);
+    const handle = this.ctx.clock.setTimer(ms, () => {
+      this.running.delete(name);
+      fire();
+    });
+    this.running.set(name, { handle, liveIn });
+  }
+
+  protected stopTimer(name: TimerName): void {
+    const t = this.running.get(name);
+    if (t !== undefined) {
+      this.ctx.clock.clearTimer(t.handle);
+      this.running.delete(name);
+    }
+  }
+
+  /** Sends bytes; a failure comes back as {@link transportError}. */
+  protected transmit(bytes: Uint8Array): void {
+    this.ctx.send(bytes).catch((err: unknown) => this.transportError(err as TransportError));
+  }
+
+  /** Input: the transport failed to send one of this transaction's messages. */
+  abstract transportError(error: TransportError): void;
+}
+
+/** What a client transaction tells its TU. */
+export interface ClientTransactionUser {
+  /**
+   * A response the transaction passes up (RFC 3261 §17.1): provisionals and the final, and for
+   * INVITE every 2xx that arrives in the Accepted state (RFC 6026). A timeout or transport error
+   * arrives as a synthetic 408 or 503 response with `failure` set, so a TU can treat it like any
+   * final response.
+   */
+  response(response: SipResponse, failure?: TransactionFailure): void;
+  /** The transaction has ended and holds no timers. */
+  terminated?(): void;
+}
+
+/** What a server transaction tells its TU. */
+export interface ServerTransactionUser {
+  /** An ACK for a 2xx received while the INVITE server transaction is Accepted (RFC 6026 §7.1). */
+  ack?(ack: SipRequest): void;
+  /** The INVITE was cancelled (RFC 3261 §9.2): the layer has answered the CANCEL with 200 and the INVITE with 487. */
+  cancelled?(cancel: SipRequest): void;
+  /** The transaction failed: no ACK for a non-2xx final (Timer H), or a transport error. */
+  failed?(failure: TransactionFailure): void;
+  /** The transaction has ended and holds no timers. */
+  terminated?(): void;
+}
