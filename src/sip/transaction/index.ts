@@ -3,3 +3,6 @@
 export { DEFAULT_TIMERS, resolveTimers, type TimerSettings } from './timers.js';
 export { Transaction, TransactionStateError, type TransactionContext, type TransactionFailure, type TimerName, type ClientTransactionUser, type ServerTransactionUser } from './transaction.js';
 export { NonInviteClientTransaction, type NonInviteClientState } from './non-invite-client.js';
+export { InviteClientTransaction, type InviteClientState } from './invite-client.js';
+export { NonInviteServerTransaction, type NonInviteServerState } from './non-invite-server.js';
+export { clientKeyOfRequest, clientKeyOfResponse, serverKey, mergeKey, sameSentBy, hasRfc3261Branch, toTagMatches } from './matching.js';

@@ -3,7 +3,7 @@
 
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
-import type { TransportError } from '../transport/transport.js';
+import { TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
 
 /** Where a transaction runs: time, timer values, and a way to put bytes on the wire. */
@@ -16,13 +16,16 @@ export interface TransactionContext {
   send(bytes: Uint8Array): Promise<void>;
 }
 
-/** Why a transaction failed: a timeout (which timer fired) or a transport error. */
+/**
+ * Why a transaction failed: a timeout (which timer fired; `Cancel` is the 64·T1 an INVITE client
+ * waits for a final after sending CANCEL, RFC 3261 §9.1) or a transport error.
+ */
 export type TransactionFailure =
-  | { kind: 'timeout'; timer: 'B' | 'F' | 'H' }
+  | { kind: 'timeout'; timer: 'B' | 'F' | 'H' | 'Cancel' }
   | { kind: 'transport'; error: TransportError };
 
 /** The timers of RFC 3261 §17 (A–K) and RFC 6026 (L, M). */
-export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying';
+export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
 /** A state change the state machine does not allow: a bug in the caller or the machine. */
 export class TransactionStateError extends Error {
@@ -73,6 +76,18 @@ export abstract class Transaction<S extends string> {
     else this.onTerminated.push(fn);
   }
 
+  /**
+   * Ends the transaction at once, without telling its TU anything: stops every timer and runs the
+   * {@link whenTerminated} callbacks. For shutting a stack down (`close()`), not a protocol
+   * transition of RFC 3261 §17, so it bypasses the transition table on purpose.
+   */
+  abort(): void {
+    if (this.isTerminated) return;
+    for (const name of [...this.running.keys()]) this.stopTimer(name);
+    this.state = this.terminated;
+    for (const fn of this.onTerminated.splice(0)) fn();
+  }
+
   /** The one way to change state. */
   protected transition(to: S): void {
     const from = this.state;
@@ -83,10 +98,15 @@ export abstract class Transaction<S extends string> {
     for (const [name, t] of this.running) {
       if (!t.liveIn.includes(to)) this.stopTimer(name);
     }
-    this.enter(to, from);
-    if (to === this.terminated) {
-      for (const name of [...this.running.keys()]) this.stopTimer(name);
-      for (const fn of this.onTerminated.splice(0)) fn();
+    try {
+      this.enter(to, from);
+    } finally {
+      // Even if entry work (a TU callback) throws, a terminated transaction lets go of its timers
+      // and its owner forgets it.
+      if (to === this.terminated) {
+        for (const name of [...this.running.keys()]) this.stopTimer(name);
+        for (const fn of this.onTerminated.splice(0)) fn();
+      }
     }
   }
 
@@ -110,7 +130,13 @@ export abstract class Transaction<S extends string> {
 
   /** Sends bytes; a failure comes back as {@link transportError}. */
   protected transmit(bytes: Uint8Array): void {
-    this.ctx.send(bytes).catch((err: unknown) => this.transportError(err as TransportError));
+    let sending: Promise<void>;
+    try {
+      sending = this.ctx.send(bytes);
+    } catch (err) {
+      sending = Promise.reject(err);
+    }
+    sending.catch((err: unknown) => this.transportError(asTransportError(err)));
   }
 
   /** Input: the transport failed to send one of this transaction's messages. */
@@ -140,4 +166,9 @@ export interface ServerTransactionUser {
   failed?(failure: TransactionFailure): void;
   /** The transaction has ended and holds no timers. */
   terminated?(): void;
+}
+
+function asTransportError(err: unknown): TransportError {
+  if (err instanceof TransportError) return err;
+  return new TransportError('send', `send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }

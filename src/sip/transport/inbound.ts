@@ -79,7 +79,11 @@ function isKeepAlive(data: Uint8Array): boolean {
  */
 export function responseDestination(response: SipResponse): Endpoint | undefined {
   const top = response.vias[0];
-  if (top === undefined) return undefined;
+  return top === undefined ? undefined : viaDestination(top);
+}
+
+/** {@link responseDestination} for a given top Via (a request's, once received/rport are stamped). */
+export function viaDestination(top: Via): Endpoint | undefined {
   const port = top.port ?? DEFAULT_SIP_PORT;
   const maddr = top.maddr;
   if (maddr !== undefined) return literalEndpoint(maddr, port);

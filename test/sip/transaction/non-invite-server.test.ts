@@ -1,0 +1,384 @@
+// Non-INVITE server transaction, RFC 3261 §17.2.2: every state × input of Figure 8, exact timing.
+//
+// state       | request retransmission | 1xx from TU               | 200–699 from TU     | Timer J      | transport error
+// ------------+------------------------+---------------------------+---------------------+--------------+-----------------------
+// Trying      | absorbed, nothing sent | send → Proceeding         | send → Completed    | not running  | ignored (nothing sent)
+// Proceeding  | re-send latest 1xx     | send, becomes the latest  | send → Completed    | not running  | failed → Terminated
+// Completed   | re-send the final      | throws (TU bug)           | throws (TU bug)     | → Terminated | failed → Terminated
+// Terminated  | ignored                | throws (TU bug)           | throws (TU bug)     | not running  | ignored
+//
+// Each cell is checked by a test whose name contains its coordinates, e.g. "Trying × retransmission".
+import { describe, expect, it } from 'vitest';
+import { createRequest, SipResponse } from '../../../src/sip/parser/index.js';
+import { NonInviteServerTransaction } from '../../../src/sip/transaction/non-invite-server.js';
+import { TransactionStateError, type TransactionFailure } from '../../../src/sip/transaction/transaction.js';
+import { TransportError } from '../../../src/sip/transport/transport.js';
+import { harness, reply, request, settle } from './harness.js';
+
+function setup(options: Parameters<typeof harness>[0] = {}) {
+  const h = harness(options);
+  const log: Array<{ at: number; event: 'failed' | 'terminated'; failure?: TransactionFailure }> = [];
+  const req = request('OPTIONS');
+  const tx = new NonInviteServerTransaction(req, h.ctx, {
+    failed: (failure) => log.push({ at: h.clock.now(), event: 'failed', failure }),
+    terminated: () => log.push({ at: h.clock.now(), event: 'terminated' }),
+  });
+  /** Statuses sent, in order. */
+  const statuses = () => h.sent.map((s) => (s.message instanceof SipResponse ? s.message.status : s.message.method));
+  return { ...h, req, tx, log, statuses };
+}
+
+const lateError = () => new TransportError('send', 'connection reset', { code: 'ECONNRESET' });
+
+describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
+  it('starts in Trying with nothing sent and no timer running (no automatic 100 for non-INVITE)', () => {
+    const t = setup();
+    expect(t.tx.state).toBe('Trying');
+    t.clock.advance(64 * 500 * 2);
+    expect(t.sent).toEqual([]);
+    expect(t.tx.runningTimers).toEqual([]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Trying × retransmission: absorbed, nothing sent', () => {
+    const t = setup();
+    t.clock.advance(500);
+    t.tx.receiveRequest(t.req);
+    t.clock.advance(1000);
+    t.tx.receiveRequest(t.req);
+    expect(t.sent).toEqual([]);
+    expect(t.tx.state).toBe('Trying');
+  });
+
+  it('Trying × 1xx: sends it and enters Proceeding; Proceeding × retransmission re-sends it each time', () => {
+    const t = setup();
+    t.clock.advance(200);
+    t.tx.receiveRequest(t.req); // still Trying: absorbed
+    t.tx.respond(reply(t.req, 100));
+    expect(t.tx.state).toBe('Proceeding');
+    expect(t.tx.runningTimers).toEqual([]); // Timer J lives only in Completed
+    t.clock.advance(300);
+    t.tx.receiveRequest(t.req);
+    t.clock.advance(1000);
+    t.tx.receiveRequest(t.req);
+    t.tx.receiveRequest(t.req);
+    expect(t.statuses()).toEqual([100, 100, 100, 100]);
+    expect(t.sendTimes()).toEqual([200, 500, 1500, 1500]);
+    expect(t.sent.every((s) => s.message instanceof SipResponse && s.message.cseq?.method === 'OPTIONS')).toBe(true);
+  });
+
+  it('Proceeding × 1xx: sends it, and from then on it is the one re-sent', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 100));
+    t.tx.receiveRequest(t.req);
+    t.clock.advance(100);
+    t.tx.respond(reply(t.req, 183));
+    expect(t.tx.state).toBe('Proceeding');
+    t.clock.advance(100);
+    t.tx.receiveRequest(t.req);
+    expect(t.statuses()).toEqual([100, 100, 183, 183]);
+    expect(t.sendTimes()).toEqual([0, 0, 100, 200]);
+  });
+
+  it('Trying × final: sends it and enters Completed with Timer J', () => {
+    const t = setup();
+    t.clock.advance(50);
+    t.tx.respond(reply(t.req, 200));
+    expect(t.tx.state).toBe('Completed');
+    expect(t.tx.runningTimers).toEqual(['J']);
+    expect(t.statuses()).toEqual([200]);
+    expect(t.sendTimes()).toEqual([50]);
+  });
+
+  it('Proceeding × final: sends it and enters Completed with Timer J', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 100));
+    t.clock.advance(700);
+    t.tx.respond(reply(t.req, 486));
+    expect(t.tx.state).toBe('Completed');
+    expect(t.tx.runningTimers).toEqual(['J']);
+    expect(t.statuses()).toEqual([100, 486]);
+    expect(t.sendTimes()).toEqual([0, 700]);
+  });
+
+  it('accepts every final class 200–699 and provisionals 100–199', () => {
+    for (const status of [200, 202, 302, 404, 503, 603, 699]) {
+      const t = setup();
+      t.tx.respond(reply(t.req, status));
+      expect(t.tx.state).toBe('Completed');
+    }
+    for (const status of [100, 180, 199]) {
+      const t = setup();
+      t.tx.respond(reply(t.req, status));
+      expect(t.tx.state).toBe('Proceeding');
+    }
+  });
+
+  it('Completed × retransmission: re-sends the final, exactly once per retransmission', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 100));
+    t.tx.respond(reply(t.req, 404));
+    t.clock.advance(500);
+    t.tx.receiveRequest(t.req);
+    t.clock.advance(1000);
+    t.tx.receiveRequest(t.req);
+    t.clock.advance(2000);
+    t.tx.receiveRequest(t.req);
+    expect(t.statuses()).toEqual([100, 404, 404, 404, 404]);
+    expect(t.sendTimes()).toEqual([0, 0, 500, 1500, 3500]);
+    expect(t.tx.state).toBe('Completed');
+  });
+
+  it('never retransmits on its own: one send in Proceeding and one in Completed over more than 64·T1 without input', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 100));
+    t.clock.advance(64 * 500 * 2);
+    expect(t.sendTimes()).toEqual([0]);
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(64 * 500 + 1);
+    expect(t.sendTimes()).toEqual([0, 64_000]);
+    expect(t.tx.state).toBe('Terminated');
+  });
+
+  it('Completed × Timer J: ends it at 64·T1 = 32 s after the final, holding no timers', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(31_999);
+    expect(t.tx.state).toBe('Completed');
+    expect(t.log).toEqual([]);
+    t.clock.advance(1);
+    expect(t.tx.state).toBe('Terminated');
+    expect(t.log).toEqual([{ at: 32_000, event: 'terminated' }]);
+    expect(t.tx.runningTimers).toEqual([]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Timer J counts from the final, not from the request or the first provisional', () => {
+    const t = setup();
+    t.clock.advance(1000);
+    t.tx.respond(reply(t.req, 100));
+    t.clock.advance(2000);
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(31_999);
+    expect(t.tx.state).toBe('Completed');
+    t.clock.advance(1);
+    expect(t.log).toEqual([{ at: 35_000, event: 'terminated' }]);
+  });
+
+  it('Timer J is zero on a reliable transport', () => {
+    const t = setup({ reliable: true });
+    t.clock.advance(10);
+    t.tx.respond(reply(t.req, 200));
+    expect(t.tx.state).toBe('Completed');
+    t.clock.advance(0);
+    expect(t.tx.state).toBe('Terminated');
+    expect(t.log).toEqual([{ at: 10, event: 'terminated' }]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('honours the configured T1 of its stack instance (Timer J = 64·T1)', () => {
+    const t = setup({ timers: { t1: 100, t2: 400 } });
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(6399);
+    expect(t.tx.state).toBe('Completed');
+    t.clock.advance(1);
+    expect(t.tx.state).toBe('Terminated');
+    expect(t.log).toEqual([{ at: 6400, event: 'terminated' }]);
+  });
+
+  it('Trying, Proceeding and Terminated × Timer J: it runs only in Completed', () => {
+    const t = setup();
+    expect(t.tx.runningTimers).toEqual([]);
+    t.tx.respond(reply(t.req, 100));
+    expect(t.tx.runningTimers).toEqual([]);
+    expect(t.clock.pendingTimers).toBe(0);
+    t.tx.respond(reply(t.req, 200));
+    expect(t.tx.runningTimers).toEqual(['J']);
+    t.clock.advance(32_000);
+    expect(t.tx.runningTimers).toEqual([]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Terminated × retransmission: ignored, nothing sent', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(32_000);
+    t.tx.receiveRequest(t.req);
+    expect(t.statuses()).toEqual([200]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Trying × transport error: ignored (nothing was sent)', () => {
+    const t = setup();
+    t.tx.transportError(lateError());
+    expect(t.tx.state).toBe('Trying');
+    expect(t.log).toEqual([]);
+  });
+
+  it('Proceeding × transport error: tells the TU, then Terminated (RFC 3261 §17.2.4, Figure 8)', async () => {
+    const t = setup();
+    t.failSends(true);
+    t.tx.respond(reply(t.req, 100));
+    expect(t.tx.state).toBe('Proceeding');
+    await settle();
+    expect(t.log).toHaveLength(2);
+    expect(t.log[0]?.event).toBe('failed');
+    expect(t.log[0]?.failure).toMatchObject({ kind: 'transport', error: { name: 'TransportError', code: 'EHOSTUNREACH' } });
+    expect(t.log[1]).toEqual({ at: 0, event: 'terminated' });
+    expect(t.tx.state).toBe('Terminated');
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Proceeding × transport error on a re-sent provisional: also ends it', async () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 100));
+    t.failSends(true);
+    t.tx.receiveRequest(t.req);
+    await settle();
+    expect(t.log.map((l) => l.event)).toEqual(['failed', 'terminated']);
+    expect(t.tx.state).toBe('Terminated');
+  });
+
+  it('Completed × transport error: tells the TU, then Terminated, Timer J stopped', async () => {
+    const t = setup();
+    t.failSends(true);
+    t.clock.advance(100);
+    t.tx.respond(reply(t.req, 500));
+    expect(t.tx.state).toBe('Completed');
+    await settle();
+    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 100], ['terminated', 100]]);
+    expect(t.log[0]?.failure?.kind).toBe('transport');
+    expect(t.tx.state).toBe('Terminated');
+    expect(t.tx.runningTimers).toEqual([]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Completed × transport error on a re-sent final: also ends it', async () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(1000);
+    t.failSends(true);
+    t.tx.receiveRequest(t.req);
+    await settle();
+    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 1000], ['terminated', 1000]]);
+    expect(t.clock.pendingTimers).toBe(0);
+  });
+
+  it('Terminated × transport error: ignored, so several failed sends report one failure', async () => {
+    const t = setup();
+    t.failSends(true);
+    t.tx.respond(reply(t.req, 100));
+    t.tx.receiveRequest(t.req);
+    t.tx.respond(reply(t.req, 200));
+    await settle();
+    expect(t.log.map((l) => l.event)).toEqual(['failed', 'terminated']);
+    t.tx.transportError(lateError());
+    expect(t.log).toHaveLength(2);
+    expect(t.tx.state).toBe('Terminated');
+  });
+
+  it('still terminates when the TU throws from failed()', () => {
+    const h = harness();
+    const req = request('OPTIONS');
+    const tx = new NonInviteServerTransaction(req, h.ctx, {
+      failed: () => {
+        throw new Error('TU bug');
+      },
+    });
+    tx.respond(reply(req, 200));
+    expect(() => tx.transportError(lateError())).toThrow('TU bug');
+    expect(tx.state).toBe('Terminated');
+    expect(h.clock.pendingTimers).toBe(0);
+  });
+
+  it('Completed × 1xx and × final: respond() throws TransactionStateError and sends nothing', () => {
+    const t = setup();
+    t.tx.respond(reply(t.req, 200));
+    expect(() => t.tx.respond(reply(t.req, 180))).toThrow(TransactionStateError);
+    expect(() => t.tx.respond(reply(t.req, 200))).toThrow(TransactionStateError);
+    expect(t.statuses()).toEqual([200]);
+    expect(t.tx.state).toBe('Completed');
+    // the stored final is still the one re-sent
+    t.tx.receiveRequest(t.req);
+    expect(t.statuses()).toEqual([200, 200]);
+  });
+
+  it('Terminated × 1xx and × final: respond() throws TransactionStateError', () => {
+    const t = setup({ reliable: true });
+    t.tx.respond(reply(t.req, 404));
+    t.clock.advance(0);
+    expect(t.tx.state).toBe('Terminated');
+    expect(() => t.tx.respond(reply(t.req, 100))).toThrow(TransactionStateError);
+    expect(() => t.tx.respond(reply(t.req, 500))).toThrow(TransactionStateError);
+    expect(t.statuses()).toEqual([404]);
+  });
+
+  it('rejects a status outside 100–699 with a TypeError, leaving the state alone', () => {
+    const t = setup();
+    for (const status of [99, 700, 0, 200.5, Number.NaN]) {
+      const res = reply(t.req, 200);
+      res.status = status; // the constructor checks it, but the field is writable
+      expect(() => t.tx.respond(res)).toThrow(TypeError);
+    }
+    expect(t.tx.state).toBe('Trying');
+    expect(t.sent).toEqual([]);
+  });
+
+  it('rejects a response whose CSeq does not match the request with a TypeError', () => {
+    const t = setup();
+    const other = (method: string, cseq: number) =>
+      createRequest({ method, uri: 'sip:bob@192.0.2.9', via: 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKtest1', from: '<sip:alice@192.0.2.1>;tag=fromtag', to: '<sip:bob@192.0.2.9>', callId: 'call-1@192.0.2.1', cseq });
+    expect(() => t.tx.respond(reply(other('OPTIONS', 2), 200))).toThrow(TypeError); // number differs
+    expect(() => t.tx.respond(reply(other('REGISTER', 1), 200))).toThrow(TypeError); // method differs
+    expect(() => t.tx.respond(new SipResponse(200, 'OK'))).toThrow(TypeError); // no CSeq at all
+    expect(t.tx.state).toBe('Trying');
+    expect(t.sent).toEqual([]);
+    t.tx.respond(reply(other('OPTIONS', 1), 200)); // same CSeq from an equal request: accepted
+    expect(t.tx.state).toBe('Completed');
+  });
+
+  it('serializes each response once: changes to the object after respond() are not re-sent', () => {
+    const t = setup();
+    const res = reply(t.req, 200);
+    t.tx.respond(res);
+    res.status = 500;
+    res.reason = 'Changed';
+    t.tx.receiveRequest(t.req);
+    expect(t.statuses()).toEqual([200, 200]);
+    const [first, again] = t.sent;
+    expect(again?.message).toEqual(first?.message);
+  });
+
+  it('start() is optional and does nothing but mark the start; a second call throws', () => {
+    const t = setup();
+    t.tx.start();
+    expect(t.tx.state).toBe('Trying');
+    expect(t.sent).toEqual([]);
+    expect(t.clock.pendingTimers).toBe(0);
+    expect(() => t.tx.start()).toThrow(TransactionStateError);
+    const u = setup(); // never started: works the same
+    u.tx.respond(reply(u.req, 200));
+    u.tx.receiveRequest(u.req);
+    expect(u.statuses()).toEqual([200, 200]);
+  });
+
+  it('refuses INVITE and ACK', () => {
+    const h = harness();
+    expect(() => new NonInviteServerTransaction(request('INVITE'), h.ctx, {})).toThrow(TransactionStateError);
+    expect(() => new NonInviteServerTransaction(request('ACK'), h.ctx, {})).toThrow(TransactionStateError);
+    for (const method of ['OPTIONS', 'REGISTER', 'BYE', 'CANCEL', 'INFO', 'MESSAGE', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'PRACK', 'UPDATE']) {
+      expect(new NonInviteServerTransaction(request(method), h.ctx, {}).state).toBe('Trying');
+    }
+  });
+
+  it('reports termination to whenTerminated callbacks, also when registered late', () => {
+    const t = setup({ reliable: true });
+    const order: string[] = [];
+    t.tx.whenTerminated(() => order.push('early'));
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(0);
+    t.tx.whenTerminated(() => order.push('late'));
+    expect(order).toEqual(['early', 'late']);
+    expect(t.log.map((l) => l.event)).toEqual(['terminated']);
+  });
+});
