@@ -6,3 +6,4 @@ export { NonInviteClientTransaction, type NonInviteClientState } from './non-inv
 export { InviteClientTransaction, type InviteClientState } from './invite-client.js';
 export { NonInviteServerTransaction, type NonInviteServerState } from './non-invite-server.js';
 export { clientKeyOfRequest, clientKeyOfResponse, serverKey, mergeKey, sameSentBy, hasRfc3261Branch, toTagMatches } from './matching.js';
+export { InviteServerTransaction, type InviteServerState } from './invite-server.js';

@@ -40,7 +40,8 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   protected readonly terminated = 'Terminated';
   private readonly tu: ServerTransactionUser;
   /** The bytes of the most recent response the TU sent: a provisional in Proceeding, the final in Completed. */
-  private lastResponse: Uint8Array | undefined;
+  private lastBytes: Uint8Array | undefined;
+  private last: SipResponse | undefined;
   private started = false;
 
   /**
@@ -75,13 +76,19 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    * @throws TypeError if the status is not 100–699 or the response's CSeq differs from the request's.
    * @throws TransactionStateError once a final response has been sent (Completed, Terminated).
    */
+  /** The most recent response sent (the one a retransmitted request gets again). */
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
   respond(response: SipResponse): void {
     if (this.state === 'Completed' || this.state === 'Terminated') {
       throw new TransactionStateError(`cannot send a ${response.status} response: the transaction is ${this.state} (a final response was already sent)`);
     }
     this.check(response);
     const bytes = serializeMessage(response);
-    this.lastResponse = bytes;
+    this.lastBytes = bytes;
+    this.last = response;
     if (response.status < 200) {
       // RFC 3261 §17.2.2: in Trying, a provisional from the TU is passed to the transport and the
       // machine enters Proceeding; in Proceeding, further provisionals are passed to the transport.
@@ -107,7 +114,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
       case 'Completed':
         // RFC 3261 §17.2.2: in Proceeding, a retransmitted request → the most recently sent
         // provisional is re-sent; in Completed, every retransmission → the final response is re-sent.
-        if (this.lastResponse !== undefined) this.transmit(this.lastResponse);
+        if (this.lastBytes !== undefined) this.transmit(this.lastBytes);
         return;
       case 'Terminated':
         // RFC 3261 §17.2.2: the transaction is destroyed; a late retransmission has nothing to answer it.
@@ -121,7 +128,9 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    * sent, so it cannot happen; it is ignored, as it is in Terminated.
    */
   transportError(error: TransportError): void {
-    if (this.state === 'Proceeding' || this.state === 'Completed') this.fail({ kind: 'transport', error });
+    // RFC 6026 §8.8 (replacing RFC 3261 §17.2.4, which Figure 8 drew as → Terminated): inform the
+    // TU and remain in the current state; Timer J still ends a Completed transaction.
+    if (this.state === 'Proceeding' || this.state === 'Completed') this.tu.failed?.({ kind: 'transport', error });
   }
 
   protected enter(state: NonInviteServerState): void {

@@ -160,9 +160,12 @@ export interface ClientTransactionUser {
 export interface ServerTransactionUser {
   /** An ACK for a 2xx received while the INVITE server transaction is Accepted (RFC 6026 §7.1). */
   ack?(ack: SipRequest): void;
-  /** The INVITE was cancelled (RFC 3261 §9.2): the layer has answered the CANCEL with 200 and the INVITE with 487. */
+  /** The INVITE was cancelled (RFC 3261 §9.2): the CANCEL got 200 from the layer, the INVITE 487 from the transaction. */
   cancelled?(cancel: SipRequest): void;
-  /** The transaction failed: no ACK for a non-2xx final (Timer H), or a transport error. */
+  /**
+   * Something failed: no ACK for a non-2xx final (Timer H; the transaction then ends), or a
+   * response could not be sent (the transaction stays in its state, RFC 6026 §8.8).
+   */
   failed?(failure: TransactionFailure): void;
   /** The transaction has ended and holds no timers. */
   terminated?(): void;

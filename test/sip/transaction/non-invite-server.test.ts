@@ -3,8 +3,8 @@
 // state       | request retransmission | 1xx from TU               | 200–699 from TU     | Timer J      | transport error
 // ------------+------------------------+---------------------------+---------------------+--------------+-----------------------
 // Trying      | absorbed, nothing sent | send → Proceeding         | send → Completed    | not running  | ignored (nothing sent)
-// Proceeding  | re-send latest 1xx     | send, becomes the latest  | send → Completed    | not running  | failed → Terminated
-// Completed   | re-send the final      | throws (TU bug)           | throws (TU bug)     | → Terminated | failed → Terminated
+// Proceeding  | re-send latest 1xx     | send, becomes the latest  | send → Completed    | not running  | failed, stays (RFC 6026 §8.8)
+// Completed   | re-send the final      | throws (TU bug)           | throws (TU bug)     | → Terminated | failed, stays (RFC 6026 §8.8)
 // Terminated  | ignored                | throws (TU bug)           | throws (TU bug)     | not running  | ignored
 //
 // Each cell is checked by a test whose name contains its coordinates, e.g. "Trying × retransmission".
@@ -215,69 +215,76 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     expect(t.log).toEqual([]);
   });
 
-  it('Proceeding × transport error: tells the TU, then Terminated (RFC 3261 §17.2.4, Figure 8)', async () => {
+  it('Proceeding × transport error: tells the TU and stays (RFC 6026 §8.8, replacing §17.2.4)', async () => {
     const t = setup();
     t.failSends(true);
     t.tx.respond(reply(t.req, 100));
-    expect(t.tx.state).toBe('Proceeding');
     await settle();
-    expect(t.log).toHaveLength(2);
+    expect(t.log).toHaveLength(1);
     expect(t.log[0]?.event).toBe('failed');
     expect(t.log[0]?.failure).toMatchObject({ kind: 'transport', error: { name: 'TransportError', code: 'EHOSTUNREACH' } });
-    expect(t.log[1]).toEqual({ at: 0, event: 'terminated' });
+    expect(t.tx.state).toBe('Proceeding');
+    // the TU's final still ends it normally
+    t.failSends(false);
+    t.tx.respond(reply(t.req, 200));
+    expect(t.tx.state).toBe('Completed');
+    t.clock.advance(32_000);
     expect(t.tx.state).toBe('Terminated');
     expect(t.clock.pendingTimers).toBe(0);
   });
 
-  it('Proceeding × transport error on a re-sent provisional: also ends it', async () => {
+  it('Proceeding × transport error on a re-sent provisional: reported, still Proceeding', async () => {
     const t = setup();
     t.tx.respond(reply(t.req, 100));
     t.failSends(true);
     t.tx.receiveRequest(t.req);
     await settle();
-    expect(t.log.map((l) => l.event)).toEqual(['failed', 'terminated']);
-    expect(t.tx.state).toBe('Terminated');
+    expect(t.log.map((l) => l.event)).toEqual(['failed']);
+    expect(t.tx.state).toBe('Proceeding');
   });
 
-  it('Completed × transport error: tells the TU, then Terminated, Timer J stopped', async () => {
+  it('Completed × transport error: tells the TU and stays until Timer J', async () => {
     const t = setup();
     t.failSends(true);
     t.clock.advance(100);
     t.tx.respond(reply(t.req, 500));
-    expect(t.tx.state).toBe('Completed');
     await settle();
-    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 100], ['terminated', 100]]);
+    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 100]]);
     expect(t.log[0]?.failure?.kind).toBe('transport');
-    expect(t.tx.state).toBe('Terminated');
-    expect(t.tx.runningTimers).toEqual([]);
+    expect(t.tx.state).toBe('Completed');
+    expect(t.tx.runningTimers).toEqual(['J']);
+    t.clock.advance(32_000);
+    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 100], ['terminated', 32_100]]);
     expect(t.clock.pendingTimers).toBe(0);
   });
 
-  it('Completed × transport error on a re-sent final: also ends it', async () => {
+  it('Completed × transport error on a re-sent final: reported, still Completed', async () => {
     const t = setup();
     t.tx.respond(reply(t.req, 200));
     t.clock.advance(1000);
     t.failSends(true);
     t.tx.receiveRequest(t.req);
     await settle();
-    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 1000], ['terminated', 1000]]);
-    expect(t.clock.pendingTimers).toBe(0);
+    expect(t.log.map((l) => [l.event, l.at])).toEqual([['failed', 1000]]);
+    expect(t.tx.state).toBe('Completed');
   });
 
-  it('Terminated × transport error: ignored, so several failed sends report one failure', async () => {
-    const t = setup();
+  it('each failed send is reported; Terminated × transport error is ignored', async () => {
+    const t = setup({ reliable: true });
     t.failSends(true);
     t.tx.respond(reply(t.req, 100));
     t.tx.receiveRequest(t.req);
-    t.tx.respond(reply(t.req, 200));
     await settle();
-    expect(t.log.map((l) => l.event)).toEqual(['failed', 'terminated']);
-    t.tx.transportError(lateError());
-    expect(t.log).toHaveLength(2);
+    expect(t.log.map((l) => l.event)).toEqual(['failed', 'failed']);
+    t.failSends(false);
+    t.tx.respond(reply(t.req, 200));
+    t.clock.advance(0);
     expect(t.tx.state).toBe('Terminated');
+    t.tx.transportError(lateError());
+    expect(t.log.map((l) => l.event)).toEqual(['failed', 'failed', 'terminated']);
   });
 
-  it('still terminates when the TU throws from failed()', () => {
+  it('a TU that throws from failed() does not break the transaction', () => {
     const h = harness();
     const req = request('OPTIONS');
     const tx = new NonInviteServerTransaction(req, h.ctx, {
@@ -287,6 +294,8 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     });
     tx.respond(reply(req, 200));
     expect(() => tx.transportError(lateError())).toThrow('TU bug');
+    expect(tx.state).toBe('Completed');
+    h.clock.advance(32_000);
     expect(tx.state).toBe('Terminated');
     expect(h.clock.pendingTimers).toBe(0);
   });

@@ -1,0 +1,308 @@
+// The INVITE server transaction, RFC 3261 §17.2.1 (Figure 7) as updated by RFC 6026 §7.1 (the
+// "Accepted" state and Timer L).
+
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import { createResponse, serializeMessage } from '../parser/serialize.js';
+import type { TransportError } from '../transport/transport.js';
+import { type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+
+/** States of RFC 3261 Figure 7 with RFC 6026's "Accepted". */
+export type InviteServerState = 'Proceeding' | 'Completed' | 'Confirmed' | 'Accepted' | 'Terminated';
+
+/** RFC 3261 §17.2.1: the transaction sends 100 (Trying) itself unless the TU responds within 200 ms. */
+const TRYING_DELAY_MS = 200;
+
+/** A response as given by the TU and the bytes it was serialized to, once. */
+interface Serialized {
+  readonly response: SipResponse;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Answers an INVITE: passes the TU's responses to the transport, sends 100 (Trying) if the TU is
+ * silent for 200 ms, re-sends the latest provisional on a retransmitted INVITE, retransmits a
+ * 300–699 final (Timer G: T1, 2·T1 … capped at T2) until the ACK arrives or Timer H (64·T1)
+ * gives up, absorbs ACK retransmissions for T4 (Timer I), and after a 2xx stays "Accepted" for
+ * 64·T1 (Timer L) to absorb INVITE retransmissions and hand ACKs to the TU. It never retransmits
+ * a 2xx itself: that is the TU's job (RFC 3261 §13.3.1.4), and each 2xx the TU passes while
+ * Accepted is sent.
+ *
+ * @example
+ * ```ts
+ * const tx = new InviteServerTransaction(invite, ctx, {
+ *   ack: (ack) => dialog.confirm(ack),
+ *   failed: (failure) => dialog.fail(failure),
+ * });
+ * tx.start(); // 100 (Trying) goes out at 200 ms unless the TU answers first
+ * tx.respond(createResponse(invite, 180, undefined, { toTag }));
+ * // requests that matched the transaction (INVITE retransmissions, ACK for a non-2xx):
+ * tx.receiveRequest(request);
+ * // a matching CANCEL, before any final response:
+ * if (tx.cancel(cancel)) console.log('answered 487');
+ * ```
+ */
+export class InviteServerTransaction extends Transaction<InviteServerState> {
+  protected readonly transitions = {
+    Proceeding: ['Completed', 'Accepted', 'Terminated'],
+    Completed: ['Confirmed', 'Terminated'],
+    Confirmed: ['Terminated'],
+    Accepted: ['Terminated'],
+    Terminated: [],
+  } as const satisfies Record<InviteServerState, readonly InviteServerState[]>;
+  protected readonly terminated = 'Terminated';
+  private readonly tu: ServerTransactionUser;
+  /** The most recent provisional sent (by the TU, or the transaction's own 100). */
+  private provisional: Serialized | undefined;
+  /** The final response sent: the one Timer G and INVITE retransmissions re-send in Completed. */
+  private final: Serialized | undefined;
+  /** The To tag of the latest provisional that had one, for a 487 after CANCEL. */
+  private provisionalTag: string | undefined;
+  private interval: number;
+  private started = false;
+
+  /** @throws TransactionStateError if `request` is not an INVITE. */
+  constructor(request: SipRequest, ctx: TransactionContext, tu: ServerTransactionUser) {
+    super(request, ctx, 'Proceeding');
+    if (request.method !== 'INVITE') {
+      throw new TransactionStateError(`${request.method} does not use an INVITE server transaction`);
+    }
+    this.tu = tu;
+    this.interval = ctx.timers.t1;
+  }
+
+  /**
+   * RFC 3261 §17.2.1: the transaction is in Proceeding; it "MUST generate a 100 (Trying)
+   * response unless it knows that the TU will generate a provisional or final response within
+   * 200 ms". The 'Trying' timer sends one if the TU has sent nothing by then.
+   */
+  /** The most recent response sent: the final once there is one, else the latest provisional. */
+  get lastResponse(): SipResponse | undefined {
+    return (this.final ?? this.provisional)?.response;
+  }
+
+  start(): void {
+    if (this.started) throw new TransactionStateError('transaction already started');
+    this.started = true;
+    this.startTimer('Trying', TRYING_DELAY_MS, ['Proceeding'], () => this.timerTrying());
+  }
+
+  /**
+   * Input: a response from the TU, sent at once. Each response object is serialized once: passing
+   * the same object again (the TU's 2xx retransmissions, RFC 3261 §13.3.1.4) sends the same bytes,
+   * so change a response by building a new one, not by mutating one already passed.
+   *
+   * @throws TypeError if the status is not 100–699 or the CSeq is not the INVITE's.
+   * @throws TransactionStateError if the transaction cannot send it now: before {@link start},
+   *   after a 300–699 final (Completed, Confirmed, Terminated), or anything but a 2xx once Accepted.
+   */
+  respond(response: SipResponse): void {
+    const status = response.status;
+    if (!Number.isInteger(status) || status < 100 || status > 699) throw new TypeError(`status ${status} is not a SIP response status (100-699)`);
+    const want = this.request.cseq;
+    const got = response.cseq;
+    if (want === undefined || got === undefined || got.seq !== want.seq || got.method !== want.method) {
+      throw new TypeError(`response CSeq ${got ? `${got.seq} ${got.method}` : '(none)'} does not match the request's ${want ? `${want.seq} ${want.method}` : '(none)'}`);
+    }
+    if (!this.started) throw new TransactionStateError('transaction not started');
+    switch (this.state) {
+      case 'Proceeding':
+        if (status < 200) {
+          // RFC 3261 §17.2.1: "The TU passes any number of provisional responses to the server
+          // transaction. So long as the server transaction is in the 'Proceeding' state, each of
+          // these MUST be passed to the transport layer for transmission." Not retransmitted by it.
+          this.stopTimer('Trying');
+          this.provisional = this.serialize(response);
+          const tag = response.to?.tag;
+          if (tag !== undefined) this.provisionalTag = tag;
+          this.transmit(this.provisional.bytes);
+        } else if (status < 300) {
+          // RFC 6026 §7.1 (replacing RFC 3261 §17.2.1): a 2xx is passed to the transport and the
+          // transaction moves to Accepted; it is not retransmitted by the transaction (§13.3.1.4).
+          this.final = this.serialize(response);
+          this.transmit(this.final.bytes);
+          this.transition('Accepted');
+        } else {
+          // RFC 3261 §17.2.1: a 300-699 "MUST be passed to the transport layer for transmission,
+          // and the state machine MUST enter the 'Completed' state".
+          this.final = this.serialize(response);
+          this.transmit(this.final.bytes);
+          this.transition('Completed');
+        }
+        return;
+      case 'Accepted':
+        // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the
+        // transaction while in the 'Accepted' state MUST be passed to the transport layer."
+        if (status >= 200 && status < 300) {
+          this.final = this.serialize(response);
+          this.transmit(this.final.bytes);
+          return;
+        }
+        throw new TransactionStateError(`cannot send a ${status} after a 2xx (state Accepted)`);
+      case 'Completed':
+      case 'Confirmed':
+      case 'Terminated':
+        // RFC 3261 §17.2.1: after a 300-699 final the transaction only retransmits that final.
+        throw new TransactionStateError(`cannot send a ${status} in state ${this.state}`);
+    }
+  }
+
+  /**
+   * Input: a request that matched this transaction (RFC 3261 §17.2.3): a retransmission of the
+   * INVITE, or an ACK (for a non-2xx final; for a 2xx while Accepted, RFC 6026 §7.1).
+   *
+   * @throws TypeError for any other method (the layer matched it wrongly).
+   */
+  receiveRequest(request: SipRequest): void {
+    if (request.method === 'INVITE') this.receiveInvite();
+    else if (request.method === 'ACK') this.receiveAck(request);
+    else throw new TypeError(`${request.method} cannot match an INVITE server transaction`);
+  }
+
+  /**
+   * Input: a CANCEL that matched this INVITE (RFC 3261 §9.2; the layer answers the CANCEL itself).
+   * In Proceeding the INVITE is answered 487 (Request Terminated) with the To tag of the last
+   * provisional, the transaction moves to Completed like any 300-699, and the TU is told through
+   * `cancelled`. Once a final has been sent the CANCEL has no effect on the INVITE.
+   *
+   * @returns true if the INVITE was answered 487, false if a final response had already been sent.
+   */
+  cancel(cancel: SipRequest): boolean {
+    if (cancel.method !== 'CANCEL') throw new TypeError(`cancel() needs a CANCEL, got ${cancel.method}`);
+    // RFC 3261 §9.2: "If the transaction for the original request still exists, the behavior of
+    // the UAS on receiving a CANCEL request depends on whether it has already sent a final
+    // response for the original request. If it has, the CANCEL request has no effect".
+    if (this.state !== 'Proceeding') return false;
+    // RFC 3261 §9.2: "the UAS SHOULD immediately respond to the INVITE with a 487".
+    const tag = this.provisionalTag;
+    this.respond(createResponse(this.request, 487, undefined, tag === undefined ? {} : { toTag: tag }));
+    this.tu.cancelled?.(cancel);
+    return true;
+  }
+
+  /**
+   * Input: the transport failed to send one of this transaction's responses (RFC 3261 §17.2.4).
+   * In Proceeding and Completed the TU is told and the transaction terminates (RFC 3261
+   * Figure 7). In Accepted the TU is told and the transaction stays: the TU owns the 2xx and its
+   * retransmissions (the dialog layer decides what a failed 2xx means), INVITE retransmissions are
+   * still absorbed, and Timer L ends the transaction (RFC 6026 §7.1: it "MUST NOT discard
+   * transaction state" on a transport error). In Confirmed and Terminated nothing is sent, so a
+   * late error is ignored.
+   */
+  transportError(error: TransportError): void {
+    const failure: TransactionFailure = { kind: 'transport', error };
+    switch (this.state) {
+      case 'Proceeding':
+      case 'Completed':
+      case 'Accepted':
+        // RFC 6026 §8.8 (replacing RFC 3261 §17.2.4 and the "Transport Err." arrows of Figure 7):
+        // the server transaction SHOULD inform the TU and MUST remain in the current state. In
+        // Completed Timer H still ends it, in Accepted Timer L; in Proceeding the TU's final does.
+        this.tu.failed?.(failure);
+        return;
+      case 'Confirmed':
+      case 'Terminated':
+        return;
+    }
+  }
+
+  protected enter(state: InviteServerState): void {
+    switch (state) {
+      case 'Completed':
+        // RFC 3261 §17.2.1: "timer H MUST be set to fire in 64*T1 seconds for all transports";
+        // Timer G is set to T1 for unreliable transports only.
+        this.startTimer('H', 64 * this.ctx.timers.t1, ['Completed'], () => this.fail({ kind: 'timeout', timer: 'H' }));
+        if (!this.ctx.reliable) this.startTimer('G', this.interval, ['Completed'], () => this.timerG());
+        return;
+      case 'Confirmed':
+        // RFC 3261 §17.2.1: Timer I = T4 for unreliable transports, zero for reliable ones.
+        this.startTimer('I', this.ctx.reliable ? 0 : this.ctx.timers.t4, ['Confirmed'], () => this.transition('Terminated'));
+        return;
+      case 'Accepted':
+        // RFC 6026 §7.1: "Timer L ... MUST be set to fire in 64*T1" for all transports.
+        this.startTimer('L', 64 * this.ctx.timers.t1, ['Accepted'], () => this.transition('Terminated'));
+        return;
+      case 'Terminated':
+        this.tu.terminated?.();
+        return;
+      case 'Proceeding':
+        return;
+    }
+  }
+
+  private receiveInvite(): void {
+    switch (this.state) {
+      case 'Proceeding':
+        // RFC 3261 §17.2.1: "If a request retransmission is received while in the 'Proceeding'
+        // state, the most recent provisional response ... MUST be passed to the transport layer
+        // for retransmission." Nothing has been sent yet: nothing to re-send.
+        if (this.provisional !== undefined) this.transmit(this.provisional.bytes);
+        return;
+      case 'Completed':
+        // RFC 3261 §17.2.1: "while in the 'Completed' state, if a request retransmission is
+        // received, the server SHOULD pass the response to the transport for retransmission."
+        if (this.final !== undefined) this.transmit(this.final.bytes);
+        return;
+      case 'Accepted':
+        // RFC 6026 §7.1: retransmissions of the INVITE "will be absorbed by the machine without
+        // changing its state. These retransmissions are not passed onto the TU."
+        return;
+      case 'Confirmed':
+      case 'Terminated':
+        // RFC 3261 §17.2.1: Confirmed absorbs what arrives until Timer I fires.
+        return;
+    }
+  }
+
+  private receiveAck(ack: SipRequest): void {
+    switch (this.state) {
+      case 'Completed':
+        // RFC 3261 §17.2.1: "If an ACK is received while the server transaction is in the
+        // 'Completed' state, the server transaction MUST transition to the 'Confirmed' state."
+        this.transition('Confirmed');
+        return;
+      case 'Accepted':
+        // RFC 6026 §7.1: an ACK received in Accepted (for the 2xx) is passed up to the TU.
+        this.tu.ack?.(ack);
+        return;
+      case 'Confirmed':
+        // RFC 3261 §17.2.1: Confirmed exists "to absorb any additional ACK messages that arrive".
+        return;
+      case 'Proceeding':
+      case 'Terminated':
+        // No final response has been sent (or the transaction is over): there is nothing to ACK.
+        return;
+    }
+  }
+
+  // RFC 3261 §17.2.1: no response from the TU within 200 ms → send 100 (Trying). It becomes the
+  // most recent provisional, re-sent on INVITE retransmissions like a TU's provisional.
+  private timerTrying(): void {
+    if (this.state !== 'Proceeding' || this.provisional !== undefined) return;
+    this.provisional = this.serialize(createResponse(this.request, 100));
+    this.transmit(this.provisional.bytes);
+  }
+
+  // RFC 3261 §17.2.1: Timer G fires in Completed → re-send the final, reset G to min(2·G, T2).
+  private timerG(): void {
+    if (this.final !== undefined) this.transmit(this.final.bytes);
+    this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
+    this.startTimer('G', this.interval, ['Completed'], () => this.timerG());
+  }
+
+  /** Tells the TU and terminates, even if the TU's callback throws. */
+  private fail(failure: TransactionFailure): void {
+    try {
+      this.tu.failed?.(failure);
+    } finally {
+      this.transition('Terminated');
+    }
+  }
+
+  /** Serializes a response once; the same object passed again (a TU's 2xx retransmission) reuses its bytes. */
+  private serialize(response: SipResponse): Serialized {
+    for (const s of [this.final, this.provisional]) {
+      if (s !== undefined && s.response === response) return s;
+    }
+    return { response, bytes: serializeMessage(response) };
+  }
+}
