@@ -4,8 +4,10 @@
  * Available now: the message layer ({@link parseMessage}, {@link serializeMessage},
  * {@link createRequest}, {@link createResponse} and the message, URI and header classes) and the
  * transport layer ({@link UdpTransport}, the in-memory {@link MemoryNetwork} for tests, and the
- * {@link Clock} with {@link RealClock} and {@link VirtualClock}).
+ * {@link Clock} with {@link RealClock} and {@link VirtualClock}), and the transaction layer
+ * ({@link TransactionLayer} and the four RFC 3261 §17 state machines).
  * @packageDocumentation
  */
 export * from '../sip/parser/index.js';
 export * from '../sip/transport/index.js';
+export * from '../sip/transaction/index.js';

@@ -1,0 +1,268 @@
+// The transaction layer (RFC 3261 §17): creates transactions, matches every inbound message to
+// one (§17.1.3, §17.2.3), answers CANCEL (§9.2) and merged requests (§8.2.2.2), and forgets
+// transactions when they end. It is the transport's only handler.
+
+import { randomBytes } from 'node:crypto';
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import { createResponse, serializeMessage } from '../parser/serialize.js';
+import { Via } from '../parser/via.js';
+import { type Clock, RealClock } from '../transport/clock.js';
+import { viaDestination } from '../transport/inbound.js';
+import type { Endpoint, InboundMessage, MalformedDatagram, Transport, TransportError } from '../transport/transport.js';
+import { InviteClientTransaction } from './invite-client.js';
+import { InviteServerTransaction } from './invite-server.js';
+import { clientKeyOfRequest, clientKeyOfResponse, mergeKey, sameSentBy, serverKey, toTagMatches } from './matching.js';
+import { NonInviteClientTransaction } from './non-invite-client.js';
+import { NonInviteServerTransaction } from './non-invite-server.js';
+import { resolveTimers, type TimerSettings } from './timers.js';
+import type { ClientTransactionUser, ServerTransactionUser, TransactionContext } from './transaction.js';
+
+/** A client transaction of either kind. */
+export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
+/** A server transaction of either kind. */
+export type ServerTransaction = InviteServerTransaction | NonInviteServerTransaction;
+
+/** Something the layer did with a message that nobody asked for, reported for observability. */
+export type TransactionLayerEvent =
+  | { type: 'malformed'; datagram: MalformedDatagram }
+  | { type: 'discarded'; message: SipRequest | SipResponse; source: Endpoint; reason: string }
+  | { type: 'merged'; request: SipRequest; source: Endpoint }
+  | { type: 'transport-error'; error: TransportError };
+
+/** The transaction user above the layer: the user agent core (or a test). */
+export interface TransactionCore {
+  /**
+   * A request that started a new server transaction (answer it with `tx.respond`; return a
+   * {@link ServerTransactionUser} to hear about ACK, CANCEL and failures), or an ACK that matched
+   * no transaction (`tx` undefined: the ACK for a 2xx, §17.2.3 and RFC 6026).
+   */
+  request(request: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): ServerTransactionUser | void;
+  /** A 2xx to an INVITE that matched no client transaction (RFC 6026 §7.2): the dialog layer ACKs or BYEs it. */
+  strayResponse?(response: SipResponse, source: Endpoint): void;
+  /** Observability: malformed datagrams, discarded messages, merged requests, transport errors. */
+  event?(event: TransactionLayerEvent): void;
+}
+
+/** Options for {@link TransactionLayer}. */
+export interface TransactionLayerOptions {
+  transport: Transport;
+  core: TransactionCore;
+  /** Defaults to a {@link RealClock}. */
+  clock?: Clock;
+  /** T1, T2, T4, Timer D for this stack instance. */
+  timers?: Partial<TimerSettings>;
+}
+
+
+/**
+ * Owns every transaction of one stack instance over one transport.
+ *
+ * @example
+ * ```ts
+ * const layer = new TransactionLayer({ transport, clock, core: { request: (req, tx) => tx?.respond(createResponse(req, 200)) } });
+ * layer.sendRequest(options, { address: '192.0.2.9', port: 5060 }, { response: (res) => console.log(res.status) });
+ * ```
+ */
+export class TransactionLayer {
+  /** Timer values in force. */
+  readonly timers: TimerSettings;
+  readonly clock: Clock;
+  private readonly transport: Transport;
+  private readonly core: TransactionCore;
+  private readonly clients = new Map<string, ClientTransaction>();
+  private readonly servers = new Map<string, ServerTransaction>();
+  private readonly forward = new WeakMap<ServerTransaction, ServerTransactionUser>();
+  private readonly merged = new Map<string, string>();
+  private closed = false;
+
+  constructor(options: TransactionLayerOptions) {
+    this.transport = options.transport;
+    this.core = options.core;
+    this.clock = options.clock ?? new RealClock();
+    this.timers = resolveTimers(options.timers);
+    this.transport.setHandlers({
+      message: (inbound) => this.receive(inbound),
+      malformed: (datagram) => this.core.event?.({ type: 'malformed', datagram }),
+      error: (error) => this.core.event?.({ type: 'transport-error', error }),
+    });
+  }
+
+  /** Live transactions, for leak checks: both go to 0 once every timer has fired. */
+  get counts(): { client: number; server: number } {
+    return { client: this.clients.size, server: this.servers.size };
+  }
+
+  /**
+   * Sends a request in a new client transaction (INVITE or non-INVITE). A request without a Via
+   * gets `SIP/2.0/UDP <local>;branch=z9hG4bK<random>;rport`; one without a branch gets a branch.
+   * ACK is not sent through a transaction (§17.1.1.3, §13.2.2.4): use {@link sendStateless}.
+   */
+  sendRequest(request: SipRequest, destination: Endpoint, tu: ClientTransactionUser): ClientTransaction {
+    this.assertOpen();
+    if (request.method === 'ACK') throw new TypeError('an ACK is not sent in a transaction; use sendStateless');
+    this.ensureVia(request);
+    const key = clientKeyOfRequest(request)!;
+    if (this.clients.has(key)) throw new TypeError(`a client transaction with branch ${request.vias[0]?.branch} and method ${request.method} already exists`);
+    const ctx = this.context(destination);
+    const tx = request.method === 'INVITE' ? new InviteClientTransaction(request, ctx, tu) : new NonInviteClientTransaction(request, ctx, tu);
+    this.clients.set(key, tx);
+    tx.whenTerminated(() => this.clients.delete(key));
+    tx.start();
+    return tx;
+  }
+
+  /**
+   * Cancels an INVITE client transaction (RFC 3261 §9.1): the CANCEL goes out in its own
+   * non-INVITE client transaction once a provisional response has arrived. Returns false when it
+   * is too late (a final response came). `tu` hears the CANCEL's own responses.
+   */
+  cancel(tx: InviteClientTransaction, destination: Endpoint, tu: ClientTransactionUser = { response: () => undefined }): boolean {
+    return tx.cancel((cancel) => {
+      if (!this.closed) this.sendRequest(cancel, destination, tu);
+    });
+  }
+
+  /** Sends a message outside any transaction (the ACK for a 2xx, a stateless response). */
+  sendStateless(message: SipRequest | SipResponse, destination: Endpoint): Promise<void> {
+    this.assertOpen();
+    if (message.isRequest) this.ensureVia(message);
+    return this.transport.send(serializeMessage(message), destination);
+  }
+
+  /** Ends every transaction (timers stopped, TUs not told) and stops listening. The transport stays open. */
+  close(): void {
+    this.closed = true;
+    for (const tx of [...this.clients.values()]) tx.abort();
+    for (const tx of [...this.servers.values()]) tx.abort();
+    this.merged.clear();
+    this.transport.setHandlers({});
+  }
+
+  private receive(inbound: InboundMessage): void {
+    if (this.closed) return;
+    const { message, source } = inbound;
+    if (message.isRequest) this.receiveRequest(message, source);
+    else this.receiveResponse(message, source);
+  }
+
+  // RFC 3261 §17.1.3 and §18.1.2; RFC 6026 §7.2 for responses that match nothing.
+  private receiveResponse(response: SipResponse, source: Endpoint): void {
+    const key = clientKeyOfResponse(response);
+    const tx = key === undefined ? undefined : this.clients.get(key);
+    if (tx !== undefined) {
+      if (!sameSentBy(tx.request.vias[0], response.vias[0])) {
+        this.core.event?.({ type: 'discarded', message: response, source, reason: 'top Via sent-by is not ours (RFC 3261 §18.1.2)' });
+        return;
+      }
+      tx.receiveResponse(response);
+      return;
+    }
+    if (response.status >= 200 && response.status < 300 && response.cseq?.method === 'INVITE' && this.core.strayResponse !== undefined) {
+      this.core.strayResponse(response, source);
+      return;
+    }
+    this.core.event?.({ type: 'discarded', message: response, source, reason: 'matches no client transaction' });
+  }
+
+  // RFC 3261 §17.2.3 (matching), §9.2 (CANCEL), §8.2.2.2 (merged requests).
+  private receiveRequest(request: SipRequest, source: Endpoint): void {
+    const key = serverKey(request);
+    if (key === undefined) {
+      // Without Via or CSeq no response can be built; the UA layer would answer 400 (issue 4).
+      this.core.event?.({ type: 'discarded', message: request, source, reason: 'no Via or CSeq: cannot match or answer' });
+      return;
+    }
+    const existing = this.servers.get(key);
+    if (existing !== undefined && toTagMatches(request, existing.request, existing.lastResponse?.to?.tag)) {
+      existing.receiveRequest(request);
+      return;
+    }
+    if (request.method === 'ACK') {
+      // §17.2.3 / RFC 6026: an ACK that matches no transaction is the ACK for a 2xx; the core takes it.
+      this.core.request(request, undefined, source);
+      return;
+    }
+    if (request.method === 'CANCEL') {
+      this.receiveCancel(request, key, source);
+      return;
+    }
+    const merge = mergeKey(request);
+    const other = merge === undefined ? undefined : this.merged.get(merge);
+    if (other !== undefined && other !== key && this.servers.has(other)) {
+      // §8.2.2.2: same From tag, Call-ID and CSeq as an ongoing transaction, different branch.
+      const tx = this.createServer(request, key, source);
+      tx.respond(createResponse(request, 482, undefined, { toTag: newTag() }));
+      this.core.event?.({ type: 'merged', request, source });
+      return;
+    }
+    const tx = this.createServer(request, key, source, merge);
+    const user = this.core.request(request, tx, source);
+    if (user) this.forward.set(tx, user);
+  }
+
+  private receiveCancel(cancel: SipRequest, key: string, source: Endpoint): void {
+    const inviteKey = serverKey(cancel, 'INVITE');
+    const invite = inviteKey === undefined ? undefined : this.servers.get(inviteKey);
+    const tx = this.createServer(cancel, key, source);
+    if (invite instanceof InviteServerTransaction) {
+      // §9.2: the CANCEL gets 200; the INVITE gets 487 unless a final response was already sent.
+      tx.respond(createResponse(cancel, 200, undefined, { toTag: invite.request.to?.tag ?? newTag() }));
+      invite.cancel(cancel);
+    } else {
+      tx.respond(createResponse(cancel, 481, undefined, { toTag: newTag() }));
+    }
+  }
+
+  private createServer(request: SipRequest, key: string, source: Endpoint, merge?: string): ServerTransaction {
+    const top = request.vias[0]!;
+    const ctx = this.context(viaDestination(top) ?? source);
+    const user: ServerTransactionUser = {
+      ack: (ack) => this.forward.get(tx)?.ack?.(ack),
+      cancelled: (c) => this.forward.get(tx)?.cancelled?.(c),
+      failed: (f) => this.forward.get(tx)?.failed?.(f),
+      terminated: () => this.forward.get(tx)?.terminated?.(),
+    };
+    const tx: ServerTransaction = request.method === 'INVITE' ? new InviteServerTransaction(request, ctx, user) : new NonInviteServerTransaction(request, ctx, user);
+    this.servers.set(key, tx);
+    if (merge !== undefined) this.merged.set(merge, key);
+    tx.whenTerminated(() => {
+      this.servers.delete(key);
+      if (merge !== undefined && this.merged.get(merge) === key) this.merged.delete(merge);
+    });
+    tx.start();
+    return tx;
+  }
+
+  private context(destination: Endpoint): TransactionContext {
+    return {
+      clock: this.clock,
+      timers: this.timers,
+      reliable: this.transport.reliable,
+      send: (bytes) => this.transport.send(bytes, destination),
+    };
+  }
+
+  private ensureVia(request: SipRequest): void {
+    const top = request.vias[0];
+    if (top === undefined) {
+      const local = this.transport.local;
+      request.prependHeader('Via', new Via({ transport: this.transport.protocol, host: local.address, port: local.port, branch: newBranch(), params: { rport: null } }));
+    } else if (top.branch === undefined) {
+      top.branch = newBranch();
+    }
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new TypeError('the transaction layer is closed');
+  }
+}
+
+/** A new RFC 3261 branch: the magic cookie and 96 random bits. */
+export function newBranch(): string {
+  return 'z9hG4bK' + randomBytes(12).toString('base64url');
+}
+
+/** A new random tag (RFC 3261 §19.3: at least 32 bits of randomness). */
+export function newTag(): string {
+  return randomBytes(6).toString('hex');
+}

@@ -1,0 +1,220 @@
+// TransactionLayer end to end: two stacks over a MemoryNetwork on a VirtualClock.
+import { describe, expect, it } from 'vitest';
+import { createRequest, createResponse, serializeMessage, type SipRequest, type SipResponse } from '../../../src/sip/parser/index.js';
+import { VirtualClock } from '../../../src/sip/transport/clock.js';
+import { MemoryNetwork } from '../../../src/sip/transport/memory-network.js';
+import type { Endpoint } from '../../../src/sip/transport/transport.js';
+import { type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../../../src/sip/transaction/layer.js';
+import type { InviteClientTransaction } from '../../../src/sip/transaction/invite-client.js';
+import type { ServerTransactionUser, TransactionFailure } from '../../../src/sip/transaction/transaction.js';
+
+const A: Endpoint = { address: '10.0.0.1', port: 5060 };
+const B: Endpoint = { address: '10.0.0.2', port: 5060 };
+
+type Answer = (req: SipRequest, tx: ServerTransaction) => ServerTransactionUser | void;
+
+function stacks(answer: Answer = (req, tx) => tx.respond(createResponse(req, 200, undefined, { toTag: 'b1' }))) {
+  const clock = new VirtualClock();
+  const network = new MemoryNetwork({ clock, seed: 7, defaults: { delay: 10 } });
+  const eventsA: TransactionLayerEvent[] = [];
+  const eventsB: TransactionLayerEvent[] = [];
+  const atB: SipRequest[] = [];
+  const acksWithoutTx: SipRequest[] = [];
+  const strayAtA: SipResponse[] = [];
+  const a = new TransactionLayer({
+    transport: network.transport(A),
+    clock,
+    core: { request: () => undefined, strayResponse: (r) => strayAtA.push(r), event: (e) => eventsA.push(e) },
+  });
+  const b = new TransactionLayer({
+    transport: network.transport(B),
+    clock,
+    core: {
+      request: (req, tx) => {
+        if (tx === undefined) {
+          acksWithoutTx.push(req);
+          return undefined;
+        }
+        atB.push(req);
+        return answer(req, tx);
+      },
+      event: (e) => eventsB.push(e),
+    },
+  });
+  return { clock, network, a, b, atB, acksWithoutTx, strayAtA, eventsA, eventsB };
+}
+
+function outbound(method: string, extra: Partial<Parameters<typeof createRequest>[0]> = {}): SipRequest {
+  return createRequest({ method, uri: 'sip:bob@10.0.0.2', from: '<sip:alice@10.0.0.1>;tag=a1', to: '<sip:bob@10.0.0.2>', callId: `c-${method}@10.0.0.1`, cseq: 1, ...extra });
+}
+
+function collect() {
+  const got: Array<{ status: number; failure?: TransactionFailure }> = [];
+  return { got, tu: { response: (r: SipResponse, failure?: TransactionFailure) => got.push({ status: r.status, ...(failure ? { failure } : {}) }) } };
+}
+
+describe('TransactionLayer', () => {
+  it('runs an OPTIONS transaction on both sides and forgets both when their timers end', () => {
+    const s = stacks();
+    const { got, tu } = collect();
+    s.a.sendRequest(outbound('OPTIONS'), B, tu);
+    expect(s.a.counts).toEqual({ client: 1, server: 0 });
+    s.clock.advance(20);
+    expect(got).toEqual([{ status: 200 }]);
+    expect(s.b.counts).toEqual({ client: 0, server: 1 });
+    s.clock.runUntilIdle();
+    expect(s.a.counts).toEqual({ client: 0, server: 0 });
+    expect(s.b.counts).toEqual({ client: 0, server: 0 });
+    expect(s.clock.pendingTimers).toBe(0);
+  });
+
+  it('adds a Via with a fresh branch and rport; the server sees received/rport stamped', () => {
+    const s = stacks();
+    const req = outbound('OPTIONS');
+    s.a.sendRequest(req, B, collect().tu);
+    const via = req.vias[0]!;
+    expect(via.branch).toMatch(/^z9hG4bK.{16}$/);
+    expect([via.host, via.port, via.rport]).toEqual(['10.0.0.1', 5060, true]);
+    s.clock.advance(10);
+    expect(s.atB[0]?.vias[0]?.rport).toBe(5060);
+    expect(s.atB[0]?.vias[0]?.received).toBe('10.0.0.1');
+  });
+
+  it('absorbs request retransmissions: the core sees a request once', () => {
+    let clock: VirtualClock | undefined;
+    // the core answers after 3 s, so the client retransmits meanwhile (at 0.5, 1.5 s)
+    const s = stacks((req, tx) => void clock?.setTimer(3000, () => tx.respond(createResponse(req, 200, undefined, { toTag: 'x' }))));
+    clock = s.clock;
+    const { got, tu } = collect();
+    s.a.sendRequest(outbound('MESSAGE'), B, tu);
+    s.clock.advance(4000);
+    expect(s.atB).toHaveLength(1);
+    expect(got).toEqual([{ status: 200 }]);
+  });
+
+  it('INVITE rejected: the client transaction ACKs the 486 and the server absorbs the ACK', () => {
+    const s = stacks((req, tx) => tx.respond(createResponse(req, 486, undefined, { toTag: 'busy' })));
+    const { got, tu } = collect();
+    s.a.sendRequest(outbound('INVITE'), B, tu);
+    s.clock.advance(100);
+    expect(got).toEqual([{ status: 486 }]);
+    expect(s.acksWithoutTx).toEqual([]);
+    s.clock.runUntilIdle();
+    expect(s.a.counts).toEqual({ client: 0, server: 0 });
+    expect(s.b.counts).toEqual({ client: 0, server: 0 });
+    const acks = s.network.trace.filter((d) => Buffer.from(d.data).toString().startsWith('ACK '));
+    expect(acks).toHaveLength(1);
+  });
+
+  it('INVITE answered 200: an ACK with a new branch (§13.2.2.4) goes to the core; one reusing the INVITE branch to the server TU while Accepted', () => {
+    const acked: SipRequest[] = [];
+    const s = stacks((req, tx) => {
+      tx.respond(createResponse(req, 200, undefined, { toTag: 'ok' }));
+      return { ack: (ack) => acked.push(ack) };
+    });
+    let invite200: SipResponse | undefined;
+    const invite = outbound('INVITE');
+    s.a.sendRequest(invite, B, { response: (r) => (invite200 = r) });
+    s.clock.advance(30);
+    expect(invite200?.status).toBe(200);
+    const ack = (via?: string) =>
+      createRequest({ method: 'ACK', uri: 'sip:bob@10.0.0.2', from: '<sip:alice@10.0.0.1>;tag=a1', to: String(invite200!.to), callId: 'c-INVITE@10.0.0.1', cseq: 1, ...(via ? { via } : {}) });
+    void s.a.sendStateless(ack(), B);
+    s.clock.advance(20);
+    expect(s.acksWithoutTx).toHaveLength(1);
+    expect(acked).toHaveLength(0);
+    void s.a.sendStateless(ack(String(invite.vias[0])), B);
+    s.clock.advance(20);
+    expect(acked).toHaveLength(1);
+    s.clock.advance(32_000); // Timer L ends the server transaction: now even that ACK goes to the core
+    void s.a.sendStateless(ack(String(invite.vias[0])), B);
+    s.clock.advance(20);
+    expect(s.acksWithoutTx).toHaveLength(2);
+  });
+
+  it('CANCEL: 200 for the CANCEL, 487 for the INVITE, the server TU told (RFC 3261 §9)', () => {
+    const cancelled: SipRequest[] = [];
+    const s = stacks((req, tx) => {
+      tx.respond(createResponse(req, 180, undefined, { toTag: 'ring' }));
+      return { cancelled: (c) => cancelled.push(c) };
+    });
+    const invite = collect();
+    const cancel = collect();
+    const tx = s.a.sendRequest(outbound('INVITE'), B, invite.tu) as InviteClientTransaction;
+    expect(s.a.cancel(tx, B, cancel.tu)).toBe(true); // held until the 180 arrives
+    s.clock.advance(100);
+    expect(invite.got.map((g) => g.status)).toEqual([180, 487]);
+    expect(cancel.got).toEqual([{ status: 200 }]);
+    expect(cancelled).toHaveLength(1);
+    s.clock.runUntilIdle();
+    expect(s.a.counts).toEqual({ client: 0, server: 0 });
+    expect(s.b.counts).toEqual({ client: 0, server: 0 });
+    expect(s.clock.pendingTimers).toBe(0);
+  });
+
+  it('a CANCEL that matches no INVITE gets 481', () => {
+    const s = stacks();
+    const { got, tu } = collect();
+    s.a.sendRequest(outbound('CANCEL'), B, tu);
+    s.clock.advance(20);
+    expect(got).toEqual([{ status: 481 }]);
+    expect(s.atB).toEqual([]);
+  });
+
+  it('merged requests get 482 (RFC 3261 §8.2.2.2)', () => {
+    const s = stacks(() => undefined); // the core does not answer the first one yet
+    const first = collect();
+    const second = collect();
+    s.a.sendRequest(outbound('MESSAGE'), B, first.tu);
+    s.a.sendRequest(outbound('MESSAGE'), B, second.tu); // same From tag, Call-ID, CSeq; new branch
+    s.clock.advance(20);
+    expect(second.got).toEqual([{ status: 482 }]);
+    expect(s.atB).toHaveLength(1);
+    expect(s.eventsB.map((e) => e.type)).toContain('merged');
+  });
+
+  it('passes a stray 2xx to INVITE to the core and discards other strays (RFC 6026 §7.2)', () => {
+    const s = stacks();
+    const req = outbound('INVITE');
+    req.setHeader('Via', 'SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bKstray');
+    const ok = createResponse(req, 200, undefined, { toTag: 'z' });
+    const bt = s.network.transport({ address: '10.0.0.3', port: 5060 });
+    void bt.send(serializeMessage(ok), A);
+    void bt.send(serializeMessage(createResponse(req, 486, undefined, { toTag: 'z' })), A);
+    s.clock.advance(20);
+    expect(s.strayAtA.map((r) => r.status)).toEqual([200]);
+    expect(s.eventsA.filter((e) => e.type === 'discarded')).toHaveLength(1);
+  });
+
+  it('discards a response whose top Via sent-by is not ours (RFC 3261 §18.1.2)', () => {
+    const s = stacks(() => undefined);
+    const { got, tu } = collect();
+    const req = outbound('OPTIONS');
+    s.a.sendRequest(req, B, tu);
+    const forged = createResponse(req, 200, undefined, { toTag: 'f' });
+    forged.vias[0]!.host = '10.9.9.9';
+    void s.network.transport({ address: '10.0.0.4', port: 5060 }).send(serializeMessage(forged), A);
+    s.clock.advance(20);
+    expect(got).toEqual([]);
+    expect(s.eventsA.some((e) => e.type === 'discarded' && /18\.1\.2/.test(e.reason))).toBe(true);
+  });
+
+  it('close() ends every transaction and leaves no timer', () => {
+    const s = stacks(() => undefined);
+    s.a.sendRequest(outbound('INVITE'), B, collect().tu);
+    s.a.sendRequest(outbound('OPTIONS'), B, collect().tu);
+    s.clock.advance(20);
+    s.a.close();
+    s.b.close();
+    expect(s.a.counts).toEqual({ client: 0, server: 0 });
+    expect(s.b.counts).toEqual({ client: 0, server: 0 });
+    s.clock.runUntilIdle();
+    expect(s.clock.pendingTimers).toBe(0);
+    expect(() => s.a.sendRequest(outbound('OPTIONS'), B, collect().tu)).toThrow(/closed/);
+  });
+
+  it('refuses to send an ACK in a transaction', () => {
+    const s = stacks();
+    expect(() => s.a.sendRequest(outbound('ACK'), B, collect().tu)).toThrow(/sendStateless/);
+  });
+});
