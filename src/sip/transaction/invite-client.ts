@@ -224,11 +224,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   }
 
   private fail(failure: TransactionFailure, status: 408 | 487 | 503): void {
-    try {
-      this.tu.response(createResponse(this.request, status), failure);
-    } finally {
-      this.transition('Terminated');
-    }
+    this.endWith(() => this.tu.response(createResponse(this.request, status), failure));
   }
 
   private sendCancel(send: (cancel: SipRequest) => void): void {

@@ -4,7 +4,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 7 with RFC 6026's "Accepted". */
 export type InviteServerState = 'Proceeding' | 'Completed' | 'Confirmed' | 'Accepted' | 'Terminated';
@@ -96,13 +96,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
    *   after a 300–699 final (Completed, Confirmed, Terminated), or anything but a 2xx once Accepted.
    */
   respond(response: SipResponse): void {
+    checkResponseFor(this.request, response);
     const status = response.status;
-    if (!Number.isInteger(status) || status < 100 || status > 699) throw new TypeError(`status ${status} is not a SIP response status (100-699)`);
-    const want = this.request.cseq;
-    const got = response.cseq;
-    if (want === undefined || got === undefined || got.seq !== want.seq || got.method !== want.method) {
-      throw new TypeError(`response CSeq ${got ? `${got.seq} ${got.method}` : '(none)'} does not match the request's ${want ? `${want.seq} ${want.method}` : '(none)'}`);
-    }
     if (!this.started) throw new TransactionStateError('transaction not started');
     switch (this.state) {
       case 'Proceeding':
@@ -291,11 +286,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
 
   /** Tells the TU and terminates, even if the TU's callback throws. */
   private fail(failure: TransactionFailure): void {
-    try {
-      this.tu.failed?.(failure);
-    } finally {
-      this.transition('Terminated');
-    }
+    this.endWith(() => this.tu.failed?.(failure));
   }
 
   /** Serializes a response once; the same object passed again (a TU's 2xx retransmission) reuses its bytes. */

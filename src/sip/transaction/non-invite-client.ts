@@ -102,10 +102,6 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   }
 
   private fail(failure: TransactionFailure, status: 408 | 503): void {
-    try {
-      this.tu.response(createResponse(this.request, status), failure);
-    } finally {
-      this.transition('Terminated');
-    }
+    this.endWith(() => this.tu.response(createResponse(this.request, status), failure));
   }
 }

@@ -3,7 +3,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 8. */
 export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
@@ -85,7 +85,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     if (this.state === 'Completed' || this.state === 'Terminated') {
       throw new TransactionStateError(`cannot send a ${response.status} response: the transaction is ${this.state} (a final response was already sent)`);
     }
-    this.check(response);
+    checkResponseFor(this.request, response);
     const bytes = serializeMessage(response);
     this.lastBytes = bytes;
     this.last = response;
@@ -142,26 +142,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     }
   }
 
-  // A TU bug surfaces here rather than as a malformed answer on the wire: the status must be a
-  // response status and the response must answer this request (RFC 3261 §8.2.6.2: CSeq copied).
-  private check(response: SipResponse): void {
-    const { status } = response;
-    if (!Number.isInteger(status) || status < 100 || status > 699) {
-      throw new TypeError(`response status must be an integer from 100 to 699, got ${String(status)}`);
-    }
-    const want = this.request.cseq;
-    const got = response.cseq;
-    if (want === undefined || got === undefined || got.seq !== want.seq || got.method !== want.method) {
-      const text = (c: typeof want): string => (c === undefined ? 'none' : `${c.seq} ${c.method}`);
-      throw new TypeError(`response CSeq (${text(got)}) does not match the request's (${text(want)})`);
-    }
-  }
-
   private fail(failure: TransactionFailure): void {
-    try {
-      this.tu.failed?.(failure);
-    } finally {
-      this.transition('Terminated');
-    }
+    this.endWith(() => this.tu.failed?.(failure));
   }
 }

@@ -88,6 +88,15 @@ export abstract class Transaction<S extends string> {
     for (const fn of this.onTerminated.splice(0)) fn();
   }
 
+  /** Runs a TU notification, then terminates, even if the TU throws. */
+  protected endWith(notify: () => void): void {
+    try {
+      notify();
+    } finally {
+      this.transition(this.terminated);
+    }
+  }
+
   /** The one way to change state. */
   protected transition(to: S): void {
     const from = this.state;
@@ -174,4 +183,21 @@ export interface ServerTransactionUser {
 function asTransportError(err: unknown): TransportError {
   if (err instanceof TransportError) return err;
   return new TransportError('send', `send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+}
+
+/**
+ * Throws a TypeError unless `response` can answer `request`: a status from 100 to 699 and the
+ * request's CSeq (RFC 3261 §8.2.6.2). A failure here is a bug in the TU, caught before the wire.
+ */
+export function checkResponseFor(request: SipRequest, response: SipResponse): void {
+  const { status } = response;
+  if (!Number.isInteger(status) || status < 100 || status > 699) {
+    throw new TypeError(`response status must be an integer from 100 to 699, got ${String(status)}`);
+  }
+  const want = request.cseq;
+  const got = response.cseq;
+  if (want === undefined || got === undefined || got.seq !== want.seq || got.method !== want.method) {
+    const text = (c: typeof want): string => (c === undefined ? 'none' : `${c.seq} ${c.method}`);
+    throw new TypeError(`response CSeq (${text(got)}) does not match the request's (${text(want)})`);
+  }
 }
