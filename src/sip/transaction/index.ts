@@ -7,4 +7,5 @@ export { InviteClientTransaction, type InviteClientState } from './invite-client
 export { NonInviteServerTransaction, type NonInviteServerState } from './non-invite-server.js';
 export { clientKeyOfRequest, clientKeyOfResponse, serverKey, mergeKey, sameSentBy, hasRfc3261Branch, toTagMatches } from './matching.js';
 export { InviteServerTransaction, type InviteServerState } from './invite-server.js';
-export { TransactionLayer, newBranch, newTag, type ClientTransaction, type ServerTransaction, type TransactionCore, type TransactionLayerEvent, type TransactionLayerOptions } from './layer.js';
+export { newBranch, newTag } from './tags.js';
+export { TransactionLayer, type ClientTransaction, type ServerTransaction, type TransactionCore, type TransactionLayerEvent, type TransactionLayerOptions } from './layer.js';

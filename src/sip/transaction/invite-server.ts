@@ -4,6 +4,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
+import { newTag } from './tags.js';
 import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 7 with RFC 6026's "Accepted". */
@@ -159,17 +160,19 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
    * provisional, the transaction moves to Completed like any 300-699, and the TU is told through
    * `cancelled`. Once a final has been sent the CANCEL has no effect on the INVITE.
    *
+   * @param toTag To tag for the 487 when no provisional has set one (RFC 3261 §8.2.6.2).
    * @returns true if the INVITE was answered 487, false if a final response had already been sent.
    */
-  cancel(cancel: SipRequest): boolean {
+  cancel(cancel: SipRequest, toTag: string = newTag()): boolean {
     if (cancel.method !== 'CANCEL') throw new TypeError(`cancel() needs a CANCEL, got ${cancel.method}`);
     // RFC 3261 §9.2: "If the transaction for the original request still exists, the behavior of
     // the UAS on receiving a CANCEL request depends on whether it has already sent a final
     // response for the original request. If it has, the CANCEL request has no effect".
     if (this.state !== 'Proceeding') return false;
     // RFC 3261 §9.2: "the UAS SHOULD immediately respond to the INVITE with a 487".
-    const tag = this.provisionalTag;
-    this.respond(createResponse(this.request, 487, undefined, tag === undefined ? {} : { toTag: tag }));
+    // Every response but 100 carries a To tag (§8.2.6.2): the provisional's, else the one given
+    // (the layer passes the tag it put on the CANCEL's 200, which §9.2 says SHOULD match).
+    this.respond(createResponse(this.request, 487, undefined, { toTag: this.provisionalTag ?? toTag }));
     this.tu.cancelled?.(cancel);
     return true;
   }

@@ -2,7 +2,6 @@
 // one (§17.1.3, §17.2.3), answers CANCEL (§9.2) and merged requests (§8.2.2.2), and forgets
 // transactions when they end. It is the transport's only handler.
 
-import { randomBytes } from 'node:crypto';
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import { Via } from '../parser/via.js';
@@ -14,6 +13,7 @@ import { InviteServerTransaction } from './invite-server.js';
 import { clientKeyOfRequest, clientKeyOfResponse, mergeKey, sameSentBy, serverKey, toTagMatches } from './matching.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';
+import { newBranch, newTag } from './tags.js';
 import { resolveTimers, type TimerSettings } from './timers.js';
 import type { ClientTransactionUser, ServerTransactionUser, TransactionContext } from './transaction.js';
 
@@ -206,8 +206,11 @@ export class TransactionLayer {
     const tx = this.createServer(cancel, key, source);
     if (invite instanceof InviteServerTransaction) {
       // §9.2: the CANCEL gets 200; the INVITE gets 487 unless a final response was already sent.
-      tx.respond(createResponse(cancel, 200, undefined, { toTag: invite.request.to?.tag ?? newTag() }));
-      invite.cancel(cancel);
+      // "The To tag of the response to the CANCEL and the To tag in the response to the original
+      // request SHOULD be the same": both use the INVITE's tag so far, or one new tag.
+      const tag = invite.lastResponse?.to?.tag ?? newTag();
+      tx.respond(createResponse(cancel, 200, undefined, { toTag: tag }));
+      invite.cancel(cancel, tag);
     } else {
       tx.respond(createResponse(cancel, 481, undefined, { toTag: newTag() }));
     }
@@ -255,14 +258,4 @@ export class TransactionLayer {
   private assertOpen(): void {
     if (this.closed) throw new TypeError('the transaction layer is closed');
   }
-}
-
-/** A new RFC 3261 branch: the magic cookie and 96 random bits. */
-export function newBranch(): string {
-  return 'z9hG4bK' + randomBytes(12).toString('base64url');
-}
-
-/** A new random tag (RFC 3261 §19.3: at least 32 bits of randomness). */
-export function newTag(): string {
-  return randomBytes(6).toString('hex');
 }

@@ -204,18 +204,18 @@ describe('InviteServerTransaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
       expect(t.statuses()).toEqual([180, 487, 487]);
     });
 
-    it('[P6] cancel() with no provisional (or only the automatic 100) answers 487 without a To tag', () => {
+    it('[P6] cancel() with no provisional (or only the automatic 100) still gives the 487 a To tag (§8.2.6.2)', () => {
       const t = setup();
       t.tx.start();
-      expect(t.tx.cancel(cancelRequest())).toBe(true);
+      expect(t.tx.cancel(cancelRequest(), 'fromlayer')).toBe(true);
       expect(t.statuses()).toEqual([487]);
-      expect(toTag(t.sent[0])).toBeUndefined();
+      expect(toTag(t.sent[0])).toBe('fromlayer');
       const u = setup();
       u.tx.start();
       u.clock.advance(300);
       expect(u.tx.cancel(cancelRequest())).toBe(true);
       expect(u.statuses()).toEqual([100, 487]);
-      expect(toTag(u.sent[1])).toBeUndefined();
+      expect(toTag(u.sent[1])).toMatch(/^[0-9a-f]{12}$/);
     });
   });
 

@@ -152,6 +152,23 @@ describe('TransactionLayer', () => {
     expect(s.clock.pendingTimers).toBe(0);
   });
 
+  it('the 200 for a CANCEL and the 487 carry the same To tag (RFC 3261 §9.2), also after only the automatic 100', () => {
+    for (const provisional of [true, false]) {
+      const s = stacks((req, tx) => {
+        if (provisional) tx.respond(createResponse(req, 180, undefined, { toTag: 'ring' }));
+        return {};
+      });
+      const tags: Record<string, string | undefined> = {};
+      const tx = s.a.sendRequest(outbound('INVITE'), B, { response: (r) => (tags[`invite ${r.status}`] = r.to?.tag) }) as InviteClientTransaction;
+      s.clock.advance(provisional ? 50 : 300); // without a 180, the CANCEL may go once the 100 has arrived
+      s.a.cancel(tx, B, { response: (r) => (tags[`cancel ${r.status}`] = r.to?.tag) });
+      s.clock.advance(100);
+      expect(tags['invite 487']).toBeDefined();
+      expect(tags['cancel 200']).toBe(tags['invite 487']);
+      if (provisional) expect(tags['invite 487']).toBe('ring');
+    }
+  });
+
   it('a CANCEL that matches no INVITE gets 481', () => {
     const s = stacks();
     const { got, tu } = collect();
