@@ -10,7 +10,7 @@
  * try {
  *   parseMessage(bytes);
  * } catch (err) {
- *   if (err instanceof SipParseError) console.log(err.reason, err.header, err.offset);
+ *   if (err instanceof SipParseError) report(err.reason, err.header, err.offset);
  * }
  * ```
  */

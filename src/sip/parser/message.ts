@@ -230,7 +230,7 @@ export abstract class SipMessage {
  * @example
  * ```ts
  * const req = parseMessage(bytes);
- * if (req instanceof SipRequest && req.method === 'INVITE') console.log(String(req.uri), req.callId);
+ * if (req instanceof SipRequest && req.method === 'INVITE') report(String(req.uri), req.callId);
  * ```
  */
 export class SipRequest extends SipMessage {

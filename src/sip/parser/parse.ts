@@ -31,7 +31,7 @@ const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
  * @example
  * ```ts
  * const msg = parseMessage(datagram);
- * if (msg instanceof SipRequest) console.log(msg.method, String(msg.uri), msg.vias[0]?.branch);
+ * if (msg instanceof SipRequest) report(msg.method, String(msg.uri), msg.vias[0]?.branch);
  * ```
  */
 export function parseMessage(data: Uint8Array | string): SipRequest | SipResponse {

@@ -40,7 +40,7 @@ type CancelState = { readonly held: (cancel: SipRequest) => void } | 'sent' | un
  * @example
  * ```ts
  * const tx = new InviteClientTransaction(invite, ctx, {
- *   response: (res, failure) => console.log(res.status, failure?.kind),
+ *   response: (res, failure) => report(res.status, failure?.kind),
  * });
  * tx.start();
  * // feed it the responses that match it:

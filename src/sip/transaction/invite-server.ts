@@ -39,7 +39,7 @@ interface Serialized {
  * // requests that matched the transaction (INVITE retransmissions, ACK for a non-2xx):
  * tx.receiveRequest(request);
  * // a matching CANCEL, before any final response:
- * if (tx.cancel(cancel)) console.log('answered 487');
+ * if (tx.cancel(cancel)) report('answered 487');
  * ```
  */
 export class InviteServerTransaction extends Transaction<InviteServerState> {

@@ -60,7 +60,7 @@ export interface TransactionLayerOptions {
  * @example
  * ```ts
  * const layer = new TransactionLayer({ transport, clock, core: { request: (req, tx) => tx?.respond(createResponse(req, 200)) } });
- * layer.sendRequest(options, { address: '192.0.2.9', port: 5060 }, { response: (res) => console.log(res.status) });
+ * layer.sendRequest(options, { address: '192.0.2.9', port: 5060 }, { response: (res) => report(res.status) });
  * ```
  */
 export class TransactionLayer {

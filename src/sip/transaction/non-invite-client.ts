@@ -17,7 +17,7 @@ const LIVE: readonly NonInviteClientState[] = ['Trying', 'Proceeding'];
  *
  * @example
  * ```ts
- * const tx = new NonInviteClientTransaction(options, ctx, { response: (res) => console.log(res.status) });
+ * const tx = new NonInviteClientTransaction(options, ctx, { response: (res) => report(res.status) });
  * tx.start();
  * // feed it the responses that match it:
  * tx.receiveResponse(res);

@@ -22,7 +22,7 @@ export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Term
  *
  * @example
  * ```ts
- * const tx = new NonInviteServerTransaction(options, ctx, { failed: (f) => console.log(f.kind) });
+ * const tx = new NonInviteServerTransaction(options, ctx, { failed: (f) => report(f.kind) });
  * tx.start(); // optional: it is already in Trying
  * // feed it the retransmissions of its request that the transport layer matched to it:
  * tx.receiveRequest(retransmission);

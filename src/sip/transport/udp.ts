@@ -60,9 +60,9 @@ export interface UdpTransportOptions {
  *   host: '127.0.0.1',
  *   port: 5060,
  *   handlers: {
- *     message: ({ message, source }) => console.log(message.isRequest ? message.method : message.status, source),
- *     malformed: ({ error, answered }) => console.log('dropped:', error.reason, answered ? '(400 sent)' : ''),
- *     error: (err) => console.log(err.kind, err.code, err.message),
+ *     message: ({ message, source }) => report(message.isRequest ? message.method : message.status, source),
+ *     malformed: ({ error, answered }) => report('dropped:', error.reason, answered ? '(400 sent)' : ''),
+ *     error: (err) => report(err.kind, err.code, err.message),
  *   },
  * });
  * await transport.send(serializeMessage(options), { address: '127.0.0.1', port: 5070 });
@@ -286,7 +286,7 @@ export class UdpTransport implements Transport {
     try {
       this.handlers.error?.(error);
     } catch {
-      // Nowhere left to report to; the library never writes to the console.
+      // Nowhere left to report to; library code never prints.
     }
   }
 }
