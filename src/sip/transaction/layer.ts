@@ -106,7 +106,9 @@ export class TransactionLayer {
     const ctx = this.context(destination);
     const tx = request.method === 'INVITE' ? new InviteClientTransaction(request, ctx, tu) : new NonInviteClientTransaction(request, ctx, tu);
     this.clients.set(key, tx);
-    tx.whenTerminated(() => this.clients.delete(key));
+    tx.whenTerminated(() => {
+      if (this.clients.get(key) === tx) this.clients.delete(key);
+    });
     tx.start();
     return tx;
   }
@@ -229,7 +231,9 @@ export class TransactionLayer {
     this.servers.set(key, tx);
     if (merge !== undefined) this.merged.set(merge, key);
     tx.whenTerminated(() => {
-      this.servers.delete(key);
+      // An RFC 2543 request whose To tag did not match may have filed a newer transaction under
+      // the same key: forget only our own entry.
+      if (this.servers.get(key) === tx) this.servers.delete(key);
       if (merge !== undefined && this.merged.get(merge) === key) this.merged.delete(merge);
     });
     tx.start();

@@ -230,6 +230,26 @@ describe('TransactionLayer', () => {
     expect(() => s.a.sendRequest(outbound('OPTIONS'), B, collect().tu)).toThrow(/closed/);
   });
 
+  it('an RFC 2543 request with another To tag under the same key gets its own transaction, and neither loses the other', () => {
+    const s = stacks((req, tx) => tx.respond(createResponse(req, 200, undefined, { toTag: 'srv' })));
+    const bt = s.network.transport({ address: '10.0.0.5', port: 5060 });
+    const legacy = (toTag?: string) =>
+      createRequest({ method: 'INFO', uri: 'sip:bob@10.0.0.2', via: 'SIP/2.0/UDP 10.0.0.5:5060', from: '<sip:old@10.0.0.5>;tag=o1', to: `<sip:bob@10.0.0.2>${toTag ? `;tag=${toTag}` : ''}`, callId: 'legacy-1', cseq: 5 });
+    void bt.send(serializeMessage(legacy('t1')), B);
+    s.clock.advance(20);
+    s.clock.advance(10_000); // the first transaction is Completed, Timer J running
+    void bt.send(serializeMessage(legacy('t2')), B); // same RFC 2543 key, different To tag: a new request
+    s.clock.advance(20);
+    expect(s.atB).toHaveLength(2);
+    expect(s.b.counts.server).toBe(1); // filed under the same key; the older one is still running its Timer J
+    s.clock.advance(23_000); // the first transaction ends; the second must still be matched
+    void bt.send(serializeMessage(legacy('t2')), B); // a retransmission of the second
+    s.clock.advance(20);
+    expect(s.atB).toHaveLength(2);
+    s.clock.runUntilIdle();
+    expect(s.b.counts).toEqual({ client: 0, server: 0 });
+  });
+
   it('refuses to send an ACK in a transaction', () => {
     const s = stacks();
     expect(() => s.a.sendRequest(outbound('ACK'), B, collect().tu)).toThrow(/sendStateless/);
