@@ -11,3 +11,4 @@
 export * from '../sip/parser/index.js';
 export * from '../sip/transport/index.js';
 export * from '../sip/transaction/index.js';
+export * from '../sdp/index.js';
