@@ -11,4 +11,5 @@
 export * from '../sip/parser/index.js';
 export * from '../sip/transport/index.js';
 export * from '../sip/transaction/index.js';
+export * from '../sip/dialog/index.js';
 export * from '../sdp/index.js';
