@@ -1,6 +1,6 @@
 // The sipflow CLI: exit codes 0 (ok), 1 (malformed message), 2 (usage or input error).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -13,6 +13,10 @@ function run(args: string[], input?: string): { status: number | null; stdout: s
 }
 
 describe.runIf(existsSync(CLI))('sipflow CLI (built dist/)', () => {
+  it('is executable, so npx sipflow can run it', () => {
+    expect(statSync(CLI).mode & 0o111).not.toBe(0);
+  });
+
   it('prints the version and help', () => {
     const v = run(['--version']);
     expect(v.status).toBe(0);
