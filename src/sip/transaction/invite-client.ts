@@ -62,7 +62,6 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   private readonly bytes: Uint8Array;
   private readonly identity: InviteIdentity;
   private interval: number;
-  private started = false;
   /** The ACK for the non-2xx final, serialized once so that every re-send is the same bytes. */
   private ack: Uint8Array | undefined;
   private cancelState: CancelState;
@@ -85,8 +84,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
 
   /** RFC 3261 §17.1.1.2: send the INVITE; start Timer B, and Timer A on an unreliable transport. */
   start(): void {
-    if (this.started) throw new TransactionStateError('transaction already started');
-    this.started = true;
+    this.markStarted();
     this.transmit(this.bytes);
     this.startTimer('B', 64 * this.ctx.timers.t1, ['Calling'], () => this.timerB());
     if (!this.ctx.reliable) this.startTimer('A', this.interval, ['Calling'], () => this.timerA());

@@ -59,7 +59,6 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   /** The To tag of the latest provisional that had one, for a 487 after CANCEL. */
   private provisionalTag: string | undefined;
   private interval: number;
-  private started = false;
 
   /** @throws TransactionStateError if `request` is not an INVITE. */
   constructor(request: SipRequest, ctx: TransactionContext, tu: ServerTransactionUser) {
@@ -82,8 +81,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   }
 
   start(): void {
-    if (this.started) throw new TransactionStateError('transaction already started');
-    this.started = true;
+    this.markStarted();
     this.startTimer('Trying', TRYING_DELAY_MS, ['Proceeding'], () => this.timerTrying());
   }
 

@@ -34,7 +34,6 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   private readonly tu: ClientTransactionUser;
   private readonly bytes: Uint8Array;
   private interval: number;
-  private started = false;
 
   constructor(request: SipRequest, ctx: TransactionContext, tu: ClientTransactionUser) {
     super(request, ctx, 'Trying');
@@ -48,8 +47,7 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
 
   /** RFC 3261 §17.1.2.2: send the request; start Timer F, and Timer E on an unreliable transport. */
   start(): void {
-    if (this.started) throw new TransactionStateError('transaction already started');
-    this.started = true;
+    this.markStarted();
     this.transmit(this.bytes);
     this.startTimer('F', 64 * this.ctx.timers.t1, LIVE, () => this.timerF());
     if (!this.ctx.reliable) this.startTimer('E', this.interval, LIVE, () => this.timerE());

@@ -3,7 +3,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 8. */
 export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
@@ -42,7 +42,6 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   /** The bytes of the most recent response the TU sent: a provisional in Proceeding, the final in Completed. */
   private lastBytes: Uint8Array | undefined;
   private last: SipResponse | undefined;
-  private started = false;
 
   /**
    * @param request - the non-INVITE request that created the transaction (not INVITE or ACK).
@@ -64,8 +63,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    * @throws TransactionStateError when called twice.
    */
   start(): void {
-    if (this.started) throw new TransactionStateError('transaction already started');
-    this.started = true;
+    this.markStarted();
   }
 
   /**
@@ -140,9 +138,5 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     } else if (state === 'Terminated') {
       this.tu.terminated?.();
     }
-  }
-
-  private fail(failure: TransactionFailure): void {
-    this.endWith(() => this.tu.failed?.(failure));
   }
 }

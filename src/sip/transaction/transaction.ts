@@ -45,6 +45,8 @@ export abstract class Transaction<S extends string> {
   protected readonly ctx: TransactionContext;
   private readonly running = new Map<TimerName, { handle: TimerHandle; liveIn: readonly S[] }>();
   private readonly onTerminated: Array<() => void> = [];
+  /** Whether `start()` has run (see {@link markStarted}). */
+  protected started = false;
 
   protected constructor(request: SipRequest, ctx: TransactionContext, initial: S) {
     this.request = request;
@@ -86,6 +88,12 @@ export abstract class Transaction<S extends string> {
     for (const name of [...this.running.keys()]) this.stopTimer(name);
     this.state = this.terminated;
     for (const fn of this.onTerminated.splice(0)) fn();
+  }
+
+  /** The first step of every `start()`: a second start is a caller bug. */
+  protected markStarted(): void {
+    if (this.started) throw new TransactionStateError('transaction already started');
+    this.started = true;
   }
 
   /** Runs a TU notification, then terminates, even if the TU throws. */
