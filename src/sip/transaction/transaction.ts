@@ -153,7 +153,7 @@ export abstract class Transaction<S extends string> {
     } catch (err) {
       sending = Promise.reject(err);
     }
-    sending.catch((err: unknown) => this.transportError(asTransportError(err)));
+    sending.catch((err: unknown) => this.transportError(TransportError.from(err)));
   }
 
   /** Input: the transport failed to send one of this transaction's messages. */
@@ -186,11 +186,6 @@ export interface ServerTransactionUser {
   failed?(failure: TransactionFailure): void;
   /** The transaction has ended and holds no timers. */
   terminated?(): void;
-}
-
-function asTransportError(err: unknown): TransportError {
-  if (err instanceof TransportError) return err;
-  return new TransportError('send', `send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
 }
 
 /**

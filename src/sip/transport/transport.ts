@@ -47,6 +47,12 @@ export class TransportError extends Error {
     this.destination = options.destination;
     this.code = options.code;
   }
+
+  /** `err` itself when it is a TransportError, else a `send` TransportError wrapping it as `cause`. */
+  static from(err: unknown): TransportError {
+    if (err instanceof TransportError) return err;
+    return new TransportError('send', `send failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
 }
 
 /**

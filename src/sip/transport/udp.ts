@@ -270,7 +270,7 @@ export class UdpTransport implements Transport {
       const reply = outcome.reply;
       if (reply !== undefined) {
         this.send(reply.data, reply.destination).catch((err: unknown) => {
-          const error = asTransportError(err);
+          const error = TransportError.from(err);
           // A 400 abandoned because the transport is closing is not worth reporting.
           if (error.kind !== 'closed') this.report(error);
         });
@@ -324,8 +324,4 @@ function errorCode(err: unknown): string | undefined {
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
-}
-
-function asTransportError(err: unknown): TransportError {
-  return err instanceof TransportError ? err : new TransportError('send', describe(err), { cause: err });
 }
