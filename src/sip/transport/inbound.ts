@@ -3,7 +3,7 @@
 // stateless 400 when they can be answered, and pick where responses go.
 
 import { createHash } from 'node:crypto';
-import { isIPv6 } from 'node:net';
+import { isIP } from 'node:net';
 import { SipParseError } from '../parser/errors.js';
 import { headerKey } from '../parser/header-names.js';
 import { type SipRequest, type SipResponse } from '../parser/message.js';
@@ -108,16 +108,23 @@ function sameAddress(sentBy: string, source: string): boolean {
   const a = unbracket(sentBy);
   if (a === source) return true;
   // IPv6 can be written several ways; compare in one canonical form.
-  if (isIPv6(a) && isIPv6(source)) return canonicalV6(a) === canonicalV6(source);
-  return false;
+  const canonical = canonicalAddress(a);
+  return canonical !== undefined && canonical === canonicalAddress(source);
 }
 
-function canonicalV6(a: string): string {
-  // new URL normalises an IPv6 literal (zero compression, lower case)
+/**
+ * An IP literal in one canonical form (IPv6 lower case and zero-compressed, no brackets), or
+ * `undefined` when it is not an IP literal (a host name, or an IPv6 address with a zone id).
+ */
+export function canonicalAddress(address: string): string | undefined {
+  const family = isIP(address);
+  if (family === 4) return address;
+  if (family !== 6) return undefined;
   try {
-    return new URL(`http://[${a}]/`).hostname;
+    // new URL normalises an IPv6 literal; it rejects zone ids
+    return new URL(`http://[${address}]/`).hostname.slice(1, -1);
   } catch {
-    return a;
+    return undefined;
   }
 }
 

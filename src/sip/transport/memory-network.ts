@@ -5,7 +5,7 @@
 
 import { isIP } from 'node:net';
 import type { Clock } from './clock.js';
-import { receiveDatagram } from './inbound.js';
+import { canonicalAddress, receiveDatagram } from './inbound.js';
 import { type Endpoint, type Transport, TransportError, type TransportHandlers } from './transport.js';
 
 /**
@@ -427,18 +427,6 @@ function checkConditions(c: LinkConditions): LinkConditions {
     out.fail = c.fail;
   }
   return out;
-}
-
-/** The address in one canonical form (IPv6 lower case and compressed), or undefined when it is not an IP literal. */
-function canonicalAddress(address: string): string | undefined {
-  const family = isIP(address);
-  if (family === 4) return address;
-  if (family !== 6) return undefined;
-  try {
-    return new URL(`http://[${address}]/`).hostname.slice(1, -1); // fails on zone IDs, which are not supported
-  } catch {
-    return undefined;
-  }
 }
 
 function endpointKey(e: Endpoint): string {
