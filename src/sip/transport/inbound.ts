@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SipParseError } from '../parser/errors.js';
-import { headerKey } from '../parser/header-names.js';
+import { canonicalHeaderName, headerKey } from '../parser/header-names.js';
 import { type SipRequest, type SipResponse } from '../parser/message.js';
 import type { NameAddr } from '../parser/name-addr.js';
 import { parseMessage } from '../parser/parse.js';
@@ -177,7 +177,7 @@ function badRequestFor(data: Uint8Array, error: SipParseError, source: Endpoint)
     } catch {
       return undefined;
     }
-    const name = key === 'call-id' ? 'Call-ID' : key === 'cseq' ? 'CSeq' : key[0]!.toUpperCase() + key.slice(1);
+    const name = canonicalHeaderName(key);
     for (const v of key === 'via' ? values : values.slice(0, 1)) out.push(`${name}: ${v}`);
   }
   const topVia = firstVias?.[0];
