@@ -52,3 +52,4 @@ export { createOffer, type OfferOptions } from './offer.js';
 export { createAnswer, type AnswerOptions } from './answer.js';
 export { negotiated, type NegotiatedAudio, type SdpRole } from './negotiated.js';
 export { holdOffer, resumeOffer } from './hold.js';
+export { sdpOfferAnswer, type SdpOfferAnswer } from './offer-answer.js';

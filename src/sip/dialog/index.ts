@@ -1,3 +1,14 @@
-// The dialog / user-agent layer. So far: UAS request validation (RFC 3261 §8.2).
+// The dialog / user-agent layer (RFC 3261 §8.2, §12–15): UserAgent, dialogs, INVITE sessions,
+// and UAS request validation.
 
 export { validateRequest, KNOWN_METHODS, SINGLE_VALUE_HEADERS, type UasCapabilities } from './validate-request.js';
+export { Dialog, dialogKey, type DialogId, type DialogState, type DialogRequest, type DialogRequestInit } from './dialog.js';
+export { RequestFailedError, DialogEndedError, DialogStateError, type RequestFailureKind, type DialogEndReason } from './errors.js';
+export { TypedEmitter, type EventMap, type Listener } from './emitter.js';
+export { resolveNextHop, NextHopError } from './next-hop.js';
+export { type OfferAnswerHandler } from './offer-answer.js';
+export { Retransmitter2xx } from './retransmit-2xx.js';
+export { DialogSession, type SessionRole, type ReinviteEvent, type DialogSessionEvents, type InDialogRequestOptions } from './session.js';
+export { IncomingCall, type IncomingCallState, type IncomingResponseOptions } from './incoming-call.js';
+export { type InviteOptions } from './outgoing-call.js';
+export { UserAgent, type UserAgentOptions, type UserAgentIdentity, type UserAgentEvent, type UserAgentEvents } from './user-agent.js';

@@ -1,0 +1,272 @@
+// A SIP dialog (RFC 3261 §12): its identity, sequence numbers, remote target and route set, how
+// it is created on either side, and how requests inside it are built and checked.
+
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import type { NameAddr } from '../parser/name-addr.js';
+import { createRequest, type HeaderInit } from '../parser/serialize.js';
+import { SipUri, type Uri } from '../parser/uri.js';
+import { DialogStateError } from './errors.js';
+
+/** A dialog's identity (RFC 3261 §12): Call-ID, local tag and remote tag. */
+export interface DialogId {
+  readonly callId: string;
+  readonly localTag: string;
+  readonly remoteTag: string;
+}
+
+/** The key a user agent files a dialog under: Call-ID, local tag, remote tag. */
+export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
+  return `${callId}\n${localTag}\n${remoteTag}`;
+}
+
+/** `early` after a 1xx with a To tag, `confirmed` after a 2xx, `terminated` at the end (RFC 3261 §12). */
+export type DialogState = 'early' | 'confirmed' | 'terminated';
+
+/** A request built inside a dialog, with the URI its first hop is taken from (RFC 3261 §8.1.2). */
+export interface DialogRequest {
+  readonly request: SipRequest;
+  /** The first Route's URI when there is a route set, else the Request-URI. */
+  readonly nextHop: Uri;
+}
+
+/** What {@link Dialog.createRequest} takes besides the method. */
+export interface DialogRequestInit {
+  /** CSeq number to use instead of the next one (ACK and CANCEL reuse the INVITE's, RFC 3261 §12.2.1.1). */
+  cseq?: number;
+  headers?: HeaderInit;
+  body?: Uint8Array | string;
+  contentType?: string;
+}
+
+/** Fields of a {@link Dialog}, as the two factories compute them. */
+interface DialogInit {
+  id: DialogId;
+  state: DialogState;
+  localUri: NameAddr;
+  remoteUri: NameAddr;
+  localSeq: number;
+  remoteSeq: number | undefined;
+  remoteTarget: Uri;
+  routeSet: NameAddr[];
+  localContact: string;
+  secure: boolean;
+}
+
+/**
+ * The state of one dialog. Built with {@link Dialog.fromUac} (from the request we sent and a 1xx
+ * or 2xx with a To tag, RFC 3261 §12.1.2) or {@link Dialog.fromUas} (from the request we
+ * received and the tag we put in our response, §12.1.1).
+ *
+ * @example
+ * ```ts
+ * const dialog = Dialog.fromUac(invite, ok, '<sip:alice@192.0.2.1:5060>');
+ * const { request: bye, nextHop } = dialog.createRequest('BYE');
+ * ```
+ */
+export class Dialog {
+  /** Call-ID, local and remote tag. */
+  readonly id: DialogId;
+  /** `early`, `confirmed` or `terminated`. */
+  state: DialogState;
+  /** Our address with our tag: From on the requests we send. */
+  readonly localUri: NameAddr;
+  /** The peer's address with its tag: To on the requests we send. */
+  readonly remoteUri: NameAddr;
+  /** CSeq of the last request we sent in the dialog. */
+  localSeq: number;
+  /** CSeq of the last request the peer sent, `undefined` until it sends one (RFC 3261 §12.1.2). */
+  remoteSeq: number | undefined;
+  /** The peer's Contact URI: the Request-URI of our requests (RFC 3261 §12.1). */
+  remoteTarget: Uri;
+  /** Route set (RFC 3261 §12.1.1, §12.1.2): Route headers of our requests, first hop first. */
+  routeSet: NameAddr[];
+  /** Our Contact value, sent in target refresh requests and their responses. */
+  readonly localContact: string;
+  /** Whether the dialog was set up over sips (RFC 3261 §12.1.1). */
+  readonly secure: boolean;
+
+  private constructor(init: DialogInit) {
+    this.id = init.id;
+    this.state = init.state;
+    this.localUri = init.localUri;
+    this.remoteUri = init.remoteUri;
+    this.localSeq = init.localSeq;
+    this.remoteSeq = init.remoteSeq;
+    this.remoteTarget = init.remoteTarget;
+    this.routeSet = init.routeSet;
+    this.localContact = init.localContact;
+    this.secure = init.secure;
+  }
+
+  /**
+   * The UAC's dialog, from the request it sent and a response with a To tag (RFC 3261 §12.1.2):
+   * route set = Record-Route of the response reversed, remote target = its Contact, local CSeq =
+   * the request's, remote CSeq empty. Early for a 1xx, confirmed for a 2xx.
+   *
+   * @throws DialogStateError when the response has no To tag or the request lacks From/Call-ID/CSeq.
+   */
+  static fromUac(request: SipRequest, response: SipResponse, localContact: string): Dialog {
+    const from = request.from;
+    const to = response.to;
+    const callId = request.callId;
+    const cseq = request.cseq;
+    const localTag = from?.tag;
+    const remoteTag = to?.tag;
+    if (from === undefined || to === undefined || callId === undefined || cseq === undefined || localTag === undefined || remoteTag === undefined) {
+      throw new DialogStateError('a UAC dialog needs From with a tag, Call-ID and CSeq in the request and a To tag in the response');
+    }
+    return new Dialog({
+      id: { callId, localTag, remoteTag },
+      state: response.status < 200 ? 'early' : 'confirmed',
+      localUri: from.clone(),
+      remoteUri: to.clone(),
+      localSeq: cseq.seq,
+      remoteSeq: undefined,
+      remoteTarget: targetOf(response) ?? request.uri,
+      routeSet: [...response.recordRoutes].reverse().map((r) => r.clone()),
+      localContact,
+      secure: isSecure(request.uri),
+    });
+  }
+
+  /**
+   * The UAS's dialog, from the request it received and the tag it puts in its responses (RFC 3261
+   * §12.1.1): route set = Record-Route of the request in order, remote target = its Contact,
+   * remote CSeq = the request's, local CSeq empty (we start from a random number below 2^31,
+   * §8.1.1.5).
+   */
+  static fromUas(request: SipRequest, localTag: string, localContact: string, state: DialogState = 'early'): Dialog {
+    const from = request.from;
+    const to = request.to;
+    const callId = request.callId;
+    const cseq = request.cseq;
+    const remoteTag = from?.tag;
+    if (from === undefined || to === undefined || callId === undefined || cseq === undefined || remoteTag === undefined) {
+      throw new DialogStateError('a UAS dialog needs From with a tag, To, Call-ID and CSeq in the request');
+    }
+    const localUri = to.clone();
+    localUri.tag = localTag;
+    return new Dialog({
+      id: { callId, localTag, remoteTag },
+      state,
+      localUri,
+      remoteUri: from.clone(),
+      localSeq: initialSeq(),
+      remoteSeq: cseq.seq,
+      remoteTarget: targetOf(request) ?? request.uri,
+      routeSet: request.recordRoutes.map((r) => r.clone()),
+      localContact,
+      secure: isSecure(request.uri),
+    });
+  }
+
+  /** The key the user agent files this dialog under. */
+  get key(): string {
+    return dialogKey(this.id.callId, this.id.localTag, this.id.remoteTag);
+  }
+
+  /**
+   * Early → confirmed on a 2xx (RFC 3261 §13.2.2.4: for a UAC the route set is recomputed from
+   * the 2xx and the remote target taken from its Contact).
+   */
+  confirm(response?: SipResponse): void {
+    if (this.state === 'terminated') throw new DialogStateError('cannot confirm a terminated dialog');
+    if (response !== undefined) {
+      this.routeSet = [...response.recordRoutes].reverse().map((r) => r.clone());
+      this.refreshTarget(response);
+    }
+    this.state = 'confirmed';
+  }
+
+  /** Ends the dialog; idempotent. */
+  terminate(): void {
+    this.state = 'terminated';
+  }
+
+  /**
+   * RFC 3261 §12.2.1.2 and §12.2.2: a target refresh request (re-INVITE) or its 2xx replaces the
+   * remote target with its Contact URI. A message without a usable Contact leaves it unchanged.
+   */
+  refreshTarget(message: SipRequest | SipResponse): void {
+    const target = targetOf(message);
+    if (target !== undefined) this.remoteTarget = target;
+  }
+
+  /**
+   * RFC 3261 §12.2.2: a request whose CSeq is lower than (or, for a new request, equal to) the
+   * remote sequence number is out of order and gets 500. Returns false for such a request;
+   * otherwise records its CSeq and returns true. ACK and CANCEL reuse their INVITE's number and are
+   * not checked here.
+   */
+  acceptRemoteSeq(request: SipRequest): boolean {
+    const seq = request.cseq?.seq;
+    if (seq === undefined) return false;
+    if (this.remoteSeq !== undefined && seq <= this.remoteSeq) return false;
+    this.remoteSeq = seq;
+    return true;
+  }
+
+  /**
+   * Builds a request inside the dialog (RFC 3261 §12.2.1.1): To = remote URI and tag, From =
+   * local URI and tag, the Call-ID, the next local CSeq (unless `cseq` is given), Contact, and the
+   * Request-URI and Route from the remote target and route set — loose routing when the first
+   * route has `lr`, else the strict-routing rewrite of §12.2.1.1.
+   */
+  createRequest(method: string, init: DialogRequestInit = {}): DialogRequest {
+    if (this.state === 'terminated' && method !== 'ACK') throw new DialogStateError(`cannot send ${method}: the dialog has ended`);
+    const cseq = init.cseq ?? ++this.localSeq;
+    let uri: Uri = this.remoteTarget.clone();
+    let routes = this.routeSet.map(String);
+    let nextHop: Uri = uri;
+    const first = this.routeSet[0];
+    if (first !== undefined) {
+      nextHop = first.uri;
+      if (!(first.uri instanceof SipUri) || !first.uri.params.has('lr')) {
+        // RFC 3261 §12.2.1.1: strict routing — the first route becomes the Request-URI (its
+        // parameters other than those allowed in a Request-URI kept as they are), and the
+        // remote target goes to the end of the Route list.
+        uri = first.uri.clone();
+        routes = [...this.routeSet.slice(1).map(String), `<${String(this.remoteTarget)}>`];
+      }
+    }
+    const headers: Array<readonly [string, string | readonly string[]]> = [];
+    if (routes.length > 0) headers.push(['Route', routes]);
+    const request = createRequest({
+      method,
+      uri,
+      from: this.localUri.clone(),
+      to: this.remoteUri.clone(),
+      callId: this.id.callId,
+      cseq,
+      // RFC 3261 §12.2.1.1 asks for Contact in target refresh requests; we send it on every
+      // request but ACK and CANCEL, which never carry one of their own.
+      ...(method === 'ACK' || method === 'CANCEL' ? {} : { contact: this.localContact }),
+      headers: [...headers, ...headerPairs(init.headers)] as HeaderInit,
+      ...(init.body !== undefined ? { body: init.body } : {}),
+      ...(init.contentType !== undefined ? { contentType: init.contentType } : {}),
+    });
+    return { request, nextHop };
+  }
+}
+
+/** The first Contact's URI of a message, when it has one that is not `*`. */
+function targetOf(message: SipRequest | SipResponse): Uri | undefined {
+  const c = message.contacts[0];
+  return c === undefined || c.wildcard ? undefined : c.uri.clone();
+}
+
+function isSecure(uri: Uri): boolean {
+  return uri instanceof SipUri && uri.scheme === 'sips';
+}
+
+/** A random first CSeq below 2^31 (RFC 3261 §8.1.1.5), leaving room for many requests. */
+function initialSeq(): number {
+  return 1 + Math.floor(Math.random() * 0x3fffffff);
+}
+
+/** The `[name, value]` pairs of a {@link HeaderInit}, in order. */
+export function headerPairs(headers: HeaderInit | undefined): Array<readonly [string, unknown]> {
+  if (headers === undefined) return [];
+  if (Symbol.iterator in headers) return [...(headers as Iterable<readonly [string, unknown]>)];
+  return Object.entries(headers);
+}

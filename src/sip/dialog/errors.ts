@@ -1,0 +1,92 @@
+// Typed errors of the dialog / user-agent layer. Each has a stable `name`; those a SIP status
+// explains carry it as `code`, with the response when there is one.
+
+import type { SipResponse } from '../parser/message.js';
+
+/** Why an INVITE (or another request) did not succeed. */
+export type RequestFailureKind =
+  /** A final response of 300–699 arrived (`response` is it). */
+  | 'rejected'
+  /** The caller aborted, a CANCEL went out, and the INVITE ended with 487 (or never got a provisional). */
+  | 'cancelled'
+  /** The `timeout` option ran out (the INVITE was cancelled), or the transaction timed out (408). */
+  | 'timeout'
+  /** The request could not be sent (synthetic 503). */
+  | 'transport'
+  /** The user agent was closed while the request was pending. */
+  | 'closed';
+
+/**
+ * A request that did not get a 2xx: `ua.invite()`, `session.reinvite()`, `session.info()`,
+ * `ua.options()`. `code` and `status` are the final status (a synthetic 408, 487 or 503 when the
+ * stack produced it), `response` the response itself when one exists.
+ *
+ * @example
+ * ```ts
+ * try { await ua.invite('sip:bob@192.0.2.9'); }
+ * catch (err) { if (err instanceof RequestFailedError && err.status === 486) report('busy'); }
+ * ```
+ */
+export class RequestFailedError extends Error {
+  override readonly name = 'RequestFailedError';
+  /** What happened. */
+  readonly kind: RequestFailureKind;
+  /** The final status (real or synthetic). */
+  readonly status: number;
+  /** Same as {@link status}: the SIP status that explains the error. */
+  readonly code: number;
+  /** The reason phrase of the final response. */
+  readonly reason: string;
+  /** The final response, when one arrived or was synthesised by the transaction layer. */
+  readonly response: SipResponse | undefined;
+
+  constructor(kind: RequestFailureKind, method: string, status: number, reason: string, response?: SipResponse, options?: { cause?: unknown }) {
+    super(`${method} failed (${kind}): ${status} ${reason}`, options);
+    this.kind = kind;
+    this.status = status;
+    this.code = status;
+    this.reason = reason;
+    this.response = response;
+  }
+}
+
+/** Why a dialog (and its session) ended. */
+export type DialogEndReason =
+  /** We sent BYE. */
+  | 'local-bye'
+  /** The peer sent BYE. */
+  | 'remote-bye'
+  /** Our 2xx was never ACKed within 64·T1 (RFC 3261 §13.3.1.4); we sent BYE. */
+  | 'no-ack'
+  /** The caller CANCELled before we answered. */
+  | 'cancelled'
+  /** An in-dialog request got 481 or 408 (RFC 3261 §12.2.1.2), or timed out. */
+  | 'dialog-gone'
+  /** A message of the dialog could not be sent. */
+  | 'transport'
+  /** `UserAgent.close()`. */
+  | 'closed'
+  /** The call was refused with a final response (incoming: our reject; outgoing: theirs). */
+  | 'rejected'
+  /** A 2xx from a second fork, ACKed and BYEd at once (RFC 3261 §13.2.2.4). */
+  | 'fork';
+
+/**
+ * The reason an ended dialog's (or incoming call's) `signal` carries: `signal.reason` is one of
+ * these, so `signal.reason.reason` says why.
+ */
+export class DialogEndedError extends Error {
+  override readonly name = 'DialogEndedError';
+  /** Why the dialog ended. */
+  readonly reason: DialogEndReason;
+
+  constructor(reason: DialogEndReason, detail?: string, options?: { cause?: unknown }) {
+    super(detail === undefined ? `dialog ended: ${reason}` : `dialog ended: ${reason} (${detail})`, options);
+    this.reason = reason;
+  }
+}
+
+/** A call to an object in the wrong state: `answer()` twice, `reinvite()` while another INVITE is pending, any request on an ended dialog. */
+export class DialogStateError extends Error {
+  override readonly name = 'DialogStateError';
+}

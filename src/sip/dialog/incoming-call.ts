@@ -1,0 +1,237 @@
+// An INVITE that arrived and has not been answered yet (RFC 3261 §13.3): ring, send early
+// media, answer or reject it; learn of CANCEL through `signal`.
+
+import type { SipRequest } from '../parser/message.js';
+import type { NameAddr } from '../parser/name-addr.js';
+import { createResponse, type HeaderInit } from '../parser/serialize.js';
+import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
+import { newTag } from '../transaction/tags.js';
+import { Dialog, headerPairs } from './dialog.js';
+import { DialogEndedError, type DialogEndReason, DialogStateError } from './errors.js';
+import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import { DialogSession } from './session.js';
+import type { DialogUsage, UaContext } from './ua-context.js';
+
+/** Where an incoming call is: waiting for us, answered, or over without an answer. */
+export type IncomingCallState = 'pending' | 'answered' | 'rejected' | 'cancelled' | 'closed';
+
+/** Options for responses sent by an {@link IncomingCall}. */
+export interface IncomingResponseOptions {
+  /** Extra headers for the response. */
+  headers?: HeaderInit;
+}
+
+/**
+ * An incoming INVITE, handed to `ua.on('invite', (call) => …)`. Answer it with {@link answer},
+ * refuse it with {@link reject}, or let the caller give up: `signal` aborts when the caller
+ * CANCELs (its `reason` is a {@link DialogEndedError} with reason `cancelled`).
+ *
+ * @example
+ * ```ts
+ * ua.on('invite', async (call) => {
+ *   call.ringing();
+ *   const session = await call.answer(answerSdp); // resolves when the ACK arrives
+ *   session.on('bye', () => report('caller hung up'));
+ * });
+ * ```
+ */
+export class IncomingCall implements DialogUsage {
+  /** The INVITE. */
+  readonly request: SipRequest;
+  /** The To tag of every response we send (and our dialog tag). */
+  readonly localTag: string;
+  /** `pending` until answered, rejected, cancelled by the caller, or the user agent closed. */
+  state: IncomingCallState = 'pending';
+  private readonly ctx: UaContext;
+  private readonly tx: InviteServerTransaction;
+  private readonly controller = new AbortController();
+  private dialog: Dialog | undefined;
+
+  /** @internal Created by the user agent. */
+  constructor(ctx: UaContext, request: SipRequest, tx: InviteServerTransaction) {
+    this.ctx = ctx;
+    this.request = request;
+    this.tx = tx;
+    this.localTag = newTag();
+  }
+
+  /** Aborted when the call ends without an answer: CANCEL (`cancelled`), BYE on the early dialog, our reject, close(). */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** The caller's offer (the INVITE's SDP body), if it made one. */
+  get remoteSdp(): string | undefined {
+    return sdpBody(this.request);
+  }
+
+  /** The caller (From). */
+  get from(): NameAddr | undefined {
+    return this.request.from;
+  }
+
+  /** Who was called (To). */
+  get to(): NameAddr | undefined {
+    return this.request.to;
+  }
+
+  /** The Call-ID. */
+  get callId(): string | undefined {
+    return this.request.callId;
+  }
+
+  /** Sends 180 Ringing (with our To tag and Contact: an early dialog, RFC 3261 §12.1.1). */
+  ringing(options: IncomingResponseOptions = {}): void {
+    this.provisional(180, undefined, options);
+  }
+
+  /** Sends 183 Session Progress, with `sdp` (early media) when given. */
+  progress(sdp?: string, options: IncomingResponseOptions = {}): void {
+    this.provisional(183, sdp, options);
+  }
+
+  /**
+   * Answers 200 OK (RFC 3261 §13.3.1.4). If the INVITE carried an offer, `sdp` is our answer (left
+   * out: the user agent's offer/answer handler makes it); if it had none, `sdp` is our offer and
+   * the answer comes in the ACK. The 2xx is re-sent (T1 doubling to T2) until the ACK arrives,
+   * which resolves the promise; with no ACK after 64·T1 we send BYE and the promise rejects with
+   * a {@link DialogEndedError} (`no-ack`). A BYE before the ACK rejects it too (`remote-bye`).
+   *
+   * @throws DialogStateError (rejects) if the call is no longer pending; RequestFailedError-like
+   *   negotiation errors are answered 488 and rethrown.
+   */
+  answer(sdp?: string, options: IncomingResponseOptions = {}): Promise<DialogSession> {
+    if (this.state !== 'pending') return Promise.reject(new DialogStateError(`cannot answer: the call is ${this.state}`));
+    const offer = this.remoteSdp;
+    let local = sdp;
+    if (local === undefined) {
+      const handler = this.ctx.offerAnswer;
+      if (handler === undefined) {
+        return Promise.reject(new TypeError('answer() needs an SDP when the user agent has no offerAnswer handler'));
+      }
+      try {
+        local = offer !== undefined ? handler.createAnswer(offer, undefined) : handler.createOffer(undefined);
+      } catch (err) {
+        this.reject(statusOfNegotiationError(err));
+        return Promise.reject(err);
+      }
+    }
+    this.state = 'answered';
+    const dialog = this.ensureDialog();
+    dialog.confirm();
+    const ok = createResponse(this.request, 200, undefined, {
+      toTag: this.localTag,
+      headers: [['Contact', this.ctx.contact], ...headerPairs(options.headers)] as HeaderInit,
+      ...(local !== undefined ? { body: local, contentType: 'application/sdp' } : {}),
+    });
+    const session = new DialogSession(this.ctx, dialog, 'uas', { local, remote: offer });
+    this.ctx.addDialog(dialog.key, session);
+    this.tx.respond(ok);
+    return new Promise((resolve, reject) => {
+      session.awaitAck(
+        this.tx,
+        ok,
+        (ack) => {
+          if (offer === undefined) {
+            // RFC 3264 §5: with the offer in our 2xx, the ACK carries the answer.
+            const answer = sdpBody(ack);
+            if (answer !== undefined) session.remoteSdp = answer;
+          }
+          this.ctx.sessionStarted(session);
+          resolve(session);
+        },
+        () => reject(new DialogEndedError('no-ack', `no ACK for our 200 within 64·T1 (${64 * this.ctx.timers.t1} ms)`)),
+      );
+      session.signal.addEventListener('abort', () => reject(session.signal.reason), { once: true });
+    });
+  }
+
+  /**
+   * Refuses the call with a final response of 300–699 (default 486 Busy Here), e.g. `reject(603)`.
+   *
+   * @throws RangeError for a status outside 300–699; DialogStateError if the call is no longer pending.
+   */
+  reject(status = 486, reason?: string, options: IncomingResponseOptions = {}): void {
+    if (!Number.isInteger(status) || status < 300 || status > 699) throw new RangeError(`reject() needs a status of 300–699, got ${status}`);
+    if (this.state !== 'pending') throw new DialogStateError(`cannot reject: the call is ${this.state}`);
+    this.tx.respond(createResponse(this.request, status, reason, { toTag: this.localTag, ...(options.headers !== undefined ? { headers: options.headers } : {}) }));
+    this.finish('rejected', 'rejected', `we answered ${status}`);
+  }
+
+  // ---- inputs from the user agent ---------------------------------------------------------
+
+  /** @internal The caller CANCELled (the transaction layer already answered 487). */
+  cancelled(): void {
+    if (this.state === 'pending') this.finish('cancelled', 'cancelled', 'the caller sent CANCEL');
+  }
+
+  /** @internal `UserAgent.close()`: 480 for a call still pending. */
+  close(): void {
+    if (this.state !== 'pending') return;
+    try {
+      this.tx.respond(createResponse(this.request, 480, undefined, { toTag: this.localTag }));
+    } catch (err) {
+      this.ctx.reportError(err, 'close: 480');
+    }
+    this.finish('closed', 'closed');
+  }
+
+  /** @internal A request on the early dialog (RFC 3261 §12.2.2). */
+  receiveRequest(request: SipRequest, tx: ServerTransaction): void {
+    if (request.method === 'BYE' && this.state === 'pending') {
+      // RFC 3261 §15.1.2: BYE on an early dialog — answer it, and the INVITE with 487.
+      tx.respond(createResponse(request, 200));
+      this.tx.respond(createResponse(this.request, 487, undefined, { toTag: this.localTag }));
+      this.finish('cancelled', 'remote-bye', 'the caller sent BYE on the early dialog');
+      return;
+    }
+    if (request.method === 'OPTIONS') {
+      tx.respond(this.ctx.capabilitiesResponse(request));
+      return;
+    }
+    tx.respond(createResponse(request, request.method === 'BYE' ? 481 : 501));
+  }
+
+  /** @internal Nothing to ACK before we answer. */
+  receiveAck(): void {}
+
+  /** @internal We send no INVITE on an incoming call's early dialog. */
+  receive2xx(): void {}
+
+  /** @internal RFC 3261 §12.2.2. */
+  acceptRemoteSeq(request: SipRequest): boolean {
+    return this.ensureDialog().acceptRemoteSeq(request);
+  }
+
+  /** @internal A response to the INVITE could not be sent. */
+  failed(detail: string): void {
+    if (this.state === 'pending') this.finish('closed', 'transport', detail);
+  }
+
+  private provisional(status: 180 | 183, sdp: string | undefined, options: IncomingResponseOptions): void {
+    if (this.state !== 'pending') throw new DialogStateError(`cannot send ${status}: the call is ${this.state}`);
+    const dialog = this.ensureDialog();
+    this.ctx.addDialog(dialog.key, this);
+    this.tx.respond(
+      createResponse(this.request, status, undefined, {
+        toTag: this.localTag,
+        headers: [['Contact', this.ctx.contact], ...headerPairs(options.headers)] as HeaderInit,
+        ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
+      }),
+    );
+  }
+
+  private ensureDialog(): Dialog {
+    this.dialog ??= Dialog.fromUas(this.request, this.localTag, this.ctx.contact);
+    return this.dialog;
+  }
+
+  private finish(state: IncomingCallState, reason: DialogEndReason, detail?: string): void {
+    this.state = state;
+    if (this.dialog !== undefined) {
+      this.dialog.terminate();
+      this.ctx.removeDialog(this.dialog.key, this);
+    }
+    this.controller.abort(new DialogEndedError(reason, detail));
+  }
+}

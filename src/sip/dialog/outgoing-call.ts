@@ -1,0 +1,215 @@
+// Placing a call (RFC 3261 §13.2): the INVITE's responses, early dialogs, the ACK for each 2xx,
+// forked 2xx, and giving up with CANCEL (§9.1) on abort or timeout.
+
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import type { HeaderInit } from '../parser/serialize.js';
+import type { Uri } from '../parser/uri.js';
+import type { InviteClientTransaction } from '../transaction/invite-client.js';
+import type { TransactionFailure } from '../transaction/transaction.js';
+import type { TimerHandle } from '../transport/clock.js';
+import { Dialog } from './dialog.js';
+import { RequestFailedError, type RequestFailureKind } from './errors.js';
+import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import { DialogSession, failure, sendFailure } from './session.js';
+import type { UaContext } from './ua-context.js';
+
+/** Options of `ua.invite()`. */
+export interface InviteOptions {
+  /** Our offer. Left out, the INVITE carries none and the offer comes in the 2xx (late offer, answered in the ACK). */
+  sdp?: string;
+  /** Extra headers for the INVITE, written after the standard ones (kept as given). */
+  headers?: HeaderInit;
+  /** Aborting it before the call is answered cancels the INVITE (CANCEL after a provisional, RFC 3261 §9.1). */
+  signal?: AbortSignal;
+  /** Give up after this many ms without a final response: CANCEL, and reject with kind `timeout`. */
+  timeout?: number;
+  /** Called with each provisional response (100, 180, 183 …) as it arrives. */
+  onProgress?: (response: SipResponse) => void;
+}
+
+/**
+ * One outgoing INVITE from `ua.invite()`: settles its promise with a {@link DialogSession} after
+ * the first 2xx is ACKed, or with a {@link RequestFailedError}. Keeps answering 2xx retransmissions
+ * and forks with ACK (and BYE for every dialog but the first) until the transaction ends.
+ */
+export class OutgoingInvite {
+  /** The INVITE. */
+  readonly request: SipRequest;
+  /** Settles as described above. */
+  readonly promise: Promise<DialogSession>;
+  private readonly ctx: UaContext;
+  private readonly nextHop: Uri;
+  private readonly options: InviteOptions;
+  private readonly progress: (response: SipResponse) => void;
+  private resolve!: (session: DialogSession) => void;
+  private reject!: (err: RequestFailedError) => void;
+  private settled = false;
+  private tx: InviteClientTransaction | undefined;
+  /** Why we are giving up, once we are: later 2xx are ACKed and BYEd. */
+  private abandoned: RequestFailureKind | undefined;
+  private timeoutTimer: TimerHandle | undefined;
+  /** Early dialogs by remote tag (RFC 3261 §12.1.2, 1xx with a To tag). */
+  private readonly early = new Map<string, Dialog>();
+  /** Sessions confirmed by a 2xx, by remote tag: the one we kept and any forks we hung up. */
+  private readonly confirmed = new Map<string, DialogSession>();
+  private readonly onAbort = (): void => this.abandon('cancelled');
+
+  /** @internal Created by the user agent; call {@link start}. */
+  constructor(ctx: UaContext, request: SipRequest, nextHop: Uri, options: InviteOptions, progress: (response: SipResponse) => void) {
+    this.ctx = ctx;
+    this.request = request;
+    this.nextHop = nextHop;
+    this.options = options;
+    this.progress = progress;
+    this.promise = new Promise((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** @internal Sends the INVITE. */
+  start(): void {
+    const signal = this.options.signal;
+    if (signal?.aborted) {
+      this.settle(new RequestFailedError('cancelled', 'INVITE', 487, 'Request Terminated', undefined, { cause: signal.reason }));
+      return;
+    }
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    const timeout = this.options.timeout;
+    if (timeout !== undefined) {
+      if (!(Number.isFinite(timeout) && timeout > 0)) {
+        this.settle(new RequestFailedError('timeout', 'INVITE', 408, `invalid timeout ${timeout}`));
+        return;
+      }
+      this.timeoutTimer = this.ctx.clock.setTimer(timeout, () => this.abandon('timeout'));
+    }
+    this.ctx
+      .sendRequest(this.request, this.nextHop, {
+        response: (res, fail) => this.response(res, fail),
+      })
+      .then(
+        (tx) => {
+          this.tx = tx as InviteClientTransaction;
+          if (this.abandoned !== undefined) this.ctx.cancel(this.tx);
+        },
+        (err) => this.settle(sendFailure('INVITE', err)),
+      );
+  }
+
+  /** @internal Gives up: CANCEL (held until a provisional, RFC 3261 §9.1) and reject. */
+  abandon(kind: RequestFailureKind): void {
+    if (this.settled || this.abandoned !== undefined) return;
+    this.abandoned = kind;
+    if (this.tx === undefined) return; // sending: start() cancels once the transaction exists
+    this.ctx.cancel(this.tx);
+    // Before any provisional the CANCEL is held back and a final may never come (until Timer B):
+    // reject now; a late 2xx is still ACKed and BYEd.
+    if (this.tx.state === 'Calling' || kind === 'closed') {
+      const [status, reason] = kind === 'timeout' ? [408, 'Request Timeout'] : [487, 'Request Terminated'];
+      this.settle(new RequestFailedError(kind, 'INVITE', status, reason));
+    }
+  }
+
+  private response(res: SipResponse, fail: TransactionFailure | undefined): void {
+    if (res.status < 200) {
+      this.provisional(res);
+      return;
+    }
+    if (res.status < 300) {
+      this.success(res);
+      return;
+    }
+    // RFC 3261 §13.2.2.3: a 300–699 ends every early dialog.
+    for (const d of this.early.values()) d.terminate();
+    this.early.clear();
+    if (this.abandoned !== undefined && fail === undefined) {
+      this.settle(new RequestFailedError(this.abandoned, 'INVITE', res.status, res.reason, res));
+    } else {
+      this.settle(failure('INVITE', res, fail));
+    }
+  }
+
+  private provisional(res: SipResponse): void {
+    // RFC 3261 §12.1.2 / §13.2.2.1: a provisional with a To tag creates an early dialog.
+    const tag = res.to?.tag;
+    if (tag !== undefined && !this.early.has(tag) && res.status > 100) {
+      try {
+        this.early.set(tag, Dialog.fromUac(this.request, res, this.ctx.contact));
+      } catch (err) {
+        this.ctx.reportError(err, 'early dialog');
+      }
+    } else if (tag !== undefined) {
+      this.early.get(tag)?.refreshTarget(res);
+    }
+    if (this.settled) return;
+    try {
+      this.options.onProgress?.(res);
+    } catch (err) {
+      this.ctx.reportError(err, 'onProgress');
+    }
+    this.progress(res);
+  }
+
+  // RFC 3261 §13.2.2.4: every 2xx gets an ACK; the first one's dialog is the call; a 2xx from
+  // another fork (a different To tag) is ACKed and then BYEd.
+  private success(res: SipResponse): void {
+    const tag = res.to?.tag;
+    if (tag === undefined) {
+      this.ctx.reportError(new Error('a 2xx to our INVITE has no To tag; cannot ACK it'), 'INVITE 2xx');
+      return;
+    }
+    const known = this.confirmed.get(tag);
+    if (known !== undefined) {
+      known.receive2xx(res); // a retransmission: the same ACK again
+      return;
+    }
+    const keep = !this.settled && this.abandoned === undefined && this.confirmed.size === 0;
+    let dialog = this.early.get(tag);
+    this.early.delete(tag);
+    if (dialog === undefined) dialog = Dialog.fromUac(this.request, res, this.ctx.contact);
+    // RFC 3261 §13.2.2.4: the 2xx confirms the dialog; route set and remote target from the 2xx.
+    dialog.confirm(res);
+    const offer = sdpBody(this.request);
+    const remote = sdpBody(res);
+    let answer: string | undefined;
+    let refusal: RequestFailedError | undefined;
+    if (offer === undefined && remote !== undefined && keep) {
+      // Late offer (RFC 3261 §13.2.1, RFC 3264 §5): the offer is in the 2xx, our answer in the ACK.
+      try {
+        if (this.ctx.offerAnswer === undefined) throw new Error('the 2xx carries an offer and the user agent has no offerAnswer handler');
+        answer = this.ctx.offerAnswer.createAnswer(remote, undefined);
+      } catch (err) {
+        refusal = new RequestFailedError('rejected', 'INVITE', statusOfNegotiationError(err), `cannot answer the offer in the 2xx: ${err instanceof Error ? err.message : String(err)}`, res, { cause: err });
+      }
+    }
+    const session = new DialogSession(this.ctx, dialog, 'uac', { local: offer ?? answer, remote });
+    this.confirmed.set(tag, session);
+    this.ctx.addDialog(dialog.key, session);
+    const { request: ack, nextHop } = dialog.createRequest('ACK', {
+      cseq: this.request.cseq!.seq,
+      ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
+    });
+    this.ctx.sendAck(ack, nextHop).then(
+      (destination) => session.rememberAck(ack, destination),
+      (err) => this.ctx.reportError(err, 'ACK'),
+    );
+    if (keep && refusal === undefined) {
+      this.ctx.sessionStarted(session);
+      this.settle(session);
+      return;
+    }
+    // A fork after the first 2xx, a 2xx after we gave up, or an offer we cannot answer: ACK, then
+    // BYE (RFC 3261 §13.2.2.4).
+    void session.hangUp(this.confirmed.size > 1 ? 'fork' : 'local-bye');
+    if (refusal !== undefined) this.settle(refusal);
+  }
+
+  private settle(outcome: DialogSession | RequestFailedError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimer(this.timeoutTimer);
+    if (outcome instanceof DialogSession) this.resolve(outcome);
+    else this.reject(outcome);
+  }
+}

@@ -1,0 +1,547 @@
+// An INVITE session on a confirmed dialog (RFC 3261 §13–15): 2xx/ACK on both sides, re-INVITE
+// with glare handling (§14), BYE (§15), INFO (RFC 6086) and in-dialog OPTIONS.
+
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import { createResponse, type HeaderInit } from '../parser/serialize.js';
+import type { ServerTransaction } from '../transaction/layer.js';
+import type { ServerTransactionUser, TransactionFailure } from '../transaction/transaction.js';
+import type { Endpoint } from '../transport/transport.js';
+import type { Dialog, DialogState } from './dialog.js';
+import { TypedEmitter } from './emitter.js';
+import { DialogEndedError, type DialogEndReason, DialogStateError, RequestFailedError, type RequestFailureKind } from './errors.js';
+import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import { Retransmitter2xx } from './retransmit-2xx.js';
+import type { DialogUsage, UaContext } from './ua-context.js';
+
+/** Which side of the INVITE that created the dialog we were. */
+export type SessionRole = 'uac' | 'uas';
+
+/** An incoming re-INVITE, reported once its ACK arrived (the offer/answer exchange is complete). */
+export interface ReinviteEvent {
+  /** The re-INVITE. */
+  readonly request: SipRequest;
+  /** The peer's description now in force (its offer, or its answer in the ACK). */
+  readonly remoteSdp: string | undefined;
+  /** Ours now in force (the answer we gave, or the offer in our 2xx). */
+  readonly localSdp: string | undefined;
+  /** The peer's description before this re-INVITE. */
+  readonly previousRemoteSdp: string | undefined;
+}
+
+/** Events of a {@link DialogSession}. */
+export interface DialogSessionEvents {
+  [event: string]: unknown;
+  /** The peer changed the session with a re-INVITE (hold, resume, new media) and it was ACKed. */
+  reinvite: ReinviteEvent;
+  /** The peer sent INFO (we answered 200). */
+  info: { readonly request: SipRequest };
+  /** The peer sent BYE (we answered 200); `ended` follows. */
+  bye: { readonly request: SipRequest };
+  /** The dialog ended, for any reason; `signal` is aborted with the same error. */
+  ended: DialogEndedError;
+}
+
+/** Options for in-dialog requests. */
+export interface InDialogRequestOptions {
+  /** Extra headers, written after the dialog's own. */
+  headers?: HeaderInit;
+}
+
+/** §14.1 glare: attempts of one re-INVITE before giving up with the 491. */
+const MAX_GLARE_ATTEMPTS = 5;
+
+/** An INVITE server transaction of ours answered 2xx and waiting for its ACK (§13.3.1.4). */
+interface PendingAck {
+  readonly seq: number;
+  readonly retransmitter: Retransmitter2xx;
+  readonly onAck: (ack: SipRequest) => void;
+}
+
+/** The ACK we sent for the latest 2xx to our INVITE, re-sent for each retransmission of that 2xx (§13.2.2.4). */
+interface SentAck {
+  readonly seq: number;
+  readonly request: SipRequest;
+  readonly destination: Endpoint;
+}
+
+/**
+ * A call that has been answered: the confirmed dialog and the session descriptions in force.
+ * `ua.invite()` resolves with one after the 2xx is ACKed; `call.answer()` resolves with one when
+ * the ACK arrives.
+ *
+ * @example
+ * ```ts
+ * const session = await ua.invite('sip:bob@192.0.2.9', { sdp: offer });
+ * session.on('reinvite', (e) => report(e.remoteSdp));
+ * session.signal.addEventListener('abort', () => report(session.signal.reason.reason));
+ * await session.reinvite(holdSdp);   // hold
+ * await session.bye();
+ * ```
+ */
+export class DialogSession extends TypedEmitter<DialogSessionEvents> implements DialogUsage {
+  /** The dialog: id, CSeqs, remote target, route set. */
+  readonly dialog: Dialog;
+  /** `uac` if we placed the call, `uas` if we answered it. */
+  readonly role: SessionRole;
+  /** Our session description in force. */
+  localSdp: string | undefined;
+  /** The peer's session description in force. */
+  remoteSdp: string | undefined;
+  /** Why the session ended, once it has. */
+  endReason: DialogEndedError | undefined;
+  private readonly ctx: UaContext;
+  private readonly controller = new AbortController();
+  private pendingAck: PendingAck | undefined;
+  private sentAck: SentAck | undefined;
+  /** Our re-INVITE's client transaction is running (no final yet). */
+  private clientInvite = false;
+  /** Callbacks waiting for no INVITE transaction in either direction (§14.1). */
+  private idleWaiters: Array<() => void> = [];
+  private readonly retryTimers = new Set<ReturnType<UaContext['clock']['setTimer']>>();
+
+  /** @internal Created by the user agent. */
+  constructor(ctx: UaContext, dialog: Dialog, role: SessionRole, sdp: { local: string | undefined; remote: string | undefined }) {
+    super();
+    this.ctx = ctx;
+    this.dialog = dialog;
+    this.role = role;
+    this.localSdp = sdp.local;
+    this.remoteSdp = sdp.remote;
+  }
+
+  /** Aborted, with a {@link DialogEndedError} as `reason`, when the dialog ends for any cause. */
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  /** `confirmed` while the call is up, `terminated` after it ended. */
+  get state(): DialogState {
+    return this.dialog.state;
+  }
+
+  /** Call-ID of the dialog. */
+  get callId(): string {
+    return this.dialog.id.callId;
+  }
+
+  /**
+   * Ends the call with BYE (RFC 3261 §15.1.1). The session is over as soon as the BYE is sent;
+   * the promise resolves with the BYE's final response (a synthetic 408 or 503 if none came).
+   * On a session that has already ended it resolves at once with `undefined`. As callee, a BYE
+   * waits for the ACK of our 2xx (or its 64·T1 timeout), as §15 requires.
+   */
+  async bye(options: InDialogRequestOptions = {}): Promise<SipResponse | undefined> {
+    return this.sendBye('local-bye', options);
+  }
+
+  /**
+   * Sends a re-INVITE (RFC 3261 §14.1): `sdp` is the new offer (for hold, a `sendonly` one);
+   * without it the re-INVITE carries no offer and the peer's 2xx must (we answer in the ACK
+   * through the user agent's offer/answer handler). Waits first for any INVITE transaction in
+   * progress in either direction. On 491 (glare) it retries after the §14.1 random delay: 2.1–4 s
+   * if we generated the Call-ID, else 0–2 s, up to 5 attempts. Resolves with the 2xx after the ACK
+   * is sent; `localSdp` and `remoteSdp` are then the new ones.
+   *
+   * @throws RequestFailedError for a final 300–699 (the session stays as it was, except after 481
+   *   or 408, which end the dialog, §12.2.1.2), DialogStateError if the session has ended.
+   */
+  async reinvite(sdp?: string, options: InDialogRequestOptions = {}): Promise<SipResponse> {
+    for (let attempt = 1; ; attempt++) {
+      await this.whenIdle();
+      this.assertActive('re-INVITE');
+      const outcome = await this.sendReinvite(sdp, options);
+      if (outcome.ok) return outcome.response;
+      if (outcome.error.status === 491 && attempt < MAX_GLARE_ATTEMPTS) {
+        await this.sleep(this.glareDelay());
+        continue;
+      }
+      throw outcome.error;
+    }
+  }
+
+  /**
+   * Sends INFO (RFC 6086) with `body` of `contentType` (default `application/dtmf-relay`).
+   * Resolves with the 2xx.
+   *
+   * @throws RequestFailedError for a final 300–699 (481 and 408 also end the dialog).
+   */
+  async info(body: string | Uint8Array, contentType = 'application/dtmf-relay', options: InDialogRequestOptions = {}): Promise<SipResponse> {
+    return this.request('INFO', { body, contentType, ...(options.headers !== undefined ? { headers: options.headers } : {}) });
+  }
+
+  /**
+   * Sends any non-INVITE request inside the dialog and resolves with its 2xx (RFC 3261 §12.2.1).
+   * Used for INFO, OPTIONS and, by extensions, REFER and NOTIFY.
+   *
+   * @throws RequestFailedError for a final 300–699 (481 and 408 also end the dialog).
+   */
+  async request(method: string, init: { headers?: HeaderInit; body?: string | Uint8Array; contentType?: string } = {}): Promise<SipResponse> {
+    if (method === 'INVITE' || method === 'ACK' || method === 'CANCEL' || method === 'BYE') {
+      throw new TypeError(`use reinvite() or bye() for ${method}`);
+    }
+    this.assertActive(method);
+    const { request, nextHop } = this.dialog.createRequest(method, init);
+    const response = await this.send(request, nextHop);
+    if (response.status >= 300) {
+      this.endIfGone(response);
+      throw failure(method, response);
+    }
+    return response;
+  }
+
+  // ---- inputs from the user agent --------------------------------------------------------
+
+  /** @internal An in-dialog request (validated and CSeq-checked by the user agent). */
+  receiveRequest(request: SipRequest, tx: ServerTransaction): ServerTransactionUser | void {
+    switch (request.method) {
+      case 'BYE':
+        // RFC 3261 §15.1.2: answer 2xx and end the session.
+        tx.respond(createResponse(request, 200));
+        this.emit('bye', { request });
+        this.end('remote-bye');
+        return;
+      case 'INVITE':
+        return this.receiveReinvite(request, tx);
+      case 'INFO':
+        tx.respond(createResponse(request, 200));
+        this.emit('info', { request });
+        return;
+      case 'OPTIONS':
+        tx.respond(this.ctx.capabilitiesResponse(request));
+        return;
+      default:
+        // The user agent's §8.2 validation answers methods it does not allow; this is a method
+        // it allows that this session has no use for.
+        tx.respond(createResponse(request, 501));
+        return;
+    }
+  }
+
+  /** @internal An ACK for a 2xx we sent (the ACK of a re-INVITE or of the initial INVITE). */
+  receiveAck(ack: SipRequest): void {
+    const pending = this.pendingAck;
+    // RFC 3261 §17.1.1.3 / §13.3.1.4: the ACK's CSeq number is the INVITE's. ACK retransmissions
+    // (or an ACK for an INVITE already ACKed) are absorbed.
+    if (pending === undefined || ack.cseq?.seq !== pending.seq) return;
+    pending.retransmitter.stop();
+    this.pendingAck = undefined;
+    pending.onAck(ack);
+    this.notifyIdle();
+  }
+
+  /** @internal A retransmitted 2xx to one of our INVITEs: re-send its ACK (RFC 3261 §13.2.2.4). */
+  receive2xx(response: SipResponse): void {
+    const sent = this.sentAck;
+    if (sent === undefined || response.cseq?.seq !== sent.seq) return;
+    this.ctx.sendAck(sent.request, sent.destination).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
+  }
+
+  /** @internal RFC 3261 §12.2.2. */
+  acceptRemoteSeq(request: SipRequest): boolean {
+    return this.dialog.acceptRemoteSeq(request);
+  }
+
+  /**
+   * @internal Our 2xx to an INVITE went out (the initial one, answered by `call.answer()`, or a
+   * re-INVITE): re-send it until the ACK (RFC 3261 §13.3.1.4); with none after 64·T1, BYE.
+   */
+  awaitAck(tx: ServerTransaction, ok: SipResponse, onAck: (ack: SipRequest) => void, onNoAck: () => void): void {
+    const seq = ok.cseq!.seq;
+    const retransmitter = new Retransmitter2xx(
+      this.ctx.clock,
+      this.ctx.timers,
+      () => this.resend2xx(tx, ok),
+      () => {
+        this.pendingAck = undefined;
+        onNoAck();
+        // RFC 3261 §13.3.1.4: "the dialog is confirmed, but the session SHOULD be terminated.
+        // This is accomplished with a BYE".
+        void this.sendBye('no-ack', {});
+        this.notifyIdle();
+      },
+    );
+    this.pendingAck = { seq, retransmitter, onAck };
+  }
+
+  /** @internal {@link UaContext} bookkeeping: the ACK we sent for our INVITE's 2xx, for its retransmissions. */
+  rememberAck(request: SipRequest, destination: Endpoint): void {
+    this.sentAck = { seq: request.cseq!.seq, request, destination };
+  }
+
+  /** @internal Ends the session with BYE for `reason` (close(), a fork, a refused offer); resolves when the BYE is answered. */
+  async hangUp(reason: DialogEndReason): Promise<SipResponse | undefined> {
+    return this.sendBye(reason, {});
+  }
+
+  /** @internal Ends the session without sending anything (transport failure, dialog gone, fork). */
+  end(reason: DialogEndReason, detail?: string): void {
+    if (this.endReason !== undefined) return;
+    const error = new DialogEndedError(reason, detail);
+    this.endReason = error;
+    this.dialog.terminate();
+    this.pendingAck?.retransmitter.stop();
+    this.pendingAck = undefined;
+    for (const t of this.retryTimers) this.ctx.clock.clearTimer(t);
+    this.retryTimers.clear();
+    this.ctx.removeDialog(this.dialog.key, this);
+    this.notifyIdle();
+    this.controller.abort(error);
+    this.emit('ended', error);
+  }
+
+  protected override onListenerError(err: unknown, event: string): void {
+    this.ctx.reportError(err, `DialogSession '${event}' listener`);
+  }
+
+  // ---- internals ---------------------------------------------------------------------------
+
+  private async sendBye(reason: DialogEndReason, options: InDialogRequestOptions): Promise<SipResponse | undefined> {
+    if (this.endReason !== undefined) return undefined;
+    // RFC 3261 §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has
+    // received an ACK for its 2xx response or until the server transaction times out."
+    if (this.pendingAck !== undefined && this.role === 'uas' && reason === 'local-bye') await this.whenIdle();
+    if (this.endReason !== undefined) return undefined;
+    const { request, nextHop } = this.dialog.createRequest('BYE', options);
+    // RFC 3261 §15.1.1: the session is over as soon as the BYE is sent.
+    this.end(reason);
+    try {
+      return await this.send(request, nextHop);
+    } catch (err) {
+      this.ctx.reportError(err, 'BYE');
+      return undefined;
+    }
+  }
+
+  private async sendReinvite(sdp: string | undefined, options: InDialogRequestOptions): Promise<{ ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }> {
+    const { request, nextHop } = this.dialog.createRequest('INVITE', {
+      ...(options.headers !== undefined ? { headers: options.headers } : {}),
+      ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
+    });
+    this.clientInvite = true;
+    try {
+      return await new Promise((resolve) => {
+        let done = false;
+        const finish = (outcome: { ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }): void => {
+          if (done) return;
+          done = true;
+          this.clientInvite = false;
+          this.notifyIdle();
+          resolve(outcome);
+        };
+        this.ctx
+          .sendRequest(request, nextHop, {
+            response: (res, fail) => {
+              if (res.status < 200) return;
+              if (res.status >= 300) {
+                this.endIfGone(res);
+                finish({ ok: false, error: failure('INVITE', res, fail) });
+                return;
+              }
+              if (done) {
+                // RFC 3261 §13.2.2.4: a retransmitted 2xx gets the same ACK again.
+                this.receive2xx(res);
+                return;
+              }
+              const outcome = this.acceptReinvite2xx(request, res, sdp, nextHop);
+              finish(outcome);
+            },
+          })
+          .catch((err) => finish({ ok: false, error: sendFailure('INVITE', err) }));
+      });
+    } finally {
+      this.clientInvite = false;
+    }
+  }
+
+  /** The first 2xx to our re-INVITE: target refresh, ACK (with our answer for an offerless re-INVITE), new descriptions. */
+  private acceptReinvite2xx(request: SipRequest, ok: SipResponse, offer: string | undefined, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): { ok: true; response: SipResponse } | { ok: false; error: RequestFailedError } {
+    // RFC 3261 §12.2.1.2: the 2xx to a target refresh request replaces the remote target.
+    this.dialog.refreshTarget(ok);
+    const remote = sdpBody(ok);
+    let answer: string | undefined;
+    let refusal: RequestFailedError | undefined;
+    if (offer === undefined && remote !== undefined) {
+      // RFC 3264 §5 / RFC 3261 §13.2.1: the 2xx carries the offer; the ACK must carry our answer.
+      try {
+        if (this.ctx.offerAnswer === undefined) throw new Error('no offer/answer handler to answer the offer in the 2xx');
+        answer = this.ctx.offerAnswer.createAnswer(remote, this.localSdp);
+      } catch (err) {
+        refusal = new RequestFailedError('rejected', 'INVITE', statusOfNegotiationError(err), `cannot answer the offer in the 2xx: ${err instanceof Error ? err.message : String(err)}`, ok, { cause: err });
+      }
+    }
+    const { request: ack } = this.dialog.createRequest('ACK', {
+      cseq: request.cseq!.seq,
+      ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
+    });
+    this.ctx.sendAck(ack, nextHop).then(
+      (destination) => this.rememberAck(ack, destination),
+      (err) => this.ctx.reportError(err, 'ACK'),
+    );
+    if (refusal !== undefined) {
+      // RFC 3261 §13.2.2.4 (for an INVITE in general): a UAC that cannot accept the offer in a 2xx
+      // ACKs it and then sends BYE.
+      void this.sendBye('local-bye', {});
+      return { ok: false, error: refusal };
+    }
+    if (offer !== undefined) {
+      this.localSdp = offer;
+      if (remote !== undefined) this.remoteSdp = remote;
+    } else if (remote !== undefined) {
+      this.remoteSdp = remote;
+      this.localSdp = answer;
+    }
+    return { ok: true, response: ok };
+  }
+
+  private receiveReinvite(request: SipRequest, tx: ServerTransaction): ServerTransactionUser | void {
+    // RFC 3261 §14.2: "A UAS that receives a re-INVITE on a dialog while an INVITE it had sent on
+    // that dialog is in progress MUST return a 491 (Request Pending) response".
+    if (this.clientInvite) {
+      tx.respond(createResponse(request, 491));
+      return;
+    }
+    // RFC 3261 §14.2: "A UAS that receives a second INVITE before it sends the final response to
+    // a first INVITE with a lower CSeq sequence number on the same dialog MUST return a 500
+    // (Server Internal Error) response to the second INVITE and MUST include a Retry-After header
+    // field with a randomly chosen value of between 0 and 10 seconds."
+    if (this.pendingAck !== undefined) {
+      tx.respond(createResponse(request, 500, undefined, { headers: { 'Retry-After': String(Math.floor(this.ctx.random() * 11)) } }));
+      return;
+    }
+    const offer = sdpBody(request);
+    let local: string | undefined;
+    try {
+      const handler = this.ctx.offerAnswer;
+      if (offer !== undefined) {
+        if (handler === undefined) throw new Error('no offer/answer handler configured to answer a re-INVITE');
+        local = handler.createAnswer(offer, this.localSdp);
+      } else {
+        // RFC 3264 §5 (offerless re-INVITE): our 2xx carries an offer, our current one unless a
+        // handler makes a new one; the ACK carries the answer.
+        local = handler !== undefined ? handler.createOffer(this.localSdp) : this.localSdp;
+      }
+    } catch (err) {
+      const status = statusOfNegotiationError(err);
+      const text = (err instanceof Error ? err.message : String(err)).replace(/["\\\r\n]/g, ' ');
+      tx.respond(createResponse(request, status, undefined, { toTag: this.dialog.id.localTag, headers: { Warning: `399 sipflow "${text}"` } }));
+      return;
+    }
+    // RFC 3261 §12.2.2: a target refresh request replaces the remote target.
+    this.dialog.refreshTarget(request);
+    const ok = createResponse(request, 200, undefined, {
+      headers: { Contact: this.dialog.localContact },
+      ...(local !== undefined ? { body: local, contentType: 'application/sdp' } : {}),
+    });
+    tx.respond(ok);
+    const previousRemoteSdp = this.remoteSdp;
+    this.localSdp = local;
+    if (offer !== undefined) this.remoteSdp = offer;
+    this.awaitAck(
+      tx,
+      ok,
+      (ack) => {
+        if (offer === undefined) {
+          const answer = sdpBody(ack);
+          if (answer !== undefined) this.remoteSdp = answer;
+        }
+        this.emit('reinvite', { request, remoteSdp: this.remoteSdp, localSdp: this.localSdp, previousRemoteSdp });
+      },
+      () => undefined,
+    );
+    return {
+      ack: (ack) => this.receiveAck(ack),
+      failed: (f) => this.transportFailed(f),
+    };
+  }
+
+  /** Our response could not be sent: a dialog whose 2xx cannot reach the peer is over. */
+  private transportFailed(f: TransactionFailure): void {
+    if (f.kind === 'transport') this.end('transport', f.error.message);
+  }
+
+  private resend2xx(tx: ServerTransaction, ok: SipResponse): void {
+    if (!tx.isTerminated) {
+      try {
+        tx.respond(ok);
+        return;
+      } catch (err) {
+        this.ctx.reportError(err, '2xx retransmission');
+        return;
+      }
+    }
+    // The transaction ended (Timer L, 64·T1) together with our own deadline: nothing to do.
+  }
+
+  private send(request: SipRequest, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): Promise<SipResponse> {
+    return new Promise((resolve, reject) => {
+      this.ctx
+        .sendRequest(request, nextHop, {
+          response: (res, fail) => {
+            if (res.status < 200) return;
+            if (fail !== undefined) reject(failure(request.method, res, fail));
+            else resolve(res);
+          },
+        })
+        .catch((err) => reject(sendFailure(request.method, err)));
+    });
+  }
+
+  /** RFC 3261 §12.2.1.2: 481 or 408 to an in-dialog request ends the dialog. */
+  private endIfGone(response: SipResponse): void {
+    if (response.status === 481 || response.status === 408) this.end('dialog-gone', `${response.status} ${response.reason}`);
+  }
+
+  private assertActive(what: string): void {
+    if (this.endReason !== undefined) throw new DialogStateError(`cannot send ${what}: the session has ended (${this.endReason.reason})`);
+  }
+
+  /** Resolves when no INVITE transaction is in progress in either direction (RFC 3261 §14.1), or the session ended. */
+  private whenIdle(): Promise<void> {
+    if ((!this.clientInvite && this.pendingAck === undefined) || this.endReason !== undefined) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private notifyIdle(): void {
+    if (this.clientInvite || (this.pendingAck !== undefined && this.endReason === undefined)) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /**
+   * RFC 3261 §14.1: after a 491, wait T: "If the UAC is the owner of the Call-ID of the dialog
+   * ID ... T has a randomly chosen value between 2.1 and 4 seconds in units of 10 ms"; otherwise
+   * "between 0 and 2 seconds in units of 10 ms".
+   */
+  private glareDelay(): number {
+    const steps = this.role === 'uac' ? 2100 / 10 + Math.floor(this.ctx.random() * 191) : Math.floor(this.ctx.random() * 201);
+    return steps * 10;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = this.ctx.clock.setTimer(ms, () => {
+        this.retryTimers.delete(t);
+        resolve();
+      });
+      this.retryTimers.add(t);
+      // If the session ends while we sleep, the retry loop wakes and fails on assertActive.
+      this.signal.addEventListener('abort', () => resolve(), { once: true });
+    });
+  }
+}
+
+/** The error for a final 300–699 (or synthetic) response to `method`. */
+export function failure(method: string, response: SipResponse, fail?: TransactionFailure): RequestFailedError {
+  let kind: RequestFailureKind = 'rejected';
+  if (fail?.kind === 'timeout') kind = fail.timer === 'Cancel' ? 'cancelled' : 'timeout';
+  else if (fail?.kind === 'transport') kind = 'transport';
+  return new RequestFailedError(kind, method, response.status, response.reason, response, fail?.kind === 'transport' ? { cause: fail.error } : undefined);
+}
+
+/** The error for a request that could not be sent at all (no route to the next hop). */
+export function sendFailure(method: string, err: unknown): RequestFailedError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const status = typeof code === 'number' ? code : 503;
+  return new RequestFailedError('transport', method, status, err instanceof Error ? err.message : String(err), undefined, { cause: err });
+}

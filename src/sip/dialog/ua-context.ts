@@ -1,0 +1,50 @@
+// What a user agent gives the calls and sessions it owns: its transaction layer, clock, identity
+// and a way to send. Internal to the dialog layer.
+
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import type { Uri } from '../parser/uri.js';
+import type { ClientTransaction, ServerTransaction } from '../transaction/layer.js';
+import type { TimerSettings } from '../transaction/timers.js';
+import type { ClientTransactionUser, ServerTransactionUser } from '../transaction/transaction.js';
+import type { Clock } from '../transport/clock.js';
+import type { Endpoint } from '../transport/transport.js';
+import type { OfferAnswerHandler } from './offer-answer.js';
+
+/** Something filed under a dialog key: an answered session, or an incoming call's early dialog. */
+export interface DialogUsage {
+  /** An in-dialog request other than ACK and CANCEL, already validated (§8.2) and CSeq-checked (§12.2.2). */
+  receiveRequest(request: SipRequest, tx: ServerTransaction): ServerTransactionUser | void;
+  /** An ACK for a 2xx we sent. */
+  receiveAck(ack: SipRequest): void;
+  /** A 2xx to one of our INVITEs that arrived after its transaction (a retransmission). */
+  receive2xx(response: SipResponse): void;
+  /** Checks and records the CSeq of an in-dialog request (RFC 3261 §12.2.2). */
+  acceptRemoteSeq(request: SipRequest): boolean;
+}
+
+/** The user agent as its calls and sessions see it. */
+export interface UaContext {
+  readonly clock: Clock;
+  readonly timers: TimerSettings;
+  /** Our Contact value: `<sip:user@host:port>`. */
+  readonly contact: string;
+  readonly offerAnswer: OfferAnswerHandler | undefined;
+  /** Uniform random number in [0, 1), for the §14.1 glare delay. */
+  random(): number;
+  /** Sends a request in a new client transaction to the endpoint of `nextHop` (Via added). Rejects with NextHopError. */
+  sendRequest(request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction>;
+  /** Sends an ACK (or any request) outside a transaction (Via added once); resolves with where it went. */
+  sendAck(ack: SipRequest, nextHop: Uri | Endpoint): Promise<Endpoint>;
+  /** Cancels an INVITE client transaction (RFC 3261 §9.1), sending the CANCEL where the INVITE went. */
+  cancel(tx: ClientTransaction): void;
+  /** Answers a request with 200 and our capabilities (Allow, Accept, Supported), for OPTIONS. */
+  capabilitiesResponse(request: SipRequest): SipResponse;
+  /** Files a dialog usage under its key (replacing any). */
+  addDialog(key: string, usage: DialogUsage): void;
+  /** Forgets the dialog usage under `key` if it is `usage`. */
+  removeDialog(key: string, usage: DialogUsage): void;
+  /** Tells the user agent a session started (for its `session` event and for close()). */
+  sessionStarted(session: unknown): void;
+  /** Reports an exception thrown where nobody awaits it (a listener, a late send). */
+  reportError(error: unknown, where: string): void;
+}

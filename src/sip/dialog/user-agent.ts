@@ -1,0 +1,503 @@
+// The user agent (RFC 3261 §8, §12–15): the transaction user over one transport. It validates
+// what arrives (§8.2), routes in-dialog requests to their dialog (§12.2.2), answers OPTIONS
+// (§11.2), places and receives calls, and ends everything on close().
+
+import { networkInterfaces } from 'node:os';
+import type { SipRequest, SipResponse } from '../parser/message.js';
+import { createRequest, createResponse, type HeaderInit } from '../parser/serialize.js';
+import { NameAddr } from '../parser/name-addr.js';
+import { parseUri, SipUri, type Uri } from '../parser/uri.js';
+import { Via } from '../parser/via.js';
+import { InviteServerTransaction } from '../transaction/invite-server.js';
+import { type ClientTransaction, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
+import { newBranch, newTag } from '../transaction/tags.js';
+import type { TimerSettings } from '../transaction/timers.js';
+import type { ServerTransactionUser } from '../transaction/transaction.js';
+import { type Clock, RealClock } from '../transport/clock.js';
+import type { Endpoint, Transport } from '../transport/transport.js';
+import { UdpTransport } from '../transport/udp.js';
+import { dialogKey, headerPairs } from './dialog.js';
+import { TypedEmitter } from './emitter.js';
+import { DialogStateError } from './errors.js';
+import { IncomingCall } from './incoming-call.js';
+import { nextHopLiteral, resolveNextHop } from './next-hop.js';
+import type { OfferAnswerHandler } from './offer-answer.js';
+import { type InviteOptions, OutgoingInvite } from './outgoing-call.js';
+import { DialogSession, failure, sendFailure } from './session.js';
+import type { DialogUsage, UaContext } from './ua-context.js';
+import { type UasCapabilities, validateRequest } from './validate-request.js';
+
+/** Who the user agent is: the user part of From and Contact, a display name, the From domain. */
+export interface UserAgentIdentity {
+  /** User part of our From and Contact URIs, e.g. `alice`. */
+  user: string;
+  /** Display name in From. */
+  displayName?: string;
+  /** Host part of our From URI; our contact address when left out. */
+  domain?: string;
+}
+
+/** Options of {@link UserAgent}. */
+export interface UserAgentOptions {
+  /** Address and port to bind a UDP socket to (port 0: any free port; read it from {@link UserAgent.local}). */
+  bind?: { host: string; port: number };
+  /** An existing transport to use instead of `bind` (the user agent then closes it on close()). */
+  transport?: Transport;
+  /** Our identity. */
+  identity: UserAgentIdentity;
+  /**
+   * The address we put in Via and Contact. Defaults to the bound address, or, when bound to
+   * 0.0.0.0 / ::, the first non-internal IPv4 address of the host (127.0.0.1 if there is none).
+   */
+  contactHost?: string;
+  /** An outbound proxy URI (e.g. `sip:pbx.example.com:5060`): every out-of-dialog request goes to it (a pre-loaded loose Route, RFC 3261 §8.1.2). */
+  proxy?: string;
+  /** Time source; a {@link RealClock} by default. */
+  clock?: Clock;
+  /** T1, T2, T4, Timer D. */
+  timers?: Partial<TimerSettings>;
+  /** Makes SDP offers and answers when the application does not (re-INVITEs, late offers). See `sdpOfferAnswer()`. */
+  offerAnswer?: OfferAnswerHandler;
+  /** Option tags we support (Supported header); none by default. */
+  extensions?: readonly string[];
+  /** Random source in [0, 1) for the RFC 3261 §14.1 glare delays; `Math.random` by default. */
+  random?: () => number;
+  /** How long close() waits for answers to its BYEs and CANCELs before closing the socket, in ms. Default 2000. */
+  closeTimeout?: number;
+}
+
+/** Something the user agent noticed, for logs and traces: the transaction layer's reports and its own. */
+export type UserAgentEvent =
+  | TransactionLayerEvent
+  | { type: 'unmatched-ack'; request: SipRequest; source: Endpoint }
+  | { type: 'stray-2xx'; response: SipResponse; source: Endpoint }
+  | { type: 'answered'; request: SipRequest; status: number; reason: string }
+  | { type: 'error'; error: unknown; where: string };
+
+/** Events of a {@link UserAgent}. */
+export interface UserAgentEvents {
+  [event: string]: unknown;
+  /** An incoming call. Without a listener, calls are refused with 480. */
+  invite: IncomingCall;
+  /** A provisional response to one of our INVITEs. */
+  progress: { readonly request: SipRequest; readonly response: SipResponse };
+  /** A call was established (either direction): the session after the 2xx/ACK exchange. */
+  session: DialogSession;
+  /** Diagnostics: see {@link UserAgentEvent}. */
+  event: UserAgentEvent;
+}
+
+/** The methods a UserAgent implements (its Allow header). */
+const METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'] as const;
+const ACCEPT = ['application/sdp'];
+/** In-dialog content types besides SDP that INFO may carry (RFC 6086 leaves them to the package). */
+const CONTENT_TYPES = ['application/sdp', 'application/dtmf-relay', 'application/dtmf', 'text/plain'];
+
+/**
+ * A SIP user agent over UDP: places and answers calls, keeps their dialogs, answers OPTIONS.
+ *
+ * @example
+ * ```ts
+ * const ua = new UserAgent({ bind: { host: '127.0.0.1', port: 5070 }, identity: { user: 'alice' } });
+ * await ua.ready;
+ * ua.on('invite', (call) => { call.ringing(); void call.answer(answerSdp); });
+ * const session = await ua.invite('sip:bob@127.0.0.1:5080', { sdp: offerSdp });
+ * await session.bye();
+ * await ua.close();
+ * ```
+ */
+export class UserAgent extends TypedEmitter<UserAgentEvents> {
+  /** Resolves when the socket is bound; rejects with a TransportError if it cannot be. */
+  readonly ready: Promise<void>;
+  /** Our identity. */
+  readonly identity: UserAgentIdentity;
+  private readonly config: UserAgentOptions;
+  private readonly clock: Clock;
+  private transport: Transport | undefined;
+  private layer: TransactionLayer | undefined;
+  private context: UaContext | undefined;
+  private readonly dialogs = new Map<string, DialogUsage>();
+  private readonly sessions = new Set<DialogSession>();
+  private readonly outgoing = new Set<OutgoingInvite>();
+  private readonly incoming = new Set<IncomingCall>();
+  private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
+  private closing: Promise<void> | undefined;
+
+  constructor(options: UserAgentOptions) {
+    super();
+    if (typeof options.identity?.user !== 'string' || options.identity.user === '') throw new TypeError('identity.user is required');
+    if ((options.bind === undefined) === (options.transport === undefined)) throw new TypeError('give exactly one of bind and transport');
+    this.config = options;
+    this.identity = options.identity;
+    this.clock = options.clock ?? new RealClock();
+    if (options.transport !== undefined) {
+      this.attach(options.transport);
+      this.ready = Promise.resolve();
+    } else {
+      const bind = options.bind!;
+      this.ready = UdpTransport.bind({ host: bind.host, port: bind.port }).then((t) => this.attach(t));
+      // The error surfaces where `ready` (or a method) is awaited; it is not an unhandled rejection.
+      this.ready.catch(() => undefined);
+    }
+  }
+
+  /** The bound address and port (after {@link ready}). */
+  get local(): Endpoint {
+    if (this.transport === undefined) throw new DialogStateError('the user agent is not bound yet: await ua.ready');
+    return this.transport.local;
+  }
+
+  /** Our Contact value, `<sip:user@host:port>` (after {@link ready}). */
+  get contact(): string {
+    return this.ctx().contact;
+  }
+
+  /** Sessions currently up. */
+  get activeSessions(): readonly DialogSession[] {
+    return [...this.sessions];
+  }
+
+  /**
+   * Calls `target` (a SIP URI, e.g. `sip:bob@192.0.2.9:5060`). Resolves with the session once
+   * the first 2xx is ACKed; provisional responses go to `options.onProgress` and the `progress`
+   * event. Rejects with a {@link RequestFailedError}: `rejected` with the final response,
+   * `cancelled` after `options.signal` aborted (487), `timeout` (the `timeout` option, or Timer B's
+   * 408), `transport` (503), `closed`.
+   */
+  async invite(target: string, options: InviteOptions = {}): Promise<DialogSession> {
+    await this.ready;
+    const ctx = this.ctx();
+    this.assertOpen();
+    const uri = parseTarget(target);
+    const request = this.outOfDialogRequest('INVITE', uri, {
+      ...(options.headers !== undefined ? { headers: options.headers } : {}),
+      ...(options.sdp !== undefined ? { body: options.sdp, contentType: 'application/sdp' } : {}),
+    });
+    const call = new OutgoingInvite(ctx, request, this.firstHop(uri), options, (response) => this.emit('progress', { request, response }));
+    this.outgoing.add(call);
+    const forget = (): void => void this.outgoing.delete(call);
+    call.promise.then(forget, forget);
+    call.start();
+    return call.promise;
+  }
+
+  /**
+   * Sends OPTIONS to `target` (RFC 3261 §11) and resolves with the final response, whatever its
+   * status. Rejects with a {@link RequestFailedError} only when no response came (408) or the
+   * request could not be sent (503).
+   */
+  async options(target: string, options: { headers?: HeaderInit } = {}): Promise<SipResponse> {
+    await this.ready;
+    this.assertOpen();
+    const uri = parseTarget(target);
+    const request = this.outOfDialogRequest('OPTIONS', uri, {
+      headers: [['Accept', ACCEPT.join(', ')], ...(options.headers === undefined ? [] : [...headerPairs(options.headers)])] as HeaderInit,
+    });
+    return new Promise((resolve, reject) => {
+      this.ctx()
+        .sendRequest(request, this.firstHop(uri), {
+          response: (res, fail) => {
+            if (res.status < 200) return;
+            if (fail !== undefined) reject(failure('OPTIONS', res, fail));
+            else resolve(res);
+          },
+        })
+        .catch((err) => reject(sendFailure('OPTIONS', err)));
+    });
+  }
+
+  /**
+   * Ends everything: BYE for every session, CANCEL for every outgoing call not yet answered, 480
+   * for every incoming call not yet answered; waits for their answers (at most `closeTimeout`),
+   * then stops every timer and closes the socket. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  protected override onListenerError(err: unknown, event: string): void {
+    this.report(err, `UserAgent '${event}' listener`);
+  }
+
+  private async doClose(): Promise<void> {
+    try {
+      await this.ready;
+    } catch {
+      return; // never bound: nothing to close
+    }
+    const waits: Array<Promise<unknown>> = [];
+    for (const call of this.outgoing) call.abandon('closed');
+    for (const call of this.incoming) call.close();
+    for (const session of [...this.sessions]) waits.push(session.hangUp('closed'));
+    for (const usage of [...this.dialogs.values()]) if (usage instanceof DialogSession) waits.push(usage.hangUp('closed'));
+    if (waits.length > 0) {
+      let timer: ReturnType<Clock['setTimer']> | undefined;
+      await Promise.race([
+        Promise.allSettled(waits),
+        new Promise<void>((resolve) => {
+          timer = this.clock.setTimer(this.config.closeTimeout ?? 2000, resolve);
+        }),
+      ]);
+      if (timer !== undefined) this.clock.clearTimer(timer);
+    }
+    this.layer?.close();
+    this.dialogs.clear();
+    await this.transport?.close();
+  }
+
+  // ---- the transaction user ------------------------------------------------------------------
+
+  private attach(transport: Transport): void {
+    this.transport = transport;
+    this.layer = new TransactionLayer({
+      transport,
+      clock: this.clock,
+      ...(this.config.timers !== undefined ? { timers: this.config.timers } : {}),
+      core: {
+        request: (req, tx, source) => this.receiveRequest(req, tx, source),
+        strayResponse: (res, source) => this.receiveStray2xx(res, source),
+        event: (event) => this.emit('event', event),
+      },
+    });
+    const host = this.config.contactHost ?? advertisedHost(transport.local.address);
+    const hostPort = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${transport.local.port}`;
+    const layer = this.layer;
+    this.context = {
+      clock: this.clock,
+      timers: layer.timers,
+      contact: `<sip:${escapeUser(this.identity.user)}@${hostPort}>`,
+      offerAnswer: this.config.offerAnswer,
+      random: this.config.random ?? Math.random,
+      sendRequest: async (request, nextHop, tu) => {
+        const destination = await this.resolve(nextHop);
+        this.assertOpen();
+        this.addVia(request, hostPort);
+        const tx = layer.sendRequest(request, destination, tu);
+        this.destinations.set(tx, destination);
+        return tx;
+      },
+      sendAck: async (ack, nextHop) => {
+        const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
+        if (ack.vias.length === 0) this.addVia(ack, hostPort);
+        await layer.sendStateless(ack, destination);
+        return destination;
+      },
+      cancel: (tx) => {
+        const destination = this.destinations.get(tx);
+        if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);
+      },
+      capabilitiesResponse: (request) => this.capabilitiesResponse(request),
+      addDialog: (key, usage) => void this.dialogs.set(key, usage),
+      removeDialog: (key, usage) => {
+        if (this.dialogs.get(key) === usage) this.dialogs.delete(key);
+        if (usage instanceof DialogSession) this.sessions.delete(usage);
+      },
+      sessionStarted: (session) => {
+        if (!(session instanceof DialogSession) || session.endReason !== undefined) return;
+        this.sessions.add(session);
+        this.emit('session', session);
+      },
+      reportError: (error, where) => this.report(error, where),
+    };
+  }
+
+  // RFC 3261 §8.2 (validation), §12.2.2 (in-dialog), §13.3 (INVITE), §11.2 (OPTIONS).
+  private receiveRequest(request: SipRequest, tx: ServerTransaction | undefined, source: Endpoint): ServerTransactionUser | void {
+    if (tx === undefined) {
+      // An ACK that matched no transaction: the ACK for a 2xx (RFC 3261 §13.3.1.4, RFC 6026).
+      const usage = this.usageFor(request);
+      if (usage !== undefined) usage.receiveAck(request);
+      else this.emit('event', { type: 'unmatched-ack', request, source });
+      return;
+    }
+    if (this.closing !== undefined) {
+      this.answer(tx, createResponse(request, 503, undefined, { toTag: newTag() }));
+      return;
+    }
+    // RFC 3261 §8.2: method, URI scheme, Require, content type, mandatory headers, CSeq.
+    const refusal = validateRequest(request, this.capabilities());
+    if (refusal !== undefined) {
+      this.answer(tx, refusal);
+      return;
+    }
+    const toTag = request.to?.tag;
+    if (toTag !== undefined) return this.receiveInDialog(request, tx, toTag);
+    switch (request.method) {
+      case 'INVITE':
+        return this.receiveInvite(request, tx as InviteServerTransaction);
+      case 'OPTIONS':
+        this.answer(tx, this.capabilitiesResponse(request));
+        return;
+      default:
+        // BYE and INFO only make sense inside a dialog (RFC 3261 §15.1.2, RFC 6086 §4.2.1).
+        this.answer(tx, createResponse(request, 481, undefined, { toTag: newTag() }));
+        return;
+    }
+  }
+
+  private receiveInDialog(request: SipRequest, tx: ServerTransaction, toTag: string): ServerTransactionUser | void {
+    const usage = this.usageFor(request, toTag);
+    if (usage === undefined) {
+      // RFC 3261 §12.2.2: "If the UAS wishes to reject the request because it does not wish to
+      // recreate the dialog, it MUST respond to the request with a 481".
+      this.answer(tx, createResponse(request, 481));
+      return;
+    }
+    // RFC 3261 §12.2.2: a CSeq lower than the remote sequence number is out of order: 500.
+    if (!usage.acceptRemoteSeq(request)) {
+      this.answer(tx, createResponse(request, 500, 'Out of Order CSeq'));
+      return;
+    }
+    return usage.receiveRequest(request, tx);
+  }
+
+  private receiveInvite(request: SipRequest, tx: InviteServerTransaction): ServerTransactionUser | void {
+    const ctx = this.ctx();
+    const call = new IncomingCall(ctx, request, tx);
+    if (this.listenerCount('invite') === 0) {
+      call.reject(480, 'No Handler For Calls');
+      return;
+    }
+    this.incoming.add(call);
+    call.signal.addEventListener('abort', () => this.incoming.delete(call), { once: true });
+    const user: ServerTransactionUser = {
+      ack: (ack) => this.usageFor(ack)?.receiveAck(ack),
+      cancelled: () => call.cancelled(),
+      failed: (f) => {
+        if (f.kind === 'transport') {
+          call.failed(f.error.message);
+          const usage = this.dialogs.get(dialogKey(request.callId!, call.localTag, request.from!.tag!));
+          if (usage instanceof DialogSession) usage.end('transport', f.error.message);
+        }
+      },
+    };
+    this.emit('invite', call);
+    if (call.state === 'answered') this.incoming.delete(call);
+    return user;
+  }
+
+  private receiveStray2xx(response: SipResponse, source: Endpoint): void {
+    const callId = response.callId;
+    const local = response.from?.tag;
+    const remote = response.to?.tag;
+    const usage = callId === undefined || local === undefined || remote === undefined ? undefined : this.dialogs.get(dialogKey(callId, local, remote));
+    if (usage !== undefined) usage.receive2xx(response);
+    else this.emit('event', { type: 'stray-2xx', response, source });
+  }
+
+  /** The dialog usage a request from the peer belongs to: local tag = To tag, remote tag = From tag. */
+  private usageFor(request: SipRequest, toTag = request.to?.tag): DialogUsage | undefined {
+    const callId = request.callId;
+    const fromTag = request.from?.tag;
+    if (callId === undefined || toTag === undefined || fromTag === undefined) return undefined;
+    return this.dialogs.get(dialogKey(callId, toTag, fromTag));
+  }
+
+  private answer(tx: ServerTransaction, response: SipResponse): void {
+    tx.respond(response);
+    this.emit('event', { type: 'answered', request: tx.request, status: response.status, reason: response.reason });
+  }
+
+  /** RFC 3261 §11.2: 200 with Allow, Accept, Supported (and our Contact). */
+  private capabilitiesResponse(request: SipRequest): SipResponse {
+    return createResponse(request, 200, undefined, {
+      ...(request.to?.tag === undefined ? { toTag: newTag() } : {}),
+      headers: [
+        ['Contact', this.ctx().contact],
+        ['Allow', METHODS.join(', ')],
+        ['Accept', ACCEPT.join(', ')],
+        ['Supported', (this.config.extensions ?? []).join(', ')],
+      ],
+    });
+  }
+
+  private capabilities(): UasCapabilities {
+    return { methods: METHODS, extensions: this.config.extensions ?? [], contentTypes: CONTENT_TYPES };
+  }
+
+  // ---- sending ---------------------------------------------------------------------------------
+
+  /** A request outside any dialog (RFC 3261 §8.1.1): new Call-ID and From tag, To without tag. */
+  private outOfDialogRequest(method: string, uri: Uri, extra: { headers?: HeaderInit; body?: string; contentType?: string }): SipRequest {
+    const ctx = this.ctx();
+    const contactUri = NameAddr.parse(ctx.contact).uri as SipUri;
+    const domain = this.identity.domain ?? contactUri.host;
+    const from = new NameAddr({
+      ...(this.identity.displayName !== undefined ? { displayName: this.identity.displayName } : {}),
+      uri: new SipUri({ user: this.identity.user, host: domain }),
+      params: { tag: newTag() },
+    });
+    const routes = this.config.proxy === undefined ? [] : [`<${String(proxyUri(this.config.proxy))}>`];
+    return createRequest({
+      method,
+      uri,
+      from,
+      to: new NameAddr({ uri: uri.clone() }),
+      callId: `${newTag()}${newTag()}@${contactUri.host}`,
+      cseq: 1,
+      contact: ctx.contact,
+      headers: [...(routes.length > 0 ? [['Route', routes] as const] : []), ...headerPairs(extra.headers)] as HeaderInit,
+      ...(extra.body !== undefined ? { body: extra.body } : {}),
+      ...(extra.contentType !== undefined ? { contentType: extra.contentType } : {}),
+    });
+  }
+
+  /** RFC 3261 §8.1.2: the first Route (the outbound proxy) if there is one, else the Request-URI. */
+  private firstHop(uri: Uri): Uri {
+    return this.config.proxy === undefined ? uri : proxyUri(this.config.proxy);
+  }
+
+  private async resolve(uri: Uri): Promise<Endpoint> {
+    const literal = nextHopLiteral(uri);
+    return literal.kind === 'endpoint' ? literal.endpoint : resolveNextHop(uri);
+  }
+
+  private addVia(request: SipRequest, hostPort: string): void {
+    request.prependHeader('Via', Via.parse(`SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`));
+  }
+
+  private report(error: unknown, where: string): void {
+    this.emit('event', { type: 'error', error, where });
+  }
+
+  private ctx(): UaContext {
+    if (this.context === undefined) throw new DialogStateError('the user agent is not bound yet: await ua.ready');
+    return this.context;
+  }
+
+  private assertOpen(): void {
+    if (this.closing !== undefined) throw new DialogStateError('the user agent is closed');
+  }
+}
+
+function parseTarget(target: string): Uri {
+  const text = target.trim();
+  try {
+    return parseUri(text.startsWith('<') && text.endsWith('>') ? text.slice(1, -1) : text);
+  } catch (err) {
+    throw new TypeError(`invalid target URI ${JSON.stringify(target)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+  }
+}
+
+/** The outbound proxy as a loose route (RFC 3261 §8.1.2): `lr` added if missing. */
+function proxyUri(proxy: string): Uri {
+  const uri = parseTarget(proxy);
+  if (uri instanceof SipUri && !uri.params.has('lr')) uri.params.set('lr');
+  return uri;
+}
+
+/** The address to advertise for a socket bound to `address`. */
+function advertisedHost(address: string): string {
+  if (address !== '0.0.0.0' && address !== '::') return address;
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) if (info.family === 'IPv4' && !info.internal) return info.address;
+  }
+  return '127.0.0.1';
+}
+
+/** The user part with characters outside RFC 3261 `user` %-escaped. */
+function escapeUser(user: string): string {
+  return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
+}
+
