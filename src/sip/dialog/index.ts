@@ -7,6 +7,7 @@ export { RequestFailedError, DialogEndedError, DialogStateError, type RequestFai
 export { TypedEmitter, type EventMap, type Listener } from './emitter.js';
 export { resolveNextHop, NextHopError } from './next-hop.js';
 export { type OfferAnswerHandler } from './offer-answer.js';
+export type { DialogUsage } from './ua-context.js';
 export { Retransmitter2xx } from './retransmit-2xx.js';
 export { DialogSession, type SessionRole, type ReinviteEvent, type DialogSessionEvents, type InDialogRequestOptions } from './session.js';
 export { IncomingCall, type IncomingCallState, type IncomingResponseOptions } from './incoming-call.js';

@@ -271,7 +271,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       random: this.config.random ?? Math.random,
       sendRequest: async (request, nextHop, tu) => {
         const destination = await this.resolve(nextHop);
-        this.assertOpen();
+        // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
         this.addVia(request, hostPort);
         const tx = layer.sendRequest(request, destination, tu);
         this.destinations.set(tx, destination);
