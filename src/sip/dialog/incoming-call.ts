@@ -46,6 +46,7 @@ export class IncomingCall implements DialogUsage {
   private readonly tx: InviteServerTransaction;
   private readonly controller = new AbortController();
   private dialog: Dialog | undefined;
+  private readonly settledCallbacks: Array<() => void> = [];
 
   /** @internal Created by the user agent. */
   constructor(ctx: UaContext, request: SipRequest, tx: InviteServerTransaction) {
@@ -117,6 +118,7 @@ export class IncomingCall implements DialogUsage {
       }
     }
     this.state = 'answered';
+    this.settled();
     const dialog = this.ensureDialog();
     dialog.confirm();
     const ok = createResponse(this.request, 200, undefined, {
@@ -226,8 +228,19 @@ export class IncomingCall implements DialogUsage {
     return this.dialog;
   }
 
+  /** @internal Runs `fn` once the call is no longer pending (answered, rejected, cancelled, closed). */
+  whenSettled(fn: () => void): void {
+    if (this.state !== 'pending') fn();
+    else this.settledCallbacks.push(fn);
+  }
+
+  private settled(): void {
+    for (const fn of this.settledCallbacks.splice(0)) fn();
+  }
+
   private finish(state: IncomingCallState, reason: DialogEndReason, detail?: string): void {
     this.state = state;
+    this.settled();
     if (this.dialog !== undefined) {
       this.dialog.terminate();
       this.ctx.removeDialog(this.dialog.key, this);

@@ -360,7 +360,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       return;
     }
     this.incoming.add(call);
-    call.signal.addEventListener('abort', () => this.incoming.delete(call), { once: true });
+    call.whenSettled(() => this.incoming.delete(call));
     const user: ServerTransactionUser = {
       ack: (ack) => this.usageFor(ack)?.receiveAck(ack),
       cancelled: () => call.cancelled(),
@@ -373,7 +373,6 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       },
     };
     this.emit('invite', call);
-    if (call.state === 'answered') this.incoming.delete(call);
     return user;
   }
 
