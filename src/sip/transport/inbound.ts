@@ -140,7 +140,9 @@ function badRequestFor(data: Uint8Array, error: SipParseError, source: Endpoint)
   const headEnd = text.search(/\r?\n\r?\n/);
   const lines = (headEnd >= 0 ? text.slice(0, headEnd) : text).split(/\r?\n/);
   const startLine = lines[0] ?? '';
-  if (/^SIP\//i.test(startLine) || !/^[^ ]+ [^ ]+ SIP\/\d+\.\d+$/i.test(startLine.trim())) return undefined; // not a request
+  // A request is a method token first and a SIP version last, even when the Request-Line between
+  // them is malformed (RFC 4475 lwsruri, lwsstart): those still get their 400.
+  if (/^SIP\//i.test(startLine) || !/^[A-Za-z0-9.!%*_+`'~-]+[ \t]+\S.*[ \t]+SIP\/\d+\.\d+$/i.test(startLine.trim())) return undefined; // not a request
   if (/^ACK /.test(startLine)) return undefined; // RFC 3261 §17.2.3: an ACK is never answered
   const found = new Map<string, string[]>();
   let last: string | undefined;

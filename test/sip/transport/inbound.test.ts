@@ -109,6 +109,15 @@ describe('malformed datagrams', () => {
     expect(again.kind === 'malformed' && (parseMessage(again.reply!.data) as SipResponse).to?.tag).toBe(reply.to?.tag);
   });
 
+  it('answers a malformed Request-Line (extra spaces, LWS in the URI) when the headers are readable (RFC 4475 lwsstart, lwsruri)', () => {
+    const base = request('SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKlws', []).toString('latin1');
+    for (const bad of [base.replace('OPTIONS sip:', 'OPTIONS  sip:'), base.replace(/^OPTIONS (\S+) /, 'OPTIONS $1;lr ; x=y ')]) {
+      const out = receiveDatagram(Buffer.from(bad, 'latin1'), SOURCE);
+      expect(out.kind).toBe('malformed');
+      expect(out.kind === 'malformed' && (parseMessage(out.reply!.data) as SipResponse).status).toBe(400);
+    }
+  });
+
   it('does not answer when the headers a response needs cannot be read', () => {
     const broken = receiveDatagram(Buffer.from('OPTIONS sip:a@b SIP/2.0\r\nVia: garbage\r\nCall-ID: x\r\n\r\n'), SOURCE);
     expect(broken.kind === 'malformed' && broken.datagram.answered).toBe(false);
