@@ -37,6 +37,9 @@ export class OutgoingInvite {
   readonly request: SipRequest;
   /** Settles as described above. */
   readonly promise: Promise<DialogSession>;
+  /** @internal Resolves once the INVITE has its final response (real or synthetic), or was never sent: what close() waits for. */
+  readonly final: Promise<void>;
+  private finalArrived!: () => void;
   private readonly ctx: UaContext;
   private readonly nextHop: Uri;
   private readonly options: InviteOptions;
@@ -65,6 +68,7 @@ export class OutgoingInvite {
       this.resolve = resolve;
       this.reject = reject;
     });
+    this.final = new Promise((resolve) => (this.finalArrived = resolve));
   }
 
   /** @internal Sends the INVITE. */
@@ -72,6 +76,7 @@ export class OutgoingInvite {
     const signal = this.options.signal;
     if (signal?.aborted) {
       this.settle(new RequestFailedError('cancelled', 'INVITE', 487, 'Request Terminated', undefined, { cause: signal.reason }));
+      this.finalArrived();
       return;
     }
     signal?.addEventListener('abort', this.onAbort, { once: true });
@@ -79,6 +84,7 @@ export class OutgoingInvite {
     if (timeout !== undefined) {
       if (!(Number.isFinite(timeout) && timeout > 0)) {
         this.settle(new RequestFailedError('timeout', 'INVITE', 408, `invalid timeout ${timeout}`));
+        this.finalArrived();
         return;
       }
       this.timeoutTimer = this.ctx.clock.setTimer(timeout, () => this.abandon('timeout'));
@@ -90,9 +96,13 @@ export class OutgoingInvite {
       .then(
         (tx) => {
           this.tx = tx as InviteClientTransaction;
-          if (this.abandoned !== undefined) this.ctx.cancel(this.tx);
+          // Abandoned while the INVITE was being sent: cancel now, as abandon() would have.
+          if (this.abandoned !== undefined) this.cancelTransaction(this.abandoned);
         },
-        (err) => this.settle(sendFailure('INVITE', err)),
+        (err) => {
+          this.settle(this.abandoned !== undefined ? this.gaveUp(this.abandoned) : sendFailure('INVITE', err));
+          this.finalArrived();
+        },
       );
   }
 
@@ -101,13 +111,21 @@ export class OutgoingInvite {
     if (this.settled || this.abandoned !== undefined) return;
     this.abandoned = kind;
     if (this.tx === undefined) return; // sending: start() cancels once the transaction exists
-    this.ctx.cancel(this.tx);
+    this.cancelTransaction(kind);
+  }
+
+  private cancelTransaction(kind: RequestFailureKind): void {
+    this.ctx.cancel(this.tx!);
     // Before any provisional the CANCEL is held back and a final may never come (until Timer B):
     // reject now; a late 2xx is still ACKed and BYEd.
-    if (this.tx.state === 'Calling' || kind === 'closed') {
-      const [status, reason] = kind === 'timeout' ? [408, 'Request Timeout'] : [487, 'Request Terminated'];
-      this.settle(new RequestFailedError(kind, 'INVITE', status, reason));
-    }
+    if (this.tx!.state === 'Calling' || kind === 'closed') this.settle(this.gaveUp(kind));
+  }
+
+  /** The error for an INVITE we gave up on (synthetic 408 for a timeout, else 487), or with the final that ended it. */
+  private gaveUp(kind: RequestFailureKind, res?: SipResponse): RequestFailedError {
+    if (res !== undefined) return new RequestFailedError(kind, 'INVITE', res.status, res.reason, res);
+    const [status, reason] = kind === 'timeout' ? [408, 'Request Timeout'] : [487, 'Request Terminated'];
+    return new RequestFailedError(kind, 'INVITE', status, reason);
   }
 
   private response(res: SipResponse, fail: TransactionFailure | undefined): void {
@@ -115,6 +133,14 @@ export class OutgoingInvite {
       this.provisional(res);
       return;
     }
+    try {
+      this.finalResponse(res, fail);
+    } finally {
+      this.finalArrived();
+    }
+  }
+
+  private finalResponse(res: SipResponse, fail: TransactionFailure | undefined): void {
     if (res.status < 300) {
       this.success(res);
       return;
@@ -122,8 +148,10 @@ export class OutgoingInvite {
     // RFC 3261 §13.2.2.3: a 300–699 ends every early dialog.
     for (const d of this.early.values()) d.terminate();
     this.early.clear();
-    if (this.abandoned !== undefined && fail === undefined) {
-      this.settle(new RequestFailedError(this.abandoned, 'INVITE', res.status, res.reason, res));
+    if (this.abandoned !== undefined) {
+      // We gave up (abort, timeout option, close): the 487 — or the synthetic 487 of the §9.1
+      // 64·T1 CANCEL timer — ends it with the kind of giving up we chose.
+      this.settle(this.gaveUp(this.abandoned, res));
     } else {
       this.settle(failure('INVITE', res, fail));
     }
@@ -202,6 +230,9 @@ export class OutgoingInvite {
     // BYE (RFC 3261 §13.2.2.4).
     void session.hangUp(this.confirmed.size > 1 ? 'fork' : 'local-bye');
     if (refusal !== undefined) this.settle(refusal);
+    // RFC 3261 §9.1: a CANCEL that crossed the 2xx has no effect on it; we gave up, so the call
+    // is over (ACKed, then BYEd above) and the promise rejects as the CANCEL would have.
+    else if (this.abandoned !== undefined) this.settle(this.gaveUp(this.abandoned));
   }
 
   private settle(outcome: DialogSession | RequestFailedError): void {

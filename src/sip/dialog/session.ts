@@ -47,8 +47,13 @@ export interface InDialogRequestOptions {
   headers?: HeaderInit;
 }
 
-/** §14.1 glare: attempts of one re-INVITE before giving up with the 491. */
-const MAX_GLARE_ATTEMPTS = 5;
+/**
+ * §14.1 glare: a 491 means the peer has an INVITE of its own in progress on the dialog, which can
+ * last up to 64·T1 when its INVITE is lost and retransmitted (Timer B, RFC 3261 §17.1.1.2). We
+ * retry for that long after the first 491, with this many attempts at most (so that a random delay
+ * of 0 on a network without latency cannot loop for ever).
+ */
+const MAX_GLARE_ATTEMPTS = 20;
 
 /** An INVITE server transaction of ours answered 2xx and waiting for its ACK (§13.3.1.4). */
 interface PendingAck {
@@ -139,19 +144,26 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * without it the re-INVITE carries no offer and the peer's 2xx must (we answer in the ACK
    * through the user agent's offer/answer handler). Waits first for any INVITE transaction in
    * progress in either direction. On 491 (glare) it retries after the §14.1 random delay: 2.1–4 s
-   * if we generated the Call-ID, else 0–2 s, up to 5 attempts. Resolves with the 2xx after the ACK
+   * if we generated the Call-ID, else 0–2 s, for as long as the peer's INVITE may still be in
+   * progress (64·T1 after the first 491; at most 20 attempts). Resolves with the 2xx after the ACK
    * is sent; `localSdp` and `remoteSdp` are then the new ones.
    *
    * @throws RequestFailedError for a final 300–699 (the session stays as it was, except after 481
    *   or 408, which end the dialog, §12.2.1.2), DialogStateError if the session has ended.
    */
   async reinvite(sdp?: string, options: InDialogRequestOptions = {}): Promise<SipResponse> {
+    let firstGlare: number | undefined;
     for (let attempt = 1; ; attempt++) {
       await this.whenIdle();
       this.assertActive('re-INVITE');
       const outcome = await this.sendReinvite(sdp, options);
       if (outcome.ok) return outcome.response;
-      if (outcome.error.status === 491 && attempt < MAX_GLARE_ATTEMPTS) {
+      const now = this.ctx.clock.now();
+      if (outcome.error.status === 491) firstGlare ??= now;
+      // RFC 3261 §14.1: retry after T. The peer's own INVITE (why it said 491) may be lost and
+      // retransmitted for up to 64·T1 (Timer B), so a fixed small number of attempts would give up
+      // on a lossy network while the peer is still trying.
+      if (outcome.error.status === 491 && now - firstGlare! < 64 * this.ctx.timers.t1 && attempt < MAX_GLARE_ATTEMPTS) {
         await this.sleep(this.glareDelay());
         continue;
       }
@@ -307,6 +319,9 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     try {
       return await this.send(request, nextHop);
     } catch (err) {
+      // A BYE that timed out (Timer F) or hit a transport error has the transaction's synthetic
+      // 408 / 503 (RFC 3261 §17.1.2.2, §17.1.4): that is its answer, as documented, not an error.
+      if (err instanceof RequestFailedError && err.response !== undefined) return err.response;
       this.ctx.reportError(err, 'BYE');
       return undefined;
     }
@@ -342,7 +357,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
                 this.receive2xx(res);
                 return;
               }
-              const outcome = this.acceptReinvite2xx(request, res, sdp, nextHop);
+              const outcome = this.acceptReinvite2xx(request, res, sdp);
               finish(outcome);
             },
           })
@@ -354,7 +369,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   }
 
   /** The first 2xx to our re-INVITE: target refresh, ACK (with our answer for an offerless re-INVITE), new descriptions. */
-  private acceptReinvite2xx(request: SipRequest, ok: SipResponse, offer: string | undefined, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): { ok: true; response: SipResponse } | { ok: false; error: RequestFailedError } {
+  private acceptReinvite2xx(request: SipRequest, ok: SipResponse, offer: string | undefined): { ok: true; response: SipResponse } | { ok: false; error: RequestFailedError } {
     // RFC 3261 §12.2.1.2: the 2xx to a target refresh request replaces the remote target.
     this.dialog.refreshTarget(ok);
     const remote = sdpBody(ok);
@@ -369,7 +384,9 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
         refusal = new RequestFailedError('rejected', 'INVITE', statusOfNegotiationError(err), `cannot answer the offer in the 2xx: ${err instanceof Error ? err.message : String(err)}`, ok, { cause: err });
       }
     }
-    const { request: ack } = this.dialog.createRequest('ACK', {
+    // RFC 3261 §13.2.2.4, §12.2.1.1: the ACK is built from the dialog as refreshed by this 2xx and
+    // goes to its next hop (the new remote target), not to where the re-INVITE went.
+    const { request: ack, nextHop } = this.dialog.createRequest('ACK', {
       cseq: request.cseq!.seq,
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
@@ -535,7 +552,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
 export function failure(method: string, response: SipResponse, fail?: TransactionFailure): RequestFailedError {
   let kind: RequestFailureKind = 'rejected';
   if (fail?.kind === 'timeout') kind = fail.timer === 'Cancel' ? 'cancelled' : 'timeout';
-  else if (fail?.kind === 'transport') kind = 'transport';
+  // A transport "closed" is the user agent's own close() (UserAgent answers what was pending).
+  else if (fail?.kind === 'transport') kind = fail.error.kind === 'closed' ? 'closed' : 'transport';
   return new RequestFailedError(kind, method, response.status, response.reason, response, fail?.kind === 'transport' ? { cause: fail.error } : undefined);
 }
 

@@ -12,9 +12,9 @@ import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { type ClientTransaction, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
 import { newBranch, newTag } from '../transaction/tags.js';
 import type { TimerSettings } from '../transaction/timers.js';
-import type { ServerTransactionUser } from '../transaction/transaction.js';
-import { type Clock, RealClock } from '../transport/clock.js';
-import type { Endpoint, Transport } from '../transport/transport.js';
+import type { ClientTransactionUser, ServerTransactionUser } from '../transaction/transaction.js';
+import { type Clock, RealClock, type TimerHandle } from '../transport/clock.js';
+import { type Endpoint, type Transport, TransportError } from '../transport/transport.js';
 import { UdpTransport } from '../transport/udp.js';
 import { dialogKey, headerPairs } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
@@ -87,11 +87,17 @@ export interface UserAgentEvents {
   event: UserAgentEvent;
 }
 
+/** A request sent in a client transaction, and its user, until a final response reaches it. */
+interface UnansweredRequest {
+  readonly request: SipRequest;
+  readonly tu: ClientTransactionUser;
+}
+
 /** The methods a UserAgent implements (its Allow header). */
 const METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'] as const;
 const ACCEPT = ['application/sdp'];
-/** In-dialog content types besides SDP that INFO may carry (RFC 6086 leaves them to the package). */
-const CONTENT_TYPES = ['application/sdp', 'application/dtmf-relay', 'application/dtmf', 'text/plain'];
+/** Body types INFO may carry besides SDP (RFC 6086 leaves them to the Info Package; these are the DTMF ones in use). */
+const INFO_CONTENT_TYPES = ['application/sdp', 'application/dtmf-relay', 'application/dtmf', 'text/plain'];
 
 /**
  * A SIP user agent over UDP: places and answers calls, keeps their dialogs, answers OPTIONS.
@@ -122,6 +128,10 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly incoming = new Set<IncomingCall>();
   private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
   private closing: Promise<void> | undefined;
+  /** Requests sent in a client transaction and not finally answered yet. */
+  private readonly unanswered = new Set<UnansweredRequest>();
+  /** What close() waits for: answers to BYEs under way, finals of the INVITEs it cancels. */
+  private readonly finishing = new Set<Promise<void>>();
 
   constructor(options: UserAgentOptions) {
     super();
@@ -209,7 +219,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   /**
    * Ends everything: BYE for every session, CANCEL for every outgoing call not yet answered, 480
    * for every incoming call not yet answered; waits for their answers (at most `closeTimeout`),
-   * then stops every timer and closes the socket. Idempotent.
+   * then stops every timer and closes the socket. Requests still unanswered then settle with a
+   * synthetic 503: they reject with kind `closed` (a BYE resolves with the 503). Idempotent.
    */
   close(): Promise<void> {
     this.closing ??= this.doClose();
@@ -226,22 +237,39 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     } catch {
       return; // never bound: nothing to close
     }
-    const waits: Array<Promise<unknown>> = [];
-    for (const call of this.outgoing) call.abandon('closed');
+    for (const call of this.outgoing) {
+      call.abandon('closed');
+      // RFC 3261 §9.1, §13.2.2.4: wait for the cancelled INVITE's final response, so that a 487
+      // is ACKed and a 2xx that crossed the CANCEL is ACKed and BYEd before the layer closes.
+      this.track(call.final);
+    }
     for (const call of this.incoming) call.close();
-    for (const session of [...this.sessions]) waits.push(session.hangUp('closed'));
-    for (const usage of [...this.dialogs.values()]) if (usage instanceof DialogSession) waits.push(usage.hangUp('closed'));
-    if (waits.length > 0) {
-      let timer: ReturnType<Clock['setTimer']> | undefined;
-      await Promise.race([
-        Promise.allSettled(waits),
-        new Promise<void>((resolve) => {
-          timer = this.clock.setTimer(this.config.closeTimeout ?? 2000, resolve);
-        }),
-      ]);
-      if (timer !== undefined) this.clock.clearTimer(timer);
+    for (const session of [...this.sessions]) void session.hangUp('closed');
+    for (const usage of [...this.dialogs.values()]) if (usage instanceof DialogSession) void usage.hangUp('closed');
+    // Every BYE under way is tracked by `sendRequest` — ours above, one the application sent just
+    // before close(), one sent for a 2xx that arrives while we wait: wait for their answers.
+    if (this.finishing.size > 0) {
+      let timer: TimerHandle | undefined;
+      const expired = new Promise<'expired'>((resolve) => {
+        timer = this.clock.setTimer(this.config.closeTimeout ?? 2000, () => resolve('expired'));
+      });
+      while (this.finishing.size > 0) {
+        if ((await Promise.race([Promise.allSettled([...this.finishing]), expired])) === 'expired') break;
+      }
+      this.clock.clearTimer(timer!);
     }
     this.layer?.close();
+    // The layer ended its transactions without telling their users. Answer every request still
+    // waiting with a synthetic 503 (as for a transport failure, RFC 3261 §8.1.3.1), so that no
+    // bye(), reinvite(), info() or options() promise is left pending: they settle as `closed`.
+    const closed = new TransportError('closed', 'the user agent was closed');
+    for (const waiting of [...this.unanswered]) {
+      try {
+        waiting.tu.response(createResponse(waiting.request, 503, 'User Agent Closed'), { kind: 'transport', error: closed });
+      } catch (err) {
+        this.report(err, 'close');
+      }
+    }
     this.dialogs.clear();
     await this.transport?.close();
   }
@@ -263,20 +291,48 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const host = this.config.contactHost ?? advertisedHost(transport.local.address);
     const hostPort = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${transport.local.port}`;
     const layer = this.layer;
+    const sendRequest = async (request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction> => {
+      // Until its final response: close() answers it if the layer closes first, and waits for it
+      // first if it is a BYE (see doClose).
+      let answered: (() => void) | undefined;
+      if (request.method === 'BYE') this.track(new Promise<void>((resolve) => (answered = resolve)));
+      const waiting: UnansweredRequest = {
+        request,
+        tu: {
+          response: (res, fail) => {
+            try {
+              tu.response(res, fail);
+            } finally {
+              if (res.status >= 200) done();
+            }
+          },
+          ...(tu.terminated !== undefined ? { terminated: () => tu.terminated!() } : {}),
+        },
+      };
+      const done = (): void => {
+        this.unanswered.delete(waiting);
+        answered?.();
+      };
+      this.unanswered.add(waiting);
+      try {
+        const destination = await this.resolve(nextHop);
+        // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
+        this.addVia(request, hostPort);
+        const tx = layer.sendRequest(request, destination, waiting.tu);
+        this.destinations.set(tx, destination);
+        return tx;
+      } catch (err) {
+        done();
+        throw err;
+      }
+    };
     this.context = {
       clock: this.clock,
       timers: layer.timers,
       contact: `<sip:${escapeUser(this.identity.user)}@${hostPort}>`,
       offerAnswer: this.config.offerAnswer,
       random: this.config.random ?? Math.random,
-      sendRequest: async (request, nextHop, tu) => {
-        const destination = await this.resolve(nextHop);
-        // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
-        this.addVia(request, hostPort);
-        const tx = layer.sendRequest(request, destination, tu);
-        this.destinations.set(tx, destination);
-        return tx;
-      },
+      sendRequest,
       sendAck: async (ack, nextHop) => {
         const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
         if (ack.vias.length === 0) this.addVia(ack, hostPort);
@@ -316,7 +372,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       return;
     }
     // RFC 3261 §8.2: method, URI scheme, Require, content type, mandatory headers, CSeq.
-    const refusal = validateRequest(request, this.capabilities());
+    const refusal = validateRequest(request, this.capabilities(request.method));
     if (refusal !== undefined) {
       this.answer(tx, refusal);
       return;
@@ -354,6 +410,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
 
   private receiveInvite(request: SipRequest, tx: InviteServerTransaction): ServerTransactionUser | void {
     const ctx = this.ctx();
+    // RFC 3261 §21.4.7 (RFC 4475 sdp01): our responses to an INVITE carry SDP; a caller whose
+    // Accept excludes it gets 406 rather than a body it said it cannot take.
+    if (!acceptsSdp(request)) {
+      this.answer(tx, createResponse(request, 406, undefined, { toTag: newTag(), headers: { Accept: ACCEPT.join(', '), Warning: '399 sipflow "Accept does not include application/sdp"' } }));
+      return;
+    }
     const call = new IncomingCall(ctx, request, tx);
     if (this.listenerCount('invite') === 0) {
       call.reject(480, 'No Handler For Calls');
@@ -411,8 +473,9 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     });
   }
 
-  private capabilities(): UasCapabilities {
-    return { methods: METHODS, extensions: this.config.extensions ?? [], contentTypes: CONTENT_TYPES };
+  /** RFC 3261 §8.2.3: the body types we understand depend on the method: SDP, and for INFO also DTMF relay. */
+  private capabilities(method: string): UasCapabilities {
+    return { methods: METHODS, extensions: this.config.extensions ?? [], contentTypes: method === 'INFO' ? INFO_CONTENT_TYPES : ACCEPT };
   }
 
   // ---- sending ---------------------------------------------------------------------------------
@@ -456,6 +519,16 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     request.prependHeader('Via', Via.parse(`SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`));
   }
 
+  /** Adds `work` to what close() waits for, until it settles. */
+  private track(work: Promise<unknown>): void {
+    const done = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.finishing.add(done);
+    void done.then(() => this.finishing.delete(done));
+  }
+
   private report(error: unknown, where: string): void {
     this.emit('event', { type: 'error', error, where });
   }
@@ -468,6 +541,16 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private assertOpen(): void {
     if (this.closing !== undefined) throw new DialogStateError('the user agent is closed');
   }
+}
+
+/** True when the request has no Accept header, or one of its media ranges covers application/sdp (RFC 3261 §20.1). */
+function acceptsSdp(request: SipRequest): boolean {
+  if (!request.hasHeader('Accept')) return true;
+  // An empty Accept means no body is acceptable (RFC 3261 §20.1).
+  return request.headers('Accept').some((value) => {
+    const range = value.split(';')[0]!.trim().toLowerCase();
+    return range === 'application/sdp' || range === 'application/*' || range === '*/*';
+  });
 }
 
 function parseTarget(target: string): Uri {
