@@ -2,11 +2,9 @@
 // what arrives (§8.2), routes in-dialog requests to their dialog (§12.2.2), answers OPTIONS
 // (§11.2), places and receives calls, and ends everything on close().
 
-import { networkInterfaces } from 'node:os';
 import type { SipRequest, SipResponse } from '../parser/message.js';
-import { createRequest, createResponse, type HeaderInit } from '../parser/serialize.js';
-import { NameAddr } from '../parser/name-addr.js';
-import { parseUri, SipUri, type Uri } from '../parser/uri.js';
+import { createResponse, type HeaderInit } from '../parser/serialize.js';
+import type { Uri } from '../parser/uri.js';
 import { Via } from '../parser/via.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { type ClientTransaction, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
@@ -16,6 +14,7 @@ import type { ClientTransactionUser, ServerTransactionUser } from '../transactio
 import { type Clock, RealClock, type TimerHandle } from '../transport/clock.js';
 import { type Endpoint, type Transport, TransportError } from '../transport/transport.js';
 import { UdpTransport } from '../transport/udp.js';
+import { advertisedHost, contactFor, outOfDialogRequest, parseTarget, proxyUri, type UserAgentIdentity } from './addressing.js';
 import { dialogKey, headerPairs } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogStateError } from './errors.js';
@@ -25,17 +24,10 @@ import type { OfferAnswerHandler } from './offer-answer.js';
 import { type InviteOptions, OutgoingInvite } from './outgoing-call.js';
 import { DialogSession, failure, sendFailure } from './session.js';
 import type { DialogUsage, UaContext } from './ua-context.js';
-import { type UasCapabilities, validateRequest } from './validate-request.js';
+import { acceptsSdp, capabilitiesFor, capabilitiesResponse, notAcceptable, UA_ACCEPT } from './uas-capabilities.js';
+import { validateRequest } from './validate-request.js';
 
-/** Who the user agent is: the user part of From and Contact, a display name, the From domain. */
-export interface UserAgentIdentity {
-  /** User part of our From and Contact URIs, e.g. `alice`. */
-  user: string;
-  /** Display name in From. */
-  displayName?: string;
-  /** Host part of our From URI; our contact address when left out. */
-  domain?: string;
-}
+export type { UserAgentIdentity };
 
 /** Options of {@link UserAgent}. */
 export interface UserAgentOptions {
@@ -92,12 +84,6 @@ interface UnansweredRequest {
   readonly request: SipRequest;
   readonly tu: ClientTransactionUser;
 }
-
-/** The methods a UserAgent implements (its Allow header). */
-const METHODS = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'] as const;
-const ACCEPT = ['application/sdp'];
-/** Body types INFO may carry besides SDP (RFC 6086 leaves them to the Info Package; these are the DTMF ones in use). */
-const INFO_CONTENT_TYPES = ['application/sdp', 'application/dtmf-relay', 'application/dtmf', 'text/plain'];
 
 /**
  * A SIP user agent over UDP: places and answers calls, keeps their dialogs, answers OPTIONS.
@@ -179,7 +165,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const ctx = this.ctx();
     this.assertOpen();
     const uri = parseTarget(target);
-    const request = this.outOfDialogRequest('INVITE', uri, {
+    const request = outOfDialogRequest(this.identity, this.ctx().contact, this.config.proxy, 'INVITE', uri, {
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
       ...(options.sdp !== undefined ? { body: options.sdp, contentType: 'application/sdp' } : {}),
     });
@@ -200,8 +186,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     await this.ready;
     this.assertOpen();
     const uri = parseTarget(target);
-    const request = this.outOfDialogRequest('OPTIONS', uri, {
-      headers: [['Accept', ACCEPT.join(', ')], ...(options.headers === undefined ? [] : [...headerPairs(options.headers)])] as HeaderInit,
+    const request = outOfDialogRequest(this.identity, this.ctx().contact, this.config.proxy, 'OPTIONS', uri, {
+      headers: [['Accept', UA_ACCEPT.join(', ')], ...(options.headers === undefined ? [] : [...headerPairs(options.headers)])] as HeaderInit,
     });
     return new Promise((resolve, reject) => {
       this.ctx()
@@ -329,7 +315,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     this.context = {
       clock: this.clock,
       timers: layer.timers,
-      contact: `<sip:${escapeUser(this.identity.user)}@${hostPort}>`,
+      contact: contactFor(this.identity.user, hostPort),
       offerAnswer: this.config.offerAnswer,
       random: this.config.random ?? Math.random,
       sendRequest,
@@ -343,7 +329,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         const destination = this.destinations.get(tx);
         if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);
       },
-      capabilitiesResponse: (request) => this.capabilitiesResponse(request),
+      capabilitiesResponse: (request) => capabilitiesResponse(request, this.ctx().contact, this.config.extensions ?? []),
       addDialog: (key, usage) => void this.dialogs.set(key, usage),
       removeDialog: (key, usage) => {
         if (this.dialogs.get(key) === usage) this.dialogs.delete(key);
@@ -372,7 +358,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       return;
     }
     // RFC 3261 §8.2: method, URI scheme, Require, content type, mandatory headers, CSeq.
-    const refusal = validateRequest(request, this.capabilities(request.method));
+    const refusal = validateRequest(request, capabilitiesFor(request.method, this.config.extensions ?? []));
     if (refusal !== undefined) {
       this.answer(tx, refusal);
       return;
@@ -383,7 +369,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       case 'INVITE':
         return this.receiveInvite(request, tx as InviteServerTransaction);
       case 'OPTIONS':
-        this.answer(tx, this.capabilitiesResponse(request));
+        this.answer(tx, capabilitiesResponse(request, this.ctx().contact, this.config.extensions ?? []));
         return;
       default:
         // BYE and INFO only make sense inside a dialog (RFC 3261 §15.1.2, RFC 6086 §4.2.1).
@@ -413,7 +399,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     // RFC 3261 §21.4.7 (RFC 4475 sdp01): our responses to an INVITE carry SDP; a caller whose
     // Accept excludes it gets 406 rather than a body it said it cannot take.
     if (!acceptsSdp(request)) {
-      this.answer(tx, createResponse(request, 406, undefined, { toTag: newTag(), headers: { Accept: ACCEPT.join(', '), Warning: '399 sipflow "Accept does not include application/sdp"' } }));
+      this.answer(tx, notAcceptable(request));
       return;
     }
     const call = new IncomingCall(ctx, request, tx);
@@ -460,50 +446,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     this.emit('event', { type: 'answered', request: tx.request, status: response.status, reason: response.reason });
   }
 
-  /** RFC 3261 §11.2: 200 with Allow, Accept, Supported (and our Contact). */
-  private capabilitiesResponse(request: SipRequest): SipResponse {
-    return createResponse(request, 200, undefined, {
-      ...(request.to?.tag === undefined ? { toTag: newTag() } : {}),
-      headers: [
-        ['Contact', this.ctx().contact],
-        ['Allow', METHODS.join(', ')],
-        ['Accept', ACCEPT.join(', ')],
-        ['Supported', (this.config.extensions ?? []).join(', ')],
-      ],
-    });
-  }
-
-  /** RFC 3261 §8.2.3: the body types we understand depend on the method: SDP, and for INFO also DTMF relay. */
-  private capabilities(method: string): UasCapabilities {
-    return { methods: METHODS, extensions: this.config.extensions ?? [], contentTypes: method === 'INFO' ? INFO_CONTENT_TYPES : ACCEPT };
-  }
-
   // ---- sending ---------------------------------------------------------------------------------
-
-  /** A request outside any dialog (RFC 3261 §8.1.1): new Call-ID and From tag, To without tag. */
-  private outOfDialogRequest(method: string, uri: Uri, extra: { headers?: HeaderInit; body?: string; contentType?: string }): SipRequest {
-    const ctx = this.ctx();
-    const contactUri = NameAddr.parse(ctx.contact).uri as SipUri;
-    const domain = this.identity.domain ?? contactUri.host;
-    const from = new NameAddr({
-      ...(this.identity.displayName !== undefined ? { displayName: this.identity.displayName } : {}),
-      uri: new SipUri({ user: this.identity.user, host: domain }),
-      params: { tag: newTag() },
-    });
-    const routes = this.config.proxy === undefined ? [] : [`<${String(proxyUri(this.config.proxy))}>`];
-    return createRequest({
-      method,
-      uri,
-      from,
-      to: new NameAddr({ uri: uri.clone() }),
-      callId: `${newTag()}${newTag()}@${contactUri.host}`,
-      cseq: 1,
-      contact: ctx.contact,
-      headers: [...(routes.length > 0 ? [['Route', routes] as const] : []), ...headerPairs(extra.headers)] as HeaderInit,
-      ...(extra.body !== undefined ? { body: extra.body } : {}),
-      ...(extra.contentType !== undefined ? { contentType: extra.contentType } : {}),
-    });
-  }
 
   /** RFC 3261 §8.1.2: the first Route (the outbound proxy) if there is one, else the Request-URI. */
   private firstHop(uri: Uri): Uri {
@@ -541,45 +484,5 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private assertOpen(): void {
     if (this.closing !== undefined) throw new DialogStateError('the user agent is closed');
   }
-}
-
-/** True when the request has no Accept header, or one of its media ranges covers application/sdp (RFC 3261 §20.1). */
-function acceptsSdp(request: SipRequest): boolean {
-  if (!request.hasHeader('Accept')) return true;
-  // An empty Accept means no body is acceptable (RFC 3261 §20.1).
-  return request.headers('Accept').some((value) => {
-    const range = value.split(';')[0]!.trim().toLowerCase();
-    return range === 'application/sdp' || range === 'application/*' || range === '*/*';
-  });
-}
-
-function parseTarget(target: string): Uri {
-  const text = target.trim();
-  try {
-    return parseUri(text.startsWith('<') && text.endsWith('>') ? text.slice(1, -1) : text);
-  } catch (err) {
-    throw new TypeError(`invalid target URI ${JSON.stringify(target)}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-  }
-}
-
-/** The outbound proxy as a loose route (RFC 3261 §8.1.2): `lr` added if missing. */
-function proxyUri(proxy: string): Uri {
-  const uri = parseTarget(proxy);
-  if (uri instanceof SipUri && !uri.params.has('lr')) uri.params.set('lr');
-  return uri;
-}
-
-/** The address to advertise for a socket bound to `address`. */
-function advertisedHost(address: string): string {
-  if (address !== '0.0.0.0' && address !== '::') return address;
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) if (info.family === 'IPv4' && !info.internal) return info.address;
-  }
-  return '127.0.0.1';
-}
-
-/** The user part with characters outside RFC 3261 `user` %-escaped. */
-function escapeUser(user: string): string {
-  return user.replace(/[^A-Za-z0-9\-_.!~*'()&=+$,;?/]/g, (c) => [...Buffer.from(c, 'utf8')].map((b) => `%${b.toString(16).toUpperCase().padStart(2, '0')}`).join(''));
 }
 
