@@ -24,7 +24,7 @@ const FINAL_WAIT = 2000;
 const QUIET = 400;
 /** Our T1: short, so an unACKed final response to an INVITE would be re-sent within QUIET. */
 const T1 = 50;
-const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO'];
+const ALLOW = ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'NOTIFY'];
 /** What our application answers to sdp01's offer (audio accepted, video refused). */
 const ANSWER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\na=sendrecv\r\nm=video 0 RTP/AVP 31\r\n';
 

@@ -69,7 +69,9 @@ export type DialogEndReason =
   /** The call was refused with a final response (incoming: our reject; outgoing: theirs). */
   | 'rejected'
   /** A 2xx from a second fork, ACKed and BYEd at once (RFC 3261 §13.2.2.4). */
-  | 'fork';
+  | 'fork'
+  /** A new call replaced this one (INVITE with Replaces, RFC 3891). */
+  | 'replaced';
 
 /**
  * The reason an ended dialog's (or incoming call's) `signal` carries: `signal.reason` is one of

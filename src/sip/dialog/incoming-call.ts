@@ -9,6 +9,7 @@ import { newTag } from '../transaction/tags.js';
 import { Dialog, headerPairs } from './dialog.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError } from './errors.js';
 import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import type { OutgoingInvite } from './outgoing-call.js';
 import { DialogSession } from './session.js';
 import type { DialogUsage, UaContext } from './ua-context.js';
 
@@ -47,6 +48,7 @@ export class IncomingCall implements DialogUsage {
   private readonly controller = new AbortController();
   private dialog: Dialog | undefined;
   private readonly settledCallbacks: Array<() => void> = [];
+  private replaced: DialogSession | OutgoingInvite | undefined;
 
   /** @internal Created by the user agent. */
   constructor(ctx: UaContext, request: SipRequest, tx: InviteServerTransaction) {
@@ -79,6 +81,24 @@ export class IncomingCall implements DialogUsage {
   /** The Call-ID. */
   get callId(): string | undefined {
     return this.request.callId;
+  }
+
+  /**
+   * The session this call replaces (an INVITE with Replaces, RFC 3891), if it names one of ours:
+   * answering the call ends that session with BYE once the new dialog is confirmed.
+   */
+  get replaces(): DialogSession | undefined {
+    return this.replaced instanceof DialogSession ? this.replaced : undefined;
+  }
+
+  /** True when the INVITE carried a Replaces that matched a dialog of ours (a session or an early outgoing call). */
+  get isReplacing(): boolean {
+    return this.replaced !== undefined;
+  }
+
+  /** @internal Set by the user agent when the INVITE's Replaces matched (RFC 3891 §3). */
+  replacing(target: DialogSession | OutgoingInvite): void {
+    this.replaced = target;
   }
 
   /** Sends 180 Ringing (with our To tag and Contact: an early dialog, RFC 3261 §12.1.1). */
@@ -140,6 +160,11 @@ export class IncomingCall implements DialogUsage {
             if (answer !== undefined) session.remoteSdp = answer;
           }
           this.ctx.sessionStarted(session);
+          // RFC 3891 §3: once the new dialog is confirmed, the replaced one ends (BYE for a
+          // confirmed dialog, CANCEL for an early one we initiated).
+          const old = this.replaced;
+          if (old instanceof DialogSession) void old.hangUp('replaced');
+          else old?.abandon('cancelled');
           resolve(session);
         },
         () => reject(new DialogEndedError('no-ack', `no ACK for our 200 within 64·T1 (${64 * this.ctx.timers.t1} ms)`)),

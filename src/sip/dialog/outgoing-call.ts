@@ -106,6 +106,11 @@ export class OutgoingInvite {
       );
   }
 
+  /** @internal Whether one of our early dialogs has this id (RFC 3891 §3: an early dialog we initiated may be replaced). */
+  hasEarlyDialog(callId: string, localTag: string, remoteTag: string): boolean {
+    return !this.settled && this.request.callId === callId && this.request.from?.tag === localTag && this.early.has(remoteTag);
+  }
+
   /** @internal Gives up: CANCEL (held until a provisional, RFC 3261 §9.1) and reject. */
   abandon(kind: RequestFailureKind): void {
     if (this.settled || this.abandoned !== undefined) return;

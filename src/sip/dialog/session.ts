@@ -9,7 +9,13 @@ import type { Endpoint } from '../transport/transport.js';
 import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, RequestFailedError, type RequestFailureKind } from './errors.js';
+import { parseTarget } from './addressing.js';
+import { headerPairs } from './dialog.js';
 import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import { DEFAULT_REFER_TIMEOUT_MS, IncomingRefer, parseIncomingRefer, referEventId, type ReferOutcome, type ReferProgress, ReferSubscription } from './refer.js';
+import { formatReplaces, replacesFor } from './replaces.js';
+import { SipUri, type Uri } from '../parser/uri.js';
+import type { DialogId } from './dialog.js';
 import { Retransmitter2xx } from './retransmit-2xx.js';
 import type { DialogUsage, UaContext } from './ua-context.js';
 
@@ -37,8 +43,22 @@ export interface DialogSessionEvents {
   info: { readonly request: SipRequest };
   /** The peer sent BYE (we answered 200); `ended` follows. */
   bye: { readonly request: SipRequest };
+  /** The peer sent REFER (RFC 3515): accept or reject it. Without a listener, REFER gets 603. */
+  refer: IncomingRefer;
   /** The dialog ended, for any reason; `signal` is aborted with the same error. */
   ended: DialogEndedError;
+}
+
+/** Options of {@link DialogSession.refer}. */
+export interface ReferOptions extends InDialogRequestOptions {
+  /** Attended transfer: the dialog the target must replace (RFC 3891), as a session or a dialog id of ours. */
+  replaces?: DialogSession | DialogId;
+  /** Called with each NOTIFY, also those that arrive before the 202. */
+  onNotify?: (progress: ReferProgress) => void;
+  /** How long to follow the subscription before giving up, in ms (default 180 000). */
+  timeout?: number;
+  /** Aborting stops following the subscription (`done` resolves with cause `aborted`). */
+  signal?: AbortSignal;
 }
 
 /** Options for in-dialog requests. */
@@ -103,6 +123,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   /** Callbacks waiting for no INVITE transaction in either direction (§14.1). */
   private idleWaiters: Array<() => void> = [];
   private readonly retryTimers = new Set<ReturnType<UaContext['clock']['setTimer']>>();
+  /** Our REFERs' subscriptions by id (the REFER's CSeq number, RFC 3515 §2.4.6). */
+  private readonly referSubscriptions = new Map<string, ReferSubscription>();
 
   /** @internal Created by the user agent. */
   constructor(ctx: UaContext, dialog: Dialog, role: SessionRole, sdp: { local: string | undefined; remote: string | undefined }) {
@@ -182,6 +204,57 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   }
 
   /**
+   * Sends REFER (RFC 3515) asking the peer to call `target`; with `replaces`, the Refer-To carries
+   * a Replaces for that dialog, oriented as the target sees it (attended transfer, RFC 3891 §4).
+   * Resolves with the subscription once the REFER is accepted (2xx, normally 202); NOTIFYs that
+   * arrive before that are kept in `progress` and passed to `onNotify`.
+   *
+   * @throws RequestFailedError when the REFER gets 300–699 (481 and 408 also end the dialog).
+   */
+  async refer(target: string | Uri, options: ReferOptions = {}): Promise<ReferSubscription> {
+    this.assertActive('REFER');
+    let uri = typeof target === 'string' ? parseTarget(target) : target.clone();
+    if (options.replaces !== undefined) {
+      if (!(uri instanceof SipUri)) throw new TypeError(`a Replaces needs a sip: or sips: target, not ${String(uri)}`);
+      const id = options.replaces instanceof DialogSession ? options.replaces.dialog.id : options.replaces;
+      uri = uri.clone();
+      uri.headers.set('Replaces', formatReplaces(replacesFor(id)));
+    }
+    const { request, nextHop } = this.dialog.createRequest('REFER', {
+      headers: [['Refer-To', `<${String(uri)}>`], ['Referred-By', `<${String(this.dialog.localUri.uri)}>`], ...headerPairs(options.headers)] as HeaderInit,
+    });
+    const sub = new ReferSubscription(this.ctx, request, options.timeout ?? DEFAULT_REFER_TIMEOUT_MS, options.onNotify);
+    this.referSubscriptions.set(sub.id, sub);
+    void sub.done.then(() => this.referSubscriptions.delete(sub.id));
+    options.signal?.addEventListener('abort', () => sub.terminate('aborted'), { once: true });
+    let response: SipResponse;
+    try {
+      response = await this.send(request, nextHop);
+    } catch (err) {
+      sub.terminate('refused');
+      throw err;
+    }
+    if (response.status >= 300) {
+      sub.terminate('refused');
+      this.endIfGone(response);
+      throw failure('REFER', response);
+    }
+    return sub;
+  }
+
+  /**
+   * Transfers the call (RFC 5589): {@link refer}, follow the NOTIFYs until the subscription ends,
+   * and on a 2xx outcome end our call with BYE. Resolves with the outcome (its `status` says how
+   * the transferred call went: 200, 486 …).
+   */
+  async transfer(target: string | Uri, options: ReferOptions = {}): Promise<ReferOutcome> {
+    const sub = await this.refer(target, options);
+    const outcome = await sub.done;
+    if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) await this.bye();
+    return outcome;
+  }
+
+  /**
    * Sends any non-INVITE request inside the dialog and resolves with its 2xx (RFC 3261 §12.2.1).
    * Used for INFO, OPTIONS and, by extensions, REFER and NOTIFY.
    *
@@ -217,6 +290,12 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       case 'INFO':
         tx.respond(createResponse(request, 200));
         this.emit('info', { request });
+        return;
+      case 'REFER':
+        this.receiveRefer(request, tx);
+        return;
+      case 'NOTIFY':
+        this.receiveNotify(request, tx);
         return;
       case 'OPTIONS':
         tx.respond(this.ctx.capabilitiesResponse(request));
@@ -295,6 +374,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.pendingAck = undefined;
     for (const t of this.retryTimers) this.ctx.clock.clearTimer(t);
     this.retryTimers.clear();
+    for (const sub of [...this.referSubscriptions.values()]) sub.terminate('dialog-ended');
     this.ctx.removeDialog(this.dialog.key, this);
     this.notifyIdle();
     this.controller.abort(error);
@@ -469,6 +549,36 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       ack: (ack) => this.receiveAck(ack),
       failed: (f) => this.transportFailed(f),
     };
+  }
+
+  // RFC 3515 §2.4.2: the application decides; without one listening, decline.
+  private receiveRefer(request: SipRequest, tx: ServerTransaction): void {
+    const parsed = parseIncomingRefer(request);
+    if (!('referTo' in parsed)) {
+      tx.respond(parsed);
+      return;
+    }
+    if (this.listenerCount('refer') === 0) {
+      tx.respond(createResponse(request, 603, 'Decline', { headers: { Warning: '399 sipflow "no refer listener on this session"' } }));
+      return;
+    }
+    this.emit('refer', new IncomingRefer(this.ctx, this, request, tx, parsed));
+  }
+
+  // RFC 3515 §2.4.4-§2.4.6, RFC 6665 §4.1.3: a NOTIFY for one of our REFERs (Event: refer, id =
+  // the REFER's CSeq); 489 for another event package, 481 when no subscription matches.
+  private receiveNotify(request: SipRequest, tx: ServerTransaction): void {
+    const id = referEventId(request);
+    if (id === undefined) {
+      tx.respond(createResponse(request, 489, 'Bad Event', { headers: { 'Allow-Events': 'refer' } }));
+      return;
+    }
+    const sub = id === '' ? [...this.referSubscriptions.values()][0] : this.referSubscriptions.get(id);
+    if (sub === undefined) {
+      tx.respond(createResponse(request, 481, 'Subscription Does Not Exist'));
+      return;
+    }
+    sub.receiveNotify(request, tx);
   }
 
   /** Our response could not be sent: a dialog whose 2xx cannot reach the peer is over. */

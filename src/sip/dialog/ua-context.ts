@@ -9,6 +9,8 @@ import type { ClientTransactionUser, ServerTransactionUser } from '../transactio
 import type { Clock } from '../transport/clock.js';
 import type { Endpoint } from '../transport/transport.js';
 import type { OfferAnswerHandler } from './offer-answer.js';
+import type { InviteOptions } from './outgoing-call.js';
+import type { DialogSession } from './session.js';
 
 /** Something filed under a dialog key: an answered session, or an incoming call's early dialog. */
 export interface DialogUsage {
@@ -43,6 +45,8 @@ export interface UaContext {
   addDialog(key: string, usage: DialogUsage): void;
   /** Forgets the dialog usage under `key` if it is `usage`. */
   removeDialog(key: string, usage: DialogUsage): void;
+  /** Places a new call, as `ua.invite()` does (a REFER we accepted, RFC 3515 §2.4.2). */
+  placeCall(target: Uri, options: InviteOptions): Promise<DialogSession>;
   /** Tells the user agent a session started (for its `session` event and for close()). */
   sessionStarted(session: unknown): void;
   /** Reports an exception thrown where nobody awaits it (a listener, a late send). */

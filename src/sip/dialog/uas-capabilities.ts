@@ -7,15 +7,18 @@ import { newTag } from '../transaction/tags.js';
 import type { UasCapabilities } from './validate-request.js';
 
 /** The methods a UserAgent implements (its Allow header). */
-export const UA_METHODS: readonly string[] = Object.freeze(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO']);
+export const UA_METHODS: readonly string[] = Object.freeze(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'NOTIFY']);
 /** The body types our responses carry and most requests may carry: SDP. */
 export const UA_ACCEPT: readonly string[] = Object.freeze(['application/sdp']);
 /** Body types INFO may carry besides SDP (RFC 6086 leaves them to the Info Package; these are the DTMF ones in use). */
 const INFO_CONTENT_TYPES: readonly string[] = Object.freeze(['application/sdp', 'application/dtmf-relay', 'application/dtmf', 'text/plain']);
+/** NOTIFY for the refer package carries message/sipfrag (RFC 3515 §2.4.5). */
+const NOTIFY_CONTENT_TYPES: readonly string[] = Object.freeze(['message/sipfrag']);
 
-/** RFC 3261 §8.2.3: the body types we understand depend on the method: SDP, and for INFO also DTMF relay. */
+/** RFC 3261 §8.2.3: the body types we understand depend on the method: SDP; INFO also DTMF relay; NOTIFY sipfrag. */
 export function capabilitiesFor(method: string, extensions: readonly string[]): UasCapabilities {
-  return { methods: UA_METHODS, extensions, contentTypes: method === 'INFO' ? INFO_CONTENT_TYPES : UA_ACCEPT };
+  const contentTypes = method === 'INFO' ? INFO_CONTENT_TYPES : method === 'NOTIFY' ? NOTIFY_CONTENT_TYPES : UA_ACCEPT;
+  return { methods: UA_METHODS, extensions, contentTypes };
 }
 
 /** RFC 3261 §11.2: 200 with Allow, Accept, Supported and our Contact (a To tag when the request had none). */

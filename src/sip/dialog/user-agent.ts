@@ -26,6 +26,10 @@ import { DialogSession, failure, sendFailure } from './session.js';
 import type { DialogUsage, UaContext } from './ua-context.js';
 import { acceptsSdp, capabilitiesFor, capabilitiesResponse, notAcceptable, UA_ACCEPT } from './uas-capabilities.js';
 import { validateRequest } from './validate-request.js';
+import { parseReplaces } from './replaces.js';
+
+/** How many ended dialogs the user agent remembers for Replaces (RFC 3891 §3, 603). */
+const ENDED_DIALOGS_KEPT = 4096;
 
 export type { UserAgentIdentity };
 
@@ -112,6 +116,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly sessions = new Set<DialogSession>();
   private readonly outgoing = new Set<OutgoingInvite>();
   private readonly incoming = new Set<IncomingCall>();
+  /** Keys of dialogs that ended recently (insertion order), for RFC 3891 §3's 603. */
+  private readonly ended = new Set<string>();
   private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
   private closing: Promise<void> | undefined;
   /** Requests sent in a client transaction and not finally answered yet. */
@@ -329,12 +335,16 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         const destination = this.destinations.get(tx);
         if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);
       },
-      capabilitiesResponse: (request) => capabilitiesResponse(request, this.ctx().contact, this.config.extensions ?? []),
+      capabilitiesResponse: (request) => capabilitiesResponse(request, this.ctx().contact, this.extensions),
       addDialog: (key, usage) => void this.dialogs.set(key, usage),
       removeDialog: (key, usage) => {
         if (this.dialogs.get(key) === usage) this.dialogs.delete(key);
-        if (usage instanceof DialogSession) this.sessions.delete(usage);
+        if (usage instanceof DialogSession) {
+          this.sessions.delete(usage);
+          this.rememberEnded(key);
+        }
       },
+      placeCall: (target, options) => this.invite(String(target), options),
       sessionStarted: (session) => {
         if (!(session instanceof DialogSession) || session.endReason !== undefined) return;
         this.sessions.add(session);
@@ -358,7 +368,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       return;
     }
     // RFC 3261 §8.2: method, URI scheme, Require, content type, mandatory headers, CSeq.
-    const refusal = validateRequest(request, capabilitiesFor(request.method, this.config.extensions ?? []));
+    const refusal = validateRequest(request, capabilitiesFor(request.method, this.extensions));
     if (refusal !== undefined) {
       this.answer(tx, refusal);
       return;
@@ -369,7 +379,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       case 'INVITE':
         return this.receiveInvite(request, tx as InviteServerTransaction);
       case 'OPTIONS':
-        this.answer(tx, capabilitiesResponse(request, this.ctx().contact, this.config.extensions ?? []));
+        this.answer(tx, capabilitiesResponse(request, this.ctx().contact, this.extensions));
         return;
       default:
         // BYE and INFO only make sense inside a dialog (RFC 3261 §15.1.2, RFC 6086 §4.2.1).
@@ -403,6 +413,15 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       return;
     }
     const call = new IncomingCall(ctx, request, tx);
+    // RFC 3891 §3: an INVITE with Replaces names a dialog of ours; refuse it when that cannot be.
+    if (request.hasHeader('Replaces')) {
+      const outcome = this.matchReplaces(request);
+      if (typeof outcome === 'number') {
+        call.reject(outcome);
+        return;
+      }
+      call.replacing(outcome);
+    }
     if (this.listenerCount('invite') === 0) {
       call.reject(480, 'No Handler For Calls');
       return;
@@ -422,6 +441,38 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     };
     this.emit('invite', call);
     return user;
+  }
+
+  /**
+   * RFC 3891 §3: the dialog an INVITE's Replaces names, or the status to refuse it with: 400 when
+   * malformed, 481 when no dialog matches or it is an early dialog we did not initiate, 603 when
+   * it has already ended, 486 for `early-only` against a confirmed dialog.
+   */
+  private matchReplaces(request: SipRequest): DialogSession | OutgoingInvite | number {
+    const r = parseReplaces(request.header('Replaces') ?? '');
+    if (r === undefined) return 400;
+    // The Replaces is written as we see the dialog: to-tag is our tag, from-tag the peer's.
+    const key = dialogKey(r.callId, r.toTag, r.fromTag);
+    const usage = this.dialogs.get(key);
+    if (usage instanceof DialogSession) {
+      if (usage.endReason !== undefined) return 603;
+      return r.earlyOnly ? 486 : usage;
+    }
+    if (usage !== undefined) return 481; // an incoming call still ringing here: not ours to replace
+    for (const call of this.outgoing) if (call.hasEarlyDialog(r.callId, r.toTag, r.fromTag)) return call;
+    return this.ended.has(key) ? 603 : 481;
+  }
+
+  /** Keeps the keys of ended dialogs for a while, so a late Replaces gets 603 rather than 481 (RFC 3891 §3). */
+  private rememberEnded(key: string): void {
+    this.ended.delete(key);
+    this.ended.add(key);
+    if (this.ended.size > ENDED_DIALOGS_KEPT) this.ended.delete(this.ended.values().next().value!);
+  }
+
+  /** Option tags we support: `replaces` (RFC 3891), and any the application adds. */
+  private get extensions(): readonly string[] {
+    return [...new Set(['replaces', ...(this.config.extensions ?? [])])];
   }
 
   private receiveStray2xx(response: SipResponse, source: Endpoint): void {

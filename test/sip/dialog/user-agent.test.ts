@@ -12,12 +12,12 @@ const PEER = { address: '10.0.0.3', port: 5060 };
 
 describe('out-of-dialog requests', () => {
   it('OPTIONS is answered 200 with Allow, Accept, Supported and Contact', async () => {
-    const w = world({ bob: { extensions: ['replaces'] } });
+    const w = world({ bob: { extensions: ['timer'] } });
     const res = await until(w.clock, w.alice.options(BOB_URI));
     expect(res.status).toBe(200);
-    expect(res.headers('Allow')).toEqual(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO']);
+    expect(res.headers('Allow')).toEqual(['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'INFO', 'REFER', 'NOTIFY']);
     expect(res.headers('Accept')).toEqual(['application/sdp']);
-    expect(res.headers('Supported')).toEqual(['replaces']);
+    expect(res.headers('Supported')).toEqual(['replaces', 'timer']);
     expect(res.header('Contact')).toBe(`<sip:bob@${BOB.address}:${BOB.port}>`);
     expect(res.to?.tag).toBeDefined();
   });
