@@ -15,3 +15,25 @@ export { type InviteOptions } from './outgoing-call.js';
 export { UserAgent, type UserAgentOptions, type UserAgentIdentity, type UserAgentEvent, type UserAgentEvents } from './user-agent.js';
 export { ReferSubscription, IncomingRefer, DEFAULT_REFER_TIMEOUT_MS, type ReferProgress, type ReferOutcome, type ReferSubscriptionEvents, type SubscriptionState } from './refer.js';
 export { parseReplaces, formatReplaces, replacesFor, type ReplacesTarget } from './replaces.js';
+export {
+  DigestClient,
+  authorizationFor,
+  createDigestChallenge,
+  verifyDigest,
+  parseDigestChallenge,
+  challengesOf,
+  DigestError,
+  AuthenticationError,
+  type DigestAlgorithm,
+  type DigestQop,
+  type DigestChallenge,
+  type AuthorizeResult,
+  type DigestChallengeOptions,
+  type CreatedDigestChallenge,
+  type VerifyDigestOptions,
+  type DigestVerification,
+  type DigestVerificationFailure,
+  type AuthenticationFailureKind,
+} from './digest.js';
+export { type Credentials } from './auth.js';
+export { Registration, RegistrationError, type RegisterOptions, type RegisteredEvent, type RegistrationEvents, type RegistrationState } from './registration.js';

@@ -7,7 +7,9 @@ import type { Uri } from '../parser/uri.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
 import type { TransactionFailure } from '../transaction/transaction.js';
 import type { TimerHandle } from '../transport/clock.js';
+import { authorizedCopy, credentialsOf } from './auth.js';
 import { Dialog } from './dialog.js';
+import type { DigestClient } from './digest.js';
 import { RequestFailedError, type RequestFailureKind } from './errors.js';
 import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
 import { DialogSession, failure, sendFailure } from './session.js';
@@ -33,8 +35,12 @@ export interface InviteOptions {
  * and forks with ACK (and BYE for every dialog but the first) until the transaction ends.
  */
 export class OutgoingInvite {
-  /** The INVITE. */
-  readonly request: SipRequest;
+  /** The INVITE sent last (a challenged INVITE is sent again with credentials, RFC 3261 §22.2). */
+  get request(): SipRequest {
+    return this.current;
+  }
+  private current: SipRequest;
+  private readonly auth: DigestClient | undefined;
   /** Settles as described above. */
   readonly promise: Promise<DialogSession>;
   /** @internal Resolves once the INVITE has its final response (real or synthetic), or was never sent: what close() waits for. */
@@ -60,7 +66,8 @@ export class OutgoingInvite {
   /** @internal Created by the user agent; call {@link start}. */
   constructor(ctx: UaContext, request: SipRequest, nextHop: Uri, options: InviteOptions, progress: (response: SipResponse) => void) {
     this.ctx = ctx;
-    this.request = request;
+    this.current = request;
+    this.auth = ctx.auth;
     this.nextHop = nextHop;
     this.options = options;
     this.progress = progress;
@@ -89,12 +96,21 @@ export class OutgoingInvite {
       }
       this.timeoutTimer = this.ctx.clock.setTimer(timeout, () => this.abandon('timeout'));
     }
+    this.send();
+  }
+
+  /** Sends the current INVITE in a new client transaction. */
+  private send(): void {
+    const request = this.current;
     this.ctx
-      .sendRequest(this.request, this.nextHop, {
-        response: (res, fail) => this.response(res, fail),
+      .sendRequest(request, this.nextHop, {
+        response: (res, fail) => {
+          if (request === this.current) this.response(res, fail);
+        },
       })
       .then(
         (tx) => {
+          if (request !== this.current) return;
           this.tx = tx as InviteClientTransaction;
           // Abandoned while the INVITE was being sent: cancel now, as abandon() would have.
           if (this.abandoned !== undefined) this.cancelTransaction(this.abandoned);
@@ -104,6 +120,26 @@ export class OutgoingInvite {
           this.finalArrived();
         },
       );
+  }
+
+  /**
+   * RFC 3261 §22.2: a 401/407 is answered by sending the INVITE again with credentials (same
+   * Call-ID, From tag and To, CSeq + 1) in a new transaction; the transaction layer has ACKed the
+   * challenge (with no credentials, §22.1). True when a new INVITE went out.
+   */
+  private retryWithCredentials(res: SipResponse): boolean {
+    if (this.auth === undefined || this.abandoned !== undefined || this.settled) return false;
+    const authorized = this.auth.authorize(this.current, res);
+    if (!authorized.ok) {
+      this.settle(new RequestFailedError('rejected', 'INVITE', res.status, res.reason, res, { cause: authorized.error }));
+      return false;
+    }
+    this.current = authorizedCopy(this.current, this.current.cseq!.seq + 1, authorized.headers);
+    this.tx = undefined;
+    for (const d of this.early.values()) d.terminate();
+    this.early.clear();
+    this.send();
+    return true;
   }
 
   /** @internal Whether one of our early dialogs has this id (RFC 3891 §3: an early dialog we initiated may be replaced). */
@@ -138,6 +174,7 @@ export class OutgoingInvite {
       this.provisional(res);
       return;
     }
+    if ((res.status === 401 || res.status === 407) && fail === undefined && this.retryWithCredentials(res)) return;
     try {
       this.finalResponse(res, fail);
     } finally {
@@ -220,6 +257,8 @@ export class OutgoingInvite {
     this.ctx.addDialog(dialog.key, session);
     const { request: ack, nextHop } = dialog.createRequest('ACK', {
       cseq: this.request.cseq!.seq,
+      // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
+      headers: credentialsOf(this.request),
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
     this.ctx.sendAck(ack, nextHop).then(

@@ -10,6 +10,7 @@ import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, RequestFailedError, type RequestFailureKind } from './errors.js';
 import { parseTarget } from './addressing.js';
+import { authorizedCopy, credentialsOf, sendAuthenticated } from './auth.js';
 import { headerPairs } from './dialog.js';
 import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
 import { DEFAULT_REFER_TIMEOUT_MS, IncomingRefer, parseIncomingRefer, referEventId, type ReferOutcome, type ReferProgress, ReferSubscription } from './refer.js';
@@ -408,44 +409,63 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   }
 
   private async sendReinvite(sdp: string | undefined, options: InDialogRequestOptions): Promise<{ ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }> {
-    const { request, nextHop } = this.dialog.createRequest('INVITE', {
+    const built = this.dialog.createRequest('INVITE', {
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
       ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
     });
+    const nextHop = built.nextHop;
+    let request = built.request;
     this.clientInvite = true;
     try {
-      return await new Promise((resolve) => {
-        let done = false;
-        const finish = (outcome: { ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }): void => {
-          if (done) return;
-          done = true;
-          this.clientInvite = false;
-          this.notifyIdle();
-          resolve(outcome);
-        };
-        this.ctx
-          .sendRequest(request, nextHop, {
-            response: (res, fail) => {
-              if (res.status < 200) return;
-              if (res.status >= 300) {
-                this.endIfGone(res);
-                finish({ ok: false, error: failure('INVITE', res, fail) });
-                return;
-              }
-              if (done) {
-                // RFC 3261 §13.2.2.4: a retransmitted 2xx gets the same ACK again.
-                this.receive2xx(res);
-                return;
-              }
-              const outcome = this.acceptReinvite2xx(request, res, sdp);
-              finish(outcome);
-            },
-          })
-          .catch((err) => finish({ ok: false, error: sendFailure('INVITE', err) }));
-      });
+      for (let attempt = 0; ; attempt++) {
+        const outcome = await this.sendReinviteOnce(request, nextHop, sdp);
+        const challenge = outcome.ok ? undefined : outcome.error.response;
+        // RFC 3261 §22.2: a challenged re-INVITE is sent again with credentials and the next CSeq.
+        if (challenge === undefined || (challenge.status !== 401 && challenge.status !== 407) || this.ctx.auth === undefined || attempt >= 3 || outcome.ok || outcome.error.kind !== 'rejected') return outcome;
+        const authorized = this.ctx.auth.authorize(request, challenge);
+        if (!authorized.ok) return { ok: false, error: new RequestFailedError('rejected', 'INVITE', challenge.status, challenge.reason, challenge, { cause: authorized.error }) };
+        request = authorizedCopy(request, ++this.dialog.localSeq, authorized.headers);
+      }
     } finally {
       this.clientInvite = false;
+      this.notifyIdle();
     }
+  }
+
+  /** One re-INVITE transaction; a challenge (401/407) leaves `clientInvite` set for the authorized retry. */
+  private sendReinviteOnce(request: SipRequest, nextHop: Uri, sdp: string | undefined): Promise<{ ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }> {
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (outcome: { ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }): void => {
+        if (done) return;
+        done = true;
+        const challenged = !outcome.ok && (outcome.error.status === 401 || outcome.error.status === 407) && this.ctx.auth !== undefined;
+        if (!challenged) {
+          this.clientInvite = false;
+          this.notifyIdle();
+        }
+        resolve(outcome);
+      };
+      this.ctx
+        .sendRequest(request, nextHop, {
+          response: (res, fail) => {
+            if (res.status < 200) return;
+            if (res.status >= 300) {
+              this.endIfGone(res);
+              finish({ ok: false, error: failure('INVITE', res, fail) });
+              return;
+            }
+            if (done) {
+              // RFC 3261 §13.2.2.4: a retransmitted 2xx gets the same ACK again.
+              this.receive2xx(res);
+              return;
+            }
+            const outcome = this.acceptReinvite2xx(request, res, sdp);
+            finish(outcome);
+          },
+        })
+        .catch((err) => finish({ ok: false, error: sendFailure('INVITE', err) }));
+    });
   }
 
   /** The first 2xx to our re-INVITE: target refresh, ACK (with our answer for an offerless re-INVITE), new descriptions. */
@@ -468,6 +488,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     // goes to its next hop (the new remote target), not to where the re-INVITE went.
     const { request: ack, nextHop } = this.dialog.createRequest('ACK', {
       cseq: request.cseq!.seq,
+      // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
+      headers: credentialsOf(request),
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
     this.ctx.sendAck(ack, nextHop).then(
@@ -599,18 +621,22 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     // The transaction ended (Timer L, 64·T1) together with our own deadline: nothing to do.
   }
 
-  private send(request: SipRequest, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): Promise<SipResponse> {
-    return new Promise((resolve, reject) => {
-      this.ctx
-        .sendRequest(request, nextHop, {
-          response: (res, fail) => {
-            if (res.status < 200) return;
-            if (fail !== undefined) reject(failure(request.method, res, fail));
-            else resolve(res);
-          },
-        })
-        .catch((err) => reject(sendFailure(request.method, err)));
-    });
+  /**
+   * Sends an in-dialog non-INVITE request and resolves with its final response, answering digest
+   * challenges with the user agent's credentials (RFC 3261 §22.2: the retry takes the dialog's
+   * next CSeq). Rejects with a RequestFailedError for the transaction layer's own 408/503 and for
+   * refused credentials.
+   */
+  private async send(request: SipRequest, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): Promise<SipResponse> {
+    let result: Awaited<ReturnType<typeof sendAuthenticated>>;
+    try {
+      result = await sendAuthenticated(request, this.ctx.auth, (req) => this.ctx.sendFinal(req, nextHop), () => ++this.dialog.localSeq);
+    } catch (err) {
+      throw sendFailure(request.method, err);
+    }
+    if (result.failure !== undefined) throw failure(request.method, result.response, result.failure);
+    if (result.error !== undefined) throw new RequestFailedError('rejected', request.method, result.response.status, result.response.reason, result.response, { cause: result.error });
+    return result.response;
   }
 
   /** RFC 3261 §12.2.1.2: 481 or 408 to an in-dialog request ends the dialog. */

@@ -8,6 +8,8 @@ import type { TimerSettings } from '../transaction/timers.js';
 import type { ClientTransactionUser, ServerTransactionUser } from '../transaction/transaction.js';
 import type { Clock } from '../transport/clock.js';
 import type { Endpoint } from '../transport/transport.js';
+import type { FinalResponse } from './auth.js';
+import type { DigestClient } from './digest.js';
 import type { OfferAnswerHandler } from './offer-answer.js';
 import type { InviteOptions } from './outgoing-call.js';
 import type { DialogSession } from './session.js';
@@ -31,10 +33,14 @@ export interface UaContext {
   /** Our Contact value: `<sip:user@host:port>`. */
   readonly contact: string;
   readonly offerAnswer: OfferAnswerHandler | undefined;
+  /** Answers digest challenges to our requests, when the user agent has credentials. */
+  readonly auth: DigestClient | undefined;
   /** Uniform random number in [0, 1), for the §14.1 glare delay. */
   random(): number;
   /** Sends a request in a new client transaction to the endpoint of `nextHop` (Via added). Rejects with NextHopError. */
   sendRequest(request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction>;
+  /** Sends a request in a new client transaction and resolves with its final response (a synthetic 408/503 included). */
+  sendFinal(request: SipRequest, nextHop: Uri): Promise<FinalResponse>;
   /** Sends an ACK (or any request) outside a transaction (Via added once); resolves with where it went. */
   sendAck(ack: SipRequest, nextHop: Uri | Endpoint): Promise<Endpoint>;
   /** Cancels an INVITE client transaction (RFC 3261 §9.1), sending the CANCEL where the INVITE went. */

@@ -14,6 +14,8 @@ import type { ClientTransactionUser, ServerTransactionUser } from '../transactio
 import { type Clock, RealClock, type TimerHandle } from '../transport/clock.js';
 import { type Endpoint, type Transport, TransportError } from '../transport/transport.js';
 import { UdpTransport } from '../transport/udp.js';
+import { type Credentials, digestClientFor, sendAuthenticated } from './auth.js';
+import { type RegisterOptions, Registration } from './registration.js';
 import { advertisedHost, contactFor, outOfDialogRequest, parseTarget, proxyUri, type UserAgentIdentity } from './addressing.js';
 import { dialogKey, headerPairs } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
@@ -56,6 +58,11 @@ export interface UserAgentOptions {
   offerAnswer?: OfferAnswerHandler;
   /** Option tags we support (Supported header); none by default. */
   extensions?: readonly string[];
+  /**
+   * Digest credentials (RFC 7616) for challenges (401/407) to our requests: INVITE, BYE, REFER,
+   * OPTIONS, REGISTER … Never reported in events or errors.
+   */
+  credentials?: Credentials;
   /** Random source in [0, 1) for the RFC 3261 §14.1 glare delays; `Math.random` by default. */
   random?: () => number;
   /** How long close() waits for answers to its BYEs and CANCELs before closing the socket, in ms. Default 2000. */
@@ -116,6 +123,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly sessions = new Set<DialogSession>();
   private readonly outgoing = new Set<OutgoingInvite>();
   private readonly incoming = new Set<IncomingCall>();
+  private readonly registrations = new Set<Registration>();
   /** Keys of dialogs that ended recently (insertion order), for RFC 3891 §3's 603. */
   private readonly ended = new Set<string>();
   private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
@@ -195,17 +203,33 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const request = outOfDialogRequest(this.identity, this.ctx().contact, this.config.proxy, 'OPTIONS', uri, {
       headers: [['Accept', UA_ACCEPT.join(', ')], ...(options.headers === undefined ? [] : [...headerPairs(options.headers)])] as HeaderInit,
     });
-    return new Promise((resolve, reject) => {
-      this.ctx()
-        .sendRequest(request, this.firstHop(uri), {
-          response: (res, fail) => {
-            if (res.status < 200) return;
-            if (fail !== undefined) reject(failure('OPTIONS', res, fail));
-            else resolve(res);
-          },
-        })
-        .catch((err) => reject(sendFailure('OPTIONS', err)));
-    });
+    let result: Awaited<ReturnType<typeof sendAuthenticated>>;
+    try {
+      result = await sendAuthenticated(request, this.ctx().auth, (req) => this.ctx().sendFinal(req, this.firstHop(uri)));
+    } catch (err) {
+      throw sendFailure('OPTIONS', err);
+    }
+    if (result.error !== undefined) throw result.error;
+    // The transaction layer's own 408 / 503 (no response came, or the send failed) rejects.
+    if (result.failure !== undefined) throw failure('OPTIONS', result.response, result.failure);
+    return result.response;
+  }
+
+  /**
+   * Registers with a registrar (RFC 3261 §10.2): sends REGISTER, answers digest challenges with
+   * `options.credentials` (or the user agent's), emits `registered` with the granted lifetime and
+   * refreshes before it ends; `registration.unregister()` (and `close()`) sends Expires 0.
+   *
+   * @throws TypeError / RangeError for a bad registrar, AOR or expires.
+   */
+  register(options: RegisterOptions): Registration {
+    this.assertOpen();
+    const reg = new Registration(this.ctx(), this.identity.user, options, this.config.credentials);
+    this.registrations.add(reg);
+    reg.on('unregistered', () => this.registrations.delete(reg));
+    reg.on('failed', () => this.registrations.delete(reg));
+    reg.start();
+    return reg;
   }
 
   /**
@@ -236,6 +260,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.track(call.final);
     }
     for (const call of this.incoming) call.close();
+    // RFC 3261 §10.2.2: remove our bindings (Expires 0); their REGISTERs are tracked like BYEs.
+    for (const reg of this.registrations) void reg.unregister();
     for (const session of [...this.sessions]) void session.hangUp('closed');
     for (const usage of [...this.dialogs.values()]) if (usage instanceof DialogSession) void usage.hangUp('closed');
     // Every BYE under way is tracked by `sendRequest` — ours above, one the application sent just
@@ -263,6 +289,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       }
     }
     this.dialogs.clear();
+    for (const reg of this.registrations) reg.stop();
+    this.registrations.clear();
     await this.transport?.close();
   }
 
@@ -285,9 +313,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const layer = this.layer;
     const sendRequest = async (request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction> => {
       // Until its final response: close() answers it if the layer closes first, and waits for it
-      // first if it is a BYE (see doClose).
+      // first if it is a BYE or an un-REGISTER (see doClose).
       let answered: (() => void) | undefined;
-      if (request.method === 'BYE') this.track(new Promise<void>((resolve) => (answered = resolve)));
+      if (request.method === 'BYE' || (request.method === 'REGISTER' && request.header('Expires') === '0')) {
+        this.track(new Promise<void>((resolve) => (answered = resolve)));
+      }
       const waiting: UnansweredRequest = {
         request,
         tu: {
@@ -323,8 +353,17 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       timers: layer.timers,
       contact: contactFor(this.identity.user, hostPort),
       offerAnswer: this.config.offerAnswer,
+      auth: digestClientFor(this.config.credentials),
       random: this.config.random ?? Math.random,
       sendRequest,
+      sendFinal: (request, nextHop) =>
+        new Promise((resolve, reject) => {
+          sendRequest(request, nextHop, {
+            response: (response, failure) => {
+              if (response.status >= 200) resolve({ response, failure });
+            },
+          }).catch(reject);
+        }),
       sendAck: async (ack, nextHop) => {
         const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
         if (ack.vias.length === 0) this.addVia(ack, hostPort);
