@@ -119,11 +119,15 @@ export abstract class SipMessage {
     return this;
   }
 
-  /** Adds a header line before the first line of the same header (or at the end); use it to push a Via or Record-Route. */
+  /**
+   * Adds a header line before the first line of the same header, or first of all headers when
+   * there is none (RFC 3261 §7.3.1 recommends Via near the top); use it to push a Via or
+   * Record-Route.
+   */
   prependHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
     const field = makeField(name, value);
     const i = this.fields.findIndex((f) => f.key === field.key);
-    this.fields.splice(i < 0 ? this.fields.length : i, 0, field);
+    this.fields.splice(i < 0 ? 0 : i, 0, field);
     return this;
   }
 
