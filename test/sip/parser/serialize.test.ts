@@ -198,6 +198,9 @@ describe('header mutation', () => {
     expect(m.removeHeader('via')).toBe(2);
     expect(m.vias).toEqual([]);
     expect(m.removeHeader('via')).toBe(0);
+    // With no Via left, a prepended one goes first of all headers (RFC 3261 §7.3.1).
+    m.prependHeader('Via', 'SIP/2.0/UDP again.example.com;branch=z9hG4bKnew');
+    expect(m.headerFields()[0]?.name).toBe('Via');
     expect(() => m.setHeader('CSeq', 'nonsense')).toThrow(SipParseError);
     expect(m.cseq?.seq).toBe(314159);
   });
