@@ -160,6 +160,7 @@ export class IncomingCall implements DialogUsage {
             if (answer !== undefined) session.remoteSdp = answer;
           }
           this.ctx.sessionStarted(session);
+          session.markEstablished();
           // RFC 3891 §3: once the new dialog is confirmed, the replaced one ends (BYE for a
           // confirmed dialog, CANCEL for an early one we initiated).
           const old = this.replaced;

@@ -9,7 +9,7 @@ import { SipUri, type Uri } from '../parser/uri.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { TimerHandle } from '../transport/clock.js';
 import { TypedEmitter } from './emitter.js';
-import { DialogStateError } from './errors.js';
+import { DialogStateError, RequestFailedError } from './errors.js';
 import { headerPairs } from './dialog.js';
 import { formatReplaces, parseReplaces, type ReplacesTarget } from './replaces.js';
 import type { DialogSession } from './session.js';
@@ -166,6 +166,8 @@ export class IncomingRefer {
   private readonly tx: ServerTransaction;
   private readonly extraHeaders: Array<[string, string]>;
   private notifying: Promise<unknown> = Promise.resolve();
+  /** A NOTIFY failed: the subscription is over (RFC 6665 §4.2.2), send no more. */
+  private subscriptionGone = false;
 
   /** @internal Parsed by {@link parseIncomingRefer}. */
   constructor(ctx: UaContext, session: DialogSession, request: SipRequest, tx: ServerTransaction, parsed: ParsedRefer) {
@@ -224,7 +226,7 @@ export class IncomingRefer {
   private notify(status: number, reason: string, final: boolean): void {
     const id = this.request.cseq!.seq;
     this.notifying = this.notifying.then(async () => {
-      if (this.session.endReason !== undefined) return;
+      if (this.session.endReason !== undefined || this.subscriptionGone) return;
       try {
         await this.session.request('NOTIFY', {
           headers: [
@@ -235,7 +237,10 @@ export class IncomingRefer {
           contentType: 'message/sipfrag;version=2.0',
         });
       } catch (err) {
-        this.ctx.reportError(err, `NOTIFY ${status}`);
+        // RFC 6665 §4.2.2: a NOTIFY that fails (481, 408, the referrer hung up) ends the
+        // subscription; that is normal after a blind transfer, not an internal error.
+        if (err instanceof RequestFailedError || err instanceof DialogStateError) this.subscriptionGone = true;
+        else this.ctx.reportError(err, `NOTIFY ${status}`);
       }
     });
   }

@@ -124,6 +124,10 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   /** Callbacks waiting for no INVITE transaction in either direction (§14.1). */
   private idleWaiters: Array<() => void> = [];
   private readonly retryTimers = new Set<ReturnType<UaContext['clock']['setTimer']>>();
+  /** False while we, as callee, wait for the ACK of our 200 (see afterEstablished). */
+  private established: boolean;
+  /** Work held until {@link established}. */
+  private readonly untilEstablished: Array<(ended: boolean) => void> = [];
   /** Our REFERs' subscriptions by id (the REFER's CSeq number, RFC 3515 §2.4.6). */
   private readonly referSubscriptions = new Map<string, ReferSubscription>();
 
@@ -135,6 +139,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.role = role;
     this.localSdp = sdp.local;
     this.remoteSdp = sdp.remote;
+    this.established = role === 'uac';
   }
 
   /** Aborted, with a {@link DialogEndedError} as `reason`, when the dialog ends for any cause. */
@@ -290,7 +295,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
         return this.receiveReinvite(request, tx);
       case 'INFO':
         tx.respond(createResponse(request, 200));
-        this.emit('info', { request });
+        this.afterEstablished(() => this.emit('info', { request }));
         return;
       case 'REFER':
         this.receiveRefer(request, tx);
@@ -376,6 +381,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     for (const t of this.retryTimers) this.ctx.clock.clearTimer(t);
     this.retryTimers.clear();
     for (const sub of [...this.referSubscriptions.values()]) sub.terminate('dialog-ended');
+    for (const fn of this.untilEstablished.splice(0)) fn(true);
     this.ctx.removeDialog(this.dialog.key, this);
     this.notifyIdle();
     this.controller.abort(error);
@@ -580,11 +586,41 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       tx.respond(parsed);
       return;
     }
-    if (this.listenerCount('refer') === 0) {
-      tx.respond(createResponse(request, 603, 'Decline', { headers: { Warning: '399 sipflow "no refer listener on this session"' } }));
-      return;
-    }
-    this.emit('refer', new IncomingRefer(this.ctx, this, request, tx, parsed));
+    this.afterEstablished((ended) => {
+      if (ended) {
+        tx.respond(createResponse(request, 481));
+        return;
+      }
+      if (this.listenerCount('refer') === 0) {
+        tx.respond(createResponse(request, 603, 'Decline', { headers: { Warning: '399 sipflow "no refer listener on this session"' } }));
+        return;
+      }
+      this.emit('refer', new IncomingRefer(this.ctx, this, request, tx, parsed));
+    });
+  }
+
+  /**
+   * Runs `fn` now, or — while we, as callee, still wait for the ACK of our 200 — once it has come
+   * and the application has had its turn to take the session (`answer()` resolves on the ACK).
+   * The peer may send requests as soon as it has the 200 (RFC 3261 §13.3.1.4: a lost ACK is
+   * repaired later), and they must not miss listeners the application attaches on the session.
+   * `fn(true)` if the session ends first.
+   */
+  private afterEstablished(fn: (ended: boolean) => void): void {
+    if (this.established) fn(false);
+    else this.untilEstablished.push(fn);
+  }
+
+  /** @internal The initial ACK arrived (or the session never waited for one). */
+  markEstablished(): void {
+    if (this.established) return;
+    this.established = true;
+    const waiting = this.untilEstablished.splice(0);
+    if (waiting.length === 0) return;
+    // After the promise callbacks of answer() (a timer, so a later macrotask on the real clock).
+    this.ctx.clock.setTimer(0, () => {
+      for (const fn of waiting) fn(this.endReason !== undefined);
+    });
   }
 
   // RFC 3515 §2.4.4-§2.4.6, RFC 6665 §4.1.3: a NOTIFY for one of our REFERs (Event: refer, id =

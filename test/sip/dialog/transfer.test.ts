@@ -138,6 +138,35 @@ describe('blind transfer (RFC 3515, RFC 5589 §6)', () => {
     expect(await settle(clock, sub.done)).toEqual({ status: 200, reason: 'OK', cause: 'notify' });
   });
 
+  it('a REFER that arrives before our ACK reaches the listener the callee attaches on answer()', async () => {
+    const { clock, a, b } = trio();
+    // A calls B; A's first ACK is lost, and A sends REFER at once: B still waits for the ACK.
+    let drops = 0;
+    a.transport.block.out = (m) => m.isRequest && m.method === 'ACK' && drops++ === 0;
+    const caller = settle(clock, a.ua.invite(uri('bob', B), { sdp: sdpOfferAnswer({ address: '10.9.9.9', port: 30000 }).createOffer(undefined) }));
+    const ab = await caller;
+    const targets: string[] = [];
+    b.ua.on('session', (session) => session.on('refer', (refer) => {
+      targets.push(String(refer.target));
+      refer.accept().catch(() => undefined);
+    }));
+    const sub = await settle(clock, ab.refer(uri('carol', C)));
+    expect(targets).toEqual([uri('carol', C)]);
+    expect(drops).toBeGreaterThanOrEqual(1);
+    expect((await settle(clock, sub.done)).status).toBe(200);
+  });
+
+  it('a referrer that hangs up right after the 202 ends the subscription quietly (RFC 6665 §4.2.2)', async () => {
+    const { clock, a, b } = trio();
+    const [ab, ba] = await call(clock, a, b, uri('bob', B));
+    ba.on('refer', (refer) => void refer.accept().catch(() => undefined));
+    await settle(clock, ab.refer(uri('carol', C)));
+    await settle(clock, ab.bye());
+    await pass(clock, 35_000, 100);
+    expect(errorsOf(b.events)).toEqual([]);
+    expect(errorsOf(a.events)).toEqual([]);
+  });
+
   it('a REFER without a listener is declined (603); one without Refer-To is a 400', async () => {
     const { clock, a, b } = trio();
     const [ab] = await call(clock, a, b, uri('bob', B));
