@@ -1,0 +1,223 @@
+// Media benchmark: the per-packet work of a call's media path, in ns per 20 ms frame and in samples
+// per second, with what it means for the 1,000-concurrent-session target (50 frames/s each way).
+//
+//   npm run bench:media
+//
+// Tasks are entries of TASKS; add more (e.g. the RTP tick) by pushing to it. Each task runs `frames`
+// 20 ms frames (160 samples each at 8 kHz) per operation and verifies itself before timing.
+//
+// Environment knobs (optional): BENCH_TIME_MS (per task and round, default 500), BENCH_WARMUP_MS
+// (default 300), BENCH_ROUNDS (default 3).
+
+import os from 'node:os';
+import { Bench, type FnReturnedObject, type Task } from 'tinybench';
+import {
+  decodeALaw,
+  decodeMuLaw,
+  encodeALaw,
+  encodeMuLaw,
+  G711_FRAME_SAMPLES,
+  linearToALaw,
+  linearToMuLaw,
+  PCMA,
+  PCMU,
+} from '../src/media/g711.js';
+import { resample } from '../src/media/resample.js';
+
+const TIME_MS = Number(process.env['BENCH_TIME_MS'] ?? 500);
+const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 300);
+const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
+/** Operations per tinybench sample, so the timer call is amortised. */
+const BATCH = 64;
+/** Sessions and frame rate of the performance target. */
+const SESSIONS = 1000;
+const FRAMES_PER_SECOND = 50;
+
+let sink = 0;
+
+/** One thing to time. */
+interface MediaTask {
+  name: string;
+  /** 20 ms frames of 8 kHz audio one `run` handles (for the per-frame and samples/s columns). */
+  frames: number;
+  /** Does the work once and returns something derived from the result. */
+  run: () => number;
+  /** Throws when the work is wrong. Runs before any timing. */
+  verify?: () => void;
+  /** How many times per second per session the target needs `run` (for the 1,000-session column). */
+  perSessionPerSecond?: number;
+}
+
+// --- Inputs ----------------------------------------------------------------------------------------------
+
+/** One second of a speech-band test signal (two tones plus noise), as 50 frames of 160 samples. */
+function testSignal(): Int16Array[] {
+  let seed = 12345;
+  const noise = (): number => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed / 2 ** 32 - 0.5;
+  };
+  const frames: Int16Array[] = [];
+  for (let f = 0; f < 50; f++) {
+    frames.push(
+      Int16Array.from({ length: G711_FRAME_SAMPLES }, (_, i) => {
+        const n = f * G711_FRAME_SAMPLES + i;
+        return Math.round(9000 * Math.sin(n * 0.33) + 5000 * Math.sin(n * 1.71) + 6000 * noise());
+      }),
+    );
+  }
+  return frames;
+}
+
+const FRAMES = testSignal();
+const MU_FRAMES = FRAMES.map((f) => encodeMuLaw(f));
+const A_FRAMES = FRAMES.map((f) => encodeALaw(f));
+const payload = new Uint8Array(G711_FRAME_SAMPLES);
+const pcmOut = new Int16Array(G711_FRAME_SAMPLES);
+let next = 0;
+const nextIndex = (): number => (next = next === 49 ? 0 : next + 1);
+
+function same(what: string, got: ArrayLike<number>, want: ArrayLike<number>): void {
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] !== want[i]) throw new Error(`${what}: sample ${i} is ${got[i]}, expected ${want[i]}`);
+  }
+}
+
+const ONE_SECOND_44K = Int16Array.from({ length: 44100 }, (_, n) => Math.round(12000 * Math.sin((2 * Math.PI * 1000 * n) / 44100)));
+
+// --- Tasks -----------------------------------------------------------------------------------------------
+
+const TASKS: MediaTask[] = [
+  {
+    name: 'PCMU encode (into buffer)',
+    frames: 1,
+    perSessionPerSecond: FRAMES_PER_SECOND,
+    run: () => PCMU.encode(FRAMES[nextIndex()]!, payload)[17]!,
+    verify: () => FRAMES.forEach((f, k) => same(`PCMU encode frame ${k}`, PCMU.encode(f, payload), Array.from(f, linearToMuLaw))),
+  },
+  {
+    name: 'PCMU decode (into buffer)',
+    frames: 1,
+    perSessionPerSecond: FRAMES_PER_SECOND,
+    run: () => PCMU.decode(MU_FRAMES[nextIndex()]!, pcmOut)[17]!,
+    verify: () => MU_FRAMES.forEach((b, k) => same(`PCMU decode frame ${k}`, PCMU.decode(b, pcmOut), Array.from(decodeMuLaw(b)))),
+  },
+  {
+    name: 'PCMA encode (into buffer)',
+    frames: 1,
+    perSessionPerSecond: FRAMES_PER_SECOND,
+    run: () => PCMA.encode(FRAMES[nextIndex()]!, payload)[17]!,
+    verify: () => FRAMES.forEach((f, k) => same(`PCMA encode frame ${k}`, PCMA.encode(f, payload), Array.from(f, linearToALaw))),
+  },
+  {
+    name: 'PCMA decode (into buffer)',
+    frames: 1,
+    perSessionPerSecond: FRAMES_PER_SECOND,
+    run: () => PCMA.decode(A_FRAMES[nextIndex()]!, pcmOut)[17]!,
+    verify: () => A_FRAMES.forEach((b, k) => same(`PCMA decode frame ${k}`, PCMA.decode(b, pcmOut), Array.from(decodeALaw(b)))),
+  },
+  {
+    name: 'PCMU encode (allocating)',
+    frames: 1,
+    run: () => encodeMuLaw(FRAMES[nextIndex()]!)[17]!,
+  },
+  {
+    name: 'PCMU decode (allocating)',
+    frames: 1,
+    run: () => decodeMuLaw(MU_FRAMES[nextIndex()]!)[17]!,
+  },
+  {
+    name: 'resample 1 s 44.1 kHz → 8 kHz',
+    frames: 50,
+    run: () => resample(ONE_SECOND_44K, 44100, 8000).samples[4000]!,
+    verify: () => {
+      const { samples } = resample(ONE_SECOND_44K, 44100, 8000);
+      if (samples.length !== 8000 || Math.abs(Math.max(...samples.subarray(400, 7600)) - 12000) > 60) throw new Error('resample output is off');
+    },
+  },
+];
+
+// --- Timing ----------------------------------------------------------------------------------------------
+
+function batched(run: () => number): () => FnReturnedObject {
+  return () => {
+    const t0 = process.hrtime.bigint();
+    let acc = 0;
+    for (let i = 0; i < BATCH; i++) acc += run();
+    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
+    sink ^= acc;
+    return { overriddenDuration: elapsedMs / BATCH, overriddenIterationCost: elapsedMs };
+  };
+}
+
+function meanNs(task: Task | undefined): number {
+  if (task === undefined) throw new Error('missing task');
+  const r = task.result;
+  if (r.state !== 'completed') throw new Error(`task ${task.name} did not complete (${r.state})`);
+  return r.latency.mean * 1e6;
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: readonly string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of rows) console.log(line(r));
+}
+
+const fmt = (x: number, digits = 1): string => (x >= 10_000 ? x.toFixed(0) : x.toFixed(digits));
+const rate = (perSec: number): string => (perSec >= 1e9 ? `${(perSec / 1e9).toFixed(2)} G` : `${(perSec / 1e6).toFixed(1)} M`);
+
+async function main(): Promise<void> {
+  for (const t of TASKS) t.verify?.();
+  console.log(`All ${TASKS.length} tasks verified.`);
+  console.log(`Node ${process.version} (${process.platform}/${process.arch}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} CPUs`);
+  console.log(`tinybench: ${ROUNDS} rounds × ${TIME_MS} ms per task (+ ${WARMUP_MS} ms warmup), ${BATCH} operations per sample.\n`);
+
+  const means = new Map<string, number[]>(TASKS.map((t) => [t.name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    const bench = new Bench({ time: TIME_MS, warmup: true, warmupTime: round === 0 ? WARMUP_MS : WARMUP_MS / 3, throws: true });
+    for (const t of TASKS) bench.add(t.name, batched(t.run));
+    await bench.run();
+    for (const t of TASKS) means.get(t.name)!.push(meanNs(bench.getTask(t.name)));
+  }
+
+  const rows: string[][] = [];
+  for (const t of TASKS) {
+    const all = means.get(t.name)!;
+    const ns = median(all);
+    const perFrame = ns / t.frames;
+    const spread = (50 * (Math.max(...all) - Math.min(...all))) / ns;
+    const load = t.perSessionPerSecond === undefined ? undefined : (ns * t.perSessionPerSecond * SESSIONS) / 1e9;
+    rows.push([
+      t.name,
+      fmt(ns / 1000, 2),
+      fmt(perFrame),
+      spread.toFixed(1),
+      rate((G711_FRAME_SAMPLES * 1e9) / perFrame),
+      load === undefined ? '' : `${(100 * load).toFixed(2)} %`,
+    ]);
+  }
+  printTable(['task', 'µs/op', 'ns/frame', '±%', 'samples/s', `${SESSIONS} sessions`], rows);
+  console.log(`\nµs/op: median over rounds of the mean per operation; ns/frame: the same per 20 ms frame of 8 kHz audio (${G711_FRAME_SAMPLES} samples,`);
+  console.log('output side for the resampler); samples/s: 8 kHz samples per second; ±%: half the range of the round means.');
+  console.log(`${SESSIONS} sessions: share of one CPU core at ${FRAMES_PER_SECOND} frames/s per session and direction (tasks that run per frame).`);
+  const ns = (name: string): number => median(means.get(name)!);
+  const perSession = Math.max(ns('PCMU encode (into buffer)') + ns('PCMU decode (into buffer)'), ns('PCMA encode (into buffer)') + ns('PCMA decode (into buffer)'));
+  console.log(
+    `A session's G.711 work (encode one frame + decode one frame, slower codec): ${fmt(perSession)} ns per 20 ms; ` +
+      `${SESSIONS} sessions: ${((100 * perSession * FRAMES_PER_SECOND * SESSIONS) / 1e9).toFixed(2)} % of one core.`,
+  );
+  if (sink === 0.5) console.log(sink);
+}
+
+main().catch((err: unknown) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exitCode = 1;
+});
