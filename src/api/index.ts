@@ -5,7 +5,9 @@
  * {@link createRequest}, {@link createResponse} and the message, URI and header classes) and the
  * transport layer ({@link UdpTransport}, the in-memory {@link MemoryNetwork} for tests, and the
  * {@link Clock} with {@link RealClock} and {@link VirtualClock}), and the transaction layer
- * ({@link TransactionLayer} and the four RFC 3261 §17 state machines).
+ * ({@link TransactionLayer} and the four RFC 3261 §17 state machines), the user agent
+ * ({@link UserAgent}: calls, dialogs, re-INVITE, REFER/Replaces, REGISTER with digest), SDP
+ * offer/answer ({@link sdpOfferAnswer}) and media ({@link MediaSession}: RTP, G.711, WAV, DTMF).
  * @packageDocumentation
  */
 export * from '../sip/parser/index.js';
@@ -13,3 +15,4 @@ export * from '../sip/transport/index.js';
 export * from '../sip/transaction/index.js';
 export * from '../sip/dialog/index.js';
 export * from '../sdp/index.js';
+export * from '../media/index.js';

@@ -18,6 +18,9 @@ export { parseReplaces, formatReplaces, replacesFor, type ReplacesTarget } from 
 export {
   DigestClient,
   authorizationFor,
+  type AuthorizationInput,
+  type DigestClientCredentials,
+  type DigestClientOptions,
   createDigestChallenge,
   verifyDigest,
   parseDigestChallenge,

@@ -1,0 +1,70 @@
+// The media layer: RTP sessions over node:dgram, G.711, WAV playback and recording, RFC 4733 DTMF,
+// RTCP reports.
+
+export { MediaSession, type MediaSessionOptions, type MediaParameters, type MediaStats, type MediaSessionEvents, type DtmfEvent } from './media-session.js';
+export { type PlaybackResult } from './playback.js';
+export { MediaError, type MediaErrorCode } from './errors.js';
+export { bindRtpPair, DEFAULT_PORT_RANGE, type PortRange, type RtpSocketPair } from './rtp-socket.js';
+export { Ticker, tickerFor, type TickListener } from './ticker.js';
+export {
+  G711_PTIME_MS,
+  G711_FRAME_SAMPLES,
+  linearToMuLaw,
+  muLawToLinear,
+  linearToALaw,
+  aLawToLinear,
+  encodeMuLaw,
+  decodeMuLaw,
+  encodeALaw,
+  decodeALaw,
+  PCMU,
+  PCMA,
+  codecFor,
+  type G711Codec,
+} from './g711.js';
+export { parseWav, readWavFile, toTelephony, encodeWav, WavWriter, WavError, type WavAudio, type WavErrorCode, type WavErrorDetails, type ParseWavOptions, type WavWriterOptions } from './wav.js';
+export { resample, Resampler, resamplerFor, RESAMPLER_STOPBAND_DB, type ResampleResult } from './resample.js';
+export { encodeRtp, decodeRtp, RtpError, seqDelta, seqAdd, seqNewer, tsDelta, tsAdd, tsNewer, RTP_HEADER_LENGTH, rtpEncodedLength, type RtpPacket, type RtpErrorCode, type RtpHeaderExtension } from './rtp-packet.js';
+export {
+  encodeRtcpCompound,
+  encodeRtcpPacket,
+  decodeRtcpCompound,
+  RtcpError,
+  RTCP_PT,
+  SDES_ITEM,
+  ntpFromUnixMs,
+  ntpToUnixMs,
+  ntpMiddle32,
+  dlsrFromMs,
+  roundTripMs,
+  type RtcpPacket,
+  type RtcpReportBlock,
+  type RtcpSenderReport,
+  type RtcpReceiverReport,
+  type RtcpSourceDescription,
+  type RtcpBye,
+  type RtcpApp,
+  type RtcpUnknown,
+  type RtcpErrorCode,
+  type SdesItem,
+  type NtpTimestamp,
+} from './rtcp-packet.js';
+export { ReceptionStats, SendStats, type ReceptionVerdict, type ReceptionStatsOptions } from './rtp-stats.js';
+export {
+  planDigits,
+  DtmfSender,
+  DtmfReceiver,
+  DtmfError,
+  type DtmfErrorCode,
+  encodeTelephoneEvent,
+  decodeTelephoneEvent,
+  digitToEvent,
+  eventToDigit,
+  type DtmfDigit,
+  type DtmfPlanOptions,
+  type DtmfPlannedPacket,
+  type ReceivedDigit,
+  type TelephoneEvent,
+  type TelephoneEventArrival,
+  type DtmfReceiverOptions,
+} from './dtmf.js';

@@ -1,0 +1,547 @@
+// One RTP media session per dialog (RFC 3550, RFC 3551 G.711, RFC 4733 DTMF): sends on the shared
+// 20 ms ticker (audio from a playback, else silence; DTMF events in place of audio), receives and
+// decodes, records, detects digits, follows the peer's source address (symmetric RTP), and sends
+// RTCP reports.
+
+import type { Socket, RemoteInfo } from 'node:dgram';
+import { type Clock, RealClock, type TimerHandle } from '../sip/transport/clock.js';
+import type { Endpoint } from '../sip/transport/transport.js';
+import type { MediaDirection } from '../sdp/model.js';
+import type { NegotiatedAudio } from '../sdp/negotiated.js';
+import { TypedEmitter } from '../sip/dialog/emitter.js';
+import { decodeTelephoneEvent, type DtmfPlannedPacket, DtmfReceiver, planDigits, type ReceivedDigit } from './dtmf.js';
+import { MediaError } from './errors.js';
+import { codecFor, G711_FRAME_SAMPLES, type G711Codec } from './g711.js';
+import { decodeRtcpCompound, encodeRtcpCompound, ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
+import { decodeRtp, encodeRtp, RtpError, tsAdd, seqAdd } from './rtp-packet.js';
+import { bindRtpPair, type PortRange, type RtpSocketPair } from './rtp-socket.js';
+import { ReceptionStats, SendStats } from './rtp-stats.js';
+import { tickerFor, type TickListener } from './ticker.js';
+import { readWavFile, toTelephony, type WavAudio, WavWriter } from './wav.js';
+import { Playback, type PlaybackResult } from './playback.js';
+
+/** Options of {@link MediaSession.open}. */
+export interface MediaSessionOptions {
+  /** Local address to bind (default `0.0.0.0`). */
+  host?: string;
+  /** RTP ports are even ports from this range; RTCP uses the next port. Default 10000–20000. */
+  portRange?: PortRange;
+  /** Time source (shared with the SIP stack); a RealClock by default. */
+  clock?: Clock;
+  /** RTCP report interval in ms, randomised ×0.5–1.5 (RFC 3550 §6.3.1). Default 5000. */
+  rtcpIntervalMs?: number;
+  /** CNAME for RTCP SDES (RFC 3550 §6.5.1). Default `sipflow@<host>`. */
+  cname?: string;
+  /** Send silence while nothing plays (keeps NAT bindings and peers' jitter buffers alive). Default true. */
+  silence?: boolean;
+  /** Random source for SSRC, sequence and timestamp starts and port choice. */
+  random?: () => number;
+}
+
+/** What to send and where: a {@link NegotiatedAudio} from `src/sdp`, or the same fields by hand. */
+export type MediaParameters = Pick<NegotiatedAudio, 'codec' | 'payloadType' | 'remoteAddress' | 'remotePort' | 'direction'> & {
+  telephoneEventPayloadType?: number | undefined;
+};
+
+/** A digit detected in the received stream. */
+export type DtmfEvent = ReceivedDigit;
+
+/** Counters of a session (RFC 3550 §6.4 quantities, in friendly units). */
+export interface MediaStats {
+  packetsSent: number;
+  bytesSent: number;
+  packetsReceived: number;
+  bytesReceived: number;
+  /** Packets lost in the received stream (expected − received, RFC 3550 A.3). */
+  lost: number;
+  /** Interarrival jitter of the received stream, ms (RFC 3550 A.8). */
+  jitterMs: number;
+  duplicates: number;
+  /** Datagrams that were not RTP, or RTP with a payload type we do not use. */
+  ignored: number;
+  dtmfSent: number;
+  dtmfReceived: DtmfEvent[];
+  /** What the peer last reported about our stream in RTCP (fraction lost 0–1, cumulative, jitter ms). */
+  remoteReport: { fractionLost: number; cumulativeLost: number; jitterMs: number } | undefined;
+}
+
+/** Events of a {@link MediaSession}. */
+export interface MediaSessionEvents {
+  [event: string]: unknown;
+  /** One per key press, however many packets carried it. */
+  dtmf: DtmfEvent;
+  /** Something worth telling: conversions of played files, a changed peer address. */
+  note: string;
+  /** The peer's packets come from another address than its SDP said: we now send there (symmetric RTP). */
+  'remote-changed': Endpoint;
+  /** An RTCP compound packet arrived. */
+  rtcp: RtcpPacket[];
+  /** A socket error (the session goes on if it can). */
+  error: MediaError;
+}
+
+interface SendingDtmf {
+  plan: DtmfPlannedPacket[];
+  next: number;
+  /** Ticks spent on this plan so far: the plan's clock (20 ms per tick, from its first tick). */
+  ticks: number;
+  baseTs: number;
+  done: () => void;
+}
+
+/**
+ * RTP for one call: `open()` binds the ports, `update()` applies the negotiated SDP (again after
+ * each re-INVITE), `play()` sends audio, `sendDtmf()` sends RFC 4733 digits, `record()` writes
+ * what arrives to a WAV file, `stats()` reports.
+ *
+ * @example
+ * ```ts
+ * const media = await MediaSession.open({ host: '127.0.0.1' });
+ * const offer = createOffer({ address: '127.0.0.1', port: media.local.port });
+ * // … after the answer:
+ * media.update(negotiated(offer, answer, 'offerer')!);
+ * await media.play('prompt.wav');
+ * await media.sendDtmf('1234#');
+ * await media.close();
+ * ```
+ */
+export class MediaSession extends TypedEmitter<MediaSessionEvents> implements TickListener {
+  /** Where we receive RTP (RTCP on port + 1). */
+  readonly local: Endpoint;
+  private readonly sockets: RtpSocketPair;
+  private readonly clock: Clock;
+  private readonly options: MediaSessionOptions;
+  private params: MediaParameters | undefined;
+  private codec: G711Codec | undefined;
+  private remote: Endpoint | undefined;
+  private remoteRtcp: Endpoint | undefined;
+  private readonly ssrc: number;
+  private seq: number;
+  private ts: number;
+  private marker = true;
+  private readonly sendStats = new SendStats();
+  private readonly recvStats = new ReceptionStats();
+  private readonly dtmfReceiver: DtmfReceiver;
+  private readonly received: DtmfEvent[] = [];
+  private readonly playbacks: Playback[] = [];
+  private dtmf: SendingDtmf | undefined;
+  /** sendDtmf() calls waiting for the one in progress: `start(true)` begins, `start(false)` gives up (close). */
+  private readonly dtmfQueue: Array<(run: boolean) => void> = [];
+  private dtmfSent = 0;
+  private ignored = 0;
+  private recorder: { writer: WavWriter; lastTs: number | undefined; samples: number } | undefined;
+  private rtcpTimer: TimerHandle | undefined;
+  private remoteReport: MediaStats['remoteReport'];
+  private closed = false;
+  private ticking = false;
+  /** Whether the RTP socket is connected to the latched peer (see latch). */
+  private connectState: 'none' | 'connecting' | 'connected' = 'none';
+  /** Clock time of the last tick this session took part in. */
+  private lastTick: number | undefined;
+  private readonly frame = new Int16Array(G711_FRAME_SAMPLES);
+  private readonly payload = new Uint8Array(G711_FRAME_SAMPLES);
+
+  private constructor(sockets: RtpSocketPair, host: string, options: MediaSessionOptions, clock: Clock) {
+    super();
+    this.sockets = sockets;
+    this.local = { address: host, port: sockets.port };
+    this.options = options;
+    this.clock = clock;
+    const random = options.random ?? Math.random;
+    // RFC 3550 §5.1: random initial sequence number and timestamp; §8.1 random SSRC.
+    this.ssrc = Math.floor(random() * 0x1_0000_0000) >>> 0;
+    this.seq = Math.floor(random() * 0x10000);
+    this.ts = Math.floor(random() * 0x1_0000_0000) >>> 0;
+    this.dtmfReceiver = new DtmfReceiver({ clock, onDigit: (d) => this.digit(d) });
+    sockets.rtp.on('message', (msg, rinfo) => this.receiveRtp(msg, rinfo));
+    sockets.rtcp.on('message', (msg, rinfo) => this.receiveRtcp(msg, rinfo));
+    for (const s of [sockets.rtp, sockets.rtcp]) s.on('error', (err) => this.emit('error', new MediaError('socket', `RTP socket error: ${err.message}`, { cause: err })));
+    this.scheduleRtcp();
+  }
+
+  /**
+   * Binds an RTP/RTCP port pair and returns an idle session (nothing is sent until
+   * {@link update} gives it a peer).
+   *
+   * @throws MediaError `no-port` / `bad-port-range`.
+   */
+  static async open(options: MediaSessionOptions = {}): Promise<MediaSession> {
+    const host = options.host ?? '0.0.0.0';
+    const sockets = await bindRtpPair(host, options.portRange, options.random);
+    return new MediaSession(sockets, host, options, options.clock ?? new RealClock());
+  }
+
+  /** The direction in force (`inactive` before {@link update}). */
+  get direction(): MediaDirection {
+    return this.params?.direction ?? 'inactive';
+  }
+
+  /**
+   * Applies a negotiated stream (after the answer, and after every re-INVITE): codec, payload
+   * types, where to send, and the direction — nothing is sent while it is `recvonly` or
+   * `inactive`, and sending resumes (with the marker bit) when it allows sending again.
+   *
+   * @throws MediaError `no-codec` for a codec other than PCMU/PCMA, `bad-parameters` for a bad address or port.
+   */
+  update(params: MediaParameters): void {
+    if (this.closed) throw new MediaError('closed', 'the media session is closed');
+    const codec = codecFor(params.codec);
+    if (codec === undefined) throw new MediaError('no-codec', `cannot send ${params.codec}: only PCMU and PCMA are supported`);
+    if (!Number.isInteger(params.remotePort) || params.remotePort < 0 || params.remotePort > 65535) throw new MediaError('bad-parameters', `bad remote port ${params.remotePort}`);
+    const wasSending = this.canSend;
+    const addressChanged = this.params === undefined || this.params.remoteAddress !== params.remoteAddress || this.params.remotePort !== params.remotePort;
+    this.params = params;
+    this.codec = codec;
+    if (addressChanged) {
+      this.disconnect();
+      this.remote = { address: params.remoteAddress, port: params.remotePort };
+      this.remoteRtcp = { address: params.remoteAddress, port: params.remotePort + 1 };
+    }
+    if (!wasSending && this.canSend) this.marker = true;
+    this.updateTicking();
+  }
+
+  /**
+   * Plays audio: a WAV file path, parsed WAV audio, or 8 kHz mono 16-bit samples. Other rates and
+   * channel counts are converted (a `note` says so). Resolves when the last packet is sent (or the
+   * signal aborts) with the packets and duration sent. Playbacks queue; while the direction does
+   * not allow sending, playback pauses.
+   *
+   * @throws WavError (rejects) for a file that is not usable PCM/float WAV.
+   */
+  async play(source: string | WavAudio | Int16Array, options: { signal?: AbortSignal } = {}): Promise<PlaybackResult> {
+    if (this.closed) throw new MediaError('closed', 'the media session is closed');
+    let samples: Int16Array;
+    if (source instanceof Int16Array) samples = source;
+    else {
+      const audio = typeof source === 'string' ? await readWavFile(source) : source;
+      const converted = toTelephony(audio);
+      for (const n of [...audio.notes, ...converted.notes]) this.emit('note', n);
+      samples = converted.samples;
+    }
+    const playback = new Playback(samples, options.signal);
+    this.playbacks.push(playback);
+    this.updateTicking();
+    return playback.result;
+  }
+
+  /**
+   * Sends digits as RFC 4733 telephone-events (start packet with the marker bit, updates every
+   * 20 ms, three end packets), in place of audio. Resolves when the last end packet is sent.
+   *
+   * @throws DtmfError for an invalid digit or option; MediaError `no-codec` when the peer did not
+   *   negotiate telephone-event.
+   */
+  sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number; volume?: number } = {}): Promise<void> {
+    if (this.closed) return Promise.reject(new MediaError('closed', 'the media session is closed'));
+    const pt = this.params?.telephoneEventPayloadType;
+    if (pt === undefined) return Promise.reject(new MediaError('no-codec', 'the peer did not negotiate telephone-event (RFC 4733)'));
+    const plan = planDigits(digits, { ...options, ptimeMs: 20, clockRate: 8000 });
+    return new Promise((resolve) => {
+      const start = (run: boolean): void => {
+        if (!run) return resolve();
+        this.dtmf = { plan, next: 0, ticks: 0, baseTs: this.ts, done: resolve };
+        this.updateTicking();
+      };
+      if (this.dtmf === undefined) start(true);
+      else this.dtmfQueue.push(start);
+    });
+  }
+
+  /** Writes the received audio, decoded to 16-bit PCM 8 kHz mono, to a WAV file until {@link stopRecording}. */
+  async record(path: string): Promise<void> {
+    if (this.closed) throw new MediaError('closed', 'the media session is closed');
+    await this.stopRecording();
+    this.recorder = { writer: await WavWriter.create(path), lastTs: undefined, samples: 0 };
+  }
+
+  /** Ends the recording and completes its file; resolves with the samples written. */
+  async stopRecording(): Promise<{ samples: number; durationMs: number } | undefined> {
+    const r = this.recorder;
+    if (r === undefined) return undefined;
+    this.recorder = undefined;
+    await r.writer.close();
+    return { samples: r.samples, durationMs: (r.samples / 8000) * 1000 };
+  }
+
+  /** Counters so far. */
+  stats(): MediaStats {
+    return {
+      packetsSent: this.sendStats.packets,
+      bytesSent: this.sendStats.octets,
+      packetsReceived: this.recvStats.packets,
+      bytesReceived: this.recvStats.bytes,
+      lost: Math.max(0, this.recvStats.lost),
+      jitterMs: this.recvStats.jitterMs,
+      duplicates: this.recvStats.duplicates,
+      ignored: this.ignored,
+      dtmfSent: this.dtmfSent,
+      dtmfReceived: [...this.received],
+      remoteReport: this.remoteReport,
+    };
+  }
+
+  /** Stops sending, sends RTCP BYE, completes any recording, closes the sockets. Idempotent. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.setTicking(false);
+    if (this.rtcpTimer !== undefined) this.clock.clearTimer(this.rtcpTimer);
+    for (const p of this.playbacks.splice(0)) p.finish(true);
+    this.dtmf?.done();
+    this.dtmf = undefined;
+    for (const start of this.dtmfQueue.splice(0)) start(false);
+    for (const d of this.dtmfReceiver.flush(this.clock.now())) this.digit(d);
+    this.dtmfReceiver.dispose();
+    if (this.remoteRtcp !== undefined) this.sendRtcp(true);
+    await this.stopRecording();
+    await Promise.all([closeSocket(this.sockets.rtp), closeSocket(this.sockets.rtcp)]);
+  }
+
+  /** @internal The shared ticker: one 20 ms frame. */
+  tick(now: number): void {
+    // Every tick is 20 ms of media time, whether or not we send (RFC 3550 §5.1: the timestamp
+    // advances with the sampling clock).
+    const ts = this.ts;
+    this.ts = tsAdd(this.ts, G711_FRAME_SAMPLES);
+    this.lastTick = now;
+    if (!this.canSend) {
+      this.marker = true;
+      this.updateTicking();
+      return;
+    }
+    if (this.dtmf !== undefined) {
+      this.sendDtmfPackets();
+      return;
+    }
+    let frameReady = false;
+    while (this.playbacks.length > 0) {
+      if (this.playbacks[0]!.nextFrame(this.frame)) {
+        frameReady = true;
+        break;
+      }
+      this.playbacks.shift(); // finished (its result is settled) or cancelled
+    }
+    if (!frameReady) {
+      if (!this.sendsSilence) {
+        this.updateTicking();
+        return;
+      }
+      this.frame.fill(0);
+    }
+    this.codec!.encode(this.frame, this.payload);
+    this.sendRtp(this.params!.payloadType, this.marker, ts, this.payload);
+    this.marker = false;
+  }
+
+  private sendDtmfPackets(): void {
+    const d = this.dtmf!;
+    const elapsed = 20 * d.ticks++;
+    const pt = this.params!.telephoneEventPayloadType!;
+    while (d.next < d.plan.length && d.plan[d.next]!.atMs <= elapsed + 0.5) {
+      const p = d.plan[d.next++]!;
+      // RFC 4733 §2.5.1.2: every packet of an event carries the event's start timestamp.
+      this.sendRtp(pt, p.marker, tsAdd(d.baseTs, p.timestamp), p.payload);
+      if (p.end && (d.plan[d.next]?.index ?? -1) !== p.index) this.dtmfSent++;
+    }
+    if (d.next >= d.plan.length) {
+      this.dtmf = undefined;
+      this.marker = true; // audio after the event starts a new talkspurt
+      d.done();
+      this.dtmfQueue.shift()?.(true);
+      this.updateTicking();
+    }
+  }
+
+  private sendRtp(payloadType: number, marker: boolean, timestamp: number, payload: Uint8Array): void {
+    const remote = this.remote;
+    if (remote === undefined) return;
+    const bytes = encodeRtp({ marker, payloadType, sequence: this.seq, timestamp, ssrc: this.ssrc, payload });
+    this.seq = seqAdd(this.seq, 1);
+    this.sendStats.sent({ timestamp, payload }, this.clock.now());
+    // Errors of sends without a callback arrive as the socket's 'error' event (handled above).
+    if (this.connectState === 'none') this.sockets.rtp.send(bytes, remote.port, remote.address);
+    else this.sockets.rtp.send(bytes);
+  }
+
+  private receiveRtp(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return;
+    let packet;
+    try {
+      packet = decodeRtp(msg);
+    } catch (err) {
+      if (err instanceof RtpError) {
+        this.ignored++;
+        return;
+      }
+      throw err;
+    }
+    const params = this.params;
+    if (params === undefined) {
+      this.ignored++;
+      return;
+    }
+    const isEvent = packet.payloadType === params.telephoneEventPayloadType;
+    if (!isEvent && packet.payloadType !== params.payloadType) {
+      this.ignored++;
+      return;
+    }
+    this.latch(rinfo);
+    const now = this.clock.now();
+    const verdict = this.recvStats.received(packet, now);
+    if (verdict === 'duplicate') return;
+    if (isEvent) {
+      try {
+        const payload = decodeTelephoneEvent(packet.payload);
+        this.dtmfReceiver.receive({ payload, timestamp: packet.timestamp, sequence: packet.sequence, marker: packet.marker, ssrc: packet.ssrc, arrivalMs: now });
+      } catch {
+        this.ignored++;
+      }
+      return;
+    }
+    if (this.recorder !== undefined && (params.direction === 'sendrecv' || params.direction === 'recvonly')) this.recordPayload(packet.timestamp, packet.payload);
+  }
+
+  /** Decodes a received frame into the recording; a timestamp gap (lost packets) becomes silence, up to 1 s. */
+  private recordPayload(timestamp: number, payload: Uint8Array): void {
+    const r = this.recorder!;
+    if (r.lastTs !== undefined) {
+      const gap = (timestamp - r.lastTs) >>> 0;
+      if (gap > 0 && gap < 8000) {
+        r.writer.write(new Int16Array(gap));
+        r.samples += gap;
+      } else if (gap >= 0x80000000) {
+        return; // late (reordered) packet: its place in the file is already written
+      }
+    }
+    const pcm = this.codec!.decode(payload);
+    r.writer.write(pcm);
+    r.samples += pcm.length;
+    r.lastTs = tsAdd(timestamp, pcm.length);
+  }
+
+  /** Symmetric RTP (RFC 4961; "comedia"): send where the peer's packets come from. */
+  private latch(rinfo: RemoteInfo): void {
+    const remote = this.remote;
+    if (remote === undefined || remote.address !== rinfo.address || remote.port !== rinfo.port) {
+      this.remote = { address: rinfo.address, port: rinfo.port };
+      this.remoteRtcp = { address: rinfo.address, port: rinfo.port + 1 };
+      this.emit('note', `the peer sends from ${rinfo.address}:${rinfo.port}, not from its SDP address; sending there (symmetric RTP)`);
+      this.emit('remote-changed', { ...this.remote });
+    }
+    // Now that the peer's real address is known, connect the RTP socket to it: a connected UDP
+    // socket sends for about half the CPU (no per-packet route and address handling), which is
+    // what lets a thousand sessions play at once. It also filters what arrives to that peer,
+    // which is why this waits for the peer's first packet (a NAT'd peer's SDP address is wrong).
+    if (this.connectState === 'none') {
+      this.connectState = 'connecting';
+      this.sockets.rtp.connect(rinfo.port, rinfo.address, () => {
+        if (this.connectState === 'connecting') this.connectState = 'connected';
+      });
+    }
+  }
+
+  /** Forgets the connected peer (the SDP moved the stream elsewhere): unconnected until the next latch. */
+  private disconnect(): void {
+    if (this.connectState === 'none') return;
+    try {
+      this.sockets.rtp.disconnect();
+    } catch {
+      // not connected yet (the connect is still resolving): nothing to undo at the socket
+    }
+    this.connectState = 'none';
+  }
+
+  private receiveRtcp(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.closed) return;
+    let packets: RtcpPacket[];
+    try {
+      packets = decodeRtcpCompound(msg);
+    } catch {
+      this.ignored++;
+      return;
+    }
+    this.remoteRtcp = { address: rinfo.address, port: rinfo.port };
+    for (const p of packets) {
+      // RFC 3550 §6.4.1: LSR/DLSR of our next report block come from the peer's last SR.
+      if (p.type === 'SR') this.recvStats.senderReportReceived(p.ntp, this.clock.now());
+      if (p.type === 'SR' || p.type === 'RR') {
+        const mine = p.reports.find((b) => b.ssrc === this.ssrc);
+        if (mine !== undefined) this.remoteReport = { fractionLost: mine.fractionLost / 256, cumulativeLost: mine.cumulativeLost, jitterMs: (mine.jitter / 8000) * 1000 };
+      }
+    }
+    this.emit('rtcp', packets);
+  }
+
+  /** RFC 3550 §6.3: a compound of SR (we sent since the last report) or RR, and SDES CNAME; BYE at the end. */
+  private sendRtcp(bye = false): void {
+    const to = this.remoteRtcp;
+    if (to === undefined) return;
+    const now = this.clock.now();
+    const reports: RtcpReportBlock[] = [];
+    if (this.recvStats.ssrc !== undefined && this.recvStats.packets > 0) reports.push(this.recvStats.reportBlock(now));
+    const head: RtcpPacket = this.sendStats.sending
+      ? { type: 'SR', ssrc: this.ssrc, ntp: ntpFromUnixMs(performance.timeOrigin + now), rtpTimestamp: this.sendStats.rtpTimestampAt(now), packetCount: this.sendStats.packets, octetCount: this.sendStats.octets, reports }
+      : { type: 'RR', ssrc: this.ssrc, reports };
+    const packets: RtcpPacket[] = [head, { type: 'SDES', chunks: [{ ssrc: this.ssrc, items: [{ type: 1, text: this.options.cname ?? `sipflow@${this.local.address}` }] }] }];
+    if (bye) packets.push({ type: 'BYE', ssrcs: [this.ssrc] });
+    this.sockets.rtcp.send(encodeRtcpCompound(packets), to.port, to.address, () => undefined);
+  }
+
+  private scheduleRtcp(): void {
+    const base = this.options.rtcpIntervalMs ?? 5000;
+    const random = this.options.random ?? Math.random;
+    // RFC 3550 §6.3.1: the interval is randomised between 0.5 and 1.5 times the computed one.
+    this.rtcpTimer = this.clock.setTimer(base * (0.5 + random()), () => {
+      if (this.closed) return;
+      this.sendRtcp();
+      this.scheduleRtcp();
+    });
+  }
+
+  private digit(d: DtmfEvent): void {
+    this.received.push(d);
+    this.emit('dtmf', d);
+  }
+
+  private get canSend(): boolean {
+    const dir = this.params?.direction;
+    return !this.closed && this.remote !== undefined && (dir === 'sendrecv' || dir === 'sendonly');
+  }
+
+  private get sendsSilence(): boolean {
+    return this.options.silence !== false;
+  }
+
+  /** Joins the shared ticker while there is anything to send (or silence to keep up), leaves it otherwise. */
+  private updateTicking(): void {
+    const want = this.canSend && (this.sendsSilence || this.playbacks.length > 0 || this.dtmf !== undefined);
+    this.setTicking(want);
+  }
+
+  private setTicking(on: boolean): void {
+    if (on === this.ticking) return;
+    this.ticking = on;
+    if (on && this.lastTick !== undefined) {
+      // RFC 3550 §5.1: the timestamp follows the sampling clock through silent periods, so the
+      // first packet after a pause (hold, nothing to play) is as far ahead as the time that passed.
+      const frames = Math.floor((this.clock.now() - this.lastTick) / 20);
+      if (frames > 1) this.ts = tsAdd(this.ts, (frames - 1) * G711_FRAME_SAMPLES);
+    }
+    const ticker = tickerFor(this.clock, 20);
+    if (on) ticker.add(this);
+    else ticker.delete(this);
+  }
+}
+
+function closeSocket(socket: Socket): Promise<void> {
+  return new Promise((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
+}
+
+export type { PlaybackResult };

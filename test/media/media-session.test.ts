@@ -1,0 +1,209 @@
+// Two MediaSessions over real UDP on 127.0.0.1: playback arrives with the right packets,
+// timestamps and payload and is recorded faithfully; DTMF arrives exactly once per digit through a
+// lossy, duplicating, reordering relay; direction changes stop and resume sending; the peer's
+// real source address is followed (symmetric RTP); RTCP reports flow.
+import { createSocket, type Socket } from 'node:dgram';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeMuLaw, encodeMuLaw } from '../../src/media/g711.js';
+import { MediaSession, type MediaParameters } from '../../src/media/media-session.js';
+import { decodeRtp, type RtpPacket } from '../../src/media/rtp-packet.js';
+import { readWavFile } from '../../src/media/wav.js';
+
+const open: MediaSession[] = [];
+const sockets: Socket[] = [];
+afterEach(async () => {
+  await Promise.all(open.splice(0).map((s) => s.close()));
+  for (const s of sockets.splice(0)) s.close();
+});
+
+async function session(options: Parameters<typeof MediaSession.open>[0] = {}): Promise<MediaSession> {
+  const s = await MediaSession.open({ host: '127.0.0.1', portRange: { min: 30000, max: 39999 }, ...options });
+  open.push(s);
+  return s;
+}
+
+const to = (s: MediaSession, extra: Partial<MediaParameters> = {}): MediaParameters => ({
+  codec: 'PCMU',
+  payloadType: 0,
+  telephoneEventPayloadType: 101,
+  remoteAddress: '127.0.0.1',
+  remotePort: s.local.port,
+  direction: 'sendrecv',
+  ...extra,
+});
+
+function tone(ms: number, hz = 440, amplitude = 8000): Int16Array {
+  const n = (ms / 1000) * 8000;
+  const out = new Int16Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.round(amplitude * Math.sin((2 * Math.PI * hz * i) / 8000));
+  return out;
+}
+
+/** A UDP socket that records every RTP packet sent to it. */
+async function sniffer(): Promise<{ socket: Socket; port: number; packets: RtpPacket[]; arrivals: number[] }> {
+  const socket = createSocket('udp4');
+  sockets.push(socket);
+  const packets: RtpPacket[] = [];
+  const arrivals: number[] = [];
+  socket.on('message', (msg) => {
+    const copy = Buffer.from(msg);
+    packets.push(decodeRtp(copy));
+    arrivals.push(performance.now());
+  });
+  await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', () => resolve()));
+  return { socket, port: socket.address().port, packets, arrivals };
+}
+
+const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+describe('MediaSession on loopback', () => {
+  it('binds RTP on an even port with RTCP on the next one', async () => {
+    const s = await session();
+    expect(s.local.port % 2).toBe(0);
+    expect(s.local.port).toBeGreaterThanOrEqual(30000);
+    expect(s.local.port).toBeLessThanOrEqual(39998);
+  });
+
+  it('plays a file-length tone as 50 packets of 160 samples, paced 20 ms apart, with consecutive sequence numbers and timestamps', async () => {
+    const a = await session({ silence: false });
+    const sniff = await sniffer();
+    a.update({ ...to(a), remotePort: sniff.port });
+    const source = tone(1000);
+    const result = await a.play(source);
+    await wait(50);
+    expect(result).toEqual({ packets: 50, durationMs: 1000, cancelled: false });
+    expect(sniff.packets).toHaveLength(50);
+    const first = sniff.packets[0]!;
+    expect(first.marker).toBe(true);
+    expect(first.payloadType).toBe(0);
+    sniff.packets.forEach((p, i) => {
+      expect(p.sequence).toBe((first.sequence + i) % 65536);
+      expect(p.timestamp).toBe((first.timestamp + 160 * i) >>> 0);
+      expect(p.ssrc).toBe(first.ssrc);
+      expect(Array.from(p.payload)).toEqual(Array.from(encodeMuLaw(source.subarray(160 * i, 160 * (i + 1)))));
+      if (i > 0) expect(p.marker).toBe(false);
+    });
+    // Paced by the clock: 49 intervals of 20 ms, without drift (±30 ms for a loaded machine).
+    const span = sniff.arrivals.at(-1)! - sniff.arrivals[0]!;
+    expect(span).toBeGreaterThan(980 - 30);
+    expect(span).toBeLessThan(980 + 60);
+    expect(a.stats().packetsSent).toBe(50);
+  });
+
+  it('records what arrives; the copy matches the source within G.711 precision', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sipflow-rec-'));
+    try {
+      const a = await session({ silence: false });
+      const b = await session({ silence: false });
+      a.update(to(b));
+      b.update({ ...to(a), direction: 'recvonly' });
+      const path = join(dir, 'rx.wav');
+      await b.record(path);
+      const source = tone(400, 1000, 12000);
+      await a.play(source);
+      await wait(60);
+      const rec = await b.stopRecording();
+      expect(rec?.samples).toBe(source.length);
+      const wav = await readWavFile(path);
+      expect(wav.sampleRate).toBe(8000);
+      expect(wav.channels).toBe(1);
+      expect(wav.samples.length).toBe(source.length);
+      const expected = decodeMuLaw(encodeMuLaw(source));
+      expect(Array.from(wav.samples)).toEqual(Array.from(expected));
+      expect(b.stats().packetsReceived).toBe(20);
+      expect(b.stats().lost).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('sends nothing while the direction forbids it and resumes with the marker bit', async () => {
+    const a = await session();
+    const sniff = await sniffer();
+    a.update({ ...to(a), remotePort: sniff.port, direction: 'sendonly' });
+    await wait(100);
+    const before = sniff.packets.length;
+    expect(before).toBeGreaterThan(2);
+    a.update({ ...to(a), remotePort: sniff.port, direction: 'recvonly' }); // the peer put us on hold
+    await wait(30);
+    const held = sniff.packets.length;
+    await wait(150);
+    expect(sniff.packets.length).toBe(held);
+    a.update({ ...to(a), remotePort: sniff.port, direction: 'sendrecv' });
+    await wait(100);
+    expect(sniff.packets.length).toBeGreaterThan(held + 2);
+    expect(sniff.packets[held]!.marker).toBe(true);
+    // The timestamp kept running while we were silent (RFC 3550 §5.1).
+    const gap = (sniff.packets[held]!.timestamp - sniff.packets[held - 1]!.timestamp) >>> 0;
+    expect(gap).toBeGreaterThan(160 * 5);
+  });
+
+  it('sends DTMF as RFC 4733 events and the peer reports each digit once, in order', async () => {
+    const a = await session({ silence: false });
+    const b = await session({ silence: false });
+    a.update(to(b));
+    b.update(to(a));
+    const digits: string[] = [];
+    b.on('dtmf', (d) => digits.push(d.digit));
+    await a.sendDtmf('123#*0ABCD');
+    await wait(300);
+    expect(digits.join('')).toBe('123#*0ABCD');
+    expect(a.stats().dtmfSent).toBe(10);
+    const got = b.stats().dtmfReceived;
+    expect(got.map((d) => d.durationMs)).toEqual(Array(10).fill(100));
+  });
+
+  it('DTMF through a relay that drops, duplicates and reorders still arrives exactly once per digit', async () => {
+    const a = await session({ silence: false });
+    const b = await session({ silence: false });
+    // Relay: a → relay → b, seeded loss 15 %, duplication 20 %, and a 30 ms delay for every 4th packet.
+    const relay = createSocket('udp4');
+    sockets.push(relay);
+    await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', () => resolve()));
+    let seed = 12345;
+    const rnd = (): number => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x80000000);
+    let n = 0;
+    const dropped: number[] = [];
+    relay.on('message', (msg) => {
+      const p = decodeRtp(msg);
+      const k = n++;
+      // never drop every packet of a digit: keep the first end packet of each
+      const end = (p.payload[1]! & 0x80) !== 0;
+      if (!end && rnd() < 0.15) {
+        dropped.push(k);
+        return;
+      }
+      const send = (): void => relay.send(msg, b.local.port, '127.0.0.1');
+      if (k % 4 === 1) setTimeout(send, 30);
+      else send();
+      if (rnd() < 0.2) send();
+    });
+    a.update({ ...to(b), remotePort: relay.address().port });
+    b.update(to(a));
+    const digits: string[] = [];
+    b.on('dtmf', (d) => digits.push(d.digit));
+    await a.sendDtmf('5551234#', { durationMs: 80, gapMs: 60 });
+    await wait(400);
+    expect(dropped.length).toBeGreaterThan(0);
+    expect(digits.join('')).toBe('5551234#');
+  });
+
+  it('follows the source of incoming packets (symmetric RTP) and exchanges RTCP reports', async () => {
+    const a = await session({ rtcpIntervalMs: 100 });
+    const b = await session({ rtcpIntervalMs: 100 });
+    const sniff = await sniffer();
+    // B was told (wrongly) to send to the sniffer; A's packets show where A really is.
+    b.update({ ...to(a), remotePort: sniff.port });
+    a.update(to(b));
+    const changed = new Promise((resolve) => b.once('remote-changed', resolve));
+    expect(await changed).toEqual({ address: '127.0.0.1', port: a.local.port });
+    await wait(400);
+    expect(a.stats().packetsReceived).toBeGreaterThan(5);
+    expect(a.stats().remoteReport).toBeDefined();
+    expect(b.stats().remoteReport).toBeDefined();
+    expect(b.stats().remoteReport!.cumulativeLost).toBe(0);
+  });
+});
