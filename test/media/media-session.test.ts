@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { decodeMuLaw, encodeMuLaw } from '../../src/media/g711.js';
 import { MediaSession, type MediaParameters } from '../../src/media/media-session.js';
 import { decodeRtp, type RtpPacket } from '../../src/media/rtp-packet.js';
-import { readWavFile } from '../../src/media/wav.js';
+import { encodeWav, readWavFile } from '../../src/media/wav.js';
+import { writeFile } from 'node:fs/promises';
 
 const open: MediaSession[] = [];
 const sockets: Socket[] = [];
@@ -115,6 +116,38 @@ describe('MediaSession on loopback', () => {
       expect(Array.from(wav.samples)).toEqual(Array.from(expected));
       expect(b.stats().packetsReceived).toBe(20);
       expect(b.stats().lost).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('plays a 16 kHz stereo WAV file converted to 8 kHz mono, saying so, and a signal cancels a playback', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sipflow-play-'));
+    try {
+      const frames = 16000 * 0.3; // 300 ms
+      const stereo = new Int16Array(frames * 2);
+      for (let i = 0; i < frames; i++) stereo[2 * i] = stereo[2 * i + 1] = Math.round(6000 * Math.sin((2 * Math.PI * 500 * i) / 16000));
+      const path = join(dir, 'prompt.wav');
+      await writeFile(path, encodeWav(stereo, 16000, 2));
+      const a = await session({ silence: false });
+      const sniff = await sniffer();
+      a.update({ ...to(a), remotePort: sniff.port });
+      const notes: string[] = [];
+      a.on('note', (n) => notes.push(n));
+      const result = await a.play(path);
+      expect(result).toEqual({ packets: 15, durationMs: 300, cancelled: false });
+      expect(notes).toEqual(expect.arrayContaining(['mixed 2 channels down to mono', 'resampled from 16000 Hz to 8000 Hz']));
+      // Cancelled after ~100 ms of a 2 s tone: it reports what it sent.
+      const controller = new AbortController();
+      setTimeout(() => controller.abort(), 100);
+      const cut = await a.play(tone(2000), { signal: controller.signal });
+      expect(cut.cancelled).toBe(true);
+      expect(cut.packets).toBeGreaterThan(2);
+      expect(cut.packets).toBeLessThan(20);
+      expect(cut.durationMs).toBe(cut.packets * 20);
+      await expect(a.play(join(dir, 'missing.wav'))).rejects.toMatchObject({ code: 'ENOENT' });
+      await writeFile(join(dir, 'bad.wav'), Buffer.from('ID3\u0004not a wave file at all'));
+      await expect(a.play(join(dir, 'bad.wav'))).rejects.toMatchObject({ name: 'WavError', code: 'not-riff' });
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
