@@ -2,6 +2,7 @@
 // explains carry it as `code`, with the response when there is one.
 
 import type { SipResponse } from '../parser/message.js';
+import type { TransactionFailure } from '../transaction/transaction.js';
 
 /** Why an INVITE (or another request) did not succeed. */
 export type RequestFailureKind =
@@ -91,4 +92,20 @@ export class DialogEndedError extends Error {
 /** A call to an object in the wrong state: `answer()` twice, `reinvite()` while another INVITE is pending, any request on an ended dialog. */
 export class DialogStateError extends Error {
   override readonly name = 'DialogStateError';
+}
+
+/** The error for a final 300–699 (or synthetic) response to `method`. */
+export function failure(method: string, response: SipResponse, fail?: TransactionFailure): RequestFailedError {
+  let kind: RequestFailureKind = 'rejected';
+  if (fail?.kind === 'timeout') kind = fail.timer === 'Cancel' ? 'cancelled' : 'timeout';
+  // A transport "closed" is the user agent's own close() (UserAgent answers what was pending).
+  else if (fail?.kind === 'transport') kind = fail.error.kind === 'closed' ? 'closed' : 'transport';
+  return new RequestFailedError(kind, method, response.status, response.reason, response, fail?.kind === 'transport' ? { cause: fail.error } : undefined);
+}
+
+/** The error for a request that could not be sent at all (no route to the next hop). */
+export function sendFailure(method: string, err: unknown): RequestFailedError {
+  const code = (err as { code?: unknown } | null)?.code;
+  const status = typeof code === 'number' ? code : 503;
+  return new RequestFailedError('transport', method, status, err instanceof Error ? err.message : String(err), undefined, { cause: err });
 }

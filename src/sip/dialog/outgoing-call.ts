@@ -10,9 +10,9 @@ import type { TimerHandle } from '../transport/clock.js';
 import { authorizedCopy, credentialsOf } from './auth.js';
 import { Dialog } from './dialog.js';
 import type { DigestClient } from './digest.js';
-import { RequestFailedError, type RequestFailureKind } from './errors.js';
+import { failure, RequestFailedError, type RequestFailureKind, sendFailure } from './errors.js';
 import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
-import { DialogSession, failure, sendFailure } from './session.js';
+import { DialogSession } from './session.js';
 import type { UaContext } from './ua-context.js';
 
 /** Options of `ua.invite()`. */

@@ -8,15 +8,12 @@ import type { ServerTransactionUser, TransactionFailure } from '../transaction/t
 import type { Endpoint } from '../transport/transport.js';
 import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
-import { DialogEndedError, type DialogEndReason, DialogStateError, RequestFailedError, type RequestFailureKind } from './errors.js';
-import { parseTarget } from './addressing.js';
+import { DialogEndedError, type DialogEndReason, DialogStateError, failure, RequestFailedError, sendFailure } from './errors.js';
+import type { Uri } from '../parser/uri.js';
 import { authorizedCopy, credentialsOf, sendAuthenticated } from './auth.js';
-import { headerPairs } from './dialog.js';
 import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
-import { DEFAULT_REFER_TIMEOUT_MS, IncomingRefer, parseIncomingRefer, referEventId, type ReferOutcome, type ReferProgress, ReferSubscription } from './refer.js';
-import { formatReplaces, replacesFor } from './replaces.js';
-import { SipUri, type Uri } from '../parser/uri.js';
-import type { DialogId } from './dialog.js';
+import type { IncomingRefer, ReferOutcome, ReferSubscription } from './refer.js';
+import { type ReferOptions, ReferSide } from './session-refer.js';
 import { Retransmitter2xx } from './retransmit-2xx.js';
 import type { DialogUsage, UaContext } from './ua-context.js';
 
@@ -48,18 +45,6 @@ export interface DialogSessionEvents {
   refer: IncomingRefer;
   /** The dialog ended, for any reason; `signal` is aborted with the same error. */
   ended: DialogEndedError;
-}
-
-/** Options of {@link DialogSession.refer}. */
-export interface ReferOptions extends InDialogRequestOptions {
-  /** Attended transfer: the dialog the target must replace (RFC 3891), as a session or a dialog id of ours. */
-  replaces?: DialogSession | DialogId;
-  /** Called with each NOTIFY, also those that arrive before the 202. */
-  onNotify?: (progress: ReferProgress) => void;
-  /** How long to follow the subscription before giving up, in ms (default 180 000). */
-  timeout?: number;
-  /** Aborting stops following the subscription (`done` resolves with cause `aborted`). */
-  signal?: AbortSignal;
 }
 
 /** Options for in-dialog requests. */
@@ -128,8 +113,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   private established: boolean;
   /** Work held until {@link established}. */
   private readonly untilEstablished: Array<(ended: boolean) => void> = [];
-  /** Our REFERs' subscriptions by id (the REFER's CSeq number, RFC 3515 §2.4.6). */
-  private readonly referSubscriptions = new Map<string, ReferSubscription>();
+  /** REFER and NOTIFY in this dialog (RFC 3515). */
+  private readonly refers: ReferSide;
 
   /** @internal Created by the user agent. */
   constructor(ctx: UaContext, dialog: Dialog, role: SessionRole, sdp: { local: string | undefined; remote: string | undefined }) {
@@ -140,6 +125,16 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.localSdp = sdp.local;
     this.remoteSdp = sdp.remote;
     this.established = role === 'uac';
+    this.refers = new ReferSide(ctx, this, {
+      send: (request, nextHop) => this.send(request, nextHop),
+      endIfGone: (response) => this.endIfGone(response),
+      afterEstablished: (fn) => this.afterEstablished(fn),
+      offer: (refer) => {
+        if (this.listenerCount('refer') === 0) return false;
+        this.emit('refer', refer);
+        return true;
+      },
+    });
   }
 
   /** Aborted, with a {@link DialogEndedError} as `reason`, when the dialog ends for any cause. */
@@ -219,33 +214,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    */
   async refer(target: string | Uri, options: ReferOptions = {}): Promise<ReferSubscription> {
     this.assertActive('REFER');
-    let uri = typeof target === 'string' ? parseTarget(target) : target.clone();
-    if (options.replaces !== undefined) {
-      if (!(uri instanceof SipUri)) throw new TypeError(`a Replaces needs a sip: or sips: target, not ${String(uri)}`);
-      const id = options.replaces instanceof DialogSession ? options.replaces.dialog.id : options.replaces;
-      uri = uri.clone();
-      uri.headers.set('Replaces', formatReplaces(replacesFor(id)));
-    }
-    const { request, nextHop } = this.dialog.createRequest('REFER', {
-      headers: [['Refer-To', `<${String(uri)}>`], ['Referred-By', `<${String(this.dialog.localUri.uri)}>`], ...headerPairs(options.headers)] as HeaderInit,
-    });
-    const sub = new ReferSubscription(this.ctx, request, options.timeout ?? DEFAULT_REFER_TIMEOUT_MS, options.onNotify);
-    this.referSubscriptions.set(sub.id, sub);
-    void sub.done.then(() => this.referSubscriptions.delete(sub.id));
-    options.signal?.addEventListener('abort', () => sub.terminate('aborted'), { once: true });
-    let response: SipResponse;
-    try {
-      response = await this.send(request, nextHop);
-    } catch (err) {
-      sub.terminate('refused');
-      throw err;
-    }
-    if (response.status >= 300) {
-      sub.terminate('refused');
-      this.endIfGone(response);
-      throw failure('REFER', response);
-    }
-    return sub;
+    return this.refers.refer(target, options);
   }
 
   /**
@@ -298,10 +267,10 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
         this.afterEstablished(() => this.emit('info', { request }));
         return;
       case 'REFER':
-        this.receiveRefer(request, tx);
+        this.refers.receiveRefer(request, tx);
         return;
       case 'NOTIFY':
-        this.receiveNotify(request, tx);
+        this.refers.receiveNotify(request, tx);
         return;
       case 'OPTIONS':
         tx.respond(this.ctx.capabilitiesResponse(request));
@@ -380,7 +349,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.pendingAck = undefined;
     for (const t of this.retryTimers) this.ctx.clock.clearTimer(t);
     this.retryTimers.clear();
-    for (const sub of [...this.referSubscriptions.values()]) sub.terminate('dialog-ended');
+    this.refers.terminateAll();
     for (const fn of this.untilEstablished.splice(0)) fn(true);
     this.ctx.removeDialog(this.dialog.key, this);
     this.notifyIdle();
@@ -579,26 +548,6 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     };
   }
 
-  // RFC 3515 §2.4.2: the application decides; without one listening, decline.
-  private receiveRefer(request: SipRequest, tx: ServerTransaction): void {
-    const parsed = parseIncomingRefer(request);
-    if (!('referTo' in parsed)) {
-      tx.respond(parsed);
-      return;
-    }
-    this.afterEstablished((ended) => {
-      if (ended) {
-        tx.respond(createResponse(request, 481));
-        return;
-      }
-      if (this.listenerCount('refer') === 0) {
-        tx.respond(createResponse(request, 603, 'Decline', { headers: { Warning: '399 sipflow "no refer listener on this session"' } }));
-        return;
-      }
-      this.emit('refer', new IncomingRefer(this.ctx, this, request, tx, parsed));
-    });
-  }
-
   /**
    * Runs `fn` now, or — while we, as callee, still wait for the ACK of our 200 — once it has come
    * and the application has had its turn to take the session (`answer()` resolves on the ACK).
@@ -621,22 +570,6 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.ctx.clock.setTimer(0, () => {
       for (const fn of waiting) fn(this.endReason !== undefined);
     });
-  }
-
-  // RFC 3515 §2.4.4-§2.4.6, RFC 6665 §4.1.3: a NOTIFY for one of our REFERs (Event: refer, id =
-  // the REFER's CSeq); 489 for another event package, 481 when no subscription matches.
-  private receiveNotify(request: SipRequest, tx: ServerTransaction): void {
-    const id = referEventId(request);
-    if (id === undefined) {
-      tx.respond(createResponse(request, 489, 'Bad Event', { headers: { 'Allow-Events': 'refer' } }));
-      return;
-    }
-    const sub = id === '' ? [...this.referSubscriptions.values()][0] : this.referSubscriptions.get(id);
-    if (sub === undefined) {
-      tx.respond(createResponse(request, 481, 'Subscription Does Not Exist'));
-      return;
-    }
-    sub.receiveNotify(request, tx);
   }
 
   /** Our response could not be sent: a dialog whose 2xx cannot reach the peer is over. */
@@ -720,18 +653,4 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   }
 }
 
-/** The error for a final 300–699 (or synthetic) response to `method`. */
-export function failure(method: string, response: SipResponse, fail?: TransactionFailure): RequestFailedError {
-  let kind: RequestFailureKind = 'rejected';
-  if (fail?.kind === 'timeout') kind = fail.timer === 'Cancel' ? 'cancelled' : 'timeout';
-  // A transport "closed" is the user agent's own close() (UserAgent answers what was pending).
-  else if (fail?.kind === 'transport') kind = fail.error.kind === 'closed' ? 'closed' : 'transport';
-  return new RequestFailedError(kind, method, response.status, response.reason, response, fail?.kind === 'transport' ? { cause: fail.error } : undefined);
-}
-
-/** The error for a request that could not be sent at all (no route to the next hop). */
-export function sendFailure(method: string, err: unknown): RequestFailedError {
-  const code = (err as { code?: unknown } | null)?.code;
-  const status = typeof code === 'number' ? code : 503;
-  return new RequestFailedError('transport', method, status, err instanceof Error ? err.message : String(err), undefined, { cause: err });
-}
+export type { ReferOptions };

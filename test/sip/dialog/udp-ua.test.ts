@@ -64,7 +64,8 @@ describe('UserAgent over UDP on loopback', () => {
     expect(alice.events.filter((e) => e.type === 'error')).toEqual([]);
     expect(bob.events.filter((e) => e.type === 'error')).toEqual([]);
     await new Promise((r) => setImmediate(r));
-    expect(handles()).toEqual(before);
+    // Nothing of ours is left: no more sockets or timers than before (others may have ended meanwhile).
+    for (const [kind, n] of handles()) expect(n, kind).toBeLessThanOrEqual(before.get(kind) ?? 0);
   });
 
   it('gets its responses through rport when the Via sent-by cannot be reached (RFC 3581)', async () => {
