@@ -94,8 +94,16 @@ const U32 = 0x1_0000_0000;
 
 const isUint = (v: number, bits: number): boolean => Number.isInteger(v) && v >= 0 && v < 2 ** bits;
 
-function check(ok: boolean, what: string): void {
-  if (!ok) throw new RtpError('bad-field', what);
+/** Throws the `bad-field` error; callers build the message only when a check fails (encodeRtp runs 50 times a second per stream). */
+function fail(what: string): never {
+  throw new RtpError('bad-field', what);
+}
+
+function putUint32(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = (v >>> 16) & 0xff;
+  buf[at + 2] = (v >>> 8) & 0xff;
+  buf[at + 3] = v & 0xff;
 }
 
 /** Number of bytes {@link encodeRtp} will write for `packet`. */
@@ -111,6 +119,8 @@ function paddingOf(packet: RtpPacket, unpadded: number): number {
   return toWord === 0 ? 4 : toWord;
 }
 
+const NO_CSRCS: readonly number[] = Object.freeze([]);
+
 /**
  * Serializes an RTP packet (RFC 3550 §5.1). Writes into `out` when given (returning the filled
  * prefix view of it), otherwise into a new buffer.
@@ -122,41 +132,46 @@ function paddingOf(packet: RtpPacket, unpadded: number): number {
  * ```
  */
 export function encodeRtp(packet: RtpPacket, out?: Uint8Array): Uint8Array {
-  const csrcs = packet.csrcs ?? [];
-  check(packet.version === undefined || packet.version === 2, `RTP version must be 2, got ${String(packet.version)}`);
-  check(isUint(packet.payloadType, 7), `payload type must be 0..127, got ${packet.payloadType}`);
-  check(isUint(packet.sequence, 16), `sequence must be a 16-bit unsigned integer, got ${packet.sequence}`);
-  check(isUint(packet.timestamp, 32), `timestamp must be a 32-bit unsigned integer, got ${packet.timestamp}`);
-  check(isUint(packet.ssrc, 32), `SSRC must be a 32-bit unsigned integer, got ${packet.ssrc}`);
-  check(csrcs.length <= 15, `at most 15 CSRCs fit the CC field, got ${csrcs.length}`);
-  for (const c of csrcs) check(isUint(c, 32), `CSRC must be a 32-bit unsigned integer, got ${c}`);
+  const csrcs = packet.csrcs ?? NO_CSRCS;
+  if (!(packet.version === undefined || packet.version === 2)) fail(`RTP version must be 2, got ${String(packet.version)}`);
+  if (!(isUint(packet.payloadType, 7))) fail(`payload type must be 0..127, got ${packet.payloadType}`);
+  if (!(isUint(packet.sequence, 16))) fail(`sequence must be a 16-bit unsigned integer, got ${packet.sequence}`);
+  if (!(isUint(packet.timestamp, 32))) fail(`timestamp must be a 32-bit unsigned integer, got ${packet.timestamp}`);
+  if (!(isUint(packet.ssrc, 32))) fail(`SSRC must be a 32-bit unsigned integer, got ${packet.ssrc}`);
+  if (!(csrcs.length <= 15)) fail(`at most 15 CSRCs fit the CC field, got ${csrcs.length}`);
+  for (const c of csrcs) if (!(isUint(c, 32))) fail(`CSRC must be a 32-bit unsigned integer, got ${c}`);
   if (packet.extension) {
-    check(isUint(packet.extension.profile, 16), `extension profile must be 16 bits, got ${packet.extension.profile}`);
+    if (!(isUint(packet.extension.profile, 16))) fail(`extension profile must be 16 bits, got ${packet.extension.profile}`);
     const len = packet.extension.data.length;
-    check(len % 4 === 0 && len / 4 < U16, `extension data must be a multiple of 4 bytes and under 262144, got ${len}`);
+    if (!(len % 4 === 0 && len / 4 < U16)) fail(`extension data must be a multiple of 4 bytes and under 262144, got ${len}`);
   }
   if (packet.padding === true && packet.paddingLength !== undefined) {
-    check(isUint(packet.paddingLength, 8) && packet.paddingLength >= 1, `padding length must be 1..255, got ${packet.paddingLength}`);
+    if (!(isUint(packet.paddingLength, 8) && packet.paddingLength >= 1)) fail(`padding length must be 1..255, got ${packet.paddingLength}`);
   }
   const length = rtpEncodedLength(packet);
   if (out !== undefined && out.length < length) throw new RtpError('buffer-too-small', `packet needs ${length} bytes, buffer has ${out.length}`);
-  const buf = out === undefined ? new Uint8Array(length) : out.subarray(0, length);
-  const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  // RFC 3550 §5.1: V=2 | P | X | CC, then M | PT.
+  // Buffer.allocUnsafe takes small buffers from Node's pool: much cheaper than a fresh
+  // Uint8Array, and every byte is written below.
+  const buf = out === undefined ? Buffer.allocUnsafe(length) : out.subarray(0, length);
+  // RFC 3550 §5.1: V=2 | P | X | CC, then M | PT, sequence, timestamp, SSRC (network order).
   buf[0] = 0x80 | (packet.padding === true ? 0x20 : 0) | (packet.extension ? 0x10 : 0) | csrcs.length;
   buf[1] = (packet.marker ? 0x80 : 0) | packet.payloadType;
-  view.setUint16(2, packet.sequence);
-  view.setUint32(4, packet.timestamp);
-  view.setUint32(8, packet.ssrc);
+  buf[2] = packet.sequence >>> 8;
+  buf[3] = packet.sequence & 0xff;
+  putUint32(buf, 4, packet.timestamp);
+  putUint32(buf, 8, packet.ssrc);
   let at = RTP_HEADER_LENGTH;
   for (const c of csrcs) {
-    view.setUint32(at, c);
+    putUint32(buf, at, c);
     at += 4;
   }
   if (packet.extension) {
     // RFC 3550 §5.3.1: profile-defined 16 bits, then the length in 32-bit words excluding this header.
-    view.setUint16(at, packet.extension.profile);
-    view.setUint16(at + 2, packet.extension.data.length / 4);
+    const words = packet.extension.data.length / 4;
+    buf[at] = packet.extension.profile >>> 8;
+    buf[at + 1] = packet.extension.profile & 0xff;
+    buf[at + 2] = words >>> 8;
+    buf[at + 3] = words & 0xff;
     buf.set(packet.extension.data, at + 4);
     at += 4 + packet.extension.data.length;
   }
