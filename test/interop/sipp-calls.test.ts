@@ -9,16 +9,13 @@
 // cannot cope with some correct retransmissions of ours under loss; each case is explained,
 // and proven from SIPp's own logs, where it is handled (sippCallsUs, weCallSipp). Without sipp on
 // PATH the tests are skipped, with a warning. SIPFLOW_KEEP_SIPP_LOGS=1 keeps SIPp's files.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sdpOfferAnswer } from '../../src/sdp/index.js';
 import { DialogEndedError } from '../../src/sip/dialog/errors.js';
 import { UserAgent, type UserAgentEvent } from '../../src/sip/dialog/user-agent.js';
+import { describeRun as describeSippRun, errorText, freePort, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, type SippRun, startSipp, waitForUdpPort } from './sipp.js';
 
 const CALLS = 200;
 /** How many of our own calls are in progress at once (test 2). */
@@ -28,100 +25,8 @@ const SIPP_TIMEOUT_S = 45;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
 const TEST_TIMEOUT_MS = SIPP_KILL_MS + 8000;
 
-function findSipp(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '')) {
-    try {
-      accessSync(join(dir, 'sipp'), constants.X_OK);
-      return join(dir, 'sipp');
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const SIPP = findSipp();
-if (SIPP === undefined) {
-  console.warn('sipp not found: skipping the SIPp interop tests (test/interop/sipp-calls.test.ts). Install SIPp (Debian/Ubuntu: apt-get install sip-tester) to run them.');
-}
-
-/** Every SIPp we started and that has not exited yet: afterEach kills what a failed test left. */
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
-});
-
-/** A UDP port nobody is using right now (SIPp binds it a moment later). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve());
-  });
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-interface SippRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
-/** Starts sipp; `done` settles when it exits, and rejects if it had to be killed after `killAfter` ms. */
-function startSipp(args: string[], cwd: string, killAfter = SIPP_KILL_MS): Promise<SippRun> {
-  const started = performance.now();
-  const child = spawn(SIPP!, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  // SIPp redraws its screen every second; keep the tail, which holds the final statistics.
-  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString('latin1')).slice(-200_000)));
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('latin1')).slice(-50_000)));
-  const done = new Promise<SippRun>((resolve, reject) => {
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, killAfter);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      if (killed) reject(new Error(`sipp ran longer than ${killAfter} ms and was killed\nstderr: ${stderr}\nstdout tail: ${stdout.slice(-3000)}`));
-      else resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-  done.catch(() => undefined); // awaited by the test; never an unhandled rejection
-  return done;
-}
-
-/** The header and last row of a SIPp CSV (-trace_stat, -trace_counts), as column name → value. */
-async function lastCsvRow(file: string): Promise<Map<string, string>> {
-  const lines = (await readFile(file, 'latin1')).split(/\r?\n/).filter((l) => l.trim() !== '');
-  const names = lines[0]!.split(';');
-  const values = lines[lines.length - 1]!.split(';');
-  return new Map(names.map((name, i) => [name.trim(), (values[i] ?? '').trim()]));
-}
-
-/** The cumulative value of a row of SIPp's final statistics screen, e.g. "Successful call". */
-function screenCount(stdout: string, row: string): number | undefined {
-  const matches = [...stdout.matchAll(new RegExp(`${row}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))];
-  const last = matches[matches.length - 1];
-  return last === undefined ? undefined : Number(last[1]);
-}
-
-/** Whether something listens on UDP 127.0.0.1:`port` (Linux /proc/net/udp; undefined elsewhere). */
-async function udpBound(port: number): Promise<boolean | undefined> {
-  try {
-    const table = await readFile('/proc/net/udp', 'latin1');
-    return table.includes(`0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} `);
-  } catch {
-    return undefined;
-  }
-}
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
 
 /** A message in SIPp's -trace_msg log (`first`: a request's method, a response's status code). Those -lost dropped on sending are logged without text. */
 interface SippMessage { sent: boolean; first: string; cseq: string; callId: string }
@@ -178,7 +83,7 @@ function unexplained(errors: string[], benign: RegExp[], ours: Set<string>): str
  * afterwards closes the UA (if the body did not) and removes the dir.
  */
 async function withUa(t1: number | undefined, body: (dir: string, ua: UserAgent, errors: UserAgentEvent[]) => Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sipflow-sipp-calls-'));
+  const dir = await makeSippDir('sipflow-sipp-calls-');
   const ua = new UserAgent({
     bind: { host: '127.0.0.1', port: 0 },
     identity: { user: 'sipflow' },
@@ -192,23 +97,20 @@ async function withUa(t1: number | undefined, body: (dir: string, ua: UserAgent,
     await body(dir, ua, errors);
   } finally {
     await ua.close().catch(() => undefined); // idempotent: the body's own close() is the one awaited
-    if (process.env.SIPFLOW_KEEP_SIPP_LOGS) console.info(`SIPp files kept in ${dir}`);
-    else await rm(dir, { recursive: true, force: true });
+    await removeSippDir(dir);
   }
 }
 
 /** The SIPp options both directions share; `lost` is SIPp's -lost percentage (0: none). */
 function commonArgs(sippPort: number, mediaPort: number, statsFile: string, lost: number): string[] {
   return [
-    '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(mediaPort), '-t', 'u1', '-m', String(CALLS), '-nostdin',
-    '-timeout', `${SIPP_TIMEOUT_S}s`, '-timeout_error',
-    '-trace_stat', '-stf', statsFile, '-fd', '1', '-trace_counts', '-trace_err', '-trace_msg',
-    ...(lost > 0 ? ['-lost', String(lost)] : []),
+    ...sippArgs({ port: sippPort, calls: CALLS, timeoutS: SIPP_TIMEOUT_S, statsFile, lost }),
+    '-mp', String(mediaPort), '-trace_counts', '-trace_err', '-trace_msg',
   ];
 }
 
-function describeRun(args: string[], run: SippRun, figures: SippFigures | undefined, extra: string): string {
-  return `sipp ${args.join(' ')}\nexit ${run.code} ${run.signal ?? ''} after ${Math.round(run.ms)} ms\nstderr: ${run.stderr}\nerrors log (${figures?.errors.length ?? '?'} entries): ${figures?.errors.slice(0, 3).join('') ?? ''}\n${extra}\nstdout tail: ${run.stdout.slice(-2500)}`;
+function describeRun(run: SippRun, figures: SippFigures | undefined, extra: string): string {
+  return describeSippRun(run, [`errors log (${figures?.errors.length ?? '?'} entries): ${figures?.errors.slice(0, 3).join('') ?? ''}`, extra]);
 }
 
 /** SIPp's verdict: exit 0 (every call succeeded) and, in its statistics, 200 of 200 calls. */
@@ -218,8 +120,6 @@ function expectSippSuccess(run: SippRun, figures: SippFigures | undefined, why: 
   expect([figures!.stats.get('SuccessfulCall(C)'), figures!.stats.get('FailedCall(C)')], why).toEqual([String(CALLS), '0']);
   expect([screenCount(run.stdout, 'Successful call'), screenCount(run.stdout, 'Failed call')], why).toEqual([CALLS, 0]);
 }
-
-const errorText = (errors: UserAgentEvent[]): string => errors.map((e) => ('where' in e ? `${e.where}: ${String(e.error)}` : e.type)).join('; ');
 
 /**
  * Test 1: SIPp's built-in uac calls a UserAgent that rings, answers and waits for SIPp's BYE. Our
@@ -269,12 +169,12 @@ function sippCallsUs(lost: number): Promise<void> {
 
     const statsFile = join(dir, 'stats.csv');
     const args = [`127.0.0.1:${ua.local.port}`, '-sn', 'uac', '-s', 'sipflow', '-r', '50', '-l', '50', ...commonArgs(await freePort(), await freePort(), statsFile, lost)];
-    const run = await startSipp(args, dir);
+    const run = await startSipp(args, dir, SIPP_KILL_MS);
     const figures = await sippFigures(dir, statsFile).catch(() => undefined);
     const reachedUs = new Set(figures?.messages.filter((m) => m.sent && (m.first === 'ACK' || m.first === 'BYE')).map((m) => m.callId));
     const abandoned = [...open];
     const ours = `our side: ${callIds.size} Call-IDs, ${acked} ACKed, ended ${JSON.stringify([...ended])}, still open ${abandoned.join(', ')}; problems ${problems.join('; ')}; errors ${errorText(errors)}`;
-    const why = describeRun(args, run, figures, ours);
+    const why = describeRun(run, figures, ours);
 
     expectSippSuccess(run, figures, why);
     // All SIPp noted besides: 200s of ours reaching calls it had already ended (retransmissions).
@@ -327,11 +227,9 @@ function weCallSipp(lost: number): Promise<void> {
     const statsFile = join(dir, 'stats.csv');
     const sippPort = await freePort();
     const args = ['-sn', 'uas', '-default_behaviors', 'all,-abortunexp', ...commonArgs(sippPort, await freePort(), statsFile, lost)];
-    const sipp = startSipp(args, dir);
+    const sipp = startSipp(args, dir, SIPP_KILL_MS);
     // Do not call before SIPp listens (the INVITE would be lost and the first call delayed by T1).
-    const t0 = performance.now();
-    while ((await udpBound(sippPort)) === false && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
-    if ((await udpBound(sippPort)) === undefined) await new Promise((r) => setTimeout(r, 1000));
+    await waitForUdpPort(sippPort);
 
     const offer = sdpOfferAnswer({ address: '127.0.0.1', port: 40000 }).createOffer(undefined);
     const problems: string[] = [];
@@ -365,7 +263,7 @@ function weCallSipp(lost: number): Promise<void> {
     // SIPp exits once its 200 calls are over (each keeps a 4 s timewait after the BYE's 200).
     const run = await sipp;
     const figures = await sippFigures(dir, statsFile).catch(() => undefined);
-    const why = describeRun(args, run, figures, `our side: ${answered} answered, ${byeOk} BYE 2xx, BYE 408 ${byeTimeouts.join(', ')}, ${ringing} 180s; problems ${problems.slice(0, 20).join('; ')}; errors ${errorText(errors)}`);
+    const why = describeRun(run, figures, `our side: ${answered} answered, ${byeOk} BYE 2xx, BYE 408 ${byeTimeouts.join(', ')}, ${ringing} 180s; problems ${problems.slice(0, 20).join('; ')}; errors ${errorText(errors)}`);
 
     expect(problems, why).toEqual([]);
     expect(answered, why).toBe(CALLS);
@@ -395,7 +293,7 @@ function weCallSipp(lost: number): Promise<void> {
   });
 }
 
-describe.skipIf(SIPP === undefined)('SIPp interop: calls with a UserAgent (UDP, 127.0.0.1)', () => {
+describe.skipIf(NO_SIPP)('SIPp interop: calls with a UserAgent (UDP, 127.0.0.1)', () => {
   for (const lost of [0, 10]) {
     const loss = lost > 0 ? `with -lost ${lost}` : 'without loss';
     it(`SIPp's uac places ${CALLS} calls (50/s, 50 at once) to a UserAgent ${loss}: all succeed`, () => sippCallsUs(lost), TEST_TIMEOUT_MS);

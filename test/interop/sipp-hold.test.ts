@@ -8,41 +8,21 @@
 // dropping 10% of packets both ways (-lost 10), and with a control run showing that SIPp's check
 // does fail a call whose hold is answered wrongly. Without sipp on PATH it is skipped, with a
 // warning.
-import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { sdpOfferAnswer } from '../../src/sdp/index.js';
 import { type DialogSession, type ReinviteEvent, UserAgent, type UserAgentEvent } from '../../src/sip/dialog/index.js';
 import type { TimerSettings } from '../../src/sip/transaction/timers.js';
 import type { Transport } from '../../src/sip/transport/transport.js';
-import { UdpTransport } from '../../src/sip/transport/udp.js';
+import { describeRun, errorText, freePort, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, type SippRun, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
 
 const CALLS = 10;
 /** Kill SIPp if it runs longer than this (its own -timeout is shorter). */
 const SIPP_KILL_MS = 60_000;
 
-function findSipp(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'sipp');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const SIPP = findSipp();
-if (SIPP === undefined) {
-  console.warn('sipp not found: skipping the SIPp interop tests (test/interop/sipp-hold.test.ts). Install SIPp (Debian/Ubuntu: apt-get install sip-tester) to run them.');
-}
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
 
 // ---- the scenario ------------------------------------------------------------------------------
 // [cseq] is SIPp's per-call counter: it goes up by one for each new request and stays for an ACK,
@@ -143,28 +123,17 @@ interface Callee {
 }
 
 /** A UDP transport on 127.0.0.1 that counts INVITEs and ACKs in and 200s to INVITE out. */
-async function countingTransport(wire: Callee['wire']): Promise<Transport> {
-  const udp = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
-  return {
-    protocol: udp.protocol,
-    reliable: udp.reliable,
-    local: udp.local,
-    setHandlers: (h) =>
-      udp.setHandlers({
-        ...h,
-        message: (m) => {
-          if (m.message.isRequest && m.message.method === 'INVITE') wire.invitesIn++;
-          if (m.message.isRequest && m.message.method === 'ACK') wire.acksIn++;
-          h.message?.(m);
-        },
-      }),
-    send: (data, destination) => {
+function countingTransport(wire: Callee['wire']): Promise<Transport> {
+  return tappedLoopbackUdp({
+    received: (m) => {
+      if (m.message.isRequest && m.message.method === 'INVITE') wire.invitesIn++;
+      if (m.message.isRequest && m.message.method === 'ACK') wire.acksIn++;
+    },
+    sent: (data) => {
       const text = Buffer.from(data).toString('latin1');
       if (text.startsWith('SIP/2.0 200 ') && /\r\nCSeq: *\d+ INVITE\r\n/i.test(text)) wire.invite200sOut++;
-      return udp.send(data, destination);
     },
-    close: () => udp.close(),
-  };
+  });
 }
 
 async function startCallee(timers: Partial<TimerSettings>, spoilHold = false): Promise<Callee> {
@@ -198,75 +167,6 @@ function direction(sdp: string | undefined): string {
 
 // ---- running SIPp --------------------------------------------------------------------------------
 
-interface SippRun {
-  args: string[];
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs sipp to completion; kills it (SIGKILL) after `killAfter` ms, so no process outlives the test. */
-function runSipp(args: string[], cwd: string, killAfter = SIPP_KILL_MS): Promise<SippRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(SIPP!, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    // SIPp redraws its screen every second; keep the tail, which holds the final statistics.
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('latin1')).slice(-200_000)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('latin1')).slice(-50_000)));
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, killAfter);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (killed) reject(new Error(`sipp ran longer than ${killAfter} ms and was killed\nstderr: ${stderr}\nstdout tail: ${stdout.slice(-3000)}`));
-      else resolve({ args, code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-/** The last row of SIPp's statistics CSV (-trace_stat -stf), as counter name → value. */
-async function finalStats(file: string): Promise<Map<string, string>> {
-  const lines = (await readFile(file, 'latin1')).split(/\r?\n/).filter((l) => l.trim() !== '');
-  const names = lines[0]!.split(';');
-  const values = lines[lines.length - 1]!.split(';');
-  return new Map(names.map((name, i) => [name, values[i] ?? '']));
-}
-
-async function readIfThere(file: string): Promise<string> {
-  try {
-    return (await readFile(file, 'latin1')).slice(-4000);
-  } catch {
-    return '';
-  }
-}
-
-/** A UDP port nobody is using right now (SIPp binds it a moment later). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve());
-  });
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
-  const t0 = performance.now();
-  while (!cond() && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
-}
-
 interface HoldRun {
   run: SippRun;
   csv: Map<string, string>;
@@ -279,7 +179,7 @@ interface HoldRun {
  * `pause`: ms SIPp waits after each ACK; `timers`: our T1/T2.
  */
 async function holdRun(opts: { calls: number; lost: number; pause: number; timers: Partial<TimerSettings>; spoilHold?: boolean }, check: (r: HoldRun) => void | Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sipflow-sipp-hold-'));
+  const dir = await makeSippDir('sipflow-sipp-hold-');
   let callee: Callee | undefined;
   try {
     const file = join(dir, 'hold-uac.xml');
@@ -290,38 +190,26 @@ async function holdRun(opts: { calls: number; lost: number; pause: number; timer
     const args = [
       `127.0.0.1:${callee.ua.local.port}`,
       '-sf', file,
-      '-m', String(opts.calls),
       '-r', '10',
       '-l', String(opts.calls),
-      '-t', 'u1',
-      '-i', '127.0.0.1',
       '-bind_local',
-      '-p', String(await freePort()),
-      '-nostdin',
-      '-timeout', '45s',
-      '-timeout_error',
       '-trace_err', '-error_file', errors,
-      '-trace_stat', '-stf', stats, '-fd', '1',
-      ...(opts.lost > 0 ? ['-lost', String(opts.lost)] : []),
+      ...sippArgs({ port: await freePort(), calls: opts.calls, timeoutS: 45, statsFile: stats, lost: opts.lost }),
     ];
-    const run = await runSipp(args, dir);
+    const run = await startSipp(args, dir, SIPP_KILL_MS);
     // Our side may still be finishing (the last BYE's 200 is on its way when SIPp exits).
     await waitUntil(() => callee!.ua.activeSessions.length === 0, 2000);
     const c = callee;
-    const why = [
-      `sipp ${args.join(' ')}`,
-      `exit ${run.code} ${run.signal ?? ''} after ${Math.round(run.ms)} ms`,
-      `stderr: ${run.stderr}`,
-      `stdout tail: ${run.stdout.slice(-2500)}`,
-      `sipp errors: ${await readIfThere(errors)}`,
+    const why = describeRun(run, [
+      `sipp errors: ${(await readIfThere(errors)).slice(-4000)}`,
       `problems: ${c.problems.join('; ')}`,
       `our wire: ${JSON.stringify(c.wire)}`,
-      `our errors: ${c.events.flatMap((e) => (e.type === 'error' ? [`${e.where}: ${String(e.error)}`] : [])).join('; ')}`,
-    ].join('\n');
-    await check({ run, csv: await finalStats(stats), callee: c, why });
+      `our errors: ${errorText(c.events)}`,
+    ]);
+    await check({ run, csv: await lastCsvRow(stats), callee: c, why });
   } finally {
     await callee?.ua.close();
-    await rm(dir, { recursive: true, force: true });
+    await removeSippDir(dir);
   }
 }
 
@@ -352,7 +240,7 @@ function expectAllHeldAndResumed({ run, csv, callee, why }: HoldRun, calls: numb
   expect(callee.ua.activeSessions, why).toEqual([]);
 }
 
-describe.skipIf(SIPP === undefined)('SIPp interop: hold and resume by re-INVITE into our UserAgent (UDP, 127.0.0.1)', () => {
+describe.skipIf(NO_SIPP)('SIPp interop: hold and resume by re-INVITE into our UserAgent (UDP, 127.0.0.1)', () => {
   it(`${CALLS} calls, no loss, re-INVITE right after each ACK: all held (sendonly→recvonly) and resumed (sendrecv)`, async () => {
     await holdRun({ calls: CALLS, lost: 0, pause: 0, timers: {} }, (r) => {
       expectAllHeldAndResumed(r, CALLS);

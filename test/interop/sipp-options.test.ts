@@ -2,18 +2,14 @@
 // retransmits into our server transactions, with and without packet loss (SIPp's -lost), and
 // every exchange completes. The test writes its own scenario. Without sipp on PATH it is skipped,
 // with a warning.
-import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createResponse, type SipRequest } from '../../src/sip/parser/index.js';
 import { RealClock, type TimerHandle } from '../../src/sip/transport/clock.js';
-import type { Endpoint, Transport } from '../../src/sip/transport/transport.js';
-import { UdpTransport } from '../../src/sip/transport/udp.js';
+import type { Endpoint } from '../../src/sip/transport/transport.js';
 import { TransactionLayer, type TransactionLayerEvent } from '../../src/sip/transaction/layer.js';
+import { describeRun, freePort, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
 
 const CALLS = 200;
 /** SIPp's first retransmission interval for the OPTIONS (`<send retrans>`), in ms. */
@@ -55,24 +51,8 @@ const SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 </scenario>
 `;
 
-function findSipp(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'sipp');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const SIPP = findSipp();
-if (SIPP === undefined) {
-  console.warn('sipp not found: skipping the SIPp interop tests (test/interop/sipp-options.test.ts). Install SIPp (Debian/Ubuntu: apt-get install sip-tester) to run them.');
-}
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
 
 /** Our side: a TransactionLayer on 127.0.0.1 whose core answers OPTIONS 200 after a short delay. */
 interface Server {
@@ -94,31 +74,20 @@ interface Server {
 }
 
 async function startServer(t1: number): Promise<Server> {
-  const udp = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
   const clock = new RealClock();
   const answers = new Set<TimerHandle>();
   let n = 0;
-  const server: Omit<Server, 'layer' | 'close'> = { clock, local: udp.local, seen: new Map(), optionsIn: 0, okOut: 0, events: [], problems: [], shapes: new Set() };
-  const counting: Transport = {
-    protocol: udp.protocol,
-    reliable: udp.reliable,
-    local: udp.local,
-    setHandlers: (h) =>
-      udp.setHandlers({
-        ...h,
-        message: (m) => {
-          if (m.message.isRequest && m.message.method === 'OPTIONS') server.optionsIn++;
-          h.message?.(m);
-        },
-      }),
-    send: (data, destination) => {
-      if (Buffer.from(data.subarray(0, 12)).toString('latin1') === 'SIP/2.0 200 ') server.okOut++;
-      return udp.send(data, destination);
+  const transport = await tappedLoopbackUdp({
+    received: (m) => {
+      if (m.message.isRequest && m.message.method === 'OPTIONS') server.optionsIn++;
     },
-    close: () => udp.close(),
-  };
+    sent: (data) => {
+      if (Buffer.from(data.subarray(0, 12)).toString('latin1') === 'SIP/2.0 200 ') server.okOut++;
+    },
+  });
+  const server: Omit<Server, 'layer' | 'close'> = { clock, local: transport.local, seen: new Map(), optionsIn: 0, okOut: 0, events: [], problems: [], shapes: new Set() };
   const layer = new TransactionLayer({
-    transport: counting,
+    transport,
     clock,
     timers: { t1 },
     core: {
@@ -154,79 +123,10 @@ async function startServer(t1: number): Promise<Server> {
         for (const h of answers) clock.clearTimer(h);
         layer.close();
       } finally {
-        await udp.close();
+        await transport.close();
       }
     },
   });
-}
-
-/** A UDP port nobody is using right now (SIPp binds it a moment later). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => {
-    s.once('error', reject);
-    s.bind(0, '127.0.0.1', () => resolve());
-  });
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-interface SippRun {
-  args: string[];
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-/** Runs sipp to completion; kills it (SIGKILL) after `killAfter` ms. */
-function runSipp(args: string[], cwd: string, killAfter = SIPP_KILL_MS): Promise<SippRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(SIPP!, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    // SIPp redraws its screen every second; keep the tail, which holds the final statistics.
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('latin1')).slice(-200_000)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('latin1')).slice(-50_000)));
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, killAfter);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      if (killed) reject(new Error(`sipp ran longer than ${killAfter} ms and was killed\nstderr: ${stderr}\nstdout tail: ${stdout.slice(-3000)}`));
-      else resolve({ args, code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-/** The last row of SIPp's statistics CSV (-trace_stat -stf), as counter name → value. */
-async function finalStats(file: string): Promise<Map<string, string>> {
-  const lines = (await readFile(file, 'latin1')).split(/\r?\n/).filter((l) => l.trim() !== '');
-  const names = lines[0]!.split(';');
-  const values = lines[lines.length - 1]!.split(';');
-  return new Map(names.map((name, i) => [name, values[i] ?? '']));
-}
-
-/** The cumulative value of a row of SIPp's final statistics screen, e.g. "Successful call". */
-function screenCount(stdout: string, row: string): number | undefined {
-  const matches = [...stdout.matchAll(new RegExp(`${row}\\s*\\|\\s*\\d+\\s*\\|\\s*(\\d+)`, 'g'))];
-  const last = matches[matches.length - 1];
-  return last === undefined ? undefined : Number(last[1]);
-}
-
-async function waitUntil(cond: () => boolean, ms: number): Promise<number> {
-  const t0 = performance.now();
-  while (!cond() && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
-  return performance.now() - t0;
 }
 
 /**
@@ -237,7 +137,7 @@ async function waitUntil(cond: () => boolean, ms: number): Promise<number> {
 async function sippOptions(lost: number, t1: number): Promise<void> {
   const timerJ = 64 * t1;
   expect(timerJ).toBeGreaterThan(lost > 0 ? SIPP_LAST_RETRANS_MS + MAX_ANSWER_DELAY : 2 * MAX_ANSWER_DELAY);
-  const dir = await mkdtemp(join(tmpdir(), 'sipflow-sipp-'));
+  const dir = await makeSippDir('sipflow-sipp-options-');
   let server: Server | undefined;
   try {
     const scenario = join(dir, 'options-uac.xml');
@@ -248,28 +148,20 @@ async function sippOptions(lost: number, t1: number): Promise<void> {
     const args = [
       `127.0.0.1:${server.local.port}`,
       '-sf', scenario,
-      '-m', String(CALLS),
       '-r', '50',
       '-l', '20',
-      '-t', 'u1',
-      '-i', '127.0.0.1',
       '-bind_local',
-      '-p', String(sippPort),
       '-ci', '127.0.0.1',
       '-max_non_invite_retrans', String(SIPP_MAX_RETRANS),
-      '-nostdin',
-      '-timeout', '25s',
-      '-timeout_error',
-      '-trace_stat', '-stf', stats, '-fd', '1',
-      ...(lost > 0 ? ['-lost', String(lost)] : []),
+      ...sippArgs({ port: sippPort, calls: CALLS, timeoutS: 25, statsFile: stats, lost }),
     ];
-    const run = await runSipp(args, dir);
+    const run = await startSipp(args, dir, SIPP_KILL_MS);
     const serverAtExit = server.layer.counts.server;
-    const why = `sipp ${args.join(' ')}\nexit ${run.code} ${run.signal ?? ''} after ${Math.round(run.ms)} ms\nstderr: ${run.stderr}\nstdout tail: ${run.stdout.slice(-2500)}\nproblems: ${server.problems.join('; ')}`;
+    const why = describeRun(run, [`problems: ${server.problems.join('; ')}`]);
 
     // SIPp: exit 0 means every call succeeded; the final statistics say 200 of 200.
     expect(run.code, why).toBe(0);
-    const csv = await finalStats(stats);
+    const csv = await lastCsvRow(stats);
     expect(csv.get('SuccessfulCall(C)'), why).toBe(String(CALLS));
     expect(csv.get('FailedCall(C)'), why).toBe('0');
     expect(csv.get('OutgoingCall(C)'), why).toBe(String(CALLS));
@@ -299,11 +191,11 @@ async function sippOptions(lost: number, t1: number): Promise<void> {
     console.info(`sipp -lost ${lost}: ${Math.round(run.ms)} ms, ${csv.get('Retransmissions(C)')} SIPp retransmissions, ${server.optionsIn} OPTIONS in, ${server.okOut} 200s out; server count 0 after ${Math.round(waited)} ms (Timer J ${timerJ} ms)`);
   } finally {
     await server?.close();
-    await rm(dir, { recursive: true, force: true });
+    await removeSippDir(dir);
   }
 }
 
-describe.skipIf(SIPP === undefined)('SIPp interop: OPTIONS into our server transactions (UDP, 127.0.0.1)', () => {
+describe.skipIf(NO_SIPP)('SIPp interop: OPTIONS into our server transactions (UDP, 127.0.0.1)', () => {
   // Without loss SIPp stops retransmitting once the 200 arrives (≤ 300 ms): a short Timer J (3.2 s) will do.
   it(`${CALLS} OPTIONS at 50/s, no loss: every call succeeds, the core sees each Call-ID once`, async () => {
     await sippOptions(0, 50);

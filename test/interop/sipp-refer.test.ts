@@ -12,48 +12,24 @@
 // run), with SIPp dropping 10% of packets both ways (-lost 10), and with a control run showing
 // that SIPp's sipfrag check does fail a call whose transfer outcome differs from the expected one.
 // Without sipp on PATH it is skipped, with a warning.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sdpOfferAnswer } from '../../src/sdp/index.js';
 import { type DialogSession, type IncomingRefer, RequestFailedError, UserAgent, type UserAgentEvent } from '../../src/sip/dialog/index.js';
 import type { SipRequest } from '../../src/sip/parser/index.js';
 import type { TimerSettings } from '../../src/sip/transaction/timers.js';
 import type { Transport } from '../../src/sip/transport/transport.js';
-import { UdpTransport } from '../../src/sip/transport/udp.js';
+import { describeRun, freePort, KEEP_SIPP_LOGS, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, type SippRun, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
 
 const CALLS = 5;
 /** SIPp's -timeout (it then fails, -timeout_error); the child is killed outright a little later. */
 const SIPP_TIMEOUT_S = 45;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 10) * 1000;
 const TEST_TIMEOUT_MS = SIPP_KILL_MS + 10_000;
-/** SIPFLOW_KEEP_SIPP_LOGS=1 keeps SIPp's directory (scenario, statistics, -trace_msg log). */
-const KEEP_LOGS = process.env.SIPFLOW_KEEP_SIPP_LOGS === '1';
 
-function findSipp(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter).filter((d) => d !== '')) {
-    try {
-      accessSync(join(dir, 'sipp'), constants.X_OK);
-      return join(dir, 'sipp');
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const SIPP = findSipp();
-if (SIPP === undefined) {
-  console.warn('sipp not found: skipping the SIPp interop tests (test/interop/sipp-refer.test.ts). Install SIPp (Debian/Ubuntu: apt-get install sip-tester) to run them.');
-}
-
-/** Every SIPp we started and that has not exited yet: afterEach kills what a failed test left. */
-const running = new Set<ChildProcess>();
-afterEach(() => void (running.forEach((child) => child.kill('SIGKILL')), running.clear()));
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
 
 // ---- the scenario ------------------------------------------------------------------------------
 // SIPp's requests carry fixed CSeqs (INVITE/ACK 1, REFER 2, BYE 3): SIPp raises its [cseq] to the
@@ -160,21 +136,15 @@ function scenario(opts: { targetPort: number; referredBy: boolean; final: string
 interface Wire { refersIn: number; accepted202Out: number; notifiesOut: number }
 
 /** A UDP transport on 127.0.0.1 that counts what {@link Wire} lists. */
-async function countingTransport(wire: Wire): Promise<Transport> {
-  const udp = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
-  return {
-    protocol: udp.protocol,
-    reliable: udp.reliable,
-    local: udp.local,
-    setHandlers: (h) => udp.setHandlers({ ...h, message: (m) => void (m.message.isRequest && m.message.method === 'REFER' && wire.refersIn++, h.message?.(m)) }),
-    send: (data, destination) => {
+function countingTransport(wire: Wire): Promise<Transport> {
+  return tappedLoopbackUdp({
+    received: (m) => void (m.message.isRequest && m.message.method === 'REFER' && wire.refersIn++),
+    sent: (data) => {
       const start = Buffer.from(data.subarray(0, 12)).toString('latin1');
       if (start === 'SIP/2.0 202 ') wire.accepted202Out++;
       if (start.startsWith('NOTIFY ')) wire.notifiesOut++;
-      return udp.send(data, destination);
     },
-    close: () => udp.close(),
-  };
+  });
 }
 
 /** Our side: `transferee` answers SIPp's calls and accepts the REFERs; `target` rings, then answers or rejects 486. */
@@ -228,50 +198,6 @@ async function startSide(targetAnswers: boolean, timers: Partial<TimerSettings>)
 
 // ---- running SIPp --------------------------------------------------------------------------------
 
-interface SippRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
-/** Runs sipp to completion; kills it (SIGKILL) after `killAfter` ms, so no process outlives the test. */
-function runSipp(args: string[], cwd: string, killAfter = SIPP_KILL_MS): Promise<SippRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(SIPP!, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    running.add(child);
-    let [stdout, stderr, killed] = ['', '', false];
-    // SIPp redraws its screen every second; keep the tail, which holds the final statistics.
-    child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('latin1')).slice(-200_000)));
-    child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('latin1')).slice(-50_000)));
-    const timer = setTimeout(() => ((killed = true), child.kill('SIGKILL')), killAfter);
-    const settle = (): void => void (clearTimeout(timer), running.delete(child));
-    child.once('error', (err) => (settle(), reject(err)));
-    child.once('close', (code, signal) => {
-      settle();
-      if (killed) reject(new Error(`sipp ran longer than ${killAfter} ms and was killed\nstderr: ${stderr}\nstdout tail: ${stdout.slice(-3000)}`));
-      else resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-}
-
-/** The header and last row of a SIPp CSV (-trace_stat), as column name → value. */
-async function lastCsvRow(file: string): Promise<Map<string, string>> {
-  const lines = (await readFile(file, 'latin1')).split(/\r?\n/).filter((l) => l.trim() !== '');
-  const names = lines[0]!.split(';');
-  const values = lines[lines.length - 1]!.split(';');
-  return new Map(names.map((name, i) => [name.trim(), (values[i] ?? '').trim()]));
-}
-
-/** A UDP port nobody is using right now (SIPp binds it a moment later). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => (s.once('error', reject), s.bind(0, '127.0.0.1', resolve)));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(resolve));
-  return port;
-}
-
-async function waitUntil(cond: () => boolean, ms: number): Promise<void> {
-  for (const t0 = performance.now(); !cond() && performance.now() - t0 < ms; ) await new Promise((r) => setTimeout(r, 20));
-}
-
 /** A finished run: SIPp's exit and statistics, our side (closed), our BYEs' answers for the transferred calls, sessions up before close(). */
 interface ReferRun { run: SippRun; csv: Map<string, string>; side: Side; sippPort: number; byeStatuses: Array<number | undefined>; stillUp: string[]; why: string }
 
@@ -284,7 +210,7 @@ async function referRun(
   opts: { calls: number; answers: boolean; referredBy: boolean; final: string; lost: number; pause: number; hangUpAfter: number; timers: Partial<TimerSettings> },
   check: (r: ReferRun) => void | Promise<void>,
 ): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sipflow-sipp-refer-'));
+  const dir = await makeSippDir('sipflow-sipp-refer-');
   let side: Side | undefined;
   try {
     side = await startSide(opts.answers, opts.timers);
@@ -292,12 +218,12 @@ async function referRun(
     await writeFile(file, scenario({ targetPort: side.target.local.port, referredBy: opts.referredBy, final: opts.final, pause: opts.pause, hangUpAfter: opts.hangUpAfter }), 'latin1');
     const sippPort = await freePort();
     const args = [
-      `127.0.0.1:${side.transferee.local.port}`, '-sf', file, '-m', String(opts.calls), '-r', '10', '-l', String(opts.calls),
-      '-t', 'u1', '-i', '127.0.0.1', '-bind_local', '-p', String(sippPort), '-nostdin', '-timeout', `${SIPP_TIMEOUT_S}s`, '-timeout_error',
-      '-trace_err', '-error_file', errors, '-trace_stat', '-stf', stats, '-fd', '1',
-      ...(opts.lost > 0 ? ['-lost', String(opts.lost)] : []), ...(KEEP_LOGS ? ['-trace_msg'] : []),
+      `127.0.0.1:${side.transferee.local.port}`, '-sf', file, '-r', '10', '-l', String(opts.calls), '-bind_local', '-trace_err', '-error_file', errors,
+      ...sippArgs({ port: sippPort, calls: opts.calls, timeoutS: SIPP_TIMEOUT_S, statsFile: stats, lost: opts.lost }),
+      // With SIPFLOW_KEEP_SIPP_LOGS, SIPp's message log is kept too.
+      ...(KEEP_SIPP_LOGS ? ['-trace_msg'] : []),
     ];
-    const run = await runSipp(args, dir);
+    const run = await startSipp(args, dir, SIPP_KILL_MS);
     const s = side;
     // SIPp's calls end with its BYE; our new calls settle before the last NOTIFY is sent.
     await waitUntil(() => s.sippCalls.every((c) => c.signal.aborted) && s.transferred.length === s.refers.length, 3000);
@@ -307,21 +233,16 @@ async function referRun(
     // Sessions still up now would be leaks; then close, so that what close() reports is checked too.
     const stillUp = [...s.transferee.activeSessions, ...s.target.activeSessions].map((x) => `${x.role} ${x.callId}`);
     await Promise.all([s.transferee.close(), s.target.close()]);
-    const why = [
-      `sipp ${args.join(' ')}`,
-      `exit ${run.code} ${run.signal ?? ''} after ${Math.round(run.ms)} ms`,
-      `stderr: ${run.stderr}`,
-      `stdout tail: ${run.stdout.slice(-2500)}`,
-      `sipp errors: ${(await readFile(errors, 'latin1').catch(() => '')).slice(-4000)}`,
+    const why = describeRun(run, [
+      `sipp errors: ${(await readIfThere(errors)).slice(-4000)}`,
       `problems: ${s.problems.join('; ')}`,
       `our wire: ${JSON.stringify(s.wire)}`,
       `our errors: ${s.events.flatMap(({ ua, event: e }) => (e.type === 'error' ? [`${ua} ${e.where}: ${String(e.error)}`] : [])).join('; ')}`,
-    ].join('\n');
+    ]);
     await check({ run, csv: await lastCsvRow(stats), side: s, sippPort, byeStatuses, stillUp, why });
   } finally {
     await Promise.all([side?.transferee.close(), side?.target.close()]);
-    if (KEEP_LOGS) console.info(`SIPp's files kept in ${dir}`);
-    else await rm(dir, { recursive: true, force: true });
+    await removeSippDir(dir);
   }
 }
 
@@ -356,7 +277,7 @@ function expectTransfers({ run, csv, side, byeStatuses, stillUp, why }: ReferRun
 const SUCCESS = { answers: true, referredBy: true, final: 'SIP/2.0 200 OK' };
 const BUSY = { answers: false, referredBy: false, final: 'SIP/2.0 486 Busy Here' };
 
-describe.skipIf(SIPP === undefined)('SIPp interop: REFER into an established call, our UserAgent as transferee (UDP, 127.0.0.1)', () => {
+describe.skipIf(NO_SIPP)('SIPp interop: REFER into an established call, our UserAgent as transferee (UDP, 127.0.0.1)', () => {
   // SIPp sends Referred-By in the first case; in the second it sends none, so our UA uses its From URI.
   for (const [name, variant, referredBy] of [
     ['target rings and answers: 202, NOTIFYs 100/180/200 checked by SIPp, new calls confirmed', SUCCESS, (port: number) => `<sip:transferor@127.0.0.1:${port}>`],

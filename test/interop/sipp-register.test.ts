@@ -15,18 +15,14 @@
 // SHA-256: not covered. SIPp 3.6.1 (Debian sip-tester) verifies MD5 only; its verifyAuthHeader
 // refuses any other algorithm ("authentication must use MD5 or AKAv1-MD5"), and this build has
 // no SHA-256 code at all. Without sipp on PATH the tests are skipped, with a warning.
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createSocket } from 'node:dgram';
-import { accessSync, constants } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RegistrationError, UserAgent, type UserAgentEvent } from '../../src/sip/dialog/index.js';
 import type { Transport } from '../../src/sip/transport/transport.js';
-import { UdpTransport } from '../../src/sip/transport/udp.js';
+import { describeRun, errorText, freePort, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, type SippRun, startSipp, tappedLoopbackUdp, waitForUdpPort } from './sipp.js';
 
 const USER = '1001';
 const PASSWORD = 'secret';
@@ -41,24 +37,8 @@ const LOOP_WAIT_MS = 1500;
 const SIPP_TIMEOUT_S = 20;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
 
-function findSipp(): string | undefined {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'sipp');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
-
-const SIPP = findSipp();
-if (SIPP === undefined) {
-  console.warn('sipp not found: skipping the SIPp interop tests (test/interop/sipp-register.test.ts). Install SIPp (Debian/Ubuntu: apt-get install sip-tester) to run them.');
-}
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
 
 // ---- the scenario ------------------------------------------------------------------------------
 // One SIPp "call" (our REGISTERs share a Call-ID). SIPp can only fail a call on purpose by waiting
@@ -122,83 +102,6 @@ function scenario(style: ChallengeStyle, nonces: [string, string, string]): stri
 `;
 }
 
-// ---- running SIPp --------------------------------------------------------------------------------
-
-interface SippRun { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; ms: number }
-
-/** SIPp processes not yet exited; afterEach kills any a failed test left behind. */
-const running = new Set<ChildProcess>();
-afterEach(() => {
-  for (const child of running) child.kill('SIGKILL');
-  running.clear();
-});
-
-/** Starts sipp; the promise settles when it exits, and rejects if it had to be killed after `killAfter` ms. */
-function startSipp(args: string[], cwd: string, killAfter = SIPP_KILL_MS): Promise<SippRun> {
-  const started = performance.now();
-  const child = spawn(SIPP!, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-  running.add(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout = (stdout + d.toString('latin1')).slice(-100_000)));
-  child.stderr!.on('data', (d: Buffer) => (stderr = (stderr + d.toString('latin1')).slice(-20_000)));
-  const done = new Promise<SippRun>((resolve, reject) => {
-    let killed = false;
-    const timer = setTimeout(() => {
-      killed = true;
-      child.kill('SIGKILL');
-    }, killAfter);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      running.delete(child);
-      reject(err);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      running.delete(child);
-      if (killed) reject(new Error(`sipp ran longer than ${killAfter} ms and was killed\nstderr: ${stderr}\nstdout tail: ${stdout.slice(-3000)}`));
-      else resolve({ code, signal, stdout, stderr, ms: performance.now() - started });
-    });
-  });
-  done.catch(() => undefined); // awaited by the test; never an unhandled rejection
-  return done;
-}
-
-/** A UDP port nobody is using right now (SIPp binds it a moment later). */
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve, reject) => s.once('error', reject).bind(0, '127.0.0.1', () => resolve()));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
-
-/** Whether something listens on UDP 127.0.0.1:`port` (Linux /proc/net/udp; undefined elsewhere). */
-async function udpBound(port: number): Promise<boolean | undefined> {
-  try {
-    const table = await readFile('/proc/net/udp', 'latin1');
-    return table.includes(`0100007F:${port.toString(16).toUpperCase().padStart(4, '0')} `);
-  } catch {
-    return undefined;
-  }
-}
-
-async function readIfThere(file: string): Promise<string> {
-  try {
-    return await readFile(file, 'latin1');
-  } catch {
-    return '';
-  }
-}
-
-/** The last row of SIPp's statistics CSV (-trace_stat -stf), as counter name → value. */
-async function finalStats(file: string): Promise<Map<string, string>> {
-  const lines = (await readIfThere(file)).split(/\r?\n/).filter((l) => l.trim() !== '');
-  const names = lines[0]?.split(';') ?? [];
-  const values = lines[lines.length - 1]?.split(';') ?? [];
-  return new Map(names.map((name, i) => [name.trim(), (values[i] ?? '').trim()]));
-}
-
 // ---- our side ------------------------------------------------------------------------------------
 
 /** A REGISTER we put on the wire. */
@@ -224,26 +127,11 @@ interface RegistrarResult extends RegistrarRun {
 }
 
 /** A UDP transport on 127.0.0.1 that keeps a copy of what it sends and the first line of what it receives. */
-async function recordingTransport(wire: RegistrarRun['wire']): Promise<Transport> {
-  const udp = await UdpTransport.bind({ host: '127.0.0.1', port: 0 });
-  return {
-    protocol: udp.protocol,
-    reliable: udp.reliable,
-    local: udp.local,
-    setHandlers: (h) =>
-      udp.setHandlers({
-        ...h,
-        message: (m) => {
-          wire.in.push(m.message.isRequest ? `${m.message.method} ${String(m.message.uri)}` : `SIP/2.0 ${m.message.status} ${m.message.reason}`);
-          h.message?.(m);
-        },
-      }),
-    send: (data, destination) => {
-      wire.out.push(Buffer.from(data).toString('latin1'));
-      return udp.send(data, destination);
-    },
-    close: () => udp.close(),
-  };
+function recordingTransport(wire: RegistrarRun['wire']): Promise<Transport> {
+  return tappedLoopbackUdp({
+    received: (m) => void wire.in.push(m.message.isRequest ? `${m.message.method} ${String(m.message.uri)}` : `SIP/2.0 ${m.message.status} ${m.message.reason}`),
+    sent: (data) => void wire.out.push(Buffer.from(data).toString('latin1')),
+  });
 }
 
 function sentRegisters(out: string[]): SentRegister[] {
@@ -260,7 +148,7 @@ function sentRegisters(out: string[]): SentRegister[] {
  * `body`, waits for SIPp to exit and hands everything to `check`.
  */
 async function registrarRun(style: ChallengeStyle, body: (r: RegistrarRun) => Promise<void>, check: (r: RegistrarResult) => void | Promise<void>): Promise<void> {
-  const dir = await mkdtemp(join(tmpdir(), 'sipflow-sipp-register-'));
+  const dir = await makeSippDir('sipflow-sipp-register-');
   let ua: UserAgent | undefined;
   try {
     const nonces = [0, 1, 2].map(() => randomBytes(12).toString('hex')) as [string, string, string];
@@ -269,15 +157,12 @@ async function registrarRun(style: ChallengeStyle, body: (r: RegistrarRun) => Pr
     await writeFile(file, scenario(style, nonces), 'latin1');
     const sippPort = await freePort();
     const args = [
-      '-sf', file, '-i', '127.0.0.1', '-p', String(sippPort), '-mp', String(await freePort()), '-t', 'u1', '-m', '1', '-nostdin',
-      '-timeout', `${SIPP_TIMEOUT_S}s`, '-timeout_error',
-      '-trace_logs', '-log_file', logFile, '-trace_err', '-error_file', errors, '-trace_stat', '-stf', stats, '-fd', '1',
+      '-sf', file, '-mp', String(await freePort()), '-trace_logs', '-log_file', logFile, '-trace_err', '-error_file', errors,
+      ...sippArgs({ port: sippPort, calls: 1, timeoutS: SIPP_TIMEOUT_S, statsFile: stats }),
     ];
-    const sipp = startSipp(args, dir);
+    const sipp = startSipp(args, dir, SIPP_KILL_MS);
     // Do not register before SIPp listens (the REGISTER would be lost and re-sent after T1).
-    const t0 = performance.now();
-    while ((await udpBound(sippPort)) === false && performance.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 20));
-    if ((await udpBound(sippPort)) === undefined) await new Promise((r) => setTimeout(r, 1000));
+    await waitForUdpPort(sippPort);
 
     const wire = { out: [] as string[], in: [] as string[] };
     ua = new UserAgent({ transport: await recordingTransport(wire), identity: { user: USER } });
@@ -290,21 +175,22 @@ async function registrarRun(style: ChallengeStyle, body: (r: RegistrarRun) => Pr
     const run = await sipp;
     const log = (await readIfThere(logFile)).split(/\r?\n/).filter((l) => l.trim() !== '');
     const registers = sentRegisters(wire.out);
-    const why = [
-      `sipp ${args.join(' ')}`,
-      `exit ${run.code} ${run.signal ?? ''} after ${Math.round(run.ms)} ms`,
-      `stderr: ${run.stderr}`,
-      `sipp log: ${log.join(' | ')}`,
-      `sipp errors: ${(await readIfThere(errors)).slice(-3000)}`,
-      `our errors: ${events.flatMap((e) => (e.type === 'error' ? [`${e.where}: ${String(e.error)}`] : [])).join('; ')}`,
-      `wire out:\n${wire.out.join('\n----\n')}`,
-      `stdout tail: ${run.stdout.slice(-2000)}`,
-    ].join('\n');
+    const why = describeRun(
+      run,
+      [
+        `sipp log: ${log.join(' | ')}`,
+        `sipp errors: ${(await readIfThere(errors)).slice(-3000)}`,
+        `our errors: ${errorText(events)}`,
+        `wire out:\n${wire.out.join('\n----\n')}`,
+      ],
+      2000,
+    );
     if (failure !== undefined) throw new Error(`${String(failure.err)}\n${why}`, { cause: failure.err });
-    await check({ ...ctx, run, stats: await finalStats(stats), log, registers, why });
+    // No statistics file (SIPp failed early) leaves the counts empty: the checks then fail with `why`.
+    await check({ ...ctx, run, stats: await lastCsvRow(stats).catch(() => new Map<string, string>()), log, registers, why });
   } finally {
     await ua?.close();
-    await rm(dir, { recursive: true, force: true });
+    await removeSippDir(dir);
   }
 }
 
@@ -338,7 +224,7 @@ function expectSippAccepted(r: RegistrarResult, style: ChallengeStyle): void {
   expectNoPassword(r, PASSWORD);
 }
 
-describe.skipIf(SIPP === undefined)('SIPp interop: REGISTER to SIPp as a digest-challenging registrar (UDP, 127.0.0.1)', () => {
+describe.skipIf(NO_SIPP)('SIPp interop: REGISTER to SIPp as a digest-challenging registrar (UDP, 127.0.0.1)', () => {
   it('right password, qop=auth MD5: SIPp verifies it, grants its lifetime, and the challenged un-REGISTER is verified too', async () => {
     let registered: { expires: number; contacts: number; state: string } | undefined;
     let unregistered: { status: number | undefined; state: string; events: number } | undefined;

@@ -9,7 +9,7 @@ import { type DialogEndedError, type DialogSession, DialogStateError, type Incom
 import type { LinkConditions } from '../../src/sip/transport/memory-network.js';
 import type { SipResponse } from '../../src/sip/parser/index.js';
 import type { Endpoint } from '../../src/sip/transport/transport.js';
-import { ALICE, BOB, BOB_URI, drain, errorsOf, layerOf, offerFor, pass, settle, wire, world } from '../sip/dialog/ua-harness.js';
+import { ALICE, BOB, BOB_URI, drain, errorsOf, layerOf, offerFor, pass, settle, type UaWorld, wire, world } from '../sip/dialog/ua-harness.js';
 
 /** numRuns, scaled by SIPFLOW_FC_SCALE for longer soak runs. */
 const runs = (n: number): number => Math.max(1, Math.round(n * Number(process.env.SIPFLOW_FC_SCALE ?? '1')));
@@ -65,6 +65,17 @@ function prng(seed: number): () => number {
   };
 }
 
+/**
+ * The world of a scenario: seeded with `sc.seed`, `sc`'s links between Alice and Bob, and a sleep
+ * on its virtual clock. `options`: more for {@link world} (e.g. the user agents' random sources).
+ */
+function scenarioWorld(sc: { seed: number; aToB: LinkConditions; bToA: LinkConditions }, options: Parameters<typeof world>[0] = {}): { w: UaWorld; sleep: (ms: number) => Promise<void> } {
+  const w = world({ seed: sc.seed, ...options });
+  w.network.setLink(ALICE, BOB, sc.aToB);
+  w.network.setLink(BOB, ALICE, sc.bToA);
+  return { w, sleep: (ms) => new Promise((resolve) => w.clock.setTimer(ms, resolve)) };
+}
+
 /** A re-INVITE, retried after Retry-After when it lands while the peer still waits for an ACK (RFC 3261 §14.2). */
 async function reinvite(session: DialogSession, sdp: string | undefined, sleep: (ms: number) => Promise<void>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
@@ -80,10 +91,7 @@ async function reinvite(session: DialogSession, sdp: string | undefined, sleep: 
 }
 
 async function run(sc: Scenario): Promise<void> {
-  const w = world({ seed: sc.seed, alice: { random: prng(sc.seed) }, bob: { random: prng(sc.seed ^ 0x5bd1e995) } });
-  w.network.setLink(ALICE, BOB, sc.aToB);
-  w.network.setLink(BOB, ALICE, sc.bToA);
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => w.clock.setTimer(ms, resolve));
+  const { w, sleep } = scenarioWorld(sc, { alice: { random: prng(sc.seed) }, bob: { random: prng(sc.seed ^ 0x5bd1e995) } });
   w.bob.on('invite', (call) => {
     const plan = sc.calls[Number(call.request.header('X-Call'))]!;
     if (plan.ring) call.ringing();
@@ -193,10 +201,7 @@ const cancelScenario: fc.Arbitrary<CancelScenario> = fc.record({
  * the 2xx has no effect; the caller ACKs and BYEs).
  */
 async function runCancel(sc: CancelScenario): Promise<void> {
-  const w = world({ seed: sc.seed });
-  w.network.setLink(ALICE, BOB, sc.aToB);
-  w.network.setLink(BOB, ALICE, sc.bToA);
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => w.clock.setTimer(ms, resolve));
+  const { w, sleep } = scenarioWorld(sc);
   const incoming: IncomingCall[] = [];
   const bobEnded = new Map<string, string>();
   w.bob.on('invite', (call) => {
@@ -286,10 +291,7 @@ const closeScenario: fc.Arbitrary<CloseScenario> = fc.record({
  * is reported, and after both have closed nothing is left.
  */
 async function runClose(sc: CloseScenario): Promise<void> {
-  const w = world({ seed: sc.seed });
-  w.network.setLink(ALICE, BOB, sc.aToB);
-  w.network.setLink(BOB, ALICE, sc.bToA);
-  const sleep = (ms: number): Promise<void> => new Promise((resolve) => w.clock.setTimer(ms, resolve));
+  const { w, sleep } = scenarioWorld(sc);
   w.bob.on('invite', (call) => {
     const plan = sc.calls[Number(call.request.header('X-Call'))]!;
     if (plan.ring) call.ringing();

@@ -11,6 +11,7 @@ import type { InviteClientTransaction } from '../../../src/sip/transaction/invit
 import { type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../../../src/sip/transaction/layer.js';
 import { newBranch } from '../../../src/sip/transaction/tags.js';
 import type { ServerTransactionUser, TransactionFailure } from '../../../src/sip/transaction/transaction.js';
+import { tapTransport } from '../transport/tap.js';
 
 const TIMERS = { t1: 50, t2: 200, t4: 250, timerD: 400 };
 /** The longest transaction lifetime with these timers: Timer F/B/J/H/L/M = 64·T1. */
@@ -29,24 +30,10 @@ interface Tap {
 function tap(udp: UdpTransport): Tap {
   const inbound: InboundMessage[] = [];
   const outbound: Tap['outbound'] = [];
-  const transport: Transport = {
-    protocol: udp.protocol,
-    reliable: udp.reliable,
-    local: udp.local,
-    setHandlers: (h) =>
-      udp.setHandlers({
-        ...h,
-        message: (m) => {
-          inbound.push(m);
-          h.message?.(m);
-        },
-      }),
-    send: (data, destination) => {
-      outbound.push({ text: Buffer.from(data).toString('utf8'), destination });
-      return udp.send(data, destination);
-    },
-    close: () => udp.close(),
-  };
+  const transport = tapTransport(udp, {
+    received: (m) => void inbound.push(m),
+    sent: (data, destination) => void outbound.push({ text: Buffer.from(data).toString('utf8'), destination }),
+  });
   return { udp, transport, inbound, outbound };
 }
 
