@@ -3,6 +3,7 @@
 import { isAscii } from 'node:buffer';
 import { CLASS, isWsp, skipWs, TOKEN, trimWsEnd } from './chars.js';
 import { SipParseError } from './errors.js';
+import { parseFast } from './fast-parse.js';
 import { commonHeaderKey, headerKey, knownHeaderKey } from './header-names.js';
 import { type Field, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { parseKnownHeader, type PENDING, type TypedValue } from './typed-headers.js';
@@ -67,6 +68,10 @@ function byteOffset(src: Source, index: number): number {
 function parseBuffer(buf: Buffer): SipRequest | SipResponse {
   const len = buf.length;
   if (len > MAX_MESSAGE_BYTES) throw new SipParseError(`message of ${len} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { offset: MAX_MESSAGE_BYTES });
+  // Plainly written messages (nearly all of them) take the one-pass path; the rest, and every
+  // malformed message, are parsed below, which is also where every error comes from.
+  const fast = parseFast(buf, len);
+  if (fast !== undefined) return fast;
   // RFC 3261 §7.5: ignore CRLFs before the start line.
   let start = 0;
   while (start < len && (buf[start] === 13 || buf[start] === 10)) start++;
