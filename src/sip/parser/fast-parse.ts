@@ -61,12 +61,13 @@ interface Known {
   codes: Uint8Array;
 }
 
-const BY_LENGTH: Known[][] = [];
+/** Known names by the lower-case code of their first letter. */
+const BY_FIRST: Known[][] = [];
 function known(canonical: string, kind: number, key = canonical.toLowerCase()): void {
   const codes = new Uint8Array(canonical.length);
   const lower = canonical.toLowerCase();
   for (let i = 0; i < lower.length; i++) codes[i] = lower.charCodeAt(i);
-  (BY_LENGTH[canonical.length] ??= []).push({ key, canonical, kind, codes });
+  (BY_FIRST[codes[0]!] ??= []).push({ key, canonical, kind, codes });
 }
 // Every header the thorough parser checks specially must be here (any case matches).
 known('Via', K_VIA);
@@ -126,37 +127,43 @@ let lineKey = '';
 let lineKind = 0;
 let exactName = '';
 
-/** Finds the header named b[s, e); sets lineKey/lineKind/exactName; false when unknown. */
-function lookupName(b: Uint8Array, s: number, e: number): boolean {
-  const len = e - s;
-  if (len === 1) {
-    const k = COMPACT_KIND[FOLD[b[s]!]!];
-    if (k === undefined) return false;
+/**
+ * Recognises a known header name starting at b[s] (any case, a full token); sets
+ * lineKey/lineKind/exactName and returns the index after the name, or -1 when it is not one.
+ */
+function lookupName(b: Uint8Array, s: number): number {
+  const first = FOLD[b[s]!]!;
+  if ((T[b[s + 1]!]! & TOKEN) === 0) {
+    const k = COMPACT_KIND[first];
+    if (k === undefined) return -1;
     lineKey = k[0];
     lineKind = k[1];
     exactName = '';
-    return true;
+    return s + 1;
   }
-  const list = BY_LENGTH[len];
-  if (list === undefined) return false;
+  const list = BY_FIRST[first];
+  if (list === undefined) return -1;
   outer: for (let k = 0; k < list.length; k++) {
     const cand = list[k]!;
     const codes = cand.codes;
-    for (let i = 0; i < len; i++) if (FOLD[b[s + i]!] !== codes[i]) continue outer;
+    const len = codes.length;
+    const canon = cand.canonical;
+    let exact = b[s] === canon.charCodeAt(0);
+    for (let i = 1; i < len; i++) {
+      const c = b[s + i]!;
+      if (c !== codes[i]) {
+        if (FOLD[c] !== codes[i]) continue outer;
+        if (exact && c !== canon.charCodeAt(i)) exact = false;
+      } else if (exact && c !== canon.charCodeAt(i)) exact = false;
+    }
+    if ((T[b[s + len]!]! & TOKEN) !== 0) continue;
     lineKey = cand.key;
     lineKind = cand.kind;
     // The name as written is the canonical spelling most of the time: reuse that string.
-    const canon = cand.canonical;
-    exactName = canon;
-    for (let i = 0; i < len; i++) {
-      if (b[s + i] !== canon.charCodeAt(i)) {
-        exactName = '';
-        break;
-      }
-    }
-    return true;
+    exactName = exact ? canon : '';
+    return s + len;
   }
-  return false;
+  return -1;
 }
 
 function skipWsB(b: Uint8Array, i: number): number {
@@ -179,6 +186,34 @@ function scanEsc(b: Uint8Array, i: number, mask: number): number {
 
 function isHexB(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+}
+
+/**
+ * Scans a host (not an IPv6 reference) starting at `s`: returns the index after it when
+ * classifyHostRange would accept it, else -1. One pass for names; IPv4 addresses are checked again.
+ */
+function host(b: Uint8Array, s: number): number {
+  let i = s;
+  let labelStart = s;
+  let closedStart = s;
+  let bad = false;
+  for (;;) {
+    const c = b[i]!;
+    if (c === 46) {
+      if (i === labelStart || b[labelStart] === 45 || b[i - 1] === 45) bad = true;
+      closedStart = labelStart;
+      labelStart = i + 1;
+    } else if ((T[c]! & HOST) === 0) break;
+    i++;
+  }
+  if (i === s) return -1;
+  const trailingDot = labelStart === i;
+  const top = b[trailingDot ? closedStart : labelStart]!;
+  if (top >= 48 && top <= 57) return ipv4Ok(b, s, i) ? i : -1;
+  if (bad) return -1;
+  // the last label (a trailing dot closed it already)
+  if (!trailingDot && (b[labelStart] === 45 || b[i - 1] === 45)) return -1;
+  return i;
 }
 
 /** classifyHostRange for a host that is not an IPv6 reference: true when valid. */
@@ -266,9 +301,8 @@ function sipUri(b: Uint8Array, i: number, addrSpec: boolean): number {
   }
   // host [":" port]
   if (b[hostStart] === 91) return -1;
-  j = hostStart;
-  while ((T[b[j]!]! & HOST) !== 0) j++;
-  if (!hostOk(b, hostStart, j)) return -1;
+  j = host(b, hostStart);
+  if (j < 0) return -1;
   if (b[j] === 58) {
     const p0 = j + 1;
     j = digitsEnd(b, p0);
@@ -448,9 +482,9 @@ function vias(b: Uint8Array, text: string, i: number, out: Via[]): number {
     const transport = tk >= 0 ? TRANSPORTS[tk]! : text.slice(t0, j);
     const h0 = skipWsB(b, j);
     if (h0 === j || b[h0] === 91) return -1;
-    j = h0;
-    while ((T[b[j]!]! & TOKEN) !== 0) j++;
-    if (!hostOk(b, h0, j)) return -1;
+    // the thorough parser takes a token as the host, then classifies it
+    j = host(b, h0);
+    if (j < 0 || (T[b[j]!]! & TOKEN) !== 0) return -1;
     const h1 = j;
     let port: number | undefined;
     if (b[j] === 58) {
@@ -518,11 +552,15 @@ function vias(b: Uint8Array, text: string, i: number, out: Via[]): number {
  * parses it the thorough way).
  */
 export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | undefined {
-  // The header section ends at the first CRLF CRLF; everything before it is checked byte by
-  // byte below (which also rejects non-ASCII, bare CR and bare LF).
-  const hEnd = b.indexOf(CRLFCRLF);
-  if (hEnd < 0) return undefined;
-  const text = b.toString('latin1', 0, hEnd + 2);
+  // Every byte of the header section is checked below (which also rejects non-ASCII, bare CR
+  // and bare LF); `text` is for cutting strings out of it. A message with a large body has its
+  // header section decoded alone.
+  let textEnd = len;
+  if (len > TEXT_WHOLE) {
+    textEnd = b.indexOf(CRLFCRLF);
+    if (textEnd < 0) return undefined;
+  }
+  const text = (b as unknown as Latin1).latin1Slice(0, textEnd);
   let msg: SipRequest | SipResponse;
   let i: number;
   // --- start line
@@ -562,29 +600,33 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
   // --- header lines: i is at the CR that ends the previous line
   const fields: Field[] = [];
   let contentLength = -1;
-  while (i < hEnd) {
+  for (;;) {
     const n0 = i + 2;
-    let j = n0;
-    while ((T[b[j]!]! & TOKEN) !== 0) j++;
-    const n1 = j;
-    if (n1 === n0) return undefined;
-    // HCOLON = *( SP / HTAB ) ":" SWS
-    j = skipWsB(b, j);
-    if (b[j] !== 58) return undefined;
-    const v0 = skipWsB(b, j + 1);
+    let n1 = lookupName(b, n0);
     let key: string;
     let kind: number;
     let name: string | undefined;
-    if (lookupName(b, n0, n1)) {
+    if (n1 >= 0) {
       key = lineKey;
       kind = lineKind;
       name = exactName === '' ? undefined : exactName;
     } else {
+      n1 = n0;
+      while ((T[b[n1]!]! & TOKEN) !== 0) n1++;
+      if (n1 === n0) {
+        // the empty line that ends the header section
+        if (b[n0] === 13 && b[n0 + 1] === 10) break;
+        return undefined;
+      }
       const written = text.slice(n0, n1);
       name = written;
       key = headerKey(written);
       kind = K_DEFAULT;
     }
+    // HCOLON = *( SP / HTAB ) ":" SWS
+    let j = skipWsB(b, n1);
+    if (b[j] !== 58) return undefined;
+    const v0 = skipWsB(b, j + 1);
     let typed: TypedValue | typeof PENDING = undefined;
     let raw: string | undefined;
     let e: number;
@@ -685,7 +727,7 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
   }
   msg.fields = fields;
   // --- body: exactly Content-Length bytes; without it, the rest of the datagram
-  const bodyStart = hEnd + 4;
+  const bodyStart = i + 4;
   const available = len - bodyStart;
   if (contentLength >= 0) {
     if (contentLength > available) return undefined;
@@ -697,6 +739,11 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** Up to this size the whole datagram is decoded at once (cheaper than searching for CRLF CRLF first). */
+const TEXT_WHOLE = 4096;
+interface Latin1 {
+  latin1Slice(start: number, end: number): string;
+}
 
 function copyBytes(buf: Buffer, start: number, end: number): Buffer {
   const out = Buffer.allocUnsafe(end - start);
