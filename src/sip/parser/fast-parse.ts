@@ -59,6 +59,8 @@ interface Known {
   kind: number;
   /** The key's char codes. */
   codes: Uint8Array;
+  /** The canonical spelling's char codes. */
+  canonCodes: Uint8Array;
 }
 
 /** Known names by the lower-case code of their first letter. */
@@ -67,7 +69,8 @@ function known(canonical: string, kind: number, key = canonical.toLowerCase()): 
   const codes = new Uint8Array(canonical.length);
   const lower = canonical.toLowerCase();
   for (let i = 0; i < lower.length; i++) codes[i] = lower.charCodeAt(i);
-  (BY_FIRST[codes[0]!] ??= []).push({ key, canonical, kind, codes });
+  const canonCodes = Uint8Array.from(canonical, (ch) => ch.charCodeAt(0));
+  (BY_FIRST[codes[0]!] ??= []).push({ key, canonical, kind, codes, canonCodes });
 }
 // Every header the thorough parser checks specially must be here (any case matches).
 known('Via', K_VIA);
@@ -145,22 +148,21 @@ function lookupName(b: Uint8Array, s: number): number {
   if (list === undefined) return -1;
   outer: for (let k = 0; k < list.length; k++) {
     const cand = list[k]!;
-    const codes = cand.codes;
-    const len = codes.length;
-    const canon = cand.canonical;
-    let exact = b[s] === canon.charCodeAt(0);
-    for (let i = 1; i < len; i++) {
+    const canon = cand.canonCodes;
+    const len = canon.length;
+    let exact = true;
+    for (let i = 0; i < len; i++) {
       const c = b[s + i]!;
-      if (c !== codes[i]) {
-        if (FOLD[c] !== codes[i]) continue outer;
-        if (exact && c !== canon.charCodeAt(i)) exact = false;
-      } else if (exact && c !== canon.charCodeAt(i)) exact = false;
+      if (c !== canon[i]) {
+        if (FOLD[c] !== cand.codes[i]) continue outer;
+        exact = false;
+      }
     }
     if ((T[b[s + len]!]! & TOKEN) !== 0) continue;
     lineKey = cand.key;
     lineKind = cand.kind;
     // The name as written is the canonical spelling most of the time: reuse that string.
-    exactName = exact ? canon : '';
+    exactName = exact ? cand.canonical : '';
     return s + len;
   }
   return -1;
@@ -632,8 +634,13 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
     let e: number;
     switch (kind) {
       case K_DEFAULT: {
+        // VCHAR / SP / HTAB: 0x20-0x7E, or 0x09
         e = v0;
-        while ((T[b[e]!]! & VCH) !== 0) e++;
+        for (;;) {
+          const c = b[e]!;
+          if (c - 32 < 95 ? c >= 32 : c === 9) e++;
+          else break;
+        }
         break;
       }
       case K_VIA: {
@@ -745,8 +752,25 @@ interface Latin1 {
   latin1Slice(start: number, end: number): string;
 }
 
+// Bodies are copied (the caller may reuse its buffer) into slices of a shared slab, as
+// Buffer.allocUnsafe does with its pool, but with a larger slab and less bookkeeping per copy.
+const SLAB_BYTES = 32768;
+const SLAB_MAX_COPY = 4096;
+let slab = new ArrayBuffer(SLAB_BYTES);
+let slabUsed = 0;
+
 function copyBytes(buf: Buffer, start: number, end: number): Buffer {
-  const out = Buffer.allocUnsafe(end - start);
+  const n = end - start;
+  let out: Buffer;
+  if (n > SLAB_MAX_COPY) out = Buffer.allocUnsafe(n);
+  else {
+    if (slabUsed + n > SLAB_BYTES) {
+      slab = new ArrayBuffer(SLAB_BYTES);
+      slabUsed = 0;
+    }
+    out = Buffer.from(slab, slabUsed, n);
+    slabUsed += (n + 7) & ~7;
+  }
   buf.copy(out, 0, start, end);
   return out;
 }
