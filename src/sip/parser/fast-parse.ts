@@ -23,6 +23,10 @@ for (let c = 0; c < 128; c++) T[c] = CLASS[c]!;
 const VCH = 512;
 /** 0-9 */
 const DIG = 1024;
+/** token chars and ":" (Via parameter values, where IPv6 addresses go unbracketed) */
+const TOKEN_COLON = 8192;
+T[58]! |= TOKEN_COLON;
+for (let c = 0; c < 128; c++) if ((CLASS[c]! & TOKEN) !== 0) T[c]! |= TOKEN_COLON;
 /** user chars for an addr-spec URI, whose text ends at ";", "," (RFC 3261 §20.10) */
 const USER_AS = 2048;
 for (let c = 32; c < 127; c++) T[c]! |= VCH;
@@ -150,6 +154,8 @@ function lookupName(b: Uint8Array, s: number): number {
     const cand = list[k]!;
     const canon = cand.canonCodes;
     const len = canon.length;
+    // a name of another length is not this one
+    if ((T[b[s + len]!]! & TOKEN) !== 0) continue;
     let exact = true;
     for (let i = 0; i < len; i++) {
       const c = b[s + i]!;
@@ -158,7 +164,6 @@ function lookupName(b: Uint8Array, s: number): number {
         exact = false;
       }
     }
-    if ((T[b[s + len]!]! & TOKEN) !== 0) continue;
     lineKey = cand.key;
     lineKind = cand.kind;
     // The name as written is the canonical spelling most of the time: reuse that string.
@@ -513,11 +518,7 @@ function vias(b: Uint8Array, text: string, i: number, out: Via[]): number {
         const v0 = skipWsB(b, k + 1);
         if (b[v0] === 34 || b[v0] === 91) return -1;
         let v1 = v0;
-        for (;;) {
-          const c = b[v1]!;
-          if ((T[c]! & TOKEN) === 0 && c !== 58) break;
-          v1++;
-        }
+        while ((T[b[v1]!]! & TOKEN_COLON) !== 0) v1++;
         if (v1 === v0) return -1;
         switch (id) {
           case VP_RECEIVED:
