@@ -37,7 +37,14 @@ const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
  */
 export function parseMessage(data: Uint8Array | string): SipRequest | SipResponse {
   try {
-    return parseBuffer(toBuffer(data));
+    const buf = toBuffer(data);
+    // Plainly written messages (nearly all of them) take the one-pass path; the rest, and every
+    // malformed message, are parsed by parseBuffer, which is also where every error comes from.
+    if (buf.length <= MAX_MESSAGE_BYTES) {
+      const fast = parseFast(buf, buf.length);
+      if (fast !== undefined) return fast;
+    }
+    return parseBuffer(buf);
   } catch (err) {
     if (err instanceof SipParseError) throw err;
     // Defence in depth: the contract is that nothing but SipParseError escapes.
@@ -68,10 +75,6 @@ function byteOffset(src: Source, index: number): number {
 function parseBuffer(buf: Buffer): SipRequest | SipResponse {
   const len = buf.length;
   if (len > MAX_MESSAGE_BYTES) throw new SipParseError(`message of ${len} bytes exceeds the ${MAX_MESSAGE_BYTES}-byte limit`, { offset: MAX_MESSAGE_BYTES });
-  // Plainly written messages (nearly all of them) take the one-pass path; the rest, and every
-  // malformed message, are parsed below, which is also where every error comes from.
-  const fast = parseFast(buf, len);
-  if (fast !== undefined) return fast;
   // RFC 3261 §7.5: ignore CRLFs before the start line.
   let start = 0;
   while (start < len && (buf[start] === 13 || buf[start] === 10)) start++;
