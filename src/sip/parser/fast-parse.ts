@@ -43,7 +43,10 @@ interface Known {
 
 /** Known names by the lower-case code of their first letter. */
 const BY_FIRST: Known[][] = [];
-function known(canonical: string, kind: number, key = canonical.toLowerCase()): void {
+function known(canonical: string, kind: number): void {
+  // Keys are compared with === all over the message model: make this one the same (internalized)
+  // string as the literals there, so that comparisons are pointer comparisons.
+  const key = Object.keys({ [canonical.toLowerCase()]: 0 })[0]!;
   const codes = new Uint8Array(canonical.length);
   const lower = canonical.toLowerCase();
   for (let i = 0; i < lower.length; i++) codes[i] = lower.charCodeAt(i);
