@@ -28,6 +28,50 @@ export interface Field {
   typed: TypedValue | typeof PENDING;
 }
 
+/**
+ * @internal A header line read by the fast parser: name and value text are cut from the header
+ * section only when first read.
+ */
+export class WireField implements Field {
+  key: string;
+  typed: TypedValue | typeof PENDING;
+  private nameText: string | undefined;
+  private rawText: string | undefined;
+  private readonly src: string;
+  private readonly n0: number;
+  private readonly n1: number;
+  private readonly v0: number;
+  private readonly v1: number;
+
+  constructor(src: string, n0: number, n1: number, v0: number, v1: number, key: string, name: string | undefined, raw: string | undefined, typed: TypedValue | typeof PENDING) {
+    this.key = key;
+    this.typed = typed;
+    this.nameText = name;
+    this.rawText = raw;
+    this.src = src;
+    this.n0 = n0;
+    this.n1 = n1;
+    this.v0 = v0;
+    this.v1 = v1;
+  }
+
+  get name(): string {
+    return (this.nameText ??= this.src.slice(this.n0, this.n1));
+  }
+
+  set name(v: string) {
+    this.nameText = v;
+  }
+
+  get raw(): string {
+    return (this.rawText ??= this.src.slice(this.v0, this.v1));
+  }
+
+  set raw(v: string) {
+    this.rawText = v;
+  }
+}
+
 /** The typed value of a field, built now if it was left pending at parse time. */
 export function resolve(f: Field): TypedValue {
   const t = f.typed;
@@ -278,6 +322,8 @@ export class SipRequest extends SipMessage {
 }
 
 const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
+// Set while the parser builds a response whose reason phrase it has checked already.
+let trustedReason = false;
 // Reason-Phrase = *(reserved / unreserved / escaped / UTF8-NONASCII / UTF8-CONT / SP / HTAB)
 const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 
@@ -292,9 +338,19 @@ export class SipResponse extends SipMessage {
   constructor(status: number, reason: string) {
     super();
     if (!Number.isInteger(status) || status < 100 || status > 699) throw new SipParseError(`status code ${status} is outside 100-699`);
-    if (BAD_REASON.test(reason)) throw new SipParseError('reason phrase cannot contain control characters other than HTAB');
+    if (!trustedReason && BAD_REASON.test(reason)) throw new SipParseError('reason phrase cannot contain control characters other than HTAB');
     this.status = status;
     this.reason = reason;
+  }
+
+  /** @internal A response off the wire whose status and reason phrase were already validated. */
+  static fromWire(status: number, reason: string): SipResponse {
+    trustedReason = true;
+    try {
+      return new SipResponse(status, reason);
+    } finally {
+      trustedReason = false;
+    }
   }
 }
 

@@ -3,6 +3,7 @@
 import { isAscii } from 'node:buffer';
 import { CLASS, isWsp, skipWs, TOKEN, trimWsEnd } from './chars.js';
 import { SipParseError } from './errors.js';
+import { parseFast } from './fast-parse.js';
 import { commonHeaderKey, headerKey, knownHeaderKey } from './header-names.js';
 import { type Field, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { parseKnownHeader, type PENDING, type TypedValue } from './typed-headers.js';
@@ -36,12 +37,26 @@ const VERSION = /^SIP\/[0-9]+\.[0-9]+$/i;
  */
 export function parseMessage(data: Uint8Array | string): SipRequest | SipResponse {
   try {
-    return parseBuffer(toBuffer(data));
+    const buf = toBuffer(data);
+    // Plainly written messages (nearly all of them) take the one-pass path; the rest, and every
+    // malformed message, are parsed by parseBuffer, which is also where every error comes from.
+    if (buf.length <= MAX_MESSAGE_BYTES) {
+      const fast = parseFast(buf, buf.length);
+      if (fast !== undefined) return fast;
+    }
+    return parseBuffer(buf);
   } catch (err) {
     if (err instanceof SipParseError) throw err;
     // Defence in depth: the contract is that nothing but SipParseError escapes.
     throw new SipParseError(`unparseable message (${err instanceof Error ? err.message : String(err)})`);
   }
+}
+
+/**
+ * @internal parseMessage without the fast path: what the fast path must agree with (tests).
+ */
+export function parseThorough(data: Uint8Array | string): SipRequest | SipResponse {
+  return parseBuffer(toBuffer(data));
 }
 
 function toBuffer(data: Uint8Array | string): Buffer {

@@ -230,6 +230,16 @@ export function parseViaList(s: string, out: Via[]): void {
   }
 }
 
+/** @internal Builds a Via from parts the parser has validated. */
+export function viaFromParts(transport: string, host: string, port: number | undefined, params: Params): Via {
+  const via = new Via(RAW_INIT);
+  via.transport = transport;
+  via.host = host;
+  via.port = port;
+  (via as { params: Params }).params = params;
+  return via;
+}
+
 const RAW_INIT: ViaInit = { transport: '', host: '' };
 const EMPTY_PARAMS = new Params('header');
 const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];
