@@ -461,9 +461,11 @@ interface Latin1 {
 }
 
 // Bodies are copied (the caller may reuse its buffer) into slices of a shared slab, as
-// Buffer.allocUnsafe does with its pool, but with a larger slab and less bookkeeping per copy.
-const SLAB_BYTES = 32768;
-const SLAB_MAX_COPY = 4096;
+// Buffer.allocUnsafe does with its pool, with less bookkeeping per copy. The slab is the size of
+// Node's own pool (Buffer.poolSize), so a long-lived body keeps at most as much memory alive as
+// a pooled Buffer would.
+const SLAB_BYTES = 8192;
+const SLAB_MAX_COPY = 2048;
 let slab = new ArrayBuffer(SLAB_BYTES);
 let slabUsed = 0;
 
