@@ -6,13 +6,48 @@
 // error itself: the one rule is that it must never accept what the thorough parser rejects,
 // and must build the same message when it accepts.
 
-import { TOKEN, UINT32_MAX, WORD } from './chars.js';
-import { decimal, digitsEnd, FOLD, headerParams, host, hostOk, ipv4Ok, nameAddr, nameAddrList, P_CONTACT, P_NONE, sipUri, skipWsB, T, TOKEN_COLON, VCH } from './fast-scan.js';
-import { headerKey } from './header-names.js';
-import { CSeq, type Field, SipRequest, SipResponse, WireField } from './message.js';
-import { type Param, Params } from './params.js';
-import { PENDING, type TypedValue } from './typed-headers.js';
-import { type Via, viaFromParts } from './via.js';
+import * as chars from './chars.js';
+import * as scan from './fast-scan.js';
+import * as names from './header-names.js';
+import * as model from './message.js';
+import type { CSeq, Field, SipRequest, SipResponse } from './message.js';
+import * as params from './params.js';
+import type { Param } from './params.js';
+import * as typedHeaders from './typed-headers.js';
+import type { TypedValue } from './typed-headers.js';
+import * as via from './via.js';
+import type { Via } from './via.js';
+
+// Module-local copies of the tables and masks the hot loops use: an imported binding costs a
+// load and a TDZ check on every access in optimized code, a local constant does not.
+const T = scan.T;
+const FOLD = scan.FOLD;
+const TOKEN = chars.TOKEN;
+const WORD = chars.WORD;
+const UINT32_MAX = chars.UINT32_MAX;
+const TOKEN_COLON = scan.TOKEN_COLON;
+const VCH = scan.VCH;
+const P_CONTACT = scan.P_CONTACT;
+const P_NONE = scan.P_NONE;
+// (functions and classes too: calling or constructing through an import binding checks it every time)
+const decimal = scan.decimal;
+const digitsEnd = scan.digitsEnd;
+const headerParams = scan.headerParams;
+const host = scan.host;
+const hostOk = scan.hostOk;
+const ipv4Ok = scan.ipv4Ok;
+const nameAddr = scan.nameAddr;
+const nameAddrList = scan.nameAddrList;
+const sipUri = scan.sipUri;
+const skipWsB = scan.skipWsB;
+const headerKey = names.headerKey;
+const CSeqClass = model.CSeq;
+const SipRequestClass = model.SipRequest;
+const SipResponseClass = model.SipResponse;
+const WireField = model.WireField;
+const Params = params.Params;
+const PENDING: typeof typedHeaders.PENDING = typedHeaders.PENDING;
+const viaFromParts = via.viaFromParts;
 
 const MAX_HEADERS = 256;
 const MAX_HEADER_LINE = 8192;
@@ -288,7 +323,7 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
       reason = text.slice(12, i);
     } else i = 11;
     if (b[i] !== 13 || b[i + 1] !== 10) return undefined;
-    msg = SipResponse.fromWire(status, reason);
+    msg = SipResponseClass.fromWire(status, reason);
   } else {
     // Method SP Request-URI SP SIP/2.0
     i = 0;
@@ -305,7 +340,7 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
       return undefined;
     }
     i += 7;
-    msg = SipRequest.fromWire(method, uriText);
+    msg = SipRequestClass.fromWire(method, uriText);
   }
   // --- header lines: i is at the CR that ends the previous line
   const fields: Field[] = [];
@@ -337,7 +372,7 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
     let j = skipWsB(b, n1);
     if (b[j] !== 58) return undefined;
     const v0 = skipWsB(b, j + 1);
-    let typed: TypedValue | typeof PENDING = undefined;
+    let typed: TypedValue | typeof typedHeaders.PENDING = undefined;
     let raw: string | undefined;
     let e: number;
     switch (kind) {
@@ -391,7 +426,7 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
         while ((T[b[e]!]! & TOKEN) !== 0) e++;
         if (e === m0) return undefined;
         const mk = exactIn(b, m0, e, METHOD_CODES);
-        const c = Object.create(CSeq.prototype) as CSeq;
+        const c = Object.create(CSeqClass.prototype) as CSeq;
         c.seq = seq;
         c.method = mk >= 0 ? METHODS[mk]! : text.slice(m0, e);
         typed = c;
