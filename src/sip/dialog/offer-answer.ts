@@ -2,6 +2,9 @@
 // opaque text; what goes in them is decided by an OfferAnswerHandler the application (or the
 // engine) supplies. `sdpOfferAnswer()` in src/sdp is the standard one (RFC 3264).
 
+import type { SipResponse } from '../parser/message.js';
+import { RequestFailedError } from './errors.js';
+
 /**
  * Makes offers and answers for the INVITE sessions of a user agent (RFC 3264). Used when the peer
  * sends an offer we must answer without the application being asked (a re-INVITE; the offer in a
@@ -31,3 +34,24 @@ export function sdpBody(message: { body: Uint8Array; contentType: string | undef
   if (type !== undefined && type.split(';')[0]!.trim().toLowerCase() !== 'application/sdp') return undefined;
   return message.bodyText;
 }
+
+/**
+ * Our answer to the offer a 2xx carries when our INVITE (or re-INVITE) had none (RFC 3264 §5,
+ * RFC 3261 §13.2.1: the answer goes in the ACK), or the refusal to report when we cannot make one
+ * (no handler, or the handler threw; RFC 3261 §13.2.2.4 then ACKs and BYEs).
+ */
+export function answerOfferIn2xx(
+  handler: OfferAnswerHandler | undefined,
+  offer: string,
+  current: string | undefined,
+  ok: SipResponse,
+): { answer: string; refusal?: undefined } | { answer?: undefined; refusal: RequestFailedError } {
+  try {
+    if (handler === undefined) throw new Error('the 2xx carries an offer and the user agent has no offerAnswer handler');
+    return { answer: handler.createAnswer(offer, current) };
+  } catch (err) {
+    const why = `cannot answer the offer in the 2xx: ${err instanceof Error ? err.message : String(err)}`;
+    return { refusal: new RequestFailedError('rejected', 'INVITE', statusOfNegotiationError(err), why, ok, { cause: err }) };
+  }
+}
+

@@ -7,11 +7,11 @@ import type { Uri } from '../parser/uri.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
 import type { TransactionFailure } from '../transaction/transaction.js';
 import type { TimerHandle } from '../transport/clock.js';
-import { authorizedCopy, credentialsOf } from './auth.js';
+import { authorizedCopy } from './auth.js';
 import { Dialog } from './dialog.js';
 import type { DigestClient } from './digest.js';
 import { failure, RequestFailedError, type RequestFailureKind, sendFailure } from './errors.js';
-import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import { answerOfferIn2xx, sdpBody } from './offer-answer.js';
 import { DialogSession } from './session.js';
 import type { UaContext } from './ua-context.js';
 
@@ -241,30 +241,12 @@ export class OutgoingInvite {
     dialog.confirm(res);
     const offer = sdpBody(this.request);
     const remote = sdpBody(res);
-    let answer: string | undefined;
-    let refusal: RequestFailedError | undefined;
-    if (offer === undefined && remote !== undefined && keep) {
-      // Late offer (RFC 3261 §13.2.1, RFC 3264 §5): the offer is in the 2xx, our answer in the ACK.
-      try {
-        if (this.ctx.offerAnswer === undefined) throw new Error('the 2xx carries an offer and the user agent has no offerAnswer handler');
-        answer = this.ctx.offerAnswer.createAnswer(remote, undefined);
-      } catch (err) {
-        refusal = new RequestFailedError('rejected', 'INVITE', statusOfNegotiationError(err), `cannot answer the offer in the 2xx: ${err instanceof Error ? err.message : String(err)}`, res, { cause: err });
-      }
-    }
+    // Late offer (RFC 3261 §13.2.1, RFC 3264 §5): the offer is in the 2xx, our answer in the ACK.
+    const { answer, refusal } = offer === undefined && remote !== undefined && keep ? answerOfferIn2xx(this.ctx.offerAnswer, remote, undefined, res) : {};
     const session = new DialogSession(this.ctx, dialog, 'uac', { local: offer ?? answer, remote });
     this.confirmed.set(tag, session);
     this.ctx.addDialog(dialog.key, session);
-    const { request: ack, nextHop } = dialog.createRequest('ACK', {
-      cseq: this.request.cseq!.seq,
-      // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
-      headers: credentialsOf(this.request),
-      ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
-    });
-    this.ctx.sendAck(ack, nextHop).then(
-      (destination) => session.rememberAck(ack, destination),
-      (err) => this.ctx.reportError(err, 'ACK'),
-    );
+    session.sendAck(this.request, answer);
     if (keep && refusal === undefined) {
       this.ctx.sessionStarted(session);
       this.settle(session);

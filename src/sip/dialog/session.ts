@@ -11,7 +11,7 @@ import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, failure, RequestFailedError, sendFailure } from './errors.js';
 import type { Uri } from '../parser/uri.js';
 import { authorizedCopy, credentialsOf, sendAuthenticated } from './auth.js';
-import { sdpBody, statusOfNegotiationError } from './offer-answer.js';
+import { answerOfferIn2xx, sdpBody, statusOfNegotiationError } from './offer-answer.js';
 import type { IncomingRefer, ReferOutcome, ReferSubscription } from './refer.js';
 import { type ReferOptions, ReferSide } from './session-refer.js';
 import { Retransmitter2xx } from './retransmit-2xx.js';
@@ -329,9 +329,22 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.pendingAck = { seq, retransmitter, onAck };
   }
 
-  /** @internal {@link UaContext} bookkeeping: the ACK we sent for our INVITE's 2xx, for its retransmissions. */
-  rememberAck(request: SipRequest, destination: Endpoint): void {
-    this.sentAck = { seq: request.cseq!.seq, request, destination };
+  /**
+   * @internal Sends the ACK for the 2xx to `invite` (ours, the initial INVITE or a re-INVITE), with
+   * our answer when the 2xx carried the offer, and keeps it for the 2xx's retransmissions
+   * (RFC 3261 §13.2.2.4). Built from the dialog as the 2xx left it.
+   */
+  sendAck(invite: SipRequest, answer: string | undefined): void {
+    const { request: ack, nextHop } = this.dialog.createRequest('ACK', {
+      cseq: invite.cseq!.seq,
+      // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
+      headers: credentialsOf(invite),
+      ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
+    });
+    this.ctx.sendAck(ack, nextHop).then(
+      (destination) => (this.sentAck = { seq: ack.cseq!.seq, request: ack, destination }),
+      (err) => this.ctx.reportError(err, 'ACK'),
+    );
   }
 
   /** @internal Ends the session with BYE for `reason` (close(), a fork, a refused offer); resolves when the BYE is answered. */
@@ -448,29 +461,11 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     // RFC 3261 §12.2.1.2: the 2xx to a target refresh request replaces the remote target.
     this.dialog.refreshTarget(ok);
     const remote = sdpBody(ok);
-    let answer: string | undefined;
-    let refusal: RequestFailedError | undefined;
-    if (offer === undefined && remote !== undefined) {
-      // RFC 3264 §5 / RFC 3261 §13.2.1: the 2xx carries the offer; the ACK must carry our answer.
-      try {
-        if (this.ctx.offerAnswer === undefined) throw new Error('no offer/answer handler to answer the offer in the 2xx');
-        answer = this.ctx.offerAnswer.createAnswer(remote, this.localSdp);
-      } catch (err) {
-        refusal = new RequestFailedError('rejected', 'INVITE', statusOfNegotiationError(err), `cannot answer the offer in the 2xx: ${err instanceof Error ? err.message : String(err)}`, ok, { cause: err });
-      }
-    }
+    // RFC 3264 §5 / RFC 3261 §13.2.1: an offer in the 2xx to our offerless re-INVITE is answered in the ACK.
+    const { answer, refusal } = offer === undefined && remote !== undefined ? answerOfferIn2xx(this.ctx.offerAnswer, remote, this.localSdp, ok) : {};
     // RFC 3261 §13.2.2.4, §12.2.1.1: the ACK is built from the dialog as refreshed by this 2xx and
     // goes to its next hop (the new remote target), not to where the re-INVITE went.
-    const { request: ack, nextHop } = this.dialog.createRequest('ACK', {
-      cseq: request.cseq!.seq,
-      // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
-      headers: credentialsOf(request),
-      ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
-    });
-    this.ctx.sendAck(ack, nextHop).then(
-      (destination) => this.rememberAck(ack, destination),
-      (err) => this.ctx.reportError(err, 'ACK'),
-    );
+    this.sendAck(request, answer);
     if (refusal !== undefined) {
       // RFC 3261 §13.2.2.4 (for an INVITE in general): a UAC that cannot accept the offer in a 2xx
       // ACKs it and then sends BYE.
