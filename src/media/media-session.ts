@@ -4,7 +4,7 @@
 // RTCP reports.
 
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { type Clock, RealClock, type TimerHandle } from '../sip/transport/clock.js';
+import { type Clock, sharedRealClock, type TimerHandle } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { MediaDirection } from '../sdp/model.js';
 import type { NegotiatedAudio } from '../sdp/negotiated.js';
@@ -26,7 +26,7 @@ export interface MediaSessionOptions {
   host?: string;
   /** RTP ports are even ports from this range; RTCP uses the next port. Default 10000–20000. */
   portRange?: PortRange;
-  /** Time source (shared with the SIP stack); a RealClock by default. */
+  /** Time source (shared with the SIP stack); by default the process-wide {@link sharedRealClock}, so that every session ticks on one timer. */
   clock?: Clock;
   /** RTCP report interval in ms, randomised ×0.5–1.5 (RFC 3550 §6.3.1). Default 5000. */
   rtcpIntervalMs?: number;
@@ -168,7 +168,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   static async open(options: MediaSessionOptions = {}): Promise<MediaSession> {
     const host = options.host ?? '0.0.0.0';
     const sockets = await bindRtpPair(host, options.portRange, options.random);
-    return new MediaSession(sockets, host, options, options.clock ?? new RealClock());
+    return new MediaSession(sockets, host, options, options.clock ?? sharedRealClock());
   }
 
   /** The direction in force (`inactive` before {@link update}). */

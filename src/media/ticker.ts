@@ -17,6 +17,8 @@ export interface TickListener {
  */
 export class Ticker {
   private readonly listeners = new Set<TickListener>();
+  /** The listeners as an array, rebuilt only when they change: a tick walks it, not the Set. */
+  private snapshot: TickListener[] | undefined;
   private timer: TimerHandle | undefined;
   private start = 0;
   private n = 0;
@@ -34,7 +36,10 @@ export class Ticker {
 
   /** Adds a listener; the ticker starts if it was idle. */
   add(listener: TickListener): void {
-    this.listeners.add(listener);
+    if (!this.listeners.has(listener)) {
+      this.listeners.add(listener);
+      this.snapshot = undefined;
+    }
     if (this.timer === undefined) {
       this.start = this.clock.now();
       this.n = 0;
@@ -44,7 +49,7 @@ export class Ticker {
 
   /** Removes a listener; the ticker stops when none is left. */
   delete(listener: TickListener): void {
-    this.listeners.delete(listener);
+    if (this.listeners.delete(listener)) this.snapshot = undefined;
     if (this.listeners.size === 0 && this.timer !== undefined) {
       this.clock.clearTimer(this.timer);
       this.timer = undefined;
@@ -60,8 +65,24 @@ export class Ticker {
   private fire(): void {
     this.timer = undefined;
     const now = this.clock.now();
-    for (const l of [...this.listeners]) l.tick(now);
+    // A listener may add or remove listeners while ticking: those changes apply from the next
+    // tick, because this walks the snapshot taken before.
+    const listeners = (this.snapshot ??= [...this.listeners]);
+    let failure: { err: unknown } | undefined;
+    for (let i = 0; i < listeners.length; i++) {
+      try {
+        listeners[i]!.tick(now);
+      } catch (err) {
+        failure ??= { err }; // one session's bug must not silence the others or stop the ticker
+      }
+    }
     if (this.listeners.size > 0) this.schedule();
+    if (failure !== undefined) {
+      const { err } = failure;
+      queueMicrotask(() => {
+        throw err;
+      });
+    }
   }
 }
 

@@ -51,6 +51,16 @@ export class RealClock implements Clock {
   }
 }
 
+let sharedClock: RealClock | undefined;
+
+/**
+ * The process-wide {@link RealClock}, for components that were given no clock: they then share
+ * one, and with it whatever is scheduled per clock (all media sessions tick on one timer).
+ */
+export function sharedRealClock(): RealClock {
+  return (sharedClock ??= new RealClock());
+}
+
 interface VirtualTimer {
   id: number;
   due: number;
