@@ -298,6 +298,17 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     await Promise.all([closeSocket(this.sockets.rtp), closeSocket(this.sockets.rtcp)]);
   }
 
+  /**
+   * A listener that threw becomes the session's `error` event (MediaError `listener`, the
+   * exception as `cause`), as the SIP layers report theirs. Without an `error` listener, or when
+   * the `error` listener itself threw, it is rethrown on a microtask, so it is never lost.
+   */
+  protected override onListenerError(err: unknown, event: string): void {
+    if (event === 'error' || this.listenerCount('error') === 0) return super.onListenerError(err, event);
+    const what = err instanceof Error ? err.message : String(err);
+    this.emit('error', new MediaError('listener', `a '${event}' listener threw: ${what}`, { cause: err }));
+  }
+
   /** @internal The shared ticker: one 20 ms frame. */
   tick(now: number): void {
     // Every tick is 20 ms of media time, whether or not we send (RFC 3550 §5.1: the timestamp

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { MediaError } from '../../src/media/errors.js';
 import { decodeMuLaw, encodeMuLaw } from '../../src/media/g711.js';
 import { MediaSession, type MediaParameters } from '../../src/media/media-session.js';
 import { decodeRtp, type RtpPacket } from '../../src/media/rtp-packet.js';
@@ -240,5 +241,27 @@ describe('MediaSession on loopback', () => {
     expect(a.stats().remoteReport).toBeDefined();
     expect(b.stats().remoteReport).toBeDefined();
     expect(b.stats().remoteReport!.cumulativeLost).toBe(0);
+  });
+
+  it('reports a listener that throws as an error event, and the other listeners and the session go on', async () => {
+    const a = await session({ silence: false });
+    const b = await session({ silence: false });
+    a.update(to(b));
+    b.update(to(a));
+    const digits: string[] = [];
+    const errors: MediaError[] = [];
+    b.on('dtmf', () => {
+      throw new Error('listener bug');
+    });
+    b.on('dtmf', (d) => digits.push(d.digit));
+    b.on('error', (e) => errors.push(e));
+    await a.sendDtmf('12');
+    await wait(300);
+    expect(digits.join('')).toBe('12');
+    expect(errors).toHaveLength(2);
+    expect(errors[0]).toBeInstanceOf(MediaError);
+    expect(errors[0]!.code).toBe('listener');
+    expect(errors[0]!.message).toContain("'dtmf' listener threw: listener bug");
+    expect((errors[0]!.cause as Error).message).toBe('listener bug');
   });
 });
