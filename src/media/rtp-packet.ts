@@ -186,6 +186,16 @@ export function encodeRtp(packet: RtpPacket, out?: Uint8Array): Uint8Array {
   return buf;
 }
 
+// Network-order reads straight from the bytes: a DataView per packet costs an allocation and more
+// than the header it reads.
+function uint16At(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+function uint32At(b: Uint8Array, at: number): number {
+  return ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+}
+
 /**
  * Parses an RTP packet (RFC 3550 §5.1). The returned `payload` and extension `data` are views
  * into `bytes`, not copies.
@@ -198,7 +208,6 @@ export function encodeRtp(packet: RtpPacket, out?: Uint8Array): Uint8Array {
  */
 export function decodeRtp(bytes: Uint8Array): RtpPacket {
   if (bytes.length < RTP_HEADER_LENGTH) throw new RtpError('too-short', `RTP packet of ${bytes.length} bytes is shorter than the 12-byte header`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const b0 = bytes[0]!;
   const b1 = bytes[1]!;
   const version = b0 >> 6;
@@ -209,13 +218,13 @@ export function decodeRtp(bytes: Uint8Array): RtpPacket {
   let at = RTP_HEADER_LENGTH;
   if (at + 4 * cc > bytes.length) throw new RtpError('csrc-overrun', `${cc} CSRCs run past the end of a ${bytes.length}-byte packet`);
   const csrcs: number[] = [];
-  for (let i = 0; i < cc; i++, at += 4) csrcs.push(view.getUint32(at));
+  for (let i = 0; i < cc; i++, at += 4) csrcs.push(uint32At(bytes, at));
   let extension: RtpHeaderExtension | undefined;
   if (hasExtension) {
     // RFC 3550 §5.3.1
     if (at + 4 > bytes.length) throw new RtpError('extension-overrun', 'header extension header runs past the end of the packet');
-    const profile = view.getUint16(at);
-    const words = view.getUint16(at + 2);
+    const profile = uint16At(bytes, at);
+    const words = uint16At(bytes, at + 2);
     const end = at + 4 + 4 * words;
     if (end > bytes.length) throw new RtpError('extension-overrun', `header extension of ${words} words runs past the end of the packet`);
     extension = { profile, data: bytes.subarray(at + 4, end) };
@@ -236,9 +245,9 @@ export function decodeRtp(bytes: Uint8Array): RtpPacket {
     padding,
     marker: (b1 & 0x80) !== 0,
     payloadType: b1 & 0x7f,
-    sequence: view.getUint16(2),
-    timestamp: view.getUint32(4),
-    ssrc: view.getUint32(8),
+    sequence: uint16At(bytes, 2),
+    timestamp: uint32At(bytes, 4),
+    ssrc: uint32At(bytes, 8),
     csrcs,
     payload: bytes.subarray(at, end),
   };

@@ -103,8 +103,7 @@ export class ReceptionStats {
       this.reset(packet.ssrc, packet.sequence);
     }
     const verdict = this.updateSeq(packet.sequence);
-    const info = { bytes: packet.payload.length, timestamp: packet.timestamp, arrivalMs };
-    if (verdict === 'probation' || verdict === 'bad-sequence') this.runStart = info;
+    if (verdict === 'probation' || verdict === 'bad-sequence') this.runStart = { bytes: packet.payload.length, timestamp: packet.timestamp, arrivalMs };
     if (verdict !== 'accepted') return verdict;
     if (this.runStarted) {
       // The packet that opened the run (probation or resync) is counted now, after the fact.
@@ -113,7 +112,7 @@ export class ReceptionStats {
       if (first !== undefined) {
         this.packets++;
         this.bytes += first.bytes;
-        this.lastTransit = first;
+        this.lastTransit = { arrivalMs: first.arrivalMs, timestamp: first.timestamp };
       }
     }
     this.packets++;
@@ -282,11 +281,15 @@ export class ReceptionStats {
   /** RFC 3550 A.8: J += (|D(i−1, i)| − J) / 16, D in timestamp units. */
   private updateJitter(timestamp: number, arrivalMs: number): void {
     const last = this.lastTransit;
-    this.lastTransit = { arrivalMs, timestamp };
-    if (last === undefined) return;
+    if (last === undefined) {
+      this.lastTransit = { arrivalMs, timestamp };
+      return;
+    }
     // D = (Rj − Ri) − (Sj − Si), with the timestamp difference taken modulo 2^32.
     const d = ((arrivalMs - last.arrivalMs) * this.clockRate) / 1000 - tsDelta(timestamp, last.timestamp);
     this.jitterUnits += (Math.abs(d) - this.jitterUnits) / 16;
+    last.arrivalMs = arrivalMs; // updated in place: no allocation per packet
+    last.timestamp = timestamp;
   }
 }
 
@@ -319,7 +322,11 @@ export class SendStats {
   sent(packet: Pick<RtpPacket, 'timestamp' | 'payload'>, atMs: number): void {
     this.packets = (this.packets + 1) % 0x1_0000_0000;
     this.octets = (this.octets + packet.payload.length) % 0x1_0000_0000;
-    this.last = { timestamp: packet.timestamp, atMs };
+    if (this.last === undefined) this.last = { timestamp: packet.timestamp, atMs };
+    else {
+      this.last.timestamp = packet.timestamp; // in place: no allocation per packet
+      this.last.atMs = atMs;
+    }
   }
 
   /** True once a packet has been sent (an SR is only meaningful then; otherwise send an RR). */
