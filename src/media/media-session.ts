@@ -369,10 +369,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     if (remote === undefined) return;
     const bytes = encodeRtp({ marker, payloadType, sequence: this.seq, timestamp, ssrc: this.ssrc, payload });
     this.seq = seqAdd(this.seq, 1);
-    this.sendStats.sent({ timestamp, payload }, this.clock.now());
+    this.sendStats.sent({ timestamp, payload }, this.lastTick ?? this.clock.now()); // sent within the tick
     // Errors of sends without a callback arrive as the socket's 'error' event (handled above).
-    if (this.connectState === 'none') this.sockets.rtp.send(bytes, remote.port, remote.address);
-    else this.sockets.rtp.send(bytes);
+    // Until the connect has completed, the socket needs the address (Node throws without one).
+    if (this.connectState === 'connected') this.sockets.rtp.send(bytes);
+    else this.sockets.rtp.send(bytes, remote.port, remote.address);
   }
 
   private receiveRtp(msg: Buffer, rinfo: RemoteInfo): void {
