@@ -1,98 +1,194 @@
 // Load check for the media target of issue 6: N concurrent MediaSessions (default 1,000), each
-// playing a tone to a partner session — 50 G.711 packets a second sent, encoded from real audio,
-// and 50 received, decoded and counted — for a few seconds on loopback. Target: < 50 % of one
-// core for the N sessions.
+// playing a tone to a partner — 50 G.711 packets a second sent, encoded from real audio — for a
+// few seconds on loopback. Target: < 50 % of one core for the N sessions.
 //
 //   npm run bench:media-load                    N sessions here, N partners in a child process
+//   MEDIA_PEERS=sink npm run bench:media-load   the partners only listen (one-way: we play, nothing comes back)
 //   MEDIA_PEERS=same npm run bench:media-load   partners in this process too (twice the work)
 //   MEDIA_SESSIONS=1000 MEDIA_SECONDS=5         the defaults
+//   MEDIA_FLOOR=0                               skip the bare-dgram run
 //
-// Reports this process's CPU (user + system) as a share of one core, the packets sent and
-// received, and how late a 20 ms timer ran meanwhile. On loopback the kernel delivers each
-// datagram inside the sender's send call, so the sending side also pays for the receiving
-// socket's kernel work.
+// Each configuration runs twice: first with bare node:dgram sockets doing the same traffic (one
+// 172-byte datagram per socket every 20 ms, the received ones counted and dropped, sockets
+// connected to the partner once it has been heard from, as MediaSession does) — the floor that
+// Node and the kernel set, which no JavaScript above them can go under — and then with
+// MediaSessions. It reports this process's CPU (user + system) as a share of one core, the packets
+// sent and received, and how late a 20 ms timer ran meanwhile. On loopback the kernel delivers
+// each datagram inside the sender's send call, so the sending side also pays for the receiving
+// socket's kernel work (and for waking the receiving process).
 
 import { fork } from 'node:child_process';
+import { createSocket, type Socket } from 'node:dgram';
 import { MediaSession } from '../src/media/media-session.js';
 
 const SESSIONS = Number(process.env['MEDIA_SESSIONS'] ?? 1000);
 const SECONDS = Number(process.env['MEDIA_SECONDS'] ?? 5);
-const SAME_PROCESS = process.env['MEDIA_PEERS'] === 'same';
+const PEERS = process.env['MEDIA_PEERS'] ?? 'child';
+const FLOOR = process.env['MEDIA_FLOOR'] !== '0';
+const FRAME_MS = 20;
+const RTP_BYTES = 172; // 12-byte RTP header + 160 bytes of G.711
+
+/** N endpoints of one kind: where they listen, how to start them, what they counted. */
+interface Endpoints {
+  ports: number[];
+  /** Starts sending to `ports` (one each), or only listening when `send` is false. */
+  start(ports: number[], send: boolean): void;
+  sent(): number;
+  received(): number;
+  close(): Promise<void>;
+}
 
 function tone(ms: number): Int16Array {
   const n = (ms / 1000) * 8000;
   return Int16Array.from({ length: n }, (_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 8000)));
 }
 
-async function openSessions(n: number, range: { min: number; max: number }): Promise<MediaSession[]> {
-  const out: MediaSession[] = [];
-  for (let i = 0; i < n; i++) out.push(await MediaSession.open({ host: '127.0.0.1', portRange: range }));
-  return out;
+async function openSessions(n: number, range: { min: number; max: number }): Promise<Endpoints> {
+  const sessions: MediaSession[] = [];
+  for (let i = 0; i < n; i++) sessions.push(await MediaSession.open({ host: '127.0.0.1', portRange: range }));
+  return {
+    ports: sessions.map((s) => s.local.port),
+    start(ports, send) {
+      const audio = tone(SECONDS * 1000 + 10_000);
+      sessions.forEach((s, i) => {
+        s.update({ codec: 'PCMU', payloadType: 0, remoteAddress: '127.0.0.1', remotePort: ports[i]!, direction: send ? 'sendrecv' : 'recvonly' });
+        if (send) void s.play(audio);
+      });
+    },
+    sent: () => sessions.reduce((n, s) => n + s.stats().packetsSent, 0),
+    received: () => sessions.reduce((n, s) => n + s.stats().packetsReceived, 0),
+    close: async () => void (await Promise.all(sessions.map((s) => s.close()))),
+  };
 }
 
-function connect(sessions: MediaSession[], ports: number[]): Array<Promise<unknown>> {
-  const audio = tone(SECONDS * 1000 + 4000);
-  return sessions.map((s, i) => {
-    s.update({ codec: 'PCMU', payloadType: 0, remoteAddress: '127.0.0.1', remotePort: ports[i]!, direction: 'sendrecv' });
-    return s.play(audio);
-  });
-}
-
-/** The child: opens N partner sessions, reports their ports, plays to the ports it is given. */
-async function peer(): Promise<void> {
-  const sessions = await openSessions(SESSIONS, { min: 40000, max: 60000 });
-  process.send!({ ports: sessions.map((s) => s.local.port) });
-  process.on('message', (m: { ports?: number[]; stop?: boolean }) => {
-    if (m.ports) void Promise.all(connect(sessions, m.ports));
-    if (m.stop) void Promise.all(sessions.map((s) => s.close())).then(() => process.exit(0));
-  });
-}
-
-async function main(): Promise<void> {
-  const sessions = await openSessions(SESSIONS, { min: 20000, max: 39998 });
-  let plays: Array<Promise<unknown>>;
-  let stopPeer = (): void => undefined;
-  if (SAME_PROCESS) {
-    const partners = await openSessions(SESSIONS, { min: 40000, max: 60000 });
-    plays = [...connect(sessions, partners.map((s) => s.local.port)), ...connect(partners, sessions.map((s) => s.local.port))];
-    stopPeer = () => void Promise.all(partners.map((s) => s.close()));
-  } else {
-    const child = fork(new URL(import.meta.url), [], { env: { ...process.env, MEDIA_ROLE: 'peer' } });
-    const ports = await new Promise<number[]>((resolve) => child.once('message', (m: { ports: number[] }) => resolve(m.ports)));
-    plays = connect(sessions, ports);
-    child.send({ ports: sessions.map((s) => s.local.port) });
-    stopPeer = () => child.send({ stop: true });
+/** The floor: the same datagrams through bare sockets, with no RTP, codec or statistics work. */
+async function openBare(n: number, range: { min: number; max: number }): Promise<Endpoints> {
+  const sockets: Socket[] = [];
+  for (let port = range.min; sockets.length < n && port <= range.max; port += 2) {
+    const s = createSocket('udp4');
+    const ok = await new Promise<boolean>((resolve) => {
+      s.once('error', () => resolve(false));
+      s.bind(port, '127.0.0.1', () => resolve(true));
+    });
+    if (ok) sockets.push(s);
+    else s.close();
   }
-  await new Promise((r) => setTimeout(r, 1500)); // warm up, and let every session latch
-  const sent0 = sessions.reduce((n, s) => n + s.stats().packetsSent, 0);
-  const recv0 = sessions.reduce((n, s) => n + s.stats().packetsReceived, 0);
+  let sent = 0;
+  let received = 0;
+  const connected = new Set<Socket>();
+  let timer: NodeJS.Timeout | undefined;
+  for (const s of sockets) {
+    s.on('message', (_msg, rinfo) => {
+      received++;
+      if (!connected.has(s)) {
+        connected.add(s);
+        s.connect(rinfo.port, rinfo.address);
+      }
+    });
+  }
+  return {
+    ports: sockets.map((s) => s.address().port),
+    start(ports, send) {
+      if (!send) return;
+      const payload = Buffer.alloc(RTP_BYTES, 0xff);
+      const t0 = performance.now();
+      let k = 0;
+      const tick = (): void => {
+        sockets.forEach((s, i) => {
+          if (connected.has(s)) s.send(payload);
+          else s.send(payload, ports[i]!, '127.0.0.1');
+        });
+        sent += sockets.length;
+        timer = setTimeout(tick, Math.max(0, t0 + ++k * FRAME_MS - performance.now()));
+      };
+      tick();
+    },
+    sent: () => sent,
+    received: () => received,
+    async close() {
+      clearTimeout(timer);
+      await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    },
+  };
+}
+
+type Kind = 'bare' | 'sessions';
+const open = (kind: Kind, n: number, range: { min: number; max: number }): Promise<Endpoints> => (kind === 'bare' ? openBare(n, range) : openSessions(n, range));
+
+/** The child: opens N partners, reports their ports, starts when given ours. */
+async function peer(kind: Kind): Promise<void> {
+  const partners = await open(kind, SESSIONS, { min: 40000, max: 60000 });
+  process.send!({ ports: partners.ports });
+  process.on('message', (m: { ports?: number[]; stop?: boolean }) => {
+    if (m.ports) partners.start(m.ports, PEERS !== 'sink');
+    if (m.stop) void partners.close().then(() => process.exit(0));
+  });
+}
+
+interface Result {
+  share: number;
+  line: string;
+}
+
+async function measure(kind: Kind): Promise<Result> {
+  const ours = await open(kind, SESSIONS, { min: 20000, max: 39998 });
+  let stopPeer: () => Promise<unknown>;
+  if (PEERS === 'same') {
+    const partners = await open(kind, SESSIONS, { min: 40000, max: 60000 });
+    ours.start(partners.ports, true);
+    partners.start(ours.ports, true);
+    stopPeer = () => partners.close();
+  } else {
+    const child = fork(new URL(import.meta.url), [], { env: { ...process.env, MEDIA_ROLE: kind } });
+    const ports = await new Promise<number[]>((resolve) => child.once('message', (m: { ports: number[] }) => resolve(m.ports)));
+    ours.start(ports, true);
+    child.send({ ports: ours.ports });
+    stopPeer = () => new Promise((resolve) => child.once('exit', resolve).send({ stop: true }));
+  }
+  await new Promise((r) => setTimeout(r, 1500)); // warm up, and let every socket latch and connect
+  const sent0 = ours.sent();
+  const recv0 = ours.received();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   const lateness: number[] = [];
-  let expected = performance.now() + 20;
+  let expected = performance.now() + FRAME_MS;
   const probe = setInterval(() => {
     const now = performance.now();
     lateness.push(now - expected);
-    expected = now + 20;
-  }, 20);
+    expected = now + FRAME_MS;
+  }, FRAME_MS);
   await new Promise((r) => setTimeout(r, SECONDS * 1000));
   clearInterval(probe);
   const elapsed = performance.now() - t0;
   const cpu = process.cpuUsage(cpu0);
-  const sent = sessions.reduce((n, s) => n + s.stats().packetsSent, 0) - sent0;
-  const received = sessions.reduce((n, s) => n + s.stats().packetsReceived, 0) - recv0;
+  const sent = ours.sent() - sent0;
+  const received = ours.received() - recv0;
+  await stopPeer();
+  await ours.close();
   const share = (cpu.user + cpu.system) / 1000 / elapsed;
   lateness.sort((a, b) => a - b);
-  const q = (p: number): number => lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))] ?? 0;
-  const perS = (n: number): number => Math.round(n / (elapsed / 1000));
-  console.log(`${SESSIONS} sessions (partners ${SAME_PROCESS ? 'in this process too' : 'in a child process'}) for ${(elapsed / 1000).toFixed(1)} s: sent ${perS(sent)}/s, received ${perS(received)}/s (expected ${SESSIONS * 50}/s each)`);
-  console.log(`CPU of this process: ${(share * 100).toFixed(1)} % of one core (user ${((cpu.user / 1000 / elapsed) * 100).toFixed(1)} %, system ${((cpu.system / 1000 / elapsed) * 100).toFixed(1)} %)`);
-  console.log(`timer lateness at 20 ms: p50 ${q(0.5).toFixed(1)} ms, p99 ${q(0.99).toFixed(1)} ms, max ${(lateness.at(-1) ?? 0).toFixed(1)} ms`);
-  console.log(`Target (measured, not enforced): ${share < 0.5 ? 'MET ' : 'MISS'} < 50 % of one core for ${SESSIONS} playing sessions`);
-  stopPeer();
-  await Promise.all(sessions.map((s) => s.close()));
-  await Promise.all(plays);
+  const q = (p: number): string => (lateness[Math.min(lateness.length - 1, Math.floor(p * lateness.length))] ?? 0).toFixed(1);
+  const perS = (n: number): string => `${Math.round(n / (elapsed / 1000))}/s`;
+  const pct = (us: number): string => `${((us / 1000 / elapsed) * 100).toFixed(1)} %`;
+  const what = kind === 'bare' ? 'bare node:dgram (floor)' : 'MediaSession';
+  const line =
+    `${what.padEnd(24)} CPU ${pct(cpu.user + cpu.system).padStart(7)} (user ${pct(cpu.user)}, system ${pct(cpu.system)}); ` +
+    `sent ${perS(sent)}, received ${perS(received)}; 20 ms timer late by p50 ${q(0.5)} / p99 ${q(0.99)} ms`;
+  console.log(line);
+  return { share, line };
 }
 
-if (process.env['MEDIA_ROLE'] === 'peer') await peer();
+async function main(): Promise<void> {
+  const peers = { child: 'partners in a child process', sink: 'partners in a child process, sending nothing back', same: 'partners in this process too' }[PEERS];
+  if (peers === undefined) throw new Error(`MEDIA_PEERS must be child, sink or same, not ${PEERS}`);
+  const each = PEERS === 'sink' ? 'sent' : 'sent and received';
+  console.log(`${SESSIONS} sessions, ${peers}, ${SECONDS} s measured: expect ${SESSIONS * (1000 / FRAME_MS)}/s ${each}; CPU is this process's, as a share of one core`);
+  const floor = FLOOR ? await measure('bare') : undefined;
+  const ours = await measure('sessions');
+  if (floor !== undefined) console.log(`MediaSession above the floor: ${((ours.share - floor.share) * 100).toFixed(1)} points of one core`);
+  console.log(`Target (measured, not enforced): ${ours.share < 0.5 ? 'MET ' : 'MISS'} < 50 % of one core for ${SESSIONS} playing sessions`);
+}
+
+const role = process.env['MEDIA_ROLE'];
+if (role === 'bare' || role === 'sessions') await peer(role);
 else await main();

@@ -3,8 +3,11 @@
 //
 //   npm run bench:media
 //
-// Tasks are entries of TASKS; add more (e.g. the RTP tick) by pushing to it. Each task runs `frames`
-// 20 ms frames (160 samples each at 8 kHz) per operation and verifies itself before timing.
+// Tasks are entries of TASKS; add more by pushing to it. Each task runs `frames` 20 ms frames (160
+// samples each at 8 kHz) per operation and verifies itself before timing. The session tasks time
+// one MediaSession's 20 ms tick (next frame of a playback, G.711, RTP header, statistics, and the
+// UDP send, real or stubbed) and one received packet through its socket listener (RTP decode,
+// statistics, jitter), each on its own; bench/media-load.ts runs a thousand sessions for real.
 //
 // Environment knobs (optional): BENCH_TIME_MS (per task and round, default 500), BENCH_WARMUP_MS
 // (default 300), BENCH_ROUNDS (default 3).
@@ -22,7 +25,11 @@ import {
   PCMA,
   PCMU,
 } from '../src/media/g711.js';
+import { createSocket, type Socket } from 'node:dgram';
+import { MediaSession } from '../src/media/media-session.js';
 import { resample } from '../src/media/resample.js';
+import { encodeRtp } from '../src/media/rtp-packet.js';
+import { VirtualClock } from '../src/sip/transport/clock.js';
 
 const TIME_MS = Number(process.env['BENCH_TIME_MS'] ?? 500);
 const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 300);
@@ -137,6 +144,107 @@ const TASKS: MediaTask[] = [
   },
 ];
 
+// --- One media session's per-packet work ---------------------------------------------------------------
+
+/** What the session tasks need from a MediaSession's insides (private there; a bench may look). */
+interface SessionInsides {
+  sockets: { rtp: Socket };
+}
+
+async function sessionTasks(): Promise<{ tasks: MediaTask[]; close: () => Promise<void> }> {
+  const clock = new VirtualClock();
+  const sink = createSocket('udp4');
+  await new Promise<void>((resolve) => sink.bind(0, '127.0.0.1', resolve));
+  const open = (): Promise<MediaSession> => MediaSession.open({ host: '127.0.0.1', portRange: { min: 20000, max: 39998 }, clock });
+  const endless = Int16Array.from({ length: 8000 * 3600 }, (_, n) => Math.round(9000 * Math.sin(n * 0.33)));
+  const playing = async (remotePort: number): Promise<MediaSession> => {
+    const s = await open();
+    s.update({ codec: 'PCMU', payloadType: 0, remoteAddress: '127.0.0.1', remotePort, direction: 'sendrecv' });
+    void s.play(endless);
+    return s;
+  };
+  // Sends to a peer that was heard from: the session latched and connected its socket, so the
+  // datagram goes to the kernel inside send() (an unconnected send resolves the address on a later
+  // turn, outside anything timed here) and the loopback delivers it to the sink inside that call.
+  const connected = await playing(sink.address().port);
+  // RFC 3550 A.1: a source counts once two packets in sequence have arrived.
+  for (let k = 1; k <= 3; k++) {
+    const hello = encodeRtp({ payloadType: 0, sequence: k, timestamp: 160 * k, ssrc: 7, marker: false, payload: new Uint8Array(160) });
+    sink.send(hello, connected.local.port, '127.0.0.1');
+  }
+  for (let waited = 0; connected.stats().packetsReceived === 0; waited += 10) {
+    if (waited > 2000) throw new Error('the session did not receive its peer\'s packet');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  await new Promise((resolve) => setTimeout(resolve, 10)); // the connect completes
+  // The same tick with the send stubbed: what our code costs, without Node's send path and the kernel.
+  const stubbed = await playing(9);
+  let stubbedSends = 0;
+  (stubbed as unknown as SessionInsides).sockets.rtp.send = (() => void stubbedSends++) as Socket['send'];
+  // Receiving: the RTP socket's listener, called with a packet of an in-order stream.
+  const receiver = await playing(9);
+  (receiver as unknown as SessionInsides).sockets.rtp.send = (() => undefined) as Socket['send'];
+  const listener = (receiver as unknown as SessionInsides).sockets.rtp.listeners('message')[0] as (msg: Buffer, rinfo: object) => void;
+  const rinfo = { address: '127.0.0.1', family: 'IPv4', port: 40000, size: 172 };
+  const packet = Buffer.from(encodeRtp({ payloadType: 0, sequence: 0, timestamp: 0, ssrc: 4321, marker: false, payload: MU_FRAMES[0]! }));
+  let seq = 0;
+  const receiveOne = (): number => {
+    seq = (seq + 1) & 0xffff;
+    packet[2] = seq >> 8;
+    packet[3] = seq & 0xff;
+    packet.writeUInt32BE((seq * 160) >>> 0, 4);
+    listener(packet, rinfo);
+    return seq;
+  };
+  let t = 0;
+  const tick = (s: MediaSession): number => {
+    s.tick((t += 20));
+    return t;
+  };
+  const tasks: MediaTask[] = [
+    {
+      name: 'session tick, send stubbed',
+      frames: 1,
+      perSessionPerSecond: FRAMES_PER_SECOND,
+      run: () => tick(stubbed),
+      verify: () => {
+        const before = stubbedSends;
+        tick(stubbed);
+        if (stubbedSends !== before + 1) throw new Error('a tick of a playing session did not send one packet');
+      },
+    },
+    {
+      name: 'session tick + connected send',
+      frames: 1,
+      perSessionPerSecond: FRAMES_PER_SECOND,
+      run: () => tick(connected),
+      verify: () => {
+        const before = connected.stats().packetsSent;
+        tick(connected);
+        if (connected.stats().packetsSent !== before + 1) throw new Error('a tick of a playing session did not send one packet');
+      },
+    },
+    {
+      name: 'session receives a packet',
+      frames: 1,
+      perSessionPerSecond: FRAMES_PER_SECOND,
+      run: receiveOne,
+      verify: () => {
+        const before = receiver.stats().packetsReceived;
+        for (let i = 0; i < 10; i++) receiveOne();
+        if (receiver.stats().packetsReceived !== before + 10) throw new Error('received packets were not counted');
+      },
+    },
+  ];
+  return {
+    tasks,
+    close: async () => {
+      await Promise.all([connected, stubbed, receiver].map((s) => s.close()));
+      sink.close();
+    },
+  };
+}
+
 // --- Timing ----------------------------------------------------------------------------------------------
 
 function batched(run: () => number): () => FnReturnedObject {
@@ -175,6 +283,8 @@ const fmt = (x: number, digits = 1): string => (x >= 10_000 ? x.toFixed(0) : x.t
 const rate = (perSec: number): string => (perSec >= 1e9 ? `${(perSec / 1e9).toFixed(2)} G` : `${(perSec / 1e6).toFixed(1)} M`);
 
 async function main(): Promise<void> {
+  const sessions = await sessionTasks();
+  TASKS.push(...sessions.tasks);
   for (const t of TASKS) t.verify?.();
   console.log(`All ${TASKS.length} tasks verified.`);
   console.log(`Node ${process.version} (${process.platform}/${process.arch}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} CPUs`);
@@ -214,10 +324,18 @@ async function main(): Promise<void> {
     `A session's G.711 work (encode one frame + decode one frame, slower codec): ${fmt(perSession)} ns per 20 ms; ` +
       `${SESSIONS} sessions: ${((100 * perSession * FRAMES_PER_SECOND * SESSIONS) / 1e9).toFixed(2)} % of one core.`,
   );
+  const tick = ns('session tick + connected send');
+  const receive = ns('session receives a packet');
+  console.log(
+    `A session's tick with a connected send plus one received packet: ${fmt(tick + receive)} ns per 20 ms; ${SESSIONS} sessions: ` +
+      `${((100 * (tick + receive) * FRAMES_PER_SECOND * SESSIONS) / 1e9).toFixed(1)} % of one core, without the receiving side's Node and kernel work ` +
+      '(npm run bench:media-load measures everything).',
+  );
+  await sessions.close();
   if (sink === 0.5) console.log(sink);
 }
 
 main().catch((err: unknown) => {
   console.error(err instanceof Error ? err.message : err);
-  process.exitCode = 1;
+  process.exit(1); // sockets may still be open
 });
