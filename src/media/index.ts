@@ -1,7 +1,8 @@
 // The media layer: RTP sessions over node:dgram, G.711, WAV playback and recording, RFC 4733 DTMF,
 // RTCP reports.
 
-export { MediaSession, type MediaSessionOptions, type MediaParameters, type MediaStats, type MediaSessionEvents, type DtmfEvent } from './media-session.js';
+export { MediaSession } from './media-session.js';
+export type { MediaSessionOptions, MediaParameters, MediaStats, MediaSessionEvents, DtmfEvent } from './media-types.js';
 export { type PlaybackResult } from './playback.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export { bindRtpPair, DEFAULT_PORT_RANGE, type PortRange, type RtpSocketPair } from './rtp-socket.js';

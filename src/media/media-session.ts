@@ -7,78 +7,21 @@ import type { Socket, RemoteInfo } from 'node:dgram';
 import { type Clock, sharedRealClock, type TimerHandle } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { MediaDirection } from '../sdp/model.js';
-import type { NegotiatedAudio } from '../sdp/negotiated.js';
 import { TypedEmitter } from '../sip/dialog/emitter.js';
-import { decodeTelephoneEvent, type DtmfPlannedPacket, DtmfReceiver, planDigits, type ReceivedDigit } from './dtmf.js';
+import { decodeTelephoneEvent, type DtmfPlannedPacket, DtmfReceiver, planDigits } from './dtmf.js';
 import { MediaError } from './errors.js';
 import { codecFor, G711_FRAME_SAMPLES, type G711Codec } from './g711.js';
 import { decodeRtcpCompound, encodeRtcpCompound, ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
 import { decodeRtp, encodeRtp, RtpError, tsAdd, seqAdd } from './rtp-packet.js';
-import { bindRtpPair, type PortRange, type RtpSocketPair } from './rtp-socket.js';
+import { bindRtpPair, type RtpSocketPair } from './rtp-socket.js';
 import { ReceptionStats, SendStats } from './rtp-stats.js';
 import { tickerFor, type TickListener } from './ticker.js';
-import { readWavFile, toTelephony, type WavAudio, WavWriter } from './wav.js';
+import type { DtmfEvent, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
+import { Recording } from './recording.js';
+import { readWavFile, toTelephony, type WavAudio } from './wav.js';
 import { Playback, type PlaybackResult } from './playback.js';
 
-/** Options of {@link MediaSession.open}. */
-export interface MediaSessionOptions {
-  /** Local address to bind (default `0.0.0.0`). */
-  host?: string;
-  /** RTP ports are even ports from this range; RTCP uses the next port. Default 10000–20000. */
-  portRange?: PortRange;
-  /** Time source (shared with the SIP stack); by default the process-wide {@link sharedRealClock}, so that every session ticks on one timer. */
-  clock?: Clock;
-  /** RTCP report interval in ms, randomised ×0.5–1.5 (RFC 3550 §6.3.1). Default 5000. */
-  rtcpIntervalMs?: number;
-  /** CNAME for RTCP SDES (RFC 3550 §6.5.1). Default `sipflow@<host>`. */
-  cname?: string;
-  /** Send silence while nothing plays (keeps NAT bindings and peers' jitter buffers alive). Default true. */
-  silence?: boolean;
-  /** Random source for SSRC, sequence and timestamp starts and port choice. */
-  random?: () => number;
-}
-
-/** What to send and where: a {@link NegotiatedAudio} from `src/sdp`, or the same fields by hand. */
-export type MediaParameters = Pick<NegotiatedAudio, 'codec' | 'payloadType' | 'remoteAddress' | 'remotePort' | 'direction'> & {
-  telephoneEventPayloadType?: number | undefined;
-};
-
-/** A digit detected in the received stream. */
-export type DtmfEvent = ReceivedDigit;
-
-/** Counters of a session (RFC 3550 §6.4 quantities, in friendly units). */
-export interface MediaStats {
-  packetsSent: number;
-  bytesSent: number;
-  packetsReceived: number;
-  bytesReceived: number;
-  /** Packets lost in the received stream (expected − received, RFC 3550 A.3). */
-  lost: number;
-  /** Interarrival jitter of the received stream, ms (RFC 3550 A.8). */
-  jitterMs: number;
-  duplicates: number;
-  /** Datagrams that were not RTP, or RTP with a payload type we do not use. */
-  ignored: number;
-  dtmfSent: number;
-  dtmfReceived: DtmfEvent[];
-  /** What the peer last reported about our stream in RTCP (fraction lost 0–1, cumulative, jitter ms). */
-  remoteReport: { fractionLost: number; cumulativeLost: number; jitterMs: number } | undefined;
-}
-
-/** Events of a {@link MediaSession}. */
-export interface MediaSessionEvents {
-  [event: string]: unknown;
-  /** One per key press, however many packets carried it. */
-  dtmf: DtmfEvent;
-  /** Something worth telling: conversions of played files, a changed peer address. */
-  note: string;
-  /** The peer's packets come from another address than its SDP said: we now send there (symmetric RTP). */
-  'remote-changed': Endpoint;
-  /** An RTCP compound packet arrived. */
-  rtcp: RtcpPacket[];
-  /** A socket error (the session goes on if it can). */
-  error: MediaError;
-}
+export type { DtmfEvent, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
 
 interface SendingDtmf {
   plan: DtmfPlannedPacket[];
@@ -129,7 +72,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private readonly dtmfQueue: Array<(run: boolean) => void> = [];
   private dtmfSent = 0;
   private ignored = 0;
-  private recorder: { writer: WavWriter; lastTs: number | undefined; samples: number } | undefined;
+  private recording: Recording | undefined;
   private rtcpTimer: TimerHandle | undefined;
   private remoteReport: MediaStats['remoteReport'];
   private closed = false;
@@ -252,16 +195,15 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   async record(path: string): Promise<void> {
     if (this.closed) throw new MediaError('closed', 'the media session is closed');
     await this.stopRecording();
-    this.recorder = { writer: await WavWriter.create(path), lastTs: undefined, samples: 0 };
+    this.recording = await Recording.create(path);
   }
 
   /** Ends the recording and completes its file; resolves with the samples written. */
   async stopRecording(): Promise<{ samples: number; durationMs: number } | undefined> {
-    const r = this.recorder;
+    const r = this.recording;
     if (r === undefined) return undefined;
-    this.recorder = undefined;
-    await r.writer.close();
-    return { samples: r.samples, durationMs: (r.samples / 8000) * 1000 };
+    this.recording = undefined;
+    return r.close();
   }
 
   /** Counters so far. */
@@ -411,25 +353,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       }
       return;
     }
-    if (this.recorder !== undefined && (params.direction === 'sendrecv' || params.direction === 'recvonly')) this.recordPayload(packet.timestamp, packet.payload);
-  }
-
-  /** Decodes a received frame into the recording; a timestamp gap (lost packets) becomes silence, up to 1 s. */
-  private recordPayload(timestamp: number, payload: Uint8Array): void {
-    const r = this.recorder!;
-    if (r.lastTs !== undefined) {
-      const gap = (timestamp - r.lastTs) >>> 0;
-      if (gap > 0 && gap < 8000) {
-        r.writer.write(new Int16Array(gap));
-        r.samples += gap;
-      } else if (gap >= 0x80000000) {
-        return; // late (reordered) packet: its place in the file is already written
-      }
-    }
-    const pcm = this.codec!.decode(payload);
-    r.writer.write(pcm);
-    r.samples += pcm.length;
-    r.lastTs = tsAdd(timestamp, pcm.length);
+    if (this.recording !== undefined && (params.direction === 'sendrecv' || params.direction === 'recvonly')) this.recording.write(packet.timestamp, this.codec!.decode(packet.payload));
   }
 
   /** Symmetric RTP (RFC 4961; "comedia"): send where the peer's packets come from. */
