@@ -4,14 +4,14 @@
 // RTCP reports.
 
 import type { Socket, RemoteInfo } from 'node:dgram';
-import { type Clock, sharedRealClock, type TimerHandle } from '../sip/transport/clock.js';
+import { type Clock, sharedRealClock } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { MediaDirection } from '../sdp/model.js';
 import { TypedEmitter } from '../sip/dialog/emitter.js';
 import { decodeTelephoneEvent, type DtmfPlannedPacket, DtmfReceiver, planDigits } from './dtmf.js';
 import { MediaError } from './errors.js';
 import { codecFor, G711_FRAME_SAMPLES, type G711Codec } from './g711.js';
-import { decodeRtcpCompound, encodeRtcpCompound, ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
+import { RtcpReporter } from './rtcp-reporter.js';
 import { decodeRtp, encodeRtp, RtpError, tsAdd, seqAdd } from './rtp-packet.js';
 import { bindRtpPair, type RtpSocketPair } from './rtp-socket.js';
 import { ReceptionStats, SendStats } from './rtp-stats.js';
@@ -57,7 +57,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private params: MediaParameters | undefined;
   private codec: G711Codec | undefined;
   private remote: Endpoint | undefined;
-  private remoteRtcp: Endpoint | undefined;
   private readonly ssrc: number;
   private seq: number;
   private ts: number;
@@ -73,8 +72,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private dtmfSent = 0;
   private ignored = 0;
   private recording: Recording | undefined;
-  private rtcpTimer: TimerHandle | undefined;
-  private remoteReport: MediaStats['remoteReport'];
+  private readonly rtcp: RtcpReporter;
   private closed = false;
   private ticking = false;
   /** Whether the RTP socket is connected to the latched peer (see latch). */
@@ -97,9 +95,19 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     this.ts = Math.floor(random() * 0x1_0000_0000) >>> 0;
     this.dtmfReceiver = new DtmfReceiver({ clock, onDigit: (d) => this.digit(d) });
     sockets.rtp.on('message', (msg, rinfo) => this.receiveRtp(msg, rinfo));
-    sockets.rtcp.on('message', (msg, rinfo) => this.receiveRtcp(msg, rinfo));
     for (const s of [sockets.rtp, sockets.rtcp]) s.on('error', (err) => this.emit('error', new MediaError('socket', `RTP socket error: ${err.message}`, { cause: err })));
-    this.scheduleRtcp();
+    this.rtcp = new RtcpReporter({
+      socket: sockets.rtcp,
+      clock,
+      ssrc: this.ssrc,
+      sendStats: this.sendStats,
+      recvStats: this.recvStats,
+      cname: options.cname ?? `sipflow@${host}`,
+      intervalMs: options.rtcpIntervalMs ?? 5000,
+      random,
+      onPackets: (packets) => this.emit('rtcp', packets),
+      onIgnored: () => void this.ignored++,
+    });
   }
 
   /**
@@ -138,7 +146,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     if (addressChanged) {
       this.disconnect();
       this.remote = { address: params.remoteAddress, port: params.remotePort };
-      this.remoteRtcp = { address: params.remoteAddress, port: params.remotePort + 1 };
+      this.rtcp.sendTo({ address: params.remoteAddress, port: params.remotePort + 1 });
     }
     if (!wasSending && this.canSend) this.marker = true;
     this.updateTicking();
@@ -219,7 +227,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       ignored: this.ignored,
       dtmfSent: this.dtmfSent,
       dtmfReceived: [...this.received],
-      remoteReport: this.remoteReport,
+      remoteReport: this.rtcp.remoteReport,
     };
   }
 
@@ -228,14 +236,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     if (this.closed) return;
     this.closed = true;
     this.setTicking(false);
-    if (this.rtcpTimer !== undefined) this.clock.clearTimer(this.rtcpTimer);
     for (const p of this.playbacks.splice(0)) p.finish(true);
     this.dtmf?.done();
     this.dtmf = undefined;
     for (const start of this.dtmfQueue.splice(0)) start(false);
     for (const d of this.dtmfReceiver.flush(this.clock.now())) this.digit(d);
     this.dtmfReceiver.dispose();
-    if (this.remoteRtcp !== undefined) this.sendRtcp(true);
+    this.rtcp.stop();
     await this.stopRecording();
     await Promise.all([closeSocket(this.sockets.rtp), closeSocket(this.sockets.rtcp)]);
   }
@@ -361,7 +368,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     const remote = this.remote;
     if (remote === undefined || remote.address !== rinfo.address || remote.port !== rinfo.port) {
       this.remote = { address: rinfo.address, port: rinfo.port };
-      this.remoteRtcp = { address: rinfo.address, port: rinfo.port + 1 };
+      this.rtcp.sendTo({ address: rinfo.address, port: rinfo.port + 1 });
       this.emit('note', `the peer sends from ${rinfo.address}:${rinfo.port}, not from its SDP address; sending there (symmetric RTP)`);
       this.emit('remote-changed', { ...this.remote });
     }
@@ -386,53 +393,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       // not connected yet (the connect is still resolving): nothing to undo at the socket
     }
     this.connectState = 'none';
-  }
-
-  private receiveRtcp(msg: Buffer, rinfo: RemoteInfo): void {
-    if (this.closed) return;
-    let packets: RtcpPacket[];
-    try {
-      packets = decodeRtcpCompound(msg);
-    } catch {
-      this.ignored++;
-      return;
-    }
-    this.remoteRtcp = { address: rinfo.address, port: rinfo.port };
-    for (const p of packets) {
-      // RFC 3550 §6.4.1: LSR/DLSR of our next report block come from the peer's last SR.
-      if (p.type === 'SR') this.recvStats.senderReportReceived(p.ntp, this.clock.now());
-      if (p.type === 'SR' || p.type === 'RR') {
-        const mine = p.reports.find((b) => b.ssrc === this.ssrc);
-        if (mine !== undefined) this.remoteReport = { fractionLost: mine.fractionLost / 256, cumulativeLost: mine.cumulativeLost, jitterMs: (mine.jitter / 8000) * 1000 };
-      }
-    }
-    this.emit('rtcp', packets);
-  }
-
-  /** RFC 3550 §6.3: a compound of SR (we sent since the last report) or RR, and SDES CNAME; BYE at the end. */
-  private sendRtcp(bye = false): void {
-    const to = this.remoteRtcp;
-    if (to === undefined) return;
-    const now = this.clock.now();
-    const reports: RtcpReportBlock[] = [];
-    if (this.recvStats.ssrc !== undefined && this.recvStats.packets > 0) reports.push(this.recvStats.reportBlock(now));
-    const head: RtcpPacket = this.sendStats.sending
-      ? { type: 'SR', ssrc: this.ssrc, ntp: ntpFromUnixMs(performance.timeOrigin + now), rtpTimestamp: this.sendStats.rtpTimestampAt(now), packetCount: this.sendStats.packets, octetCount: this.sendStats.octets, reports }
-      : { type: 'RR', ssrc: this.ssrc, reports };
-    const packets: RtcpPacket[] = [head, { type: 'SDES', chunks: [{ ssrc: this.ssrc, items: [{ type: 1, text: this.options.cname ?? `sipflow@${this.local.address}` }] }] }];
-    if (bye) packets.push({ type: 'BYE', ssrcs: [this.ssrc] });
-    this.sockets.rtcp.send(encodeRtcpCompound(packets), to.port, to.address, () => undefined);
-  }
-
-  private scheduleRtcp(): void {
-    const base = this.options.rtcpIntervalMs ?? 5000;
-    const random = this.options.random ?? Math.random;
-    // RFC 3550 §6.3.1: the interval is randomised between 0.5 and 1.5 times the computed one.
-    this.rtcpTimer = this.clock.setTimer(base * (0.5 + random()), () => {
-      if (this.closed) return;
-      this.sendRtcp();
-      this.scheduleRtcp();
-    });
   }
 
   private digit(d: DtmfEvent): void {

@@ -1,0 +1,102 @@
+// The RTCP side of a media session (RFC 3550 §6): a compound report (SR while we send, else RR,
+// with SDES CNAME) at a randomised interval to where the peer's RTCP comes from, BYE at the end,
+// and what the peer's reports say about our stream.
+
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { Clock, TimerHandle } from '../sip/transport/clock.js';
+import type { Endpoint } from '../sip/transport/transport.js';
+import type { MediaStats } from './media-types.js';
+import { decodeRtcpCompound, encodeRtcpCompound, ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
+import type { ReceptionStats, SendStats } from './rtp-stats.js';
+
+/** What an {@link RtcpReporter} reports on and how. */
+export interface RtcpReporterOptions {
+  socket: Socket;
+  clock: Clock;
+  /** Our SSRC. */
+  ssrc: number;
+  sendStats: SendStats;
+  recvStats: ReceptionStats;
+  cname: string;
+  /** Base report interval in ms (randomised ×0.5–1.5). */
+  intervalMs: number;
+  random: () => number;
+  /** Called with each valid compound received. */
+  onPackets: (packets: RtcpPacket[]) => void;
+  /** Called for a datagram that is not RTCP. */
+  onIgnored: () => void;
+}
+
+/** Sends and receives one session's RTCP. */
+export class RtcpReporter {
+  /** What the peer last reported about our stream. */
+  remoteReport: MediaStats['remoteReport'];
+  private remote: Endpoint | undefined;
+  private timer: TimerHandle | undefined;
+  private stopped = false;
+
+  constructor(private readonly o: RtcpReporterOptions) {
+    o.socket.on('message', (msg, rinfo) => this.receive(msg, rinfo));
+    this.schedule();
+  }
+
+  /** Sends reports to `to` from now on (the RTP peer's port + 1 until the peer's own RTCP shows where it is). */
+  sendTo(to: Endpoint): void {
+    this.remote = to;
+  }
+
+  /** Stops the reports; sends a last compound with BYE (RFC 3550 §6.6) if a peer is known. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    if (this.timer !== undefined) this.o.clock.clearTimer(this.timer);
+    this.send(true);
+  }
+
+  private receive(msg: Buffer, rinfo: RemoteInfo): void {
+    if (this.stopped) return;
+    let packets: RtcpPacket[];
+    try {
+      packets = decodeRtcpCompound(msg);
+    } catch {
+      this.o.onIgnored();
+      return;
+    }
+    this.remote = { address: rinfo.address, port: rinfo.port };
+    for (const p of packets) {
+      // RFC 3550 §6.4.1: LSR/DLSR of our next report block come from the peer's last SR.
+      if (p.type === 'SR') this.o.recvStats.senderReportReceived(p.ntp, this.o.clock.now());
+      if (p.type === 'SR' || p.type === 'RR') {
+        const mine = p.reports.find((b) => b.ssrc === this.o.ssrc);
+        if (mine !== undefined) this.remoteReport = { fractionLost: mine.fractionLost / 256, cumulativeLost: mine.cumulativeLost, jitterMs: (mine.jitter / 8000) * 1000 };
+      }
+    }
+    this.o.onPackets(packets);
+  }
+
+  /** RFC 3550 §6.3: a compound of SR (we sent since the last report) or RR, and SDES CNAME; BYE at the end. */
+  private send(bye = false): void {
+    const to = this.remote;
+    if (to === undefined) return;
+    const { clock, ssrc, sendStats, recvStats } = this.o;
+    const now = clock.now();
+    const reports: RtcpReportBlock[] = [];
+    if (recvStats.ssrc !== undefined && recvStats.packets > 0) reports.push(recvStats.reportBlock(now));
+    // The NTP timestamp is wall-clock time, which a monotonic Clock cannot give: its origin is.
+    const head: RtcpPacket = sendStats.sending
+      ? { type: 'SR', ssrc, ntp: ntpFromUnixMs(performance.timeOrigin + now), rtpTimestamp: sendStats.rtpTimestampAt(now), packetCount: sendStats.packets, octetCount: sendStats.octets, reports }
+      : { type: 'RR', ssrc, reports };
+    const packets: RtcpPacket[] = [head, { type: 'SDES', chunks: [{ ssrc, items: [{ type: 1, text: this.o.cname }] }] }];
+    if (bye) packets.push({ type: 'BYE', ssrcs: [ssrc] });
+    this.o.socket.send(encodeRtcpCompound(packets), to.port, to.address, () => undefined);
+  }
+
+  private schedule(): void {
+    // RFC 3550 §6.3.1: the interval is randomised between 0.5 and 1.5 times the computed one.
+    this.timer = this.o.clock.setTimer(this.o.intervalMs * (0.5 + this.o.random()), () => {
+      if (this.stopped) return;
+      this.send();
+      this.schedule();
+    });
+  }
+}
