@@ -54,7 +54,6 @@ export { ReceptionStats, SendStats, type ReceptionVerdict, type ReceptionStatsOp
 export {
   planDigits,
   DtmfSender,
-  DtmfReceiver,
   DtmfError,
   type DtmfErrorCode,
   encodeTelephoneEvent,
@@ -64,8 +63,6 @@ export {
   type DtmfDigit,
   type DtmfPlanOptions,
   type DtmfPlannedPacket,
-  type ReceivedDigit,
   type TelephoneEvent,
-  type TelephoneEventArrival,
-  type DtmfReceiverOptions,
 } from './dtmf.js';
+export { DtmfReceiver, type ReceivedDigit, type TelephoneEventArrival, type DtmfReceiverOptions } from './dtmf-receiver.js';

@@ -4,7 +4,7 @@
 import type { Clock } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { NegotiatedAudio } from '../sdp/negotiated.js';
-import type { ReceivedDigit } from './dtmf.js';
+import type { ReceivedDigit } from './dtmf-receiver.js';
 import type { MediaError } from './errors.js';
 import type { RtcpPacket } from './rtcp-packet.js';
 import type { PortRange } from './rtp-socket.js';

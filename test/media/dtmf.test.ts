@@ -6,14 +6,12 @@ import {
   digitToEvent,
   DtmfError,
   type DtmfPlannedPacket,
-  DtmfReceiver,
   DtmfSender,
   encodeTelephoneEvent,
   eventToDigit,
   planDigits,
-  type ReceivedDigit,
-  type TelephoneEventArrival,
 } from '../../src/media/dtmf.js';
+import { DtmfReceiver, type ReceivedDigit, type TelephoneEventArrival } from '../../src/media/dtmf-receiver.js';
 import { VirtualClock } from '../../src/sip/transport/clock.js';
 
 function dtmfError(fn: () => unknown): DtmfError {

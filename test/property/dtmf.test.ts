@@ -4,7 +4,8 @@
 // once, in order.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeTelephoneEvent, type DtmfPlannedPacket, type DtmfPlanOptions, DtmfReceiver, DtmfSender, planDigits, type ReceivedDigit, type TelephoneEventArrival } from '../../src/media/dtmf.js';
+import { decodeTelephoneEvent, type DtmfPlannedPacket, type DtmfPlanOptions, DtmfSender, planDigits } from '../../src/media/dtmf.js';
+import { DtmfReceiver, type ReceivedDigit, type TelephoneEventArrival } from '../../src/media/dtmf-receiver.js';
 import { VirtualClock } from '../../src/sip/transport/clock.js';
 
 /** numRuns, scaled by SIPFLOW_FC_SCALE for longer soak runs. */
