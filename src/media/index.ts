@@ -26,10 +26,8 @@ export {
 export { parseWav, readWavFile, toTelephony, encodeWav, WavWriter, WavError, type WavAudio, type WavErrorCode, type WavErrorDetails, type ParseWavOptions, type WavWriterOptions } from './wav.js';
 export { resample, Resampler, resamplerFor, RESAMPLER_STOPBAND_DB, type ResampleResult } from './resample.js';
 export { encodeRtp, decodeRtp, RtpError, seqDelta, seqAdd, seqNewer, tsDelta, tsAdd, tsNewer, RTP_HEADER_LENGTH, rtpEncodedLength, type RtpPacket, type RtpErrorCode, type RtpHeaderExtension } from './rtp-packet.js';
+export { encodeRtcpCompound, encodeRtcpPacket, decodeRtcpCompound } from './rtcp-codec.js';
 export {
-  encodeRtcpCompound,
-  encodeRtcpPacket,
-  decodeRtcpCompound,
   RtcpError,
   RTCP_PT,
   SDES_ITEM,

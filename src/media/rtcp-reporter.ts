@@ -6,7 +6,8 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Clock, TimerHandle } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { MediaStats } from './media-types.js';
-import { decodeRtcpCompound, encodeRtcpCompound, ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
+import { decodeRtcpCompound, encodeRtcpCompound } from './rtcp-codec.js';
+import { ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
 import type { ReceptionStats, SendStats } from './rtp-stats.js';
 
 /** What an {@link RtcpReporter} reports on and how. */

@@ -3,7 +3,8 @@
 // the peer says about our stream, and BYE on stop.
 import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
-import { decodeRtcpCompound, encodeRtcpCompound, type RtcpPacket } from '../../src/media/rtcp-packet.js';
+import { decodeRtcpCompound, encodeRtcpCompound } from '../../src/media/rtcp-codec.js';
+import type { RtcpPacket } from '../../src/media/rtcp-packet.js';
 import { RtcpReporter } from '../../src/media/rtcp-reporter.js';
 import { ReceptionStats, SendStats } from '../../src/media/rtp-stats.js';
 import { VirtualClock } from '../../src/sip/transport/clock.js';

@@ -2,7 +2,8 @@
 // error whatever the bytes, and serial arithmetic that inverts.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeRtcpCompound, encodeRtcpCompound, RtcpError, type RtcpPacket, type RtcpReportBlock, SDES_ITEM } from '../../src/media/rtcp-packet.js';
+import { decodeRtcpCompound, encodeRtcpCompound } from '../../src/media/rtcp-codec.js';
+import { RtcpError, type RtcpPacket, type RtcpReportBlock, SDES_ITEM } from '../../src/media/rtcp-packet.js';
 import { decodeRtp, encodeRtp, RtpError, type RtpPacket, seqAdd, seqDelta, tsAdd, tsDelta } from '../../src/media/rtp-packet.js';
 
 /** numRuns, scaled by SIPFLOW_FC_SCALE for longer soak runs. */

@@ -1,10 +1,8 @@
 // RTCP (RFC 3550 §6.4–6.7, A.2): exact bytes for SR/RR/SDES/BYE, compound validity checks, NTP.
 import { describe, expect, it } from 'vitest';
+import { decodeRtcpCompound, encodeRtcpCompound, encodeRtcpPacket } from '../../src/media/rtcp-codec.js';
 import {
-  decodeRtcpCompound,
   dlsrFromMs,
-  encodeRtcpCompound,
-  encodeRtcpPacket,
   ntpFromUnixMs,
   ntpMiddle32,
   ntpToUnixMs,
