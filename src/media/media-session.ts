@@ -24,6 +24,12 @@ import { Playback, type PlaybackResult } from './playback.js';
 
 export type { DtmfEvent, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
 
+// Scratch for the frame being encoded, shared by every session: a tick is synchronous and the RTP
+// packet gets a copy, so one pair serves a thousand sessions and stays in cache, where a pair per
+// session would be 480 KB touched every 20 ms.
+const FRAME = new Int16Array(G711_FRAME_SAMPLES);
+const PAYLOAD = new Uint8Array(G711_FRAME_SAMPLES);
+
 interface SendingDtmf {
   plan: DtmfPlannedPacket[];
   next: number;
@@ -80,8 +86,6 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private connectState: 'none' | 'connecting' | 'connected' = 'none';
   /** Clock time of the last tick this session took part in. */
   private lastTick: number | undefined;
-  private readonly frame = new Int16Array(G711_FRAME_SAMPLES);
-  private readonly payload = new Uint8Array(G711_FRAME_SAMPLES);
 
   private constructor(sockets: RtpSocketPair, host: string, options: MediaSessionOptions, clock: Clock) {
     super();
@@ -277,7 +281,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     }
     let frameReady = false;
     while (this.playbacks.length > 0) {
-      if (this.playbacks[0]!.nextFrame(this.frame)) {
+      if (this.playbacks[0]!.nextFrame(FRAME)) {
         frameReady = true;
         break;
       }
@@ -288,10 +292,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
         this.updateTicking();
         return;
       }
-      this.frame.fill(0);
+      FRAME.fill(0);
     }
-    this.codec!.encode(this.frame, this.payload);
-    this.sendRtp(this.params!.payloadType, this.marker, ts, this.payload);
+    this.codec!.encode(FRAME, PAYLOAD);
+    this.sendRtp(this.params!.payloadType, this.marker, ts, PAYLOAD);
     this.marker = false;
   }
 
