@@ -12,8 +12,7 @@
 // Environment knobs (optional): BENCH_TIME_MS (per task and round, default 500), BENCH_WARMUP_MS
 // (default 300), BENCH_ROUNDS (default 3).
 
-import os from 'node:os';
-import { Bench, type FnReturnedObject, type Task } from 'tinybench';
+import { Bench } from 'tinybench';
 import {
   decodeALaw,
   decodeMuLaw,
@@ -30,17 +29,14 @@ import { MediaSession } from '../src/media/media-session.js';
 import { resample } from '../src/media/resample.js';
 import { encodeRtp } from '../src/media/rtp-packet.js';
 import { VirtualClock } from '../src/sip/transport/clock.js';
+import { batched, benchSettings, keepResults, machine, median, printTable, statOf } from './harness.js';
 
-const TIME_MS = Number(process.env['BENCH_TIME_MS'] ?? 500);
-const WARMUP_MS = Number(process.env['BENCH_WARMUP_MS'] ?? 300);
-const ROUNDS = Math.max(1, Number(process.env['BENCH_ROUNDS'] ?? 3));
+const { timeMs: TIME_MS, warmupMs: WARMUP_MS, rounds: ROUNDS } = benchSettings({ timeMs: 500, warmupMs: 300, rounds: 3 });
 /** Operations per tinybench sample, so the timer call is amortised. */
 const BATCH = 64;
 /** Sessions and frame rate of the performance target. */
 const SESSIONS = 1000;
 const FRAMES_PER_SECOND = 50;
-
-let sink = 0;
 
 /** One thing to time. */
 interface MediaTask {
@@ -247,38 +243,6 @@ async function sessionTasks(): Promise<{ tasks: MediaTask[]; close: () => Promis
 
 // --- Timing ----------------------------------------------------------------------------------------------
 
-function batched(run: () => number): () => FnReturnedObject {
-  return () => {
-    const t0 = process.hrtime.bigint();
-    let acc = 0;
-    for (let i = 0; i < BATCH; i++) acc += run();
-    const elapsedMs = Number(process.hrtime.bigint() - t0) / 1e6;
-    sink ^= acc;
-    return { overriddenDuration: elapsedMs / BATCH, overriddenIterationCost: elapsedMs };
-  };
-}
-
-function meanNs(task: Task | undefined): number {
-  if (task === undefined) throw new Error('missing task');
-  const r = task.result;
-  if (r.state !== 'completed') throw new Error(`task ${task.name} did not complete (${r.state})`);
-  return r.latency.mean * 1e6;
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-function printTable(header: readonly string[], rows: readonly (readonly string[])[]): void {
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const r of rows) console.log(line(r));
-}
-
 const fmt = (x: number, digits = 1): string => (x >= 10_000 ? x.toFixed(0) : x.toFixed(digits));
 const rate = (perSec: number): string => (perSec >= 1e9 ? `${(perSec / 1e9).toFixed(2)} G` : `${(perSec / 1e6).toFixed(1)} M`);
 
@@ -287,15 +251,15 @@ async function main(): Promise<void> {
   TASKS.push(...sessions.tasks);
   for (const t of TASKS) t.verify?.();
   console.log(`All ${TASKS.length} tasks verified.`);
-  console.log(`Node ${process.version} (${process.platform}/${process.arch}), ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${os.cpus().length} CPUs`);
+  console.log(machine());
   console.log(`tinybench: ${ROUNDS} rounds × ${TIME_MS} ms per task (+ ${WARMUP_MS} ms warmup), ${BATCH} operations per sample.\n`);
 
   const means = new Map<string, number[]>(TASKS.map((t) => [t.name, []]));
   for (let round = 0; round < ROUNDS; round++) {
     const bench = new Bench({ time: TIME_MS, warmup: true, warmupTime: round === 0 ? WARMUP_MS : WARMUP_MS / 3, throws: true });
-    for (const t of TASKS) bench.add(t.name, batched(t.run));
+    for (const t of TASKS) bench.add(t.name, batched(t.run, BATCH));
     await bench.run();
-    for (const t of TASKS) means.get(t.name)!.push(meanNs(bench.getTask(t.name)));
+    for (const t of TASKS) means.get(t.name)!.push(statOf(bench.getTask(t.name)).mean);
   }
 
   const rows: string[][] = [];
@@ -332,7 +296,7 @@ async function main(): Promise<void> {
       '(npm run bench:media-load measures everything).',
   );
   await sessions.close();
-  if (sink === 0.5) console.log(sink);
+  keepResults();
 }
 
 main().catch((err: unknown) => {
