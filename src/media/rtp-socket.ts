@@ -2,6 +2,8 @@
 // odd one), bound from a configurable port range.
 
 import { createSocket, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import { MediaError } from './errors.js';
 
 /** An inclusive range of local ports for RTP (RTCP uses RTP + 1). */
@@ -39,7 +41,7 @@ export async function bindRtpPair(host: string, range: PortRange = DEFAULT_PORT_
   let lastError: unknown;
   for (let i = 0; i < Math.min(attempts, slots * 2); i++) {
     const port = first + 2 * Math.floor(random() * slots);
-    const rtp = createSocket({ type, reuseAddr: false });
+    const rtp = createSocket({ type, reuseAddr: false, lookup: literalLookup });
     try {
       await bind(rtp, host, port);
     } catch (err) {
@@ -59,6 +61,17 @@ export async function bindRtpPair(host: string, range: PortRange = DEFAULT_PORT_
     return { rtp, rtcp, port };
   }
   throw new MediaError('no-port', `no free RTP/RTCP port pair in ${range.min}–${range.max} on ${host} after ${Math.min(attempts, slots * 2)} attempts`, { cause: lastError });
+}
+
+/**
+ * The socket's address lookup: an IP literal (what SDP and received packets give) resolves at once,
+ * in the same call, where dns.lookup would defer every datagram sent to an unconnected peer by a
+ * process tick; a host name goes to dns.lookup.
+ */
+function literalLookup(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
 
 function bind(socket: Socket, host: string, port: number): Promise<void> {

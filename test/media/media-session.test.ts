@@ -97,6 +97,15 @@ describe('MediaSession on loopback', () => {
     expect(a.stats().packetsSent).toBe(50);
   });
 
+  it('sends to a host name as well as to an IP literal (a c= line may carry an FQDN)', async () => {
+    const a = await session({ silence: false });
+    const sniff = await sniffer();
+    a.update({ ...to(a), remoteAddress: 'localhost', remotePort: sniff.port });
+    await a.play(tone(100));
+    await wait(50);
+    expect(sniff.packets).toHaveLength(5);
+  });
+
   it('records what arrives; the copy matches the source within G.711 precision', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sipflow-rec-'));
     try {
