@@ -479,11 +479,15 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
   // --- body: exactly Content-Length bytes; without it, the rest of the datagram
   const bodyStart = i + 4;
   const available = len - bodyStart;
+  let bodyEnd = len;
   if (contentLength >= 0) {
     if (contentLength > available) return undefined;
-    if (contentLength > 0) msg.body = copyBytes(b, bodyStart, bodyStart + contentLength);
-  } else if (available > 0) {
-    msg.body = copyBytes(b, bodyStart, len);
+    bodyEnd = bodyStart + contentLength;
+  }
+  if (bodyEnd > bodyStart) {
+    // a small datagram was decoded whole, body included: the body is kept as that text
+    if (textEnd === len) msg.setWireBody(text.slice(bodyStart, bodyEnd));
+    else msg.body = copyBytes(b, bodyStart, bodyEnd);
   }
   return msg;
 }

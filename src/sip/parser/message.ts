@@ -92,13 +92,35 @@ const EMPTY_BODY = new Uint8Array(0);
 export abstract class SipMessage {
   /** Protocol version from the start line, normally `SIP/2.0`. */
   version = 'SIP/2.0';
-  /** The body bytes (empty when there is none). */
-  body: Uint8Array = EMPTY_BODY;
   /** @internal */
   fields: Field[] = [];
+  // The body bytes; undefined while a received body is still only the text in wireBody.
+  private bodyBytes: Uint8Array | undefined = EMPTY_BODY;
+  private wireBody = '';
 
   /** True for a {@link SipRequest}. */
   abstract readonly isRequest: boolean;
+
+  /** The body bytes (empty when there is none). */
+  get body(): Uint8Array {
+    // the latin1 text holds one char per byte, so this gives back the bytes received
+    return (this.bodyBytes ??= Buffer.from(this.wireBody, 'latin1'));
+  }
+
+  set body(bytes: Uint8Array) {
+    this.bodyBytes = bytes;
+    this.wireBody = '';
+  }
+
+  /**
+   * @internal Sets a received body from the latin1 text of the datagram (one char per byte): the
+   * parser has decoded that text anyway, and keeping a slice of it copies nothing now, where the
+   * body bytes would have to be copied out of the caller's buffer on every parse.
+   */
+  setWireBody(latin1: string): void {
+    this.bodyBytes = undefined;
+    this.wireBody = latin1;
+  }
 
   /** The first value of a header (case-insensitive, compact forms understood); for a list header, its first element. */
   header(name: string): string | undefined {
