@@ -350,11 +350,12 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
     let n1 = lookupName(b, n0);
     let key: string;
     let kind: number;
-    let name: string | undefined;
+    let name: string;
     if (n1 >= 0) {
       key = lineKey;
       kind = lineKind;
-      name = exactName === '' ? undefined : exactName;
+      // a known name written other than canonically (rare) is cut from the text
+      name = exactName === '' ? text.slice(n0, n1) : exactName;
     } else {
       n1 = n0;
       while ((T[b[n1]!]! & TOKEN) !== 0) n1++;
@@ -472,7 +473,7 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
     if (b[e + 1] !== 10) return undefined;
     while (v1 > v0 && (b[v1 - 1] === 32 || b[v1 - 1] === 9)) v1--;
     if (v1 - v0 > MAX_HEADER_LINE || fields.length >= MAX_HEADERS) return undefined;
-    fields.push(new WireField(text, n0, n1, v0, v1, key, name, raw, typed));
+    fields.push(new WireField(name, key, text, v0, v1, raw, typed));
     i = e;
   }
   msg.fields = fields;

@@ -29,38 +29,26 @@ export interface Field {
 }
 
 /**
- * @internal A header line read by the fast parser: name and value text are cut from the header
- * section only when first read.
+ * @internal A header line read by the fast parser: the value text is cut from the header section
+ * only when first read (the name is nearly always a constant string, so it is set at once).
  */
 export class WireField implements Field {
+  name: string;
   key: string;
   typed: TypedValue | typeof PENDING;
-  private nameText: string | undefined;
   private rawText: string | undefined;
   private readonly src: string;
-  private readonly n0: number;
-  private readonly n1: number;
   private readonly v0: number;
   private readonly v1: number;
 
-  constructor(src: string, n0: number, n1: number, v0: number, v1: number, key: string, name: string | undefined, raw: string | undefined, typed: TypedValue | typeof PENDING) {
+  constructor(name: string, key: string, src: string, v0: number, v1: number, raw: string | undefined, typed: TypedValue | typeof PENDING) {
+    this.name = name;
     this.key = key;
     this.typed = typed;
-    this.nameText = name;
     this.rawText = raw;
     this.src = src;
-    this.n0 = n0;
-    this.n1 = n1;
     this.v0 = v0;
     this.v1 = v1;
-  }
-
-  get name(): string {
-    return (this.nameText ??= this.src.slice(this.n0, this.n1));
-  }
-
-  set name(v: string) {
-    this.nameText = v;
   }
 
   get raw(): string {
