@@ -50,6 +50,8 @@ const PENDING: typeof typedHeaders.PENDING = typedHeaders.PENDING;
 const viaFromParts = via.viaFromParts;
 
 const MAX_HEADERS = 256;
+/** Shorter than any message this path accepts ("SIP/2.0 100 \r\n\r\n" is 16 bytes). */
+const MIN_MESSAGE = 16;
 const MAX_HEADER_LINE = 8192;
 
 // How each header is checked.
@@ -150,7 +152,7 @@ let exactName = '';
  * Recognises a known header name starting at b[s] (any case, a full token); sets
  * lineKey/lineKind/exactName and returns the index after the name, or -1 when it is not one.
  */
-function lookupName(b: Uint8Array, s: number): number {
+function lookupName(b: Uint8Array, s: number, end: number): number {
   const first = FOLD[b[s]!]!;
   if ((T[b[s + 1]!]! & TOKEN) === 0) {
     const k = COMPACT_KIND[first];
@@ -167,7 +169,7 @@ function lookupName(b: Uint8Array, s: number): number {
     const canon = cand.canonCodes;
     const len = canon.length;
     // a name of another length is not this one
-    if ((T[b[s + len]!]! & TOKEN) !== 0) continue;
+    if (s + len >= end || (T[b[s + len]!]! & TOKEN) !== 0) continue;
     let exact = true;
     for (let i = 0; i < len; i++) {
       const c = b[s + i]!;
@@ -297,6 +299,15 @@ function vias(b: Uint8Array, text: string, i: number, out: Via[]): number {
  * parses it the thorough way).
  */
 export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | undefined {
+  // No read below may go past the end of the buffer: one out-of-bounds read is enough for V8 to
+  // recompile the scanning loops with bounds handling that makes them several times slower for
+  // good (a few truncated datagrams would slow down every later parse). Every scan stops at a LF
+  // (it is in no character class) and looks at most one byte past a CR, so no line that starts
+  // before the last LF of the buffer is scanned past it; header lines start only before `end`.
+  // The last byte is LF in any message without a body and in nearly every body.
+  if (len < MIN_MESSAGE) return undefined;
+  const end = b[len - 1] === 10 ? len : b.lastIndexOf(10, len - 1) + 1;
+  if (end === 0) return undefined;
   // Every byte of the header section is checked below (which also rejects non-ASCII, bare CR
   // and bare LF); `text` is for cutting strings out of it. A message with a large body has its
   // header section decoded alone.
@@ -347,7 +358,9 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
   let contentLength = -1;
   for (;;) {
     const n0 = i + 2;
-    let n1 = lookupName(b, n0);
+    // a line that would run past the last LF (a cut-off message) is not scanned
+    if (n0 >= end - 1) return undefined;
+    let n1 = lookupName(b, n0, end);
     let key: string;
     let kind: number;
     let name: string;
