@@ -70,12 +70,17 @@ const K_SLOW = 11; // Retry-After, Warning: left to the thorough parser
 
 interface Known {
   key: string;
-  canonical: string;
+  /** The name as it is written: the canonical spelling, or '' for a name written otherwise (cut from the text). */
+  name: string;
   kind: number;
+  /** Length of the name. */
+  length: number;
   /** The key's char codes. */
   codes: Uint8Array;
   /** The canonical spelling's char codes. */
   canonCodes: Uint8Array;
+  /** The same header written in another case than the canonical one. */
+  recased: Known | undefined;
 }
 
 /** Known names by the lower-case code of their first letter. */
@@ -88,7 +93,9 @@ function known(canonical: string, kind: number): void {
   const lower = canonical.toLowerCase();
   for (let i = 0; i < lower.length; i++) codes[i] = lower.charCodeAt(i);
   const canonCodes = Uint8Array.from(canonical, (ch) => ch.charCodeAt(0));
-  (BY_FIRST[codes[0]!] ??= []).push({ key, canonical, kind, codes, canonCodes });
+  const entry: Known = { key, name: canonical, kind, length: canonical.length, codes, canonCodes, recased: undefined };
+  entry.recased = { ...entry, name: '' };
+  (BY_FIRST[codes[0]!] ??= []).push(entry);
 }
 // Every header the thorough parser checks specially must be here (any case matches).
 known('Via', K_VIA);
@@ -117,13 +124,14 @@ for (const name of [
 ]) {
   known(name, K_DEFAULT);
 }
-// Compact forms (RFC 3261 §7.3.3 and extensions): key, kind.
-const COMPACT_KIND: Array<[string, number] | undefined> = [];
+// Compact forms (RFC 3261 §7.3.3 and extensions), by their letter (any case).
+const COMPACT: Array<Known | undefined> = [];
 for (const [c, key, kind] of [
   ['v', 'via', K_VIA], ['f', 'from', K_FROM_TO], ['t', 'to', K_FROM_TO], ['m', 'contact', K_CONTACT], ['i', 'call-id', K_CALLID],
   ['l', 'content-length', K_CLEN], ['c', 'content-type', K_CTYPE],
 ] as const) {
-  COMPACT_KIND[c.charCodeAt(0)] = [key, kind];
+  const codes = Uint8Array.of(c.charCodeAt(0));
+  COMPACT[c.charCodeAt(0)] = { key, name: '', kind, length: 1, codes, canonCodes: codes, recased: undefined };
 }
 
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
@@ -143,27 +151,15 @@ function exactIn(b: Uint8Array, s: number, e: number, codes: Uint8Array[]): numb
   return -1;
 }
 
-// Scratch state of one header line, set by the checkers.
-let lineKey = '';
-let lineKind = 0;
-let exactName = '';
-
 /**
- * Recognises a known header name starting at b[s] (any case, a full token); sets
- * lineKey/lineKind/exactName and returns the index after the name, or -1 when it is not one.
+ * The known header whose name (any case, a full token) starts at b[s], or undefined. The name
+ * ends at s + length; the entry's `name` is '' when it is not written canonically.
  */
-function lookupName(b: Uint8Array, s: number, end: number): number {
+function lookupName(b: Uint8Array, s: number, end: number): Known | undefined {
   const first = FOLD[b[s]!]!;
-  if ((T[b[s + 1]!]! & TOKEN) === 0) {
-    const k = COMPACT_KIND[first];
-    if (k === undefined) return -1;
-    lineKey = k[0];
-    lineKind = k[1];
-    exactName = '';
-    return s + 1;
-  }
+  if ((T[b[s + 1]!]! & TOKEN) === 0) return COMPACT[first];
   const list = BY_FIRST[first];
-  if (list === undefined) return -1;
+  if (list === undefined) return undefined;
   outer: for (let k = 0; k < list.length; k++) {
     const cand = list[k]!;
     const canon = cand.canonCodes;
@@ -178,13 +174,10 @@ function lookupName(b: Uint8Array, s: number, end: number): number {
         exact = false;
       }
     }
-    lineKey = cand.key;
-    lineKind = cand.kind;
-    // The name as written is the canonical spelling most of the time: reuse that string.
-    exactName = exact ? cand.canonical : '';
-    return s + len;
+    // The name as written is the canonical spelling most of the time: that string is reused.
+    return exact ? cand : cand.recased;
   }
-  return -1;
+  return undefined;
 }
 
 // Via parameter names the stack checks (case as written; other spellings go the thorough way)
@@ -360,15 +353,17 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
     const n0 = i + 2;
     // a line that would run past the last LF (a cut-off message) is not scanned
     if (n0 >= end - 1) return undefined;
-    let n1 = lookupName(b, n0, end);
+    const k = lookupName(b, n0, end);
+    let n1: number;
     let key: string;
     let kind: number;
     let name: string;
-    if (n1 >= 0) {
-      key = lineKey;
-      kind = lineKind;
+    if (k !== undefined) {
+      n1 = n0 + k.length;
+      key = k.key;
+      kind = k.kind;
       // a known name written other than canonically (rare) is cut from the text
-      name = exactName === '' ? text.slice(n0, n1) : exactName;
+      name = k.name === '' ? text.slice(n0, n1) : k.name;
     } else {
       n1 = n0;
       while ((T[b[n1]!]! & TOKEN) !== 0) n1++;
