@@ -33,13 +33,14 @@ export interface Field {
  * only when first read (the name is nearly always a constant string, so it is set at once).
  */
 export class WireField implements Field {
-  name: string;
-  key: string;
-  typed: TypedValue | typeof PENDING;
-  private rawText: string | undefined;
-  private readonly src: string;
-  private readonly v0: number;
-  private readonly v1: number;
+  // `declare`: the constructor creates every field, with no define-as-undefined pass before it
+  declare name: string;
+  declare key: string;
+  declare typed: TypedValue | typeof PENDING;
+  private declare rawText: string | undefined;
+  private declare readonly src: string;
+  private declare readonly v0: number;
+  private declare readonly v1: number;
 
   constructor(name: string, key: string, src: string, v0: number, v1: number, raw: string | undefined, typed: TypedValue | typeof PENDING) {
     this.name = name;
@@ -293,10 +294,11 @@ export abstract class SipMessage {
  */
 export class SipRequest extends SipMessage {
   readonly isRequest = true as const;
+  // (`declare`: the constructor creates these, with no define-as-undefined pass first)
   /** Method, case-sensitive (`INVITE`, `BYE`, or an extension token). */
-  method: string;
-  private uriValue: Uri | undefined;
-  private uriText: string;
+  declare method: string;
+  private declare uriValue: Uri | undefined;
+  private declare uriText: string;
 
   constructor(method: string, uri: Uri) {
     super();
@@ -340,10 +342,11 @@ const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** A SIP response. */
 export class SipResponse extends SipMessage {
   readonly isRequest = false as const;
+  // (`declare`: the constructor creates these, with no define-as-undefined pass first)
   /** Status code, 100 to 699. */
-  status: number;
+  declare status: number;
   /** Reason phrase (may be empty). */
-  reason: string;
+  declare reason: string;
 
   constructor(status: number, reason: string) {
     super();
