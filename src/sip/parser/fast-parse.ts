@@ -50,6 +50,8 @@ const PENDING: typeof typedHeaders.PENDING = typedHeaders.PENDING;
 const viaFromParts = via.viaFromParts;
 
 const MAX_HEADERS = 256;
+/** Shorter than any message this path accepts ("SIP/2.0 100 \r\n\r\n" is 16 bytes). */
+const MIN_MESSAGE = 16;
 const MAX_HEADER_LINE = 8192;
 
 // How each header is checked.
@@ -68,12 +70,17 @@ const K_SLOW = 11; // Retry-After, Warning: left to the thorough parser
 
 interface Known {
   key: string;
-  canonical: string;
+  /** The name as it is written: the canonical spelling, or '' for a name written otherwise (cut from the text). */
+  name: string;
   kind: number;
+  /** Length of the name. */
+  length: number;
   /** The key's char codes. */
   codes: Uint8Array;
   /** The canonical spelling's char codes. */
   canonCodes: Uint8Array;
+  /** The same header written in another case than the canonical one. */
+  recased: Known | undefined;
 }
 
 /** Known names by the lower-case code of their first letter. */
@@ -86,7 +93,9 @@ function known(canonical: string, kind: number): void {
   const lower = canonical.toLowerCase();
   for (let i = 0; i < lower.length; i++) codes[i] = lower.charCodeAt(i);
   const canonCodes = Uint8Array.from(canonical, (ch) => ch.charCodeAt(0));
-  (BY_FIRST[codes[0]!] ??= []).push({ key, canonical, kind, codes, canonCodes });
+  const entry: Known = { key, name: canonical, kind, length: canonical.length, codes, canonCodes, recased: undefined };
+  entry.recased = { ...entry, name: '' };
+  (BY_FIRST[codes[0]!] ??= []).push(entry);
 }
 // Every header the thorough parser checks specially must be here (any case matches).
 known('Via', K_VIA);
@@ -115,13 +124,14 @@ for (const name of [
 ]) {
   known(name, K_DEFAULT);
 }
-// Compact forms (RFC 3261 §7.3.3 and extensions): key, kind.
-const COMPACT_KIND: Array<[string, number] | undefined> = [];
+// Compact forms (RFC 3261 §7.3.3 and extensions), by their letter (any case).
+const COMPACT: Array<Known | undefined> = [];
 for (const [c, key, kind] of [
   ['v', 'via', K_VIA], ['f', 'from', K_FROM_TO], ['t', 'to', K_FROM_TO], ['m', 'contact', K_CONTACT], ['i', 'call-id', K_CALLID],
   ['l', 'content-length', K_CLEN], ['c', 'content-type', K_CTYPE],
 ] as const) {
-  COMPACT_KIND[c.charCodeAt(0)] = [key, kind];
+  const codes = Uint8Array.of(c.charCodeAt(0));
+  COMPACT[c.charCodeAt(0)] = { key, name: '', kind, length: 1, codes, canonCodes: codes, recased: undefined };
 }
 
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
@@ -141,33 +151,21 @@ function exactIn(b: Uint8Array, s: number, e: number, codes: Uint8Array[]): numb
   return -1;
 }
 
-// Scratch state of one header line, set by the checkers.
-let lineKey = '';
-let lineKind = 0;
-let exactName = '';
-
 /**
- * Recognises a known header name starting at b[s] (any case, a full token); sets
- * lineKey/lineKind/exactName and returns the index after the name, or -1 when it is not one.
+ * The known header whose name (any case, a full token) starts at b[s], or undefined. The name
+ * ends at s + length; the entry's `name` is '' when it is not written canonically.
  */
-function lookupName(b: Uint8Array, s: number): number {
+function lookupName(b: Uint8Array, s: number, end: number): Known | undefined {
   const first = FOLD[b[s]!]!;
-  if ((T[b[s + 1]!]! & TOKEN) === 0) {
-    const k = COMPACT_KIND[first];
-    if (k === undefined) return -1;
-    lineKey = k[0];
-    lineKind = k[1];
-    exactName = '';
-    return s + 1;
-  }
+  if ((T[b[s + 1]!]! & TOKEN) === 0) return COMPACT[first];
   const list = BY_FIRST[first];
-  if (list === undefined) return -1;
+  if (list === undefined) return undefined;
   outer: for (let k = 0; k < list.length; k++) {
     const cand = list[k]!;
     const canon = cand.canonCodes;
     const len = canon.length;
     // a name of another length is not this one
-    if ((T[b[s + len]!]! & TOKEN) !== 0) continue;
+    if (s + len >= end || (T[b[s + len]!]! & TOKEN) !== 0) continue;
     let exact = true;
     for (let i = 0; i < len; i++) {
       const c = b[s + i]!;
@@ -176,13 +174,10 @@ function lookupName(b: Uint8Array, s: number): number {
         exact = false;
       }
     }
-    lineKey = cand.key;
-    lineKind = cand.kind;
-    // The name as written is the canonical spelling most of the time: reuse that string.
-    exactName = exact ? cand.canonical : '';
-    return s + len;
+    // The name as written is the canonical spelling most of the time: that string is reused.
+    return exact ? cand : cand.recased;
   }
-  return -1;
+  return undefined;
 }
 
 // Via parameter names the stack checks (case as written; other spellings go the thorough way)
@@ -297,6 +292,15 @@ function vias(b: Uint8Array, text: string, i: number, out: Via[]): number {
  * parses it the thorough way).
  */
 export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | undefined {
+  // No read below may go past the end of the buffer: one out-of-bounds read is enough for V8 to
+  // recompile the scanning loops with bounds handling that makes them several times slower for
+  // good (a few truncated datagrams would slow down every later parse). Every scan stops at a LF
+  // (it is in no character class) and looks at most one byte past a CR, so no line that starts
+  // before the last LF of the buffer is scanned past it; header lines start only before `end`.
+  // The last byte is LF in any message without a body and in nearly every body.
+  if (len < MIN_MESSAGE) return undefined;
+  const end = b[len - 1] === 10 ? len : b.lastIndexOf(10, len - 1) + 1;
+  if (end === 0) return undefined;
   // Every byte of the header section is checked below (which also rejects non-ASCII, bare CR
   // and bare LF); `text` is for cutting strings out of it. A message with a large body has its
   // header section decoded alone.
@@ -347,14 +351,19 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
   let contentLength = -1;
   for (;;) {
     const n0 = i + 2;
-    let n1 = lookupName(b, n0);
+    // a line that would run past the last LF (a cut-off message) is not scanned
+    if (n0 >= end - 1) return undefined;
+    const k = lookupName(b, n0, end);
+    let n1: number;
     let key: string;
     let kind: number;
-    let name: string | undefined;
-    if (n1 >= 0) {
-      key = lineKey;
-      kind = lineKind;
-      name = exactName === '' ? undefined : exactName;
+    let name: string;
+    if (k !== undefined) {
+      n1 = n0 + k.length;
+      key = k.key;
+      kind = k.kind;
+      // a known name written other than canonically (rare) is cut from the text
+      name = k.name === '' ? text.slice(n0, n1) : k.name;
     } else {
       n1 = n0;
       while ((T[b[n1]!]! & TOKEN) !== 0) n1++;
@@ -472,18 +481,22 @@ export function parseFast(b: Buffer, len: number): SipRequest | SipResponse | un
     if (b[e + 1] !== 10) return undefined;
     while (v1 > v0 && (b[v1 - 1] === 32 || b[v1 - 1] === 9)) v1--;
     if (v1 - v0 > MAX_HEADER_LINE || fields.length >= MAX_HEADERS) return undefined;
-    fields.push(new WireField(text, n0, n1, v0, v1, key, name, raw, typed));
+    fields.push(new WireField(name, key, text, v0, v1, raw, typed));
     i = e;
   }
   msg.fields = fields;
   // --- body: exactly Content-Length bytes; without it, the rest of the datagram
   const bodyStart = i + 4;
   const available = len - bodyStart;
+  let bodyEnd = len;
   if (contentLength >= 0) {
     if (contentLength > available) return undefined;
-    if (contentLength > 0) msg.body = copyBytes(b, bodyStart, bodyStart + contentLength);
-  } else if (available > 0) {
-    msg.body = copyBytes(b, bodyStart, len);
+    bodyEnd = bodyStart + contentLength;
+  }
+  if (bodyEnd > bodyStart) {
+    // a small datagram was decoded whole, body included: the body is kept as that text
+    if (textEnd === len) msg.setWireBody(text.slice(bodyStart, bodyEnd));
+    else msg.body = copyBytes(b, bodyStart, bodyEnd);
   }
   return msg;
 }

@@ -70,6 +70,13 @@ function isHexB(c: number): boolean {
  * classifyHostRange would accept it, else -1. One pass for names; IPv4 addresses are checked again.
  */
 export function host(b: Uint8Array, s: number): number {
+  // A dotted-quad IPv4 address (most hosts in Via and Contact) in one pass: it is a host of its
+  // own when no host character follows; otherwise (e.g. 1.2.3.4.example.com) the general scan decides.
+  const c0 = b[s]!;
+  if (c0 >= 48 && c0 <= 57) {
+    const e = ipv4End(b, s);
+    if (e > 0 && (T[b[e]!]! & HOST) === 0) return e;
+  }
   let i = s;
   let labelStart = s;
   let closedStart = s;
@@ -113,6 +120,25 @@ export function hostOk(b: Uint8Array, s: number, e: number): boolean {
     } else if ((T[c]! & HOST) === 0) return false;
   }
   return true;
+}
+
+/** The index after a dotted-quad IPv4 address at b[s] (what ipv4Ok accepts), or -1. */
+function ipv4End(b: Uint8Array, s: number): number {
+  let i = s;
+  for (let part = 0; ; part++) {
+    const d0 = i;
+    let value = 0;
+    let c = b[i]!;
+    while (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      c = b[++i]!;
+    }
+    // 1 to 3 digits, no leading zero, at most 255
+    if (i === d0 || i - d0 > 3 || value > 255 || (b[d0] === 48 && i - d0 > 1)) return -1;
+    if (part === 3) return i;
+    if (c !== 46) return -1;
+    i++;
+  }
 }
 
 export function ipv4Ok(b: Uint8Array, s: number, e: number): boolean {

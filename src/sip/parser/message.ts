@@ -29,38 +29,27 @@ export interface Field {
 }
 
 /**
- * @internal A header line read by the fast parser: name and value text are cut from the header
- * section only when first read.
+ * @internal A header line read by the fast parser: the value text is cut from the header section
+ * only when first read (the name is nearly always a constant string, so it is set at once).
  */
 export class WireField implements Field {
-  key: string;
-  typed: TypedValue | typeof PENDING;
-  private nameText: string | undefined;
-  private rawText: string | undefined;
-  private readonly src: string;
-  private readonly n0: number;
-  private readonly n1: number;
-  private readonly v0: number;
-  private readonly v1: number;
+  // `declare`: the constructor creates every field, with no define-as-undefined pass before it
+  declare name: string;
+  declare key: string;
+  declare typed: TypedValue | typeof PENDING;
+  private declare rawText: string | undefined;
+  private declare readonly src: string;
+  private declare readonly v0: number;
+  private declare readonly v1: number;
 
-  constructor(src: string, n0: number, n1: number, v0: number, v1: number, key: string, name: string | undefined, raw: string | undefined, typed: TypedValue | typeof PENDING) {
+  constructor(name: string, key: string, src: string, v0: number, v1: number, raw: string | undefined, typed: TypedValue | typeof PENDING) {
+    this.name = name;
     this.key = key;
     this.typed = typed;
-    this.nameText = name;
     this.rawText = raw;
     this.src = src;
-    this.n0 = n0;
-    this.n1 = n1;
     this.v0 = v0;
     this.v1 = v1;
-  }
-
-  get name(): string {
-    return (this.nameText ??= this.src.slice(this.n0, this.n1));
-  }
-
-  set name(v: string) {
-    this.nameText = v;
   }
 
   get raw(): string {
@@ -92,13 +81,35 @@ const EMPTY_BODY = new Uint8Array(0);
 export abstract class SipMessage {
   /** Protocol version from the start line, normally `SIP/2.0`. */
   version = 'SIP/2.0';
-  /** The body bytes (empty when there is none). */
-  body: Uint8Array = EMPTY_BODY;
   /** @internal */
   fields: Field[] = [];
+  // The body bytes; undefined while a received body is still only the text in wireBody.
+  private bodyBytes: Uint8Array | undefined = EMPTY_BODY;
+  private wireBody = '';
 
   /** True for a {@link SipRequest}. */
   abstract readonly isRequest: boolean;
+
+  /** The body bytes (empty when there is none). */
+  get body(): Uint8Array {
+    // the latin1 text holds one char per byte, so this gives back the bytes received
+    return (this.bodyBytes ??= Buffer.from(this.wireBody, 'latin1'));
+  }
+
+  set body(bytes: Uint8Array) {
+    this.bodyBytes = bytes;
+    this.wireBody = '';
+  }
+
+  /**
+   * @internal Sets a received body from the latin1 text of the datagram (one char per byte): the
+   * parser has decoded that text anyway, and keeping a slice of it copies nothing now, where the
+   * body bytes would have to be copied out of the caller's buffer on every parse.
+   */
+  setWireBody(latin1: string): void {
+    this.bodyBytes = undefined;
+    this.wireBody = latin1;
+  }
 
   /** The first value of a header (case-insensitive, compact forms understood); for a list header, its first element. */
   header(name: string): string | undefined {
@@ -283,10 +294,11 @@ export abstract class SipMessage {
  */
 export class SipRequest extends SipMessage {
   readonly isRequest = true as const;
+  // (`declare`: the constructor creates these, with no define-as-undefined pass first)
   /** Method, case-sensitive (`INVITE`, `BYE`, or an extension token). */
-  method: string;
-  private uriValue: Uri | undefined;
-  private uriText: string;
+  declare method: string;
+  private declare uriValue: Uri | undefined;
+  private declare uriText: string;
 
   constructor(method: string, uri: Uri) {
     super();
@@ -330,10 +342,11 @@ const BAD_REASON = /[\x00-\x08\x0a-\x1f\x7f]/;
 /** A SIP response. */
 export class SipResponse extends SipMessage {
   readonly isRequest = false as const;
+  // (`declare`: the constructor creates these, with no define-as-undefined pass first)
   /** Status code, 100 to 699. */
-  status: number;
+  declare status: number;
   /** Reason phrase (may be empty). */
-  reason: string;
+  declare reason: string;
 
   constructor(status: number, reason: string) {
     super();

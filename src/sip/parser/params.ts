@@ -23,13 +23,14 @@ export type ParamStyle = 'header' | 'uri' | 'uri-header';
  * so an unmodified list serializes exactly as it was received.
  */
 export class Params {
-  private readonly list: Param[];
+  // (`declare`: the constructor creates both fields, with no define-as-undefined pass first)
+  private declare readonly list: Param[];
   /** Which syntax the list uses; decides how `set` writes new values. */
-  readonly style: ParamStyle;
+  declare readonly style: ParamStyle;
 
   constructor(style: ParamStyle = 'header', list: Param[] = []) {
-    this.style = style;
     this.list = list;
+    this.style = style;
   }
 
   /** Number of parameters. */

@@ -38,18 +38,19 @@ export interface ViaInit {
  * ```
  */
 export class Via {
+  // (`declare`: the constructor creates every field, in this order, with no define-as-undefined pass first)
   /** Protocol name, `SIP` in practice. */
-  protocolName: string;
+  declare protocolName: string;
   /** Protocol version, `2.0` in practice. */
-  protocolVersion: string;
+  declare protocolVersion: string;
   /** Transport as written (compare case-insensitively), e.g. `UDP`. */
-  transport: string;
+  declare transport: string;
   /** sent-by host as written (an IPv6 reference keeps its brackets). */
-  host: string;
+  declare host: string;
   /** sent-by port, when given. */
-  port: number | undefined;
+  declare port: number | undefined;
   /** All parameters, in order (branch, received, rport, maddr, ttl, extensions). */
-  readonly params: Params;
+  declare readonly params: Params;
 
   constructor(init: ViaInit) {
     this.protocolName = init.protocolName ?? 'SIP';
