@@ -81,7 +81,28 @@ interface Known {
   canonCodes: Uint8Array;
   /** The same header written in another case than the canonical one. */
   recased: Known | undefined;
+  /** The canonical spelling as 32-bit words (see nameWords); none for a name shorter than 4. */
+  words: Int32Array;
 }
+
+/** Bytes b[i, i + 4) as a little-endian 32-bit word. */
+function wordAt(b: Uint8Array, i: number): number {
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
+}
+
+/**
+ * The words at offsets 0, 4, 8 ... of a name of 4 or more chars, the last one at length - 4 (so
+ * overlapping the one before it, and no byte past the name is read); none for shorter names.
+ */
+function nameWords(codes: Uint8Array): Int32Array {
+  const len = codes.length;
+  if (len < 4) return NO_WORDS;
+  const words: number[] = [];
+  for (let i = 0; i < len - 4; i += 4) words.push(wordAt(codes, i));
+  words.push(wordAt(codes, len - 4));
+  return Int32Array.from(words);
+}
+const NO_WORDS = new Int32Array(0);
 
 /** Known names by the lower-case code of their first letter. */
 const BY_FIRST: Known[][] = [];
@@ -93,7 +114,7 @@ function known(canonical: string, kind: number): void {
   const lower = canonical.toLowerCase();
   for (let i = 0; i < lower.length; i++) codes[i] = lower.charCodeAt(i);
   const canonCodes = Uint8Array.from(canonical, (ch) => ch.charCodeAt(0));
-  const entry: Known = { key, name: canonical, kind, length: canonical.length, codes, canonCodes, recased: undefined };
+  const entry: Known = { key, name: canonical, kind, length: canonical.length, codes, canonCodes, recased: undefined, words: nameWords(canonCodes) };
   entry.recased = { ...entry, name: '' };
   (BY_FIRST[codes[0]!] ??= []).push(entry);
 }
@@ -131,7 +152,7 @@ for (const [c, key, kind] of [
   ['l', 'content-length', K_CLEN], ['c', 'content-type', K_CTYPE],
 ] as const) {
   const codes = Uint8Array.of(c.charCodeAt(0));
-  COMPACT[c.charCodeAt(0)] = { key, name: '', kind, length: 1, codes, canonCodes: codes, recased: undefined };
+  COMPACT[c.charCodeAt(0)] = { key, name: '', kind, length: 1, codes, canonCodes: codes, recased: undefined, words: NO_WORDS };
 }
 
 const METHODS = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'REFER', 'MESSAGE', 'PUBLISH'];
@@ -166,6 +187,19 @@ function lookupName(b: Uint8Array, s: number, end: number): Known | undefined {
     const len = canon.length;
     // a name of another length is not this one
     if (s + len >= end || (T[b[s + len]!]! & TOKEN) !== 0) continue;
+    // The canonical spelling (nearly always) is recognised four bytes at a time, with a quarter
+    // of the table loads and compares of the byte-by-byte loop below.
+    if (len >= 4) {
+      const words = cand.words;
+      let i = 0;
+      let w = 0;
+      while (i < len - 4 && wordAt(b, s + i) === words[w]) {
+        i += 4;
+        w++;
+      }
+      if (i >= len - 4 && wordAt(b, s + len - 4) === words[w]) return cand;
+    }
+    // another spelling of this name, or another name
     let exact = true;
     for (let i = 0; i < len; i++) {
       const c = b[s + i]!;
