@@ -15,7 +15,7 @@ import { sdpOfferAnswer } from '../../src/sdp/index.js';
 import { type DialogSession, type ReinviteEvent, UserAgent, type UserAgentEvent } from '../../src/sip/dialog/index.js';
 import type { TimerSettings } from '../../src/sip/transaction/timers.js';
 import type { Transport } from '../../src/sip/transport/transport.js';
-import { describeRun, errorText, freePort, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, type SippRun, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
+import { describeRun, errorText, freePort, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, sippRequestHead, type SippRun, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
 
 const CALLS = 10;
 /** Kill SIPp if it runs longer than this (its own -timeout is shorter). */
@@ -33,15 +33,7 @@ afterEach(killLeftoverSipp);
 // when it is lost our 200 is re-sent, and SIPp answers a retransmitted 200 by re-sending the ACK it
 // sent after the original (its recv_retrans mechanism).
 
-const HEAD = (method: string, uri: string): string => `
-      ${method} ${uri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      From: "sipp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>${uri === '[next_url]' ? '[peer_tag_param]' : ''}
-      Call-ID: [call_id]
-      CSeq: [cseq] ${method}
-      Max-Forwards: 70`;
+const HEAD = (method: string, uri: string): string => sippRequestHead(method, uri, '[cseq]');
 
 /** An INVITE (initial or re-INVITE) whose offer has `direction`; `version` is the o= version (RFC 3264 §8). */
 const invite = (uri: string, direction: string, version: number): string => `

@@ -20,7 +20,7 @@ import { type DialogSession, type IncomingRefer, RequestFailedError, UserAgent, 
 import type { SipRequest } from '../../src/sip/parser/index.js';
 import type { TimerSettings } from '../../src/sip/transaction/timers.js';
 import type { Transport } from '../../src/sip/transport/transport.js';
-import { describeRun, freePort, KEEP_SIPP_LOGS, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, type SippRun, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
+import { describeRun, freePort, KEEP_SIPP_LOGS, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, sippArgs, sippMissing, sippRequestHead, type SippRun, startSipp, tappedLoopbackUdp, waitUntil } from './sipp.js';
 
 const CALLS = 5;
 /** SIPp's -timeout (it then fails, -timeout_error); the child is killed outright a little later. */
@@ -48,15 +48,7 @@ ${lines}
   </send>`;
 
 /** A request from SIPp: `[next_url]` and our To tag in the dialog. */
-const request = (method: string, uri: string, cseq: number, rest: string): string => `
-      ${method} ${uri} SIP/2.0
-      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-      [routes]
-      From: "sipp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
-      To: <sip:[service]@[remote_ip]:[remote_port]>${uri === '[next_url]' ? '[peer_tag_param]' : ''}
-      Call-ID: [call_id]
-      CSeq: ${cseq} ${method}
-      Max-Forwards: 70${rest}
+const request = (method: string, uri: string, cseq: number, rest: string): string => `${sippRequestHead(method, uri, cseq)}${rest}
       Content-Length: ${method === 'INVITE' ? '[len]' : '0'}`;
 
 const CONTACT = '\n      Contact: <sip:sipp@[local_ip]:[local_port]>';

@@ -239,3 +239,21 @@ export async function waitUntil(cond: () => boolean, ms: number): Promise<number
   while (!cond() && performance.now() - t0 < ms) await new Promise((r) => setTimeout(r, 20));
   return performance.now() - t0;
 }
+
+/**
+ * The start line and dialog headers of a request SIPp sends in a call's scenario (CDATA text,
+ * indented as the scenarios are): `uri` `[next_url]` makes it an in-dialog request, which then
+ * carries our To tag ([peer_tag_param]); [routes] is empty when we add no Record-Route. `cseq` is a
+ * number or SIPp's `[cseq]` keyword. Ends after Max-Forwards, without a line break.
+ */
+export function sippRequestHead(method: string, uri: string, cseq: number | string): string {
+  return `
+      ${method} ${uri} SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      [routes]
+      From: "sipp" <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>${uri === '[next_url]' ? '[peer_tag_param]' : ''}
+      Call-ID: [call_id]
+      CSeq: ${cseq} ${method}
+      Max-Forwards: 70`;
+}
