@@ -69,7 +69,14 @@ export async function bindRtpPair(host: string, range: PortRange = DEFAULT_PORT_
  * process tick; a host name goes to dns.lookup.
  */
 function literalLookup(hostname: string, options: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void): void {
-  const family = isIP(hostname);
+  // Every datagram to an unconnected peer comes here with the same few addresses: remember what
+  // they are rather than run isIP's regular expressions per packet.
+  let family = literalFamily.get(hostname);
+  if (family === undefined) {
+    family = isIP(hostname);
+    if (literalFamily.size >= LITERAL_CACHE_MAX) literalFamily.clear();
+    literalFamily.set(hostname, family);
+  }
   if (family !== 0) callback(null, hostname, family);
   else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
@@ -84,3 +91,7 @@ function bind(socket: Socket, host: string, port: number): Promise<void> {
     });
   });
 }
+
+/** IP family (4, 6, or 0 for a host name) of the addresses literalLookup has seen. */
+const literalFamily = new Map<string, number>();
+const LITERAL_CACHE_MAX = 1024;
