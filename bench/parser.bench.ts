@@ -54,6 +54,27 @@ function sipjsOp(data: Buffer): number {
   return (callId?.length ?? 0) + (cseq?.seq ?? 0) + (via?.params['branch']?.length ?? 0);
 }
 
+/**
+ * A reference, not a parser: the least any strict parser does with a message — look at every byte
+ * of the header section once and check that it may be there (VCHAR, SP, HTAB, or the CRLF that
+ * ends a line). No grammar, no strings, no objects. Its time is the floor this machine and V8 set
+ * under the per-message figures.
+ */
+function byteCheckOnly(data: Buffer, headerEnd: number): number {
+  let lines = 0;
+  for (let i = 0; i < headerEnd; i++) {
+    const c = data[i]!;
+    if (c - 32 < 95 ? c >= 32 : c === 9) continue;
+    if (c === 13 && data[i + 1] === 10) {
+      lines++;
+      i++;
+      continue;
+    }
+    return -1;
+  }
+  return lines;
+}
+
 // --- Verification before timing ---------------------------------------------------------------------
 
 function extractSipflow(msg: CorpusMessage): Extracted & { body: number } {
@@ -104,6 +125,7 @@ function verify(): void {
     }
     // The timed operations must do real work on this message too.
     if (sipflowOp(msg.data) <= 0 || sipjsOp(msg.data) <= 0) problems.push(`"${msg.name}": a timed operation extracted nothing`);
+    if (byteCheckOnly(msg.data, msg.data.indexOf('\r\n\r\n') + 4) <= 0) problems.push(`"${msg.name}": the byte check rejected it`);
   }
   if (problems.length > 0) {
     throw new Error(`corpus verification failed, not timing anything:\n  ${problems.join('\n  ')}`);
@@ -157,6 +179,12 @@ async function main(): Promise<void> {
     }, BATCH, n),
   });
 
+  // The reference floor, on the typical INVITE (timed in the same rounds).
+  const invite = CORPUS.find((m) => m.name === TYPICAL_INVITE)!.data;
+  const inviteHeaderEnd = invite.indexOf('\r\n\r\n') + 4;
+  const floorFn = batched(() => byteCheckOnly(invite, inviteHeaderEnd), BATCH);
+  const floorStats: RoundStat[] = [];
+
   // This machine's speed may drift over seconds (shared CPUs), so instead of timing each task once
   // for TIME_MS, run ROUNDS short rounds; within a round both parsers run back to back on the same
   // message (alternating who goes first), and the speedup is the median of the per-round ratios.
@@ -175,7 +203,9 @@ async function main(): Promise<void> {
       const pair = [['sipflow', it.sipflow], ['sip', it.sip]] as const;
       for (const [who, fn] of round % 2 === 0 ? pair : [pair[1], pair[0]]) bench.add(`${who}|${it.name}`, fn);
     }
+    bench.add('floor', floorFn);
     await bench.run();
+    floorStats.push(statOf(bench.getTask('floor')));
     for (const it of items) {
       const s = stats.get(it.name)!;
       s.sipflow.push(statOf(bench.getTask(`sipflow|${it.name}`)));
@@ -221,6 +251,11 @@ async function main(): Promise<void> {
   console.log(`sipflow, slowest first: ${slowest.map((s) => `${s.name} ${fmtNs(s.ns)} ns (${(s.ns / s.bytes).toFixed(1)} ns/B)`).join(', ')}`);
 
   const inviteNs = result.get(TYPICAL_INVITE)!.a.mean;
+  const floorNs = aggregate(floorStats).mean;
+  console.log(
+    `reference (${TYPICAL_INVITE}): checking each of its ${inviteHeaderEnd} header bytes once, nothing else, takes ${fmtNs(floorNs)} ns ` +
+      `(${(floorNs / inviteHeaderEnd).toFixed(2)} ns/B), ${((100 * floorNs) / inviteNs).toFixed(0)} % of sipflow's parse of it`,
+  );
   console.log('\nTargets (measured, not enforced):');
   const t1 = corpus.ratio >= TARGET_SPEEDUP;
   console.log(`  ${t1 ? 'PASS' : 'MISS'}  sipflow >= ${TARGET_SPEEDUP}x faster than sip across the corpus: ${corpus.ratio.toFixed(2)}x`);
