@@ -19,6 +19,7 @@ import {
   encodeALaw,
   encodeMuLaw,
   G711_FRAME_SAMPLES,
+  type G711Codec,
   linearToALaw,
   linearToMuLaw,
   PCMA,
@@ -90,35 +91,32 @@ const ONE_SECOND_44K = Int16Array.from({ length: 44100 }, (_, n) => Math.round(1
 
 // --- Tasks -----------------------------------------------------------------------------------------------
 
+/**
+ * A codec's encode and decode of one frame into preallocated buffers (as a session does), each
+ * verified sample by sample against the per-sample reference conversion.
+ */
+function intoBufferTasks(codec: G711Codec, encoded: Uint8Array[], toCode: (sample: number) => number, decodeRef: (bytes: Uint8Array) => Int16Array): MediaTask[] {
+  return [
+    {
+      name: `${codec.name} encode (into buffer)`,
+      frames: 1,
+      perSessionPerSecond: FRAMES_PER_SECOND,
+      run: () => codec.encode(FRAMES[nextIndex()]!, payload)[17]!,
+      verify: () => FRAMES.forEach((f, k) => same(`${codec.name} encode frame ${k}`, codec.encode(f, payload), Array.from(f, toCode))),
+    },
+    {
+      name: `${codec.name} decode (into buffer)`,
+      frames: 1,
+      perSessionPerSecond: FRAMES_PER_SECOND,
+      run: () => codec.decode(encoded[nextIndex()]!, pcmOut)[17]!,
+      verify: () => encoded.forEach((b, k) => same(`${codec.name} decode frame ${k}`, codec.decode(b, pcmOut), Array.from(decodeRef(b)))),
+    },
+  ];
+}
+
 const TASKS: MediaTask[] = [
-  {
-    name: 'PCMU encode (into buffer)',
-    frames: 1,
-    perSessionPerSecond: FRAMES_PER_SECOND,
-    run: () => PCMU.encode(FRAMES[nextIndex()]!, payload)[17]!,
-    verify: () => FRAMES.forEach((f, k) => same(`PCMU encode frame ${k}`, PCMU.encode(f, payload), Array.from(f, linearToMuLaw))),
-  },
-  {
-    name: 'PCMU decode (into buffer)',
-    frames: 1,
-    perSessionPerSecond: FRAMES_PER_SECOND,
-    run: () => PCMU.decode(MU_FRAMES[nextIndex()]!, pcmOut)[17]!,
-    verify: () => MU_FRAMES.forEach((b, k) => same(`PCMU decode frame ${k}`, PCMU.decode(b, pcmOut), Array.from(decodeMuLaw(b)))),
-  },
-  {
-    name: 'PCMA encode (into buffer)',
-    frames: 1,
-    perSessionPerSecond: FRAMES_PER_SECOND,
-    run: () => PCMA.encode(FRAMES[nextIndex()]!, payload)[17]!,
-    verify: () => FRAMES.forEach((f, k) => same(`PCMA encode frame ${k}`, PCMA.encode(f, payload), Array.from(f, linearToALaw))),
-  },
-  {
-    name: 'PCMA decode (into buffer)',
-    frames: 1,
-    perSessionPerSecond: FRAMES_PER_SECOND,
-    run: () => PCMA.decode(A_FRAMES[nextIndex()]!, pcmOut)[17]!,
-    verify: () => A_FRAMES.forEach((b, k) => same(`PCMA decode frame ${k}`, PCMA.decode(b, pcmOut), Array.from(decodeALaw(b)))),
-  },
+  ...intoBufferTasks(PCMU, MU_FRAMES, linearToMuLaw, decodeMuLaw),
+  ...intoBufferTasks(PCMA, A_FRAMES, linearToALaw, decodeALaw),
   {
     name: 'PCMU encode (allocating)',
     frames: 1,
