@@ -13,17 +13,9 @@ import {
 } from '../../src/media/dtmf.js';
 import { DtmfReceiver, type ReceivedDigit, type TelephoneEventArrival } from '../../src/media/dtmf-receiver.js';
 import { VirtualClock } from '../../src/sip/transport/clock.js';
+import { thrown } from './helpers.js';
 
-function dtmfError(fn: () => unknown): DtmfError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(DtmfError);
-    expect((err as DtmfError).name).toBe('DtmfError');
-    return err as DtmfError;
-  }
-  throw new Error('expected a DtmfError');
-}
+const dtmfError = (fn: () => unknown): DtmfError => thrown(DtmfError, 'DtmfError', fn);
 
 /** A planned packet as it arrives `delay` ms after it was sent, with a sequence number. */
 const arrival = (p: DtmfPlannedPacket, seq: number, delay = 0, base = 0): TelephoneEventArrival => ({

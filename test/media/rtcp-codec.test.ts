@@ -12,20 +12,9 @@ import {
   roundTripMs,
   SDES_ITEM,
 } from '../../src/media/rtcp-packet.js';
+import { bytes, hex, thrown } from './helpers.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
-
-function rtcpError(fn: () => unknown): RtcpError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RtcpError);
-    expect((err as RtcpError).name).toBe('RtcpError');
-    return err as RtcpError;
-  }
-  throw new Error('expected an RtcpError');
-}
+const rtcpError = (fn: () => unknown): RtcpError => thrown(RtcpError, 'RtcpError', fn);
 
 const block: RtcpReportBlock = { ssrc: 0x11111111, fractionLost: 51, cumulativeLost: -2, highestSequence: 0x0001_0002, jitter: 80, lastSr: 0xb7052000, delaySinceLastSr: 0x00054000 };
 const cname = (ssrc: number, text = 'ab'): RtcpPacket => ({ type: 'SDES', chunks: [{ ssrc, items: [{ type: SDES_ITEM.CNAME, text }] }] });

@@ -1,20 +1,9 @@
 // RTP packet codec (RFC 3550 §5.1, §5.3.1): exact bytes, every refusal, serial arithmetic.
 import { describe, expect, it } from 'vitest';
 import { decodeRtp, encodeRtp, RtpError, rtpEncodedLength, type RtpPacket, seqAdd, seqDelta, seqNewer, tsAdd, tsDelta, tsNewer } from '../../src/media/rtp-packet.js';
+import { bytes, hex, thrown } from './helpers.js';
 
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const bytes = (h: string): Uint8Array => new Uint8Array(Buffer.from(h.replace(/\s+/g, ''), 'hex'));
-
-function rtpError(fn: () => unknown): RtpError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(RtpError);
-    expect((err as RtpError).name).toBe('RtpError');
-    return err as RtpError;
-  }
-  throw new Error('expected an RtpError');
-}
+const rtpError = (fn: () => unknown): RtpError => thrown(RtpError, 'RtpError', fn);
 
 const basic: RtpPacket = { marker: true, payloadType: 0, sequence: 0x1234, timestamp: 0xdeadbeef, ssrc: 0x01020304, payload: Uint8Array.of(1, 2, 3) };
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeWav, parseWav, readWavFile, toTelephony, WavError, type WavErrorCode, WavWriter } from '../../src/media/wav.js';
+import { thrown } from './helpers.js';
 
 // --- Building files -----------------------------------------------------------------------------------
 
@@ -102,16 +103,7 @@ function floats(samples: readonly number[], bits: 32 | 64): Uint8Array {
 const data = (body: Uint8Array, size?: number): Chunk => (size === undefined ? { id: 'data', body } : { id: 'data', body, size });
 const list = (text: string): Chunk => ({ id: 'LIST', body: latin1(`INFOINAM${text}`) });
 
-function wavError(f: () => unknown): WavError {
-  try {
-    f();
-  } catch (err) {
-    expect(err).toBeInstanceOf(WavError);
-    expect((err as WavError).name).toBe('WavError');
-    return err as WavError;
-  }
-  throw new Error('expected a WavError');
-}
+const wavError = (fn: () => unknown): WavError => thrown(WavError, 'WavError', fn);
 
 function expectWavError(bytes: Uint8Array, code: WavErrorCode, message: RegExp | string): WavError {
   const err = wavError(() => parseWav(bytes));
