@@ -1,0 +1,448 @@
+// Reading the flow JSON the sipflow desktop app saves ({ nodes, edges }, reference §1), with the
+// meaning sipflow's ParseScenario gives it: Go's case-insensitive envelope keys, defaults for
+// values of the wrong type, the failure-edge rule, start nodes in edge order, and instance
+// resolution (sipInstanceId, then number→DN for INCOMING, then the parent instance edge).
+// Where sipflow fails we fail with its words; where it silently does something surprising we do
+// the same and say so in a warning.
+
+import {
+  COMMANDS,
+  COMMON_STEP_FIELDS,
+  EVENTS,
+  INSTANCE_FIELDS,
+  SIPFLOW_UI_INSTANCE_KEYS,
+  type FieldSpec,
+  type StepSpec,
+  isCommandName,
+  isEventName,
+  stepSpec,
+} from './catalog.js';
+import type { DiagnosticPlace, JsonPath } from './diagnostics.js';
+import { suggest } from './did-you-mean.js';
+import { type FieldContext, isObject, readField, reportUnknownKeys } from './fields.js';
+import type { JsonValue } from './jsonc.js';
+import type { ScenarioInstance, ScenarioModel, ScenarioNode } from './model.js';
+
+/** The node types sipflow puts in its graph; nodes of other types are ignored. */
+export const SIPFLOW_NODE_TYPES = ['sipInstance', 'command', 'event'] as const;
+
+/** Top-level keys of our own that a sipflow flow may carry (sipflow ignores them). */
+const OWN_TOP_KEYS = ['$schema', 'name', 'description'] as const;
+
+/** Keys of a command node's data besides the fields of its command. */
+const COMMAND_DATA_KEYS = ['command', 'sipInstanceId', 'transferTarget'] as const;
+/** Keys of an event node's data besides the fields of its event. */
+const EVENT_DATA_KEYS = ['event', 'sipInstanceId'] as const;
+
+/** Every field any command or event has: a field of another step on a node has no effect. */
+const ALL_STEP_FIELDS = new Set<string>([
+  ...Object.values(COMMANDS).flatMap((s: StepSpec) => Object.keys(s.fields)),
+  ...Object.values(EVENTS).flatMap((s: StepSpec) => Object.keys(s.fields)),
+  'number',
+  'transferTarget',
+]);
+
+/** Go's case folding of struct field names (encoding/json matches keys case-insensitively). */
+function fold(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => c.toLowerCase()).replaceAll('\u017f', 's').replaceAll('\u212a', 'k');
+}
+
+/** The value of the last member whose key folds to `name` (Go assigns each in turn), and its key. */
+function member(obj: Readonly<Record<string, JsonValue>>, name: string): { key: string; value: JsonValue } | undefined {
+  let found: { key: string; value: JsonValue } | undefined;
+  for (const [key, value] of Object.entries(obj)) if (fold(key) === name) found = { key, value };
+  return found;
+}
+
+/** Go's word for a JSON value's type in an UnmarshalTypeError. */
+function goKind(value: JsonValue): string {
+  if (Array.isArray(value)) return 'array';
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return 'number';
+    case 'boolean':
+      return 'bool';
+    default:
+      return 'object';
+  }
+}
+
+interface RawNode {
+  readonly index: number;
+  readonly id: string;
+  readonly type: string;
+  readonly data: Readonly<Record<string, JsonValue>>;
+  readonly dataKey: string;
+}
+
+/**
+ * Reads sipflow flow JSON into the scenario model. Every problem goes to `ctx.sink`; the model
+ * holds what could be read.
+ */
+export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioModel {
+  const { sink } = ctx;
+  const model: { -readonly [K in keyof ScenarioModel]: ScenarioModel[K] } = { format: 'sipflow', instances: [], nodes: [] };
+  const unmarshal = (detail: string, path: JsonPath): void =>
+    sink.error('unmarshal', `failed to unmarshal flowData: json: ${detail}`, { path });
+
+  if (doc !== null && !isObject(doc)) {
+    unmarshal(`cannot unmarshal ${goKind(doc)} into Go value of type engine.FlowData`, []);
+    return model;
+  }
+  const top = doc ?? {};
+  const nodesMember = member(top, 'nodes');
+  const edgesMember = member(top, 'edges');
+  for (const key of OWN_TOP_KEYS) {
+    const v = top[key];
+    if (key === 'name' && typeof v === 'string') model.name = v;
+    if (key === 'description' && typeof v === 'string') model.description = v;
+    if (v !== undefined && typeof v !== 'string') sink.error('wrong-type', `${key} must be a string`, { field: key, path: [key] });
+  }
+  for (const key of Object.keys(top)) {
+    const f = fold(key);
+    if (f === 'nodes' || f === 'edges' || (OWN_TOP_KEYS as readonly string[]).includes(key) || key === 'viewport') continue;
+    const suggestion = suggest(key, ['nodes', 'edges', ...OWN_TOP_KEYS]);
+    sink.warning('unknown-field', `unknown top-level key ${JSON.stringify(key)}, which sipflow ignores${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`, {
+      field: key,
+      path: [key],
+      ...(suggestion ? { suggestion } : {}),
+    });
+  }
+
+  // --- nodes: envelope ---------------------------------------------------------------------------
+  const raws: RawNode[] = [];
+  const nodesValue = nodesMember?.value ?? null;
+  if (nodesValue !== null && !Array.isArray(nodesValue)) {
+    unmarshal(`cannot unmarshal ${goKind(nodesValue)} into Go struct field FlowData.Nodes of type []engine.FlowNode`, [nodesMember!.key]);
+  } else if (nodesValue !== null) {
+    nodesValue.forEach((item, index) => {
+      const path = [nodesMember!.key, index];
+      if (item === null) {
+        sink.warning('ignored-node', `nodes[${index}] is null; sipflow reads it as a node without a type and ignores it`, { path });
+        return;
+      }
+      if (!isObject(item)) {
+        unmarshal(`cannot unmarshal ${goKind(item)} into Go struct field FlowData.Nodes of type engine.FlowNode`, path);
+        return;
+      }
+      const id = member(item, 'id');
+      const type = member(item, 'type');
+      const data = member(item, 'data');
+      let ok = true;
+      for (const [m, name, goType] of [
+        [id, 'ID', 'string'],
+        [type, 'Type', 'string'],
+      ] as const) {
+        if (m !== undefined && m.value !== null && typeof m.value !== 'string') {
+          unmarshal(`cannot unmarshal ${goKind(m.value)} into Go struct field FlowNode.Nodes.${name} of type ${goType}`, [...path, m.key]);
+          ok = false;
+        }
+      }
+      if (data !== undefined && data.value !== null && !isObject(data.value)) {
+        unmarshal(`cannot unmarshal ${goKind(data.value)} into Go struct field FlowNode.Nodes.Data of type map[string]interface {}`, [...path, data.key]);
+        ok = false;
+      }
+      if (!ok) return;
+      raws.push({
+        index,
+        id: typeof id?.value === 'string' ? id.value : '',
+        type: typeof type?.value === 'string' ? type.value : '',
+        data: isObject(data?.value) ? data.value : {},
+        dataKey: data?.key ?? 'data',
+      });
+    });
+  }
+  const nodesKey = nodesMember?.key ?? 'nodes';
+  const nodePath = (raw: RawNode): JsonPath => [nodesKey, raw.index];
+  const dataPath = (raw: RawNode, key: string): JsonPath => [nodesKey, raw.index, raw.dataKey, key];
+
+  // Node types and ids, as sipflow's nodeTypeMap sees them (every node, whatever its type).
+  const typeOf = new Map<string, string>();
+  const firstIndex = new Map<string, number>();
+  const kept: RawNode[] = [];
+  for (const raw of raws) {
+    typeOf.set(raw.id, raw.type);
+    if (!(SIPFLOW_NODE_TYPES as readonly string[]).includes(raw.type)) {
+      const suggestion = suggest(raw.type, SIPFLOW_NODE_TYPES);
+      sink.warning(
+        'ignored-node',
+        `node ${raw.id} has type ${JSON.stringify(raw.type)}, which sipflow ignores (it runs sipInstance, command and event nodes)${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`,
+        { nodeId: raw.id, field: 'type', path: nodePath(raw), ...(suggestion ? { suggestion } : {}) },
+      );
+      continue;
+    }
+    if (raw.id === '') {
+      sink.error('missing-field', `nodes[${raw.index}] (a ${raw.type} node) has no id, so nothing can refer to it`, { field: 'id', path: nodePath(raw) });
+      continue;
+    }
+    const first = firstIndex.get(raw.id);
+    if (first !== undefined) {
+      sink.error('duplicate-id', `node id ${raw.id} is used twice (nodes[${first}] and nodes[${raw.index}])`, { nodeId: raw.id, field: 'id', path: nodePath(raw) });
+      continue;
+    }
+    firstIndex.set(raw.id, raw.index);
+    kept.push(raw);
+  }
+
+  // --- instances ---------------------------------------------------------------------------------
+  const instances = new Map<string, ScenarioInstance & { starts: string[] }>();
+  const dnToInstance = new Map<string, string>();
+  for (const raw of kept) {
+    if (raw.type !== 'sipInstance') continue;
+    const place: DiagnosticPlace = { instanceId: raw.id, path: nodePath(raw) };
+    const settings: Record<string, unknown> = {};
+    const fieldPaths: Record<string, JsonPath> = {};
+    for (const [name, spec] of Object.entries(INSTANCE_FIELDS) as [string, FieldSpec][]) {
+      if (!Object.hasOwn(raw.data, name)) continue;
+      const path = dataPath(raw, name);
+      const read = readField(raw.data[name]!, spec, name, path, place, ctx);
+      if (read !== undefined) {
+        settings[name] = read.value;
+        fieldPaths[name] = path;
+      }
+    }
+    const proxy = raw.data['pbxOutboundProxy'];
+    if (typeof proxy === 'string' && proxy.trim() !== '') {
+      sink.warning('ignored-field', 'pbxOutboundProxy is kept by the desktop app only; calls and REGISTERs go to pbxHost directly', {
+        ...place,
+        field: 'pbxOutboundProxy',
+        path: dataPath(raw, 'pbxOutboundProxy'),
+      });
+    }
+    reportUnknownKeys(raw.data, Object.keys(INSTANCE_FIELDS), SIPFLOW_UI_INSTANCE_KEYS, [nodesKey, raw.index, raw.dataKey], place, sink, `instance ${raw.id}`);
+    const instance = { id: raw.id, settings, starts: [] as string[], path: nodePath(raw), fieldPaths };
+    instances.set(raw.id, instance);
+    model.instances.push(instance);
+    const dn = settings['dn'];
+    if (typeof dn === 'string' && dn !== '') dnToInstance.set(dn, raw.id);
+  }
+
+  // --- commands and events -----------------------------------------------------------------------
+  const nodes = new Map<string, ScenarioNode & { instance: string | undefined; success?: string; failure?: string }>();
+  /** Nodes whose sipInstanceId or number names nothing: already reported, and not given a parent's instance. */
+  const instanceErrors = new Set<string>();
+  for (const raw of kept) {
+    if (raw.type !== 'command' && raw.type !== 'event') continue;
+    const kind = raw.type;
+    const nameKey = kind; // data.command or data.event
+    const place: DiagnosticPlace = { nodeId: raw.id, path: nodePath(raw) };
+    let name = '';
+    const rawName = raw.data[nameKey];
+    if (typeof rawName === 'string') name = rawName;
+    else if (rawName !== undefined) {
+      sink.warning('wrong-type', `${nameKey} should be a string, not ${goKind(rawName)}; sipflow reads it as empty`, { ...place, field: nameKey, path: dataPath(raw, nameKey) });
+    }
+    const known = kind === 'command' ? isCommandName(name) : isEventName(name);
+    if (name === '') {
+      sink.error(kind === 'command' ? 'missing-command' : 'missing-event', `node ${raw.id} has no ${kind} (sipflow fails it at run time: ${kind === 'command' ? '"unknown command: "' : '"event type  is not supported"'})`, {
+        ...place,
+        field: nameKey,
+        path: Object.hasOwn(raw.data, nameKey) ? dataPath(raw, nameKey) : nodePath(raw),
+      });
+    } else if (!known) {
+      const candidates = kind === 'command' ? Object.keys(COMMANDS) : Object.keys(EVENTS);
+      const suggestion = suggest(name, candidates);
+      sink.error(kind === 'command' ? 'unsupported-command' : 'unsupported-event', `node ${raw.id} uses unsupported ${kind} ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, {
+        ...place,
+        field: nameKey,
+        path: dataPath(raw, nameKey),
+        ...(suggestion ? { suggestion } : {}),
+      });
+    }
+    const spec = known ? stepSpec(kind, name as never) : undefined;
+    const fields: Record<string, unknown> = {};
+    const fieldPaths: Record<string, JsonPath> = {};
+    const ownFields: Record<string, FieldSpec> = { ...COMMON_STEP_FIELDS, ...(spec?.fields ?? {}) };
+    for (const [field, fieldSpec] of Object.entries(ownFields)) {
+      if (!Object.hasOwn(raw.data, field)) continue;
+      const path = dataPath(raw, field);
+      const read = readField(raw.data[field]!, fieldSpec, field, path, place, ctx);
+      if (read !== undefined) {
+        fields[field] = read.value;
+        fieldPaths[field] = path;
+      }
+    }
+    const extra = kind === 'command' ? COMMAND_DATA_KEYS : EVENT_DATA_KEYS;
+    const isIncoming = kind === 'event' && name === 'INCOMING';
+    const knownKeys = [...Object.keys(ownFields), ...extra, ...(isIncoming ? ['number'] : [])];
+    for (const key of Object.keys(raw.data)) {
+      if (knownKeys.includes(key) || !ALL_STEP_FIELDS.has(key) || !spec) continue;
+      sink.warning('ignored-field', `${key} is not used by ${name}; sipflow ignores it here`, { ...place, field: key, path: dataPath(raw, key) });
+    }
+    if (spec) {
+      const unknown = Object.fromEntries(Object.entries(raw.data).filter(([k]) => !ALL_STEP_FIELDS.has(k)));
+      reportUnknownKeys(unknown, knownKeys, [], [nodesKey, raw.index, raw.dataKey], place, sink, `node ${raw.id}`);
+    }
+    const legacy = raw.data['transferTarget'];
+    if (kind === 'command' && typeof legacy === 'string' && legacy !== '') {
+      sink.warning('ignored-field', 'transferTarget is a legacy field sipflow reads but never uses; BlindTransfer takes targetUri, or targetUser and targetHost', {
+        ...place,
+        field: 'transferTarget',
+        path: dataPath(raw, 'transferTarget'),
+      });
+    }
+
+    // Instance resolution (reference §1.5): sipInstanceId, then number→DN for INCOMING; the parent
+    // instance edge is applied with the edges below.
+    let instance: string | undefined;
+    let sipInstanceId = '';
+    const rawInstance = raw.data['sipInstanceId'];
+    if (typeof rawInstance === 'string') sipInstanceId = rawInstance;
+    else if (rawInstance !== undefined) {
+      sink.warning('wrong-type', `sipInstanceId should be a string, not ${goKind(rawInstance)}; sipflow reads it as empty`, { ...place, field: 'sipInstanceId', path: dataPath(raw, 'sipInstanceId') });
+    }
+    const number = isIncoming && typeof raw.data['number'] === 'string' ? raw.data['number'] : '';
+    if (sipInstanceId === '' && number !== '') {
+      const resolved = dnToInstance.get(number);
+      if (resolved === undefined) {
+        const suggestion = suggest(number, dnToInstance.keys());
+        instanceErrors.add(raw.id);
+        sink.error('unknown-number', `node ${raw.id} references unknown number ${number}`, { ...place, field: 'number', path: dataPath(raw, 'number'), ...(suggestion ? { suggestion } : {}) });
+      } else instance = resolved;
+    } else if (sipInstanceId !== '') {
+      if (instances.has(sipInstanceId)) instance = sipInstanceId;
+      else {
+        instanceErrors.add(raw.id);
+        const suggestion = suggest(sipInstanceId, instances.keys());
+        sink.error('unknown-instance', `node ${raw.id} references unknown instance ${sipInstanceId}`, {
+          ...place,
+          field: 'sipInstanceId',
+          path: dataPath(raw, 'sipInstanceId'),
+          ...(suggestion ? { suggestion } : {}),
+        });
+      }
+      if (number !== '' && instance !== undefined) {
+        const numbered = dnToInstance.get(number);
+        if (numbered !== instance) {
+          sink.warning(
+            'ignored-field',
+            numbered === undefined
+              ? `number ${number} is the DN of no instance; sipflow ignores it since sipInstanceId is set (number never filters which call INCOMING takes)`
+              : `number ${number} is the DN of instance ${numbered}, but the node belongs to ${instance} (its sipInstanceId); number never filters which call INCOMING takes`,
+            { ...place, field: 'number', path: dataPath(raw, 'number') },
+          );
+        }
+      }
+    }
+    const node = { id: raw.id, kind, name, instance, fields, path: nodePath(raw), fieldPaths } as ScenarioNode & { instance: string | undefined; success?: string; failure?: string };
+    nodes.set(raw.id, node);
+    model.nodes.push(node);
+  }
+
+  // --- edges -------------------------------------------------------------------------------------
+  const edgesValue = edgesMember?.value ?? null;
+  const edgesKey = edgesMember?.key ?? 'edges';
+  /** Which edge set each node's successors, to name it when a later one replaces it. */
+  const setBy = new Map<string, number>();
+  if (edgesValue !== null && !Array.isArray(edgesValue)) {
+    unmarshal(`cannot unmarshal ${goKind(edgesValue)} into Go struct field FlowData.Edges of type []engine.FlowEdge`, [edgesKey]);
+  } else if (edgesValue !== null) {
+    edgesValue.forEach((item, index) => {
+      const path: JsonPath = [edgesKey, index];
+      if (item === null) {
+        sink.warning('dangling-edge', `edges[${index}] is null; sipflow ignores it`, { path });
+        return;
+      }
+      if (!isObject(item)) {
+        unmarshal(`cannot unmarshal ${goKind(item)} into Go struct field FlowData.Edges of type engine.FlowEdge`, path);
+        return;
+      }
+      const get = (name: string, goName: string): string | undefined => {
+        const m = member(item, name);
+        if (m === undefined || m.value === null) return '';
+        if (typeof m.value === 'string') return m.value;
+        unmarshal(`cannot unmarshal ${goKind(m.value)} into Go struct field FlowEdge.Edges.${goName} of type string`, [...path, m.key]);
+        return undefined;
+      };
+      const id = get('id', 'ID');
+      const source = get('source', 'Source');
+      const target = get('target', 'Target');
+      const handle = get('sourcehandle', 'SourceHandle');
+      const dataMember = member(item, 'data');
+      if (dataMember !== undefined && dataMember.value !== null && !isObject(dataMember.value)) {
+        unmarshal(`cannot unmarshal ${goKind(dataMember.value)} into Go struct field FlowEdge.Edges.Data of type map[string]interface {}`, [...path, dataMember.key]);
+        return;
+      }
+      if (id === undefined || source === undefined || target === undefined || handle === undefined) return;
+      const data = isObject(dataMember?.value) ? dataMember.value : {};
+      const dataKey = dataMember?.key ?? 'data';
+      const name = id !== '' ? `edge ${id}` : `edges[${index}]`;
+      const place: DiagnosticPlace = { path };
+
+      let branchType = '';
+      if (typeof data['branchType'] === 'string') branchType = data['branchType'];
+      else if (data['branchType'] !== undefined && data['branchType'] !== null) {
+        sink.warning('wrong-type', `${name}: branchType should be a string; sipflow reads it as empty (a success edge)`, { ...place, field: 'branchType', path: [...path, dataKey, 'branchType'] });
+      }
+      if (branchType !== '' && branchType !== 'success' && branchType !== 'failure') {
+        const suggestion = suggest(branchType, ['success', 'failure']);
+        sink.warning('invalid-value', `${name}: branchType ${JSON.stringify(branchType)} is neither "success" nor "failure"; sipflow treats it as a success edge`, {
+          ...place,
+          field: 'branchType',
+          path: [...path, dataKey, 'branchType'],
+          ...(suggestion ? { suggestion } : {}),
+        });
+      }
+      if (handle !== 'failure' && branchType !== 'failure' && handle.toLowerCase().trim() === 'failure') {
+        sink.warning('invalid-value', `${name}: sourceHandle ${JSON.stringify(handle)} is not exactly "failure"; sipflow treats it as a success edge`, { ...place, field: 'sourceHandle', path, suggestion: 'failure' });
+      }
+      const condition = data['condition'];
+      if (typeof condition === 'string' && condition.trim() !== '') {
+        sink.warning('ignored-field', `${name}: condition is not evaluated; sipflow follows an edge on success or failure only`, { ...place, field: 'condition', path: [...path, dataKey, 'condition'] });
+      }
+      reportUnknownKeys(data, ['branchType', 'condition'], [], [...path, dataKey], place, sink, name);
+
+      const isFailure = handle === 'failure' || branchType === 'failure';
+      const sourceType = typeOf.get(source);
+      const targetNode = nodes.get(target);
+      const ignored = (why: string): void => sink.warning('dangling-edge', `${name} from ${source || '""'} to ${target || '""'} is ignored: ${why}`, place);
+      if (sourceType === undefined) return ignored(`no node has the id ${JSON.stringify(source)}`);
+      if (sourceType === 'sipInstance') {
+        const instance = instances.get(source);
+        if (instance === undefined) return ignored(`the source instance is not usable`);
+        if (targetNode === undefined) {
+          return ignored(typeOf.has(target) ? `the target is a ${typeOf.get(target)} node, not a command or event` : `no node has the id ${JSON.stringify(target)}`);
+        }
+        if (instance.starts.includes(target)) {
+          sink.warning('duplicate-edge', `${name}: instance ${source} already starts node ${target}; sipflow runs it once more for this edge`, place);
+        }
+        instance.starts.push(target);
+        // The first instance edge gives a node without sipInstanceId (or number) its instance (reference §1.5).
+        if (targetNode.instance === undefined && !instanceErrors.has(target)) targetNode.instance = source;
+        return;
+      }
+      if (sourceType !== 'command' && sourceType !== 'event') return ignored(`the source is a ${JSON.stringify(sourceType)} node, which sipflow ignores`);
+      const sourceNode = nodes.get(source);
+      if (sourceNode === undefined) return ignored('the source node is not usable');
+      if (targetNode === undefined) {
+        return ignored(typeOf.get(target) === 'sipInstance' ? 'an edge cannot lead to an instance' : typeOf.has(target) ? `the target is a ${typeOf.get(target)} node` : `no node has the id ${JSON.stringify(target)}`);
+      }
+      const slot = isFailure ? 'failure' : 'success';
+      const previous = sourceNode[slot];
+      if (previous !== undefined) {
+        const earlier = setBy.get(`${source}\u0000${slot}`);
+        sink.warning(
+          'duplicate-edge',
+          `node ${source} has a second ${slot} edge (${name}, to ${target}); as in sipflow it replaces the earlier one${earlier !== undefined ? ` (edges[${earlier}], to ${previous})` : ''}`,
+          { ...place, nodeId: source },
+        );
+      }
+      sourceNode[slot] = target;
+      setBy.set(`${source}\u0000${slot}`, index);
+    });
+  }
+
+  // --- instance resolution, last step --------------------------------------------------------------
+  for (const node of nodes.values()) {
+    if (node.instance === undefined && !instanceErrors.has(node.id)) {
+      ctx.sink.error('missing-instance', `node ${node.id} is missing sipInstanceId`, { nodeId: node.id, field: 'sipInstanceId', path: node.path });
+    }
+  }
+  if (model.instances.length === 0 && !sink.list.some((d) => d.code === 'unmarshal' && d.path.length === 0)) {
+    sink.error('no-instances', 'no sipInstance nodes found', { path: [] });
+  }
+  return model;
+}
