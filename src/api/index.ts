@@ -7,7 +7,10 @@
  * {@link Clock} with {@link RealClock} and {@link VirtualClock}), and the transaction layer
  * ({@link TransactionLayer} and the four RFC 3261 §17 state machines), the user agent
  * ({@link UserAgent}: calls, dialogs, re-INVITE, REFER/Replaces, REGISTER with digest), SDP
- * offer/answer ({@link sdpOfferAnswer}) and media ({@link MediaSession}: RTP, G.711, WAV, DTMF).
+ * offer/answer ({@link sdpOfferAnswer}) and media ({@link MediaSession}: RTP, G.711, WAV, DTMF),
+ * and the scenario model ({@link loadScenario}, {@link validateScenario}, {@link compileScenario},
+ * {@link toCompact}, {@link toSipflow}, {@link defineScenario}: both scenario formats, validation
+ * and the execution graph; see docs/scenarios.md).
  * @packageDocumentation
  */
 export * from '../sip/parser/index.js';
@@ -16,3 +19,4 @@ export * from '../sip/transaction/index.js';
 export * from '../sip/dialog/index.js';
 export * from '../sdp/index.js';
 export * from '../media/index.js';
+export * from '../engine/scenario/index.js';
