@@ -100,14 +100,14 @@ function properties(specs: Readonly<Record<string, FieldSpec>>, format: 'compact
 
 /** Rules between fields of a step that a schema can say. */
 function crossFieldRules(name: string): Schema[] {
-  const present = (field: string): Schema => ({ required: [field], properties: { [field]: { type: 'string', pattern: NOT_BLANK } } });
+  const present = (field: string): Schema => ({ type: 'object', required: [field], properties: { [field]: { type: 'string', pattern: NOT_BLANK } } });
   switch (name) {
     case 'BlindTransfer':
       return [{ anyOf: [present('targetUri'), { allOf: [present('targetUser'), present('targetHost')] }] }];
     case 'MuteTransfer':
       return [{ anyOf: [present('primaryCallId'), present('callId')] }];
     case 'DTMFReceived':
-      return [{ not: { allOf: [present('expectedDigits'), { required: ['expectedDigit'], properties: { expectedDigit: { minLength: 1 } } }] } }];
+      return [{ not: { allOf: [present('expectedDigits'), { type: 'object', required: ['expectedDigit'], properties: { expectedDigit: { type: 'string', minLength: 1 } } }] } }];
     default:
       return [];
   }
@@ -201,10 +201,11 @@ export function sipflowFlowSchema(): Schema {
   const dataOf = (kind: 'command' | 'event', name: string, spec: StepSpec): Schema => {
     const rules = crossFieldRules(name);
     return {
-      if: { properties: { type: { const: kind }, data: { properties: { [kind]: { const: name } }, required: [kind] } }, required: ['type', 'data'] },
+      if: { type: 'object', properties: { type: { const: kind }, data: { type: 'object', properties: { [kind]: { const: name } }, required: [kind] } }, required: ['type', 'data'] },
       then: {
         properties: {
           data: {
+            type: 'object',
             description: spec.doc,
             required: requiredFields(spec),
             properties: { ...properties(COMMON_STEP_FIELDS, 'sipflow', spec), ...properties(spec.fields, 'sipflow', spec) },
@@ -216,7 +217,7 @@ export function sipflowFlowSchema(): Schema {
   };
   const rules: Schema[] = [
     {
-      if: { properties: { type: { const: 'sipInstance' } }, required: ['type'] },
+      if: { type: 'object', properties: { type: { const: 'sipInstance' } }, required: ['type'] },
       then: {
         properties: {
           data: {
@@ -230,7 +231,7 @@ export function sipflowFlowSchema(): Schema {
       },
     },
     {
-      if: { properties: { type: { const: 'command' } }, required: ['type'] },
+      if: { type: 'object', properties: { type: { const: 'command' } }, required: ['type'] },
       then: {
         required: ['data'],
         properties: {
@@ -247,7 +248,7 @@ export function sipflowFlowSchema(): Schema {
       },
     },
     {
-      if: { properties: { type: { const: 'event' } }, required: ['type'] },
+      if: { type: 'object', properties: { type: { const: 'event' } }, required: ['type'] },
       then: {
         required: ['data'],
         properties: {
