@@ -463,12 +463,12 @@ class Parser {
     let runStart = pos;
     let out: string | undefined;
     for (;;) {
-      if (pos >= len) this.fail('syntax', len, len, 'unterminated string');
+      if (pos >= len) this.fail('syntax', open, len, 'unterminated string: no closing "');
       const c = text.charCodeAt(pos);
       if (c === QUOTE) break;
       if (c === BACKSLASH) {
         out = (out ?? '') + text.slice(runStart, pos);
-        if (pos + 1 >= len) this.fail('syntax', len, len, 'unterminated string');
+        if (pos + 1 >= len) this.fail('syntax', open, len, 'unterminated string: no closing "');
         const e = text.charCodeAt(pos + 1);
         let decoded: string;
         let width = 2;
@@ -484,7 +484,7 @@ class Parser {
           case 0x75: {
             let unit = 0;
             for (let i = pos + 2; i < pos + 6; i++) {
-              if (i >= len) this.fail('syntax', len, len, 'unterminated string');
+              if (i >= len) this.fail('syntax', open, len, 'unterminated string: no closing "');
               const h = hexValue(text.charCodeAt(i));
               if (h < 0) {
                 const found = describeAt(text, i, false);
@@ -509,7 +509,7 @@ class Parser {
         continue;
       }
       if (c < SPACE) {
-        this.fail('syntax', pos, pos + 1, `control character ${codePoint(c)} is not allowed in a string`);
+        this.fail('syntax', pos, pos + 1, `control character ${codePoint(c)} is not allowed in a string${c === LF || c === CR ? ' (is its closing " missing?)' : ''}`);
       }
       pos++;
     }
@@ -599,11 +599,12 @@ class Parser {
             pos++;
           }
         } else if (c2 === STAR) {
+          const opening = pos;
           pos += 2;
           for (;;) {
             if (pos >= len) {
               this.pos = pos;
-              this.fail('syntax', len, len, 'unterminated block comment');
+              this.fail('syntax', opening, len, 'unterminated block comment: no closing */');
             }
             const d = text.charCodeAt(pos);
             if (d === STAR && text.charCodeAt(pos + 1) === SLASH) {

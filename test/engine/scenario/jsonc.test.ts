@@ -337,12 +337,12 @@ describe('parseJsonc: syntax errors', () => {
     ['1.', 'unexpected end of text: expected a digit after the decimal point', '1:3'],
     ['1e', 'unexpected end of text: expected a digit in the exponent', '1:3'],
     ['1E+', 'unexpected end of text: expected a digit in the exponent', '1:4'],
-    ['"abc', 'unterminated string', '1:5'],
-    ['"abc\\', 'unterminated string', '1:6'],
-    ['"\\u12', 'unterminated string', '1:6'],
-    ['{"a', 'unterminated string', '1:4'],
-    ['/* open', 'unterminated block comment', '1:8'],
-    ['[1, /* x */ 2 /* y\r\n', 'unterminated block comment', '2:1'],
+    ['"abc', 'unterminated string: no closing "', '1:1'],
+    ['"abc\\', 'unterminated string: no closing "', '1:1'],
+    ['"\\u12', 'unterminated string: no closing "', '1:1'],
+    ['{"a', 'unterminated string: no closing "', '1:2'],
+    ['/* open', 'unterminated block comment: no closing */', '1:1'],
+    ['[1, /* x */ 2 /* y\r\n', 'unterminated block comment: no closing */', '1:15'],
     // commas
     ['[,]', "expected a value or ']', found ','", '1:2'],
     ['{,}', "expected a property name in double quotes or '}', found ','", '1:2'],
@@ -389,11 +389,11 @@ describe('parseJsonc: syntax errors', () => {
     ['1ex', "expected a digit in the exponent, found 'x'", '1:3'],
     ['- 1', "expected a digit after '-', found U+0020", '1:2'],
     // strings
-    ['"a\nb"', 'control character U+000A is not allowed in a string', '1:3'],
+    ['"a\nb"', 'control character U+000A is not allowed in a string (is its closing " missing?)', '1:3'],
     ['"a\tb"', 'control character U+0009 is not allowed in a string', '1:3'],
     ['["\0"]', 'control character U+0000 is not allowed in a string', '1:3'],
     ['"\u001f"', 'control character U+001F is not allowed in a string', '1:2'],
-    ['"😀\r"', 'control character U+000D is not allowed in a string', '1:4'],
+    ['"😀\r"', 'control character U+000D is not allowed in a string (is its closing " missing?)', '1:4'],
     ['"\\q"', "invalid escape '\\q' in a string", '1:2'],
     ['"ab\\x41"', "invalid escape '\\x' in a string", '1:4'],
     ['"\\U0041"', "invalid escape '\\U' in a string", '1:2'],
@@ -421,8 +421,11 @@ describe('parseJsonc: syntax errors', () => {
     expect(error.kind).toBe('syntax');
     expect(error.message).toBe(message);
     expect(at(error.span.start)).toBe(start);
-    if (message.startsWith('unexpected end of text') || message.startsWith('unterminated')) {
+    if (message.startsWith('unexpected end of text')) {
       expect(error.span.start.offset).toBe(text.length);
+      expect(error.span.end.offset).toBe(text.length);
+    } else if (message.startsWith('unterminated')) {
+      // From the opening quote or /* to the end of the text.
       expect(error.span.end.offset).toBe(text.length);
     } else {
       expect(error.span.end.offset).toBeGreaterThan(error.span.start.offset);
