@@ -81,8 +81,10 @@ export function convertToCompact(input: unknown, options: ToCompactOptions = {})
   const { scenario, warnings } = loadKept(input, options);
   const sink = new DiagnosticSink();
   const document = compactOf(scenario, options, sink);
-  if (sink.hasErrors) throw new ScenarioError([...warnings, ...sink.list]);
-  return { document, warnings: [...warnings, ...sink.list] };
+  // Unreachable nodes are reported once, as left out.
+  const kept = warnings.filter((w) => w.code !== 'unreachable');
+  if (sink.hasErrors) throw new ScenarioError([...kept, ...sink.list]);
+  return { document, warnings: [...kept, ...sink.list] };
 }
 
 /**
