@@ -126,8 +126,13 @@ export function resolveTarget(name: string, value: string, dns: ReadonlyMap<stri
   if (/[@:]/.test(target)) {
     return { message: `${name} ${JSON.stringify(target)} is neither a DN of this scenario nor a sip:, sips: or tel: URI`, suggestion: `sip:${target}` };
   }
-  const suggestion = suggest(target, dns.keys());
+  const suggestion = suggestDn(target, dns.keys());
   return { message: `target DN not found: ${target}`, ...(suggestion ? { suggestion } : {}) };
+}
+
+/** A DN near `dn` among `dns`; none for numbers (extensions one digit apart are other phones, not typos). */
+export function suggestDn(dn: string, dns: Iterable<string>): string | undefined {
+  return /^\d+$/.test(dn) ? undefined : suggest(dn, dns);
 }
 
 function describeChar(c: string): string {

@@ -17,6 +17,7 @@ import {
   isEventName,
   stepSpec,
 } from './catalog.js';
+import { suggestDn } from './check-values.js';
 import type { DiagnosticPlace, JsonPath } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
 import { type FieldContext, isObject, readField, reportUnknownKeys } from './fields.js';
@@ -298,7 +299,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
     if (sipInstanceId === '' && number !== '') {
       const resolved = dnToInstance.get(number);
       if (resolved === undefined) {
-        const suggestion = suggest(number, dnToInstance.keys());
+        const suggestion = suggestDn(number, dnToInstance.keys());
         instanceErrors.add(raw.id);
         sink.error('unknown-number', `node ${raw.id} references unknown number ${number}`, { ...place, field: 'number', path: dataPath(raw, 'number'), ...(suggestion ? { suggestion } : {}) });
       } else instance = resolved;
