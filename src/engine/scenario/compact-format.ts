@@ -55,8 +55,13 @@ interface PendingStart {
   readonly path: JsonPath;
 }
 
-/** Reads the compact format into the scenario model; every problem goes to `ctx.sink`. */
-export function readCompactScenario(doc: JsonValue, ctx: FieldContext): ScenarioModel {
+/**
+ * Reads the compact format into the scenario model; every problem goes to `ctx.sink`.
+ * `writtenOrder`, when the document came as text, gives the instance names in the order they
+ * were written: a JavaScript object puts names that are whole numbers (`"100"`) first, in
+ * numeric order, and instance order is scenario order (ports are handed out in it).
+ */
+export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOrder?: readonly string[]): ScenarioModel {
   const { sink } = ctx;
   const model: { -readonly [K in keyof ScenarioModel]: ScenarioModel[K] } = { format: 'compact', instances: [], nodes: [] };
   if (!isObject(doc)) {
@@ -92,7 +97,9 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext): Scenario
   /** Steps with a `next`: the following step is not their success path. */
   const explicitNext = new WeakSet<MutableNode>();
 
-  for (const [name, value] of Object.entries(instancesValue)) {
+  const names = writtenOrder !== undefined && writtenOrder.length === Object.keys(instancesValue).length ? writtenOrder : Object.keys(instancesValue);
+  for (const name of names) {
+    const value = instancesValue[name]!;
     const path: JsonPath = ['instances', name];
     const place: DiagnosticPlace = { instanceId: name, path };
     if (name.trim() === '') {

@@ -255,6 +255,15 @@ function compactOf(scenario: Scenario, options: ToCompactOptions, sink: Diagnost
     instances[name] = entry;
   }
 
+  const written = Object.keys(instances);
+  const wanted = scenario.instances.map((i) => names.get(i.id)!);
+  if (written.join('\u0000') !== wanted.join('\u0000')) {
+    sink.warning(
+      'instance-order',
+      `the instances come out in the order ${written.join(', ')} instead of ${wanted.join(', ')}: in a JSON object, names that are whole numbers come first; instance order decides which port each instance gets in local mode`,
+      { path: [] },
+    );
+  }
   return {
     ...(options.schema !== undefined ? { $schema: options.schema } : {}),
     ...(scenario.name !== undefined ? { name: scenario.name } : {}),

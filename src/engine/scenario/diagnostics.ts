@@ -34,6 +34,7 @@ export type DiagnosticSeverity = 'error' | 'warning';
  *   that sipflow handles silently in a surprising way.
  * - `unknown-codec`, `local-register`: instance settings sipflow ignores.
  * - `variable`: a `${NAME}` placeholder that is malformed or not set.
+ * - `instance-order`: a conversion could not keep the order of the instances.
  */
 export type DiagnosticCode =
   | 'syntax'
@@ -73,7 +74,8 @@ export type DiagnosticCode =
   | 'ignored-node'
   | 'unknown-codec'
   | 'local-register'
-  | 'variable';
+  | 'variable'
+  | 'instance-order';
 
 /**
  * One problem found in a scenario.

@@ -8,7 +8,7 @@ import { DiagnosticSink, ScenarioError, type ScenarioDiagnostic } from './diagno
 import { isObject } from './fields.js';
 import { type ExecutionGraph, buildGraph } from './graph.js';
 import { DEFAULT_SCENARIO_LIMITS, type InputDocument, type ScenarioLimits, locator, positionDiagnostics, readInput } from './input.js';
-import type { JsonLocation, JsonValue } from './jsonc.js';
+import { type JsonLocation, type JsonValue, locate } from './jsonc.js';
 import type { Scenario, ScenarioFormat, ScenarioModel } from './model.js';
 import { type PlaceholderSource, fillPlaceholders } from './placeholders.js';
 import { readSipflowFlow } from './sipflow-format.js';
@@ -83,7 +83,7 @@ function validate(input: unknown, options: LoadOptions): ValidationResult {
     } else if (withinNodeLimit(doc.value, format, limits, sink)) {
       const filled = fillPlaceholders(doc.value, options, mode, sink);
       const ctx = { format, sink, whole: filled.whole, placeholders: mode };
-      model = format === 'sipflow' ? readSipflowFlow(filled.value, ctx) : readCompactScenario(filled.value, ctx);
+      model = format === 'sipflow' ? readSipflowFlow(filled.value, ctx) : readCompactScenario(filled.value, ctx, memberOrder(doc.location, ['instances']));
       validateModel(model, { sink, baseDir: options.baseDir, placeholders: mode });
     }
   }
@@ -124,6 +124,13 @@ function result(
     loaded.set(scenario, { model, location: doc?.location });
   }
   return { ok: errors.length === 0, format, diagnostics, errors, warnings, scenario };
+}
+
+/** The member names of the object at `path` in the order the text has them (undefined without text). */
+function memberOrder(location: JsonLocation | undefined, path: readonly string[]): string[] | undefined {
+  const found = locate(location, path);
+  if (found === undefined || found.matched !== path.length || found.location.children === undefined) return undefined;
+  return [...found.location.children.keys()].filter((k): k is string => typeof k === 'string');
 }
 
 /** Which format a parsed document is in: `nodes`/`edges` (any case, as Go reads them) → sipflow, `instances` → compact, `{}` → sipflow (a new desktop scenario). */

@@ -128,6 +128,19 @@ describe('toCompact', () => {
     expect(result.warnings.some((w) => w.code === 'unknown-codec' && w.message.includes('G729'))).toBe(true);
   });
 
+  it('warns when the instance order cannot be kept (names that are whole numbers sort first in an object)', () => {
+    const flow = {
+      nodes: [
+        { id: '2', type: 'sipInstance', data: { dn: '200', register: false } },
+        { id: '1', type: 'sipInstance', data: { dn: '100', register: false } },
+      ],
+      edges: [],
+    };
+    const result = convertToCompact(flow);
+    expect(Object.keys(result.document.instances)).toEqual(['1', '2']);
+    expect(result.warnings.map((w) => w.code)).toEqual(['instance-order']);
+  });
+
   it('writes $schema when asked and prints readably', () => {
     const out = toCompact(toSipflow(compact), { schema: './node_modules/sipflow/schema/scenario.schema.json' });
     const text = stringifyScenario(out);

@@ -166,6 +166,13 @@ describe('the execution graph', () => {
     expect(loadScenario(flow).warnings.map((w) => w.code)).toContain('instance-mismatch');
   });
 
+  it('keeps the instances in the order the text has them, even names that are whole numbers', () => {
+    const graph = compileScenario('{ "instances": { "200": { "steps": ["INCOMING"] }, "alice": {}, "100": {} } }');
+    expect(graph.instances.map((i) => i.id)).toEqual(['200', 'alice', '100']);
+    // A JavaScript object cannot hold that order: its own order is used.
+    expect(compileScenario({ instances: { '200': {}, alice: {}, '100': {} } }).instances.map((i) => i.id)).toEqual(['100', '200', 'alice']);
+  });
+
   it('keeps source positions for reports', () => {
     const graph = compileScenario(JSON.stringify(basic, null, 2), { file: 'basic.json' });
     expect(graph.node('bob.steps[1]')!.source).toEqual({ path: ['instances', 'bob', 'steps', 1], file: 'basic.json', line: 22, column: 9 });
