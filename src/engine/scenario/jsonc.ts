@@ -98,7 +98,8 @@ export interface JsoncResult {
  * Accepts strict JSON plus comments and one trailing comma before `]` or `}`; a leading BOM is
  * skipped. Objects are plain objects (prototype `Object.prototype`) on which every member, `__proto__`
  * included, is an own enumerable data property, as with `JSON.parse`; a duplicated key keeps the
- * last value and yields a `duplicate-key` warning at each later occurrence.
+ * last value, at the place of its last occurrence (JSON.parse keeps the first place), and yields a
+ * `duplicate-key` warning at each later occurrence.
  *
  * @param text - the file's contents
  * @param limits - bounds overriding {@link DEFAULT_JSONC_LIMITS}
@@ -400,7 +401,13 @@ class Parser {
           into.push(value);
         } else {
           const name = memberKey!;
-          if (children.has(name)) this.duplicate(name, loc);
+          if (children.has(name)) {
+            // The last occurrence is the one used: it also takes the last place, so that the
+            // order of the members is the order in which a reader assigning them in turn ends.
+            this.duplicate(name, loc);
+            children.delete(name);
+            delete (into as Record<string, unknown>)[name];
+          }
           children.set(name, loc);
           setMember(into, name, value);
         }
