@@ -1,6 +1,7 @@
 // The execution graph: what the executor runs and the reports draw. Immutable (deep-frozen) and
 // deterministic: the same scenario, in either format, gives the same graph.
 
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import type { AudioCodecName } from '../../sdp/codecs.js';
 import { type CommandName, type EventName, type FieldSpec, type StepSpec, stepSpec } from './catalog.js';
 import { type CallTarget, resolveTarget } from './check-values.js';
@@ -163,7 +164,7 @@ export function buildGraph(
   const nodes: CompiledNode[] = [];
   for (const instance of model.instances) {
     for (const node of reach.byInstance.get(instance.id) ?? []) {
-      nodes.push(compileNode(node, instance.id, compiledId, dns, locate));
+      nodes.push(compileNode(node, instance.id, compiledId, dns, locate, origin.baseDir));
     }
   }
   return freezeGraph({
@@ -206,12 +207,13 @@ function compileNode(
   compiledId: (id: string | undefined, instance: string) => string | undefined,
   dns: ReadonlyMap<string, string>,
   locate: Locator,
+  baseDir: string | undefined,
 ): CompiledNode {
   const spec: StepSpec = stepSpec(node.kind, node.name as never);
   const fields: Record<string, unknown> = {};
   for (const [name, field] of Object.entries(spec.fields) as [string, FieldSpec][]) {
     const given = node.fields[name];
-    fields[name] = given !== undefined ? normalize(given, field) : field.default;
+    fields[name] = given !== undefined ? normalize(given, field, baseDir) : field.default;
   }
   const callId = callIdOf(node);
   if (node.name === 'MuteTransfer' && (fields['primaryCallId'] === undefined || fields['primaryCallId'] === '')) fields['primaryCallId'] = callId;
@@ -238,9 +240,10 @@ function compileNode(
   } as CompiledNode;
 }
 
-/** A value as the graph holds it: targets trimmed, whole milliseconds. */
-function normalize(value: unknown, spec: FieldSpec): unknown {
+/** A value as the graph holds it: targets trimmed, file paths absolute (relative ones resolve against the scenario's folder). */
+function normalize(value: unknown, spec: FieldSpec, baseDir: string | undefined): unknown {
   if (spec.check === 'target' && typeof value === 'string') return value.trim();
+  if (spec.check === 'file' && typeof value === 'string' && baseDir !== undefined && !isAbsolute(value)) return resolvePath(baseDir, value);
   return value;
 }
 

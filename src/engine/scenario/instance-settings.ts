@@ -18,6 +18,7 @@ export interface EffectiveInstance {
   readonly pbxHost: string;
   /** The PBX port as a number; `undefined` when none was given; `NaN` when the given one is not a port. */
   readonly pbxPort: number | undefined;
+  /** The transport, trimmed; `UDP` when none or an empty one is given (as sipflow's normalizeTransport). */
   readonly pbxTransport: string;
   /** `register` as written or defaulted (sipflow JSON: true; compact: true when pbxHost is set). */
   readonly registerRequested: boolean;
@@ -63,7 +64,7 @@ export function effectiveInstance(instance: ScenarioInstance, format: ScenarioFo
     mode,
     pbxHost,
     pbxPort: portNumber(s.pbxPort),
-    pbxTransport: text('pbxTransport') ?? 'UDP',
+    pbxTransport: (text('pbxTransport') ?? '').trim() || 'UDP',
     registerRequested,
     register: registerRequested && mode === 'pbx',
     registerIntervalSeconds: interval > 0 ? interval : 300,

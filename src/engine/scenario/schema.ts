@@ -88,7 +88,7 @@ function stringPattern(spec: FieldSpec): string | undefined {
     case 'reason':
       return ONE_LINE;
     case 'transport':
-      return `^(?:[Uu][Dd][Pp]|${PLACEHOLDER})$`;
+      return `^\\s*(?:[Uu][Dd][Pp]|${PLACEHOLDER})?\\s*$`;
     default:
       return undefined;
   }

@@ -22,6 +22,7 @@ import type { DiagnosticPlace, JsonPath } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
 import { type FieldContext, isObject, readField, reportUnknownKeys } from './fields.js';
 import type { JsonValue } from './jsonc.js';
+import { defineMember } from './placeholders.js';
 import type { ScenarioInstance, ScenarioModel, ScenarioNode } from './model.js';
 
 /** The node types sipflow puts in its graph; nodes of other types are ignored. */
@@ -34,6 +35,9 @@ const OWN_TOP_KEYS = ['$schema', 'name', 'description'] as const;
 const COMMAND_DATA_KEYS = ['command', 'sipInstanceId', 'transferTarget'] as const;
 /** Keys of an event node's data besides the fields of its event. */
 const EVENT_DATA_KEYS = ['event', 'sipInstanceId'] as const;
+
+/** INCOMING's `number` (sipflow only): the DN of its instance when sipInstanceId is empty. */
+const INCOMING_NUMBER: FieldSpec = { kind: 'string', doc: 'The DN of the instance, used when sipInstanceId is empty.' };
 
 /** Every field any command or event has: a field of another step on a node has no effect. */
 const ALL_STEP_FIELDS = new Set<string>([
@@ -76,7 +80,8 @@ interface RawNode {
   readonly id: string;
   readonly type: string;
   readonly data: Readonly<Record<string, JsonValue>>;
-  readonly dataKey: string;
+  /** The member (`data`, `Data` …) a data key came from, for paths. */
+  readonly dataKey: (key?: string) => string;
 }
 
 /**
@@ -131,7 +136,6 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
       }
       const id = member(item, 'id');
       const type = member(item, 'type');
-      const data = member(item, 'data');
       let ok = true;
       for (const [m, name, goType] of [
         [id, 'ID', 'string'],
@@ -142,23 +146,38 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
           ok = false;
         }
       }
-      if (data !== undefined && data.value !== null && !isObject(data.value)) {
-        unmarshal(`cannot unmarshal ${goKind(data.value)} into Go struct field FlowNode.Nodes.Data of type map[string]interface {}`, [...path, data.key]);
-        ok = false;
+      // Go decodes every member named data (any case) into the same map, in turn: entries merge,
+      // a null empties it.
+      const data: Record<string, JsonValue> = {};
+      const dataKeys = new Map<string, string>();
+      for (const [key, value] of Object.entries(item)) {
+        if (fold(key) !== 'data') continue;
+        if (value === null) {
+          for (const k of Object.keys(data)) delete data[k];
+          dataKeys.clear();
+        } else if (isObject(value)) {
+          for (const [k, v] of Object.entries(value)) {
+            defineMember(data, k, v);
+            dataKeys.set(k, key);
+          }
+        } else {
+          unmarshal(`cannot unmarshal ${goKind(value)} into Go struct field FlowNode.Nodes.Data of type map[string]interface {}`, [...path, key]);
+          ok = false;
+        }
       }
       if (!ok) return;
       raws.push({
         index,
         id: typeof id?.value === 'string' ? id.value : '',
         type: typeof type?.value === 'string' ? type.value : '',
-        data: isObject(data?.value) ? data.value : {},
-        dataKey: data?.key ?? 'data',
+        data,
+        dataKey: (key) => (key !== undefined ? dataKeys.get(key) : undefined) ?? member(item, 'data')?.key ?? 'data',
       });
     });
   }
   const nodesKey = nodesMember?.key ?? 'nodes';
   const nodePath = (raw: RawNode): JsonPath => [nodesKey, raw.index];
-  const dataPath = (raw: RawNode, key: string): JsonPath => [nodesKey, raw.index, raw.dataKey, key];
+  const dataPath = (raw: RawNode, key: string): JsonPath => [nodesKey, raw.index, raw.dataKey(key), key];
 
   // Node types and ids, as sipflow's nodeTypeMap sees them (every node, whatever its type).
   const typeOf = new Map<string, string>();
@@ -213,7 +232,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
         path: dataPath(raw, 'pbxOutboundProxy'),
       });
     }
-    reportUnknownKeys(raw.data, Object.keys(INSTANCE_FIELDS), SIPFLOW_UI_INSTANCE_KEYS, [nodesKey, raw.index, raw.dataKey], place, sink, `instance ${raw.id}`);
+    reportUnknownKeys(raw.data, Object.keys(INSTANCE_FIELDS), SIPFLOW_UI_INSTANCE_KEYS, [nodesKey, raw.index, raw.dataKey()], place, sink, `instance ${raw.id}`);
     const instance = { id: raw.id, settings, starts: [] as string[], path: nodePath(raw), fieldPaths };
     instances.set(raw.id, instance);
     model.instances.push(instance);
@@ -246,7 +265,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
     } else if (!known) {
       const candidates = kind === 'command' ? Object.keys(COMMANDS) : Object.keys(EVENTS);
       const suggestion = suggest(name, candidates);
-      sink.error(kind === 'command' ? 'unsupported-command' : 'unsupported-event', `node ${raw.id} uses unsupported ${kind} ${name}${suggestion ? ` (did you mean ${suggestion}?)` : ''}`, {
+      sink.error(kind === 'command' ? 'unsupported-command' : 'unsupported-event', `node ${raw.id} uses unsupported ${kind} ${name}`, {
         ...place,
         field: nameKey,
         path: dataPath(raw, nameKey),
@@ -275,7 +294,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
     }
     if (spec) {
       const unknown = Object.fromEntries(Object.entries(raw.data).filter(([k]) => !ALL_STEP_FIELDS.has(k)));
-      reportUnknownKeys(unknown, knownKeys, [], [nodesKey, raw.index, raw.dataKey], place, sink, `node ${raw.id}`);
+      reportUnknownKeys(unknown, knownKeys, [], [nodesKey, raw.index, raw.dataKey()], place, sink, `node ${raw.id}`);
     }
     const legacy = raw.data['transferTarget'];
     if (kind === 'command' && typeof legacy === 'string' && legacy !== '') {
@@ -295,7 +314,15 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
     else if (rawInstance !== undefined) {
       sink.warning('wrong-type', `sipInstanceId should be a string, not ${goKind(rawInstance)}; sipflow reads it as empty`, { ...place, field: 'sipInstanceId', path: dataPath(raw, 'sipInstanceId') });
     }
-    const number = isIncoming && typeof raw.data['number'] === 'string' ? raw.data['number'] : '';
+    if (Object.hasOwn(raw.data, 'sipInstanceId')) fieldPaths['sipInstanceId'] = dataPath(raw, 'sipInstanceId');
+    let number = '';
+    if (isIncoming && Object.hasOwn(raw.data, 'number')) {
+      const read = readField(raw.data['number']!, INCOMING_NUMBER, 'number', dataPath(raw, 'number'), place, ctx);
+      if (read !== undefined) {
+        number = read.value as string;
+        fieldPaths['number'] = dataPath(raw, 'number');
+      }
+    }
     if (sipInstanceId === '' && number !== '') {
       const resolved = dnToInstance.get(number);
       if (resolved === undefined) {

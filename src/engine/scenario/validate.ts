@@ -74,11 +74,11 @@ function checkInstances(model: ScenarioModel, effective: ReadonlyMap<string, Eff
 
     // Transport and PBX.
     if (checkable('pbxTransport') && e.pbxTransport.toUpperCase() !== 'UDP') {
-      const upper = e.pbxTransport.trim().toUpperCase();
+      const upper = e.pbxTransport.toUpperCase();
       sink.error(
         'unsupported-transport',
-        `unsupported transport "${e.pbxTransport}" for instance ${instance.id}${upper === 'TCP' || upper === 'TLS' ? ': only UDP is available' : ''}`,
-        { ...at('pbxTransport'), ...(upper === 'UDP' ? { suggestion: 'UDP' } : {}) },
+        `unsupported transport "${String(instance.settings.pbxTransport)}" for instance ${instance.id}${upper === 'TCP' || upper === 'TLS' ? ': only UDP is available' : ''}`,
+        at('pbxTransport'),
       );
     }
     if (e.mode === 'pbx' && checkable('pbxHost')) {
