@@ -262,6 +262,16 @@ export const COMMON_STEP_FIELDS = {
   label: { kind: 'string', doc: 'A name to show for the step in reports.' },
 } as const satisfies Record<string, FieldSpec>;
 
+/**
+ * Every field a step of `spec` takes: the common ones (its timeout with the step's default) and
+ * its own; only the common ones when the step is unknown.
+ */
+export function stepFields(spec: StepSpec | undefined): Readonly<Record<string, FieldSpec>> {
+  if (spec === undefined) return COMMON_STEP_FIELDS;
+  const timeout: FieldSpec = { ...COMMON_STEP_FIELDS.timeout, doc: spec.timeout.doc, ...(spec.timeout.default !== undefined ? { default: spec.timeout.default } : {}) };
+  return { ...COMMON_STEP_FIELDS, timeout, ...spec.fields };
+}
+
 /** The codecs sipflow knows, in its default order. */
 export const KNOWN_CODECS = ['PCMU', 'PCMA'] as const;
 

@@ -111,7 +111,12 @@ export function checkHeaderText(name: string, value: string): ValueProblem | und
  * A call target: a `sip:`, `sips:` or `tel:` URI (checked with our URI parser) used as is, or a DN
  * of the run. `dns` maps each DN (trimmed) to its instance.
  */
-export function resolveTarget(name: string, value: string, dns: ReadonlyMap<string, string>): CallTarget | ValueProblem {
+export function resolveTarget(
+  name: string,
+  value: string,
+  dns: ReadonlyMap<string, string>,
+  suggestAmong: (name: string, candidates: Iterable<string>) => string | undefined = suggest,
+): CallTarget | ValueProblem {
   const target = value.trim();
   if (/^(sips?|tel):/i.test(target)) {
     try {
@@ -126,13 +131,17 @@ export function resolveTarget(name: string, value: string, dns: ReadonlyMap<stri
   if (/[@:]/.test(target)) {
     return { message: `${name} ${JSON.stringify(target)} is neither a DN of this scenario nor a sip:, sips: or tel: URI`, suggestion: `sip:${target}` };
   }
-  const suggestion = suggestDn(target, dns.keys());
+  const suggestion = suggestDn(target, dns.keys(), suggestAmong);
   return { message: `target DN not found: ${target}`, ...(suggestion ? { suggestion } : {}) };
 }
 
 /** A DN near `dn` among `dns`; none for numbers (extensions one digit apart are other phones, not typos). */
-export function suggestDn(dn: string, dns: Iterable<string>): string | undefined {
-  return /^\d+$/.test(dn) ? undefined : suggest(dn, dns);
+export function suggestDn(
+  dn: string,
+  dns: Iterable<string>,
+  suggestAmong: (name: string, candidates: Iterable<string>) => string | undefined = suggest,
+): string | undefined {
+  return /^\d+$/.test(dn) ? undefined : suggestAmong(dn, dns);
 }
 
 function describeChar(c: string): string {

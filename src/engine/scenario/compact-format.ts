@@ -14,7 +14,7 @@
 // instead of `steps` gives an instance several chains that start together; a chain may also be
 // the id of a step to start at.
 
-import { COMMANDS, COMMON_STEP_FIELDS, EVENTS, INSTANCE_FIELDS, type FieldSpec, isCommandName, isEventName, stepSpec } from './catalog.js';
+import { COMMANDS, COMMON_STEP_FIELDS, EVENTS, INSTANCE_FIELDS, type FieldSpec, isCommandName, isEventName, stepFields, stepSpec } from './catalog.js';
 import { type DiagnosticPlace, type JsonPath, formatPath } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
 import { type FieldContext, describeJson, isObject, readField, reportUnknownKeys } from './fields.js';
@@ -31,9 +31,9 @@ export const COMPACT_STEP_KEYS = ['command', 'event', 'id', 'next', 'onFailure']
 /** The compact format version this reader reads. */
 export const COMPACT_FORMAT_VERSION = 1;
 
-/** The id a step gets when it has none: its path under `instances`, e.g. `alice.steps[2].onFailure[0]`. */
+/** The id a step gets when it has none: its instance and its place, e.g. `alice.steps[2].onFailure[0]`. */
 export function derivedStepId(path: JsonPath): string {
-  return formatPath(path.slice(1));
+  return `${String(path[1])}.${formatPath(path.slice(2))}`;
 }
 
 type MutableNode = ScenarioNode & { success?: string; failure?: string };
@@ -76,7 +76,7 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOr
   if (typeof doc['description'] === 'string') model.description = doc['description'];
   const version = doc['version'];
   if (version !== undefined && version !== COMPACT_FORMAT_VERSION) {
-    sink.error('invalid-value', `version ${describeJson(version)} is not supported; this sipflow reads version ${COMPACT_FORMAT_VERSION}`, { field: 'version', path: ['version'] });
+    sink.error('invalid-value', `version ${JSON.stringify(version)} is not supported; this sipflow reads version ${COMPACT_FORMAT_VERSION}`, { field: 'version', path: ['version'] });
   }
   reportUnknownKeys(doc, COMPACT_TOP_KEYS, [], [], {}, sink, 'the scenario');
 
@@ -167,7 +167,11 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOr
             sink.error('bad-step', `chains[${c}] of instance ${name} is empty`, { ...place, field: 'chains', path: chainPath });
             return;
           }
-          const first = readList(chain, chainPath, `chains[${c}]`);
+          if (!Array.isArray(chain)) {
+            sink.error('wrong-type', `chains[${c}] must be a list of steps or the id of a step to start at, not ${describeJson(chain)}`, { ...place, field: 'chains', path: chainPath });
+            return;
+          }
+          const first = readList(chain, chainPath, 'chains');
           if (first !== undefined) instance.starts.push(first);
         });
       }
@@ -178,7 +182,7 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOr
   const resolve = (ref: string, from: string, at: DiagnosticPlace, what: string): string | undefined => {
     const target = byId.get(ref);
     if (target === undefined) {
-      const suggestion = suggest(ref, byId.keys());
+      const suggestion = sink.suggestAmong(ref, byId.keys());
       sink.error('unknown-step', `${what} names no step ${JSON.stringify(ref)}${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`, {
         ...at,
         ...(suggestion ? { suggestion } : {}),
@@ -265,7 +269,7 @@ function readStep(
   const spec = known ? stepSpec(kind, name as never) : undefined;
   const fields: Record<string, unknown> = {};
   const fieldPaths: Record<string, JsonPath> = {};
-  const own: Record<string, FieldSpec> = { ...COMMON_STEP_FIELDS, ...(spec?.fields ?? {}) };
+  const own: Record<string, FieldSpec> = stepFields(spec);
   for (const [field, fieldSpec] of Object.entries(own)) {
     if (!Object.hasOwn(step, field)) continue;
     const read = readField(step[field]!, fieldSpec, field, [...path, field], place, ctx);
@@ -281,7 +285,18 @@ function readStep(
   const node: MutableNode = { id, kind, name, instance, fields, path, fieldPaths };
   const clash = byId.get(id);
   if (clash !== undefined) {
-    sink.error('duplicate-id', `step id ${id} is already the id of the step at ${formatPath(clash.path)}`, { ...place, field: 'id', path: rawId !== undefined ? [...path, 'id'] : path });
+    const derivedHere = id === derived;
+    if (derivedHere && clash.id !== derivedStepId(clash.path)) {
+      // The other step chose the id this one has by its place: the choice is what to change.
+      sink.error('duplicate-id', `step id ${id} is also the id the step at ${formatPath(path)} has by its place; give the step at ${formatPath(clash.path)} another id`, {
+        nodeId: id,
+        instanceId: clash.instance!,
+        field: 'id',
+        path: [...clash.path, 'id'],
+      });
+    } else {
+      sink.error('duplicate-id', `step id ${id} is already the id of the step at ${formatPath(clash.path)}`, { ...place, field: 'id', path: derivedHere ? path : [...path, 'id'] });
+    }
   } else byId.set(id, node);
   out.push(node);
 

@@ -360,7 +360,7 @@ function instanceNames(scenario: Scenario, tidy: boolean): Map<string, string> {
   const counts = new Map<string, number>();
   const candidates = scenario.instances.map((instance) => {
     const e = effectiveInstance(instance, scenario.format);
-    return [e.label.trim(), e.dn].filter((c) => c !== '');
+    return [...new Set([e.label.trim(), e.dn].filter((c) => c !== ''))];
   });
   for (const list of candidates) for (const c of list) counts.set(c, (counts.get(c) ?? 0) + 1);
   scenario.instances.forEach((instance, i) => {

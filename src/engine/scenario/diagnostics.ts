@@ -1,3 +1,5 @@
+import { suggest } from './did-you-mean.js';
+
 // What the scenario loader and validator report: every problem with where it is (JSON path, node,
 // field, file:line:column), as data; and the one error type that carries them when a caller asked
 // for a scenario that has errors.
@@ -144,8 +146,9 @@ export function formatDiagnostic(d: ScenarioDiagnostic): string {
   const where =
     d.line !== undefined ? `${d.file ?? '<input>'}:${d.line}:${d.column ?? 1}` : `${d.file ? `${d.file}: ` : ''}${formatPath(d.path)}`;
   const about: string[] = [];
-  if (d.nodeId !== undefined) about.push(`node ${d.nodeId}`);
-  else if (d.instanceId !== undefined) about.push(`instance ${d.instanceId}`);
+  const name = (id: string): string => (id === '' ? '""' : id);
+  if (d.nodeId !== undefined) about.push(`node ${name(d.nodeId)}`);
+  else if (d.instanceId !== undefined) about.push(`instance ${name(d.instanceId)}`);
   if (d.field !== undefined) about.push(`field ${d.field}`);
   const context = about.length > 0 ? ` (${about.join(', ')})` : '';
   const hint = d.suggestion !== undefined && !d.message.includes('did you mean') ? `; did you mean ${JSON.stringify(d.suggestion)}?` : '';
@@ -163,9 +166,28 @@ export function formatPath(path: JsonPath): string {
   return out === '' ? '(root)' : out;
 }
 
+/**
+ * How many names all the "did you mean" searches of one validation may compare in total. A file
+ * with thousands of unknown ids among thousands of known ones would otherwise cost minutes;
+ * past the budget the diagnostics simply carry no suggestion.
+ */
+const SUGGESTION_BUDGET = 200_000;
+
 /** Collects diagnostics while a scenario is read; the readers and the validator share one. */
 export class DiagnosticSink {
   readonly list: ScenarioDiagnostic[] = [];
+  private compared = 0;
+
+  /** {@link suggest} among candidates that grow with the file (ids, DNs, call keys), within the budget. */
+  suggestAmong(name: string, candidates: Iterable<string>): string | undefined {
+    const list: string[] = [];
+    for (const c of candidates) {
+      if (this.compared + list.length >= SUGGESTION_BUDGET) return undefined;
+      list.push(c);
+    }
+    this.compared += list.length;
+    return suggest(name, list);
+  }
 
   error(code: DiagnosticCode, message: string, at: DiagnosticPlace): void {
     this.list.push({ severity: 'error', code, message, ...at });

@@ -7,7 +7,7 @@ import type { DiagnosticPlace, DiagnosticSink, JsonPath } from './diagnostics.js
 import { suggest } from './did-you-mean.js';
 import type { JsonValue } from './jsonc.js';
 import type { ScenarioFormat } from './model.js';
-import { pathKey } from './placeholders.js';
+import { hasPlaceholder, pathKey } from './placeholders.js';
 
 /** What a reader knows while it reads fields. */
 export interface FieldContext {
@@ -45,6 +45,7 @@ export function readField(
   const at = { ...place, field: name, path };
   if (typeof raw === 'string' && kind !== 'string' && ctx.whole.has(pathKey(path))) {
     if (ctx.placeholders === 'keep') return { value: raw };
+    if (hasPlaceholder(raw)) return undefined; // a variable that is not set: already reported
     const coerced = coerce(raw, kind);
     if (coerced === undefined) {
       ctx.sink.error('variable', `${name} must be ${describeKind(kind)}, but its placeholder gave ${JSON.stringify(raw)}`, at);
@@ -121,14 +122,20 @@ function readPortRange(
   }
   const ends: number[] = [];
   for (const key of ['min', 'max'] as const) {
-    let v = raw[key];
+    const given = raw[key];
+    let v = given;
     const keyPath = [...path, key];
     if (typeof v === 'string' && ctx.whole.has(pathKey(keyPath))) {
       if (ctx.placeholders === 'keep') continue;
-      v = coerce(v, 'number') as JsonValue;
+      if (hasPlaceholder(v)) {
+        ok = false; // not set: already reported
+        continue;
+      }
+      v = coerce(v, 'number');
     }
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > 65_535) {
-      ctx.sink.error('invalid-value', `${name}.${key} must be a port number (1-65535), not ${v === undefined ? 'missing' : describeJson(v)}`, { ...at, path: keyPath });
+      const what = given === undefined ? 'missing' : v === undefined ? `${JSON.stringify(given)} (from its placeholder)` : describeJson(given);
+      ctx.sink.error('invalid-value', `${name}.${key} must be a port number (1-65535), not ${what}`, { ...at, path: keyPath });
       ok = false;
     } else ends.push(v);
   }
@@ -173,10 +180,10 @@ export function describeKind(kind: FieldKind): string {
 export function describeJson(value: JsonValue | undefined): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
-  if (Array.isArray(value)) return 'a list';
+  if (Array.isArray(value)) return value.length === 0 ? 'an empty list' : 'a list';
   switch (typeof value) {
     case 'string':
-      return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
+      return value === '' ? 'an empty string' : `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value)}`;
     case 'number':
       return `the number ${value}`;
     case 'boolean':

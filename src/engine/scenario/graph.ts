@@ -251,8 +251,9 @@ function normalize(value: unknown, spec: FieldSpec, baseDir: string | undefined)
 function timeoutOf(node: ScenarioNode, spec: StepSpec): number | undefined {
   const given = node.fields['timeout'];
   if (typeof given !== 'number') return spec.timeout.default;
-  if (given <= 0) return spec.timeout.nonPositive === 'error' ? undefined : spec.timeout.nonPositive;
-  return Math.trunc(given);
+  const whole = Math.trunc(given);
+  if (whole <= 0) return spec.timeout.nonPositive === 'error' ? undefined : spec.timeout.nonPositive;
+  return whole;
 }
 
 /** The desktop app labels a new node with its command, or its event in its own spelling (event-label.ts). */

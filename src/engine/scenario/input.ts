@@ -78,8 +78,10 @@ function toJson(input: unknown, limits: ScenarioLimits, sink: DiagnosticSink): J
     if (typeof v === 'string') {
       if (v.length > limits.maxStringLength) return fail(`string is longer than ${limits.maxStringLength} characters`, path, 'limit');
       size += v.length;
+      if (size > limits.maxBytes) return fail(`the scenario is larger than the limit of ${limits.maxBytes} bytes`, path, 'limit');
       return v;
     }
+    if (v === undefined) return fail('undefined is not a JSON value', path);
     if (typeof v !== 'object') return fail(`a ${typeof v} is not a JSON value`, path);
     if (depth >= limits.maxDepth) return fail(`nesting is deeper than ${limits.maxDepth} levels`, path, 'limit');
     if (ancestors.has(v)) return fail('the value contains itself (a cycle), which JSON cannot hold', path);

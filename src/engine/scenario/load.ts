@@ -10,7 +10,7 @@ import { type ExecutionGraph, buildGraph } from './graph.js';
 import { DEFAULT_SCENARIO_LIMITS, type InputDocument, type ScenarioLimits, locator, positionDiagnostics, readInput } from './input.js';
 import { type JsonLocation, type JsonValue, locate } from './jsonc.js';
 import type { Scenario, ScenarioFormat, ScenarioModel } from './model.js';
-import { type PlaceholderSource, fillPlaceholders } from './placeholders.js';
+import { type PlaceholderSource, fillPlaceholders, pathKey } from './placeholders.js';
 import { readSipflowFlow } from './sipflow-format.js';
 import { validateModel } from './validate.js';
 
@@ -87,7 +87,36 @@ function validate(input: unknown, options: LoadOptions): ValidationResult {
       validateModel(model, { sink, baseDir: options.baseDir, placeholders: mode });
     }
   }
-  return result(sink.list, doc, format, model, options, mode);
+  return result(model === undefined ? sink.list : withOwners(sink.list, model), doc, format, model, options, mode);
+}
+
+/**
+ * Fills in the node, instance and field of diagnostics found before the model existed (a
+ * placeholder that is not set, a duplicate key …) from their path: the node or instance whose
+ * path is the longest prefix of theirs owns them.
+ */
+function withOwners(list: readonly ScenarioDiagnostic[], model: ScenarioModel): ScenarioDiagnostic[] {
+  const owners = new Map<string, { nodeId?: string; instanceId?: string; length: number }>();
+  for (const i of model.instances) owners.set(pathKey(i.path), { instanceId: i.id, length: i.path.length });
+  for (const n of model.nodes) owners.set(pathKey(n.path), { nodeId: n.id, ...(n.instance !== undefined ? { instanceId: n.instance } : {}), length: n.path.length });
+  return list.map((d) => {
+    if (d.nodeId !== undefined || (d.instanceId !== undefined && d.field !== undefined)) return d;
+    for (let length = d.path.length; length > 0; length--) {
+      const owner = owners.get(pathKey(d.path.slice(0, length)));
+      if (owner === undefined) continue;
+      // The field: the member right under the node (under its data, in sipflow JSON).
+      let at = owner.length;
+      if (model.format === 'sipflow' && /^data$/i.test(String(d.path[at]))) at++;
+      const field = typeof d.path[at] === 'string' ? (d.path[at] as string) : undefined;
+      return {
+        ...d,
+        ...(owner.nodeId !== undefined ? { nodeId: owner.nodeId } : {}),
+        ...(d.instanceId === undefined && owner.instanceId !== undefined ? { instanceId: owner.instanceId } : {}),
+        ...(d.field === undefined && field !== undefined ? { field } : {}),
+      };
+    }
+    return d;
+  });
 }
 
 function result(
@@ -155,7 +184,7 @@ function withinNodeLimit(doc: JsonValue, format: ScenarioFormat, limits: Scenari
         const v = stack.pop()!;
         if (Array.isArray(v)) {
           count += v.length;
-          stack.push(...v);
+          for (let i = 0; i < v.length && count <= limits.maxNodes; i++) stack.push(v[i]!);
         } else if (isObject(v)) {
           for (const [key, item] of Object.entries(v)) if (key === 'steps' || key === 'chains' || key === 'onFailure' || v === doc['instances']) stack.push(item);
           if (v === doc['instances']) count += Object.keys(v).length;

@@ -104,8 +104,6 @@ function crossFieldRules(name: string): Schema[] {
   switch (name) {
     case 'BlindTransfer':
       return [{ anyOf: [present('targetUri'), { allOf: [present('targetUser'), present('targetHost')] }] }];
-    case 'MuteTransfer':
-      return [{ anyOf: [present('primaryCallId'), present('callId')] }];
     case 'DTMFReceived':
       return [{ not: { allOf: [present('expectedDigits'), { type: 'object', required: ['expectedDigit'], properties: { expectedDigit: { type: 'string', minLength: 1 } } }] } }];
     default:

@@ -8,6 +8,7 @@
 import {
   COMMANDS,
   COMMON_STEP_FIELDS,
+  stepFields,
   EVENTS,
   INSTANCE_FIELDS,
   SIPFLOW_UI_INSTANCE_KEYS,
@@ -275,7 +276,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
     const spec = known ? stepSpec(kind, name as never) : undefined;
     const fields: Record<string, unknown> = {};
     const fieldPaths: Record<string, JsonPath> = {};
-    const ownFields: Record<string, FieldSpec> = { ...COMMON_STEP_FIELDS, ...(spec?.fields ?? {}) };
+    const ownFields: Record<string, FieldSpec> = stepFields(spec);
     for (const [field, fieldSpec] of Object.entries(ownFields)) {
       if (!Object.hasOwn(raw.data, field)) continue;
       const path = dataPath(raw, field);
@@ -326,7 +327,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
     if (sipInstanceId === '' && number !== '') {
       const resolved = dnToInstance.get(number);
       if (resolved === undefined) {
-        const suggestion = suggestDn(number, dnToInstance.keys());
+        const suggestion = suggestDn(number, dnToInstance.keys(), (n, c) => sink.suggestAmong(n, c));
         instanceErrors.add(raw.id);
         sink.error('unknown-number', `node ${raw.id} references unknown number ${number}`, { ...place, field: 'number', path: dataPath(raw, 'number'), ...(suggestion ? { suggestion } : {}) });
       } else instance = resolved;
@@ -334,7 +335,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
       if (instances.has(sipInstanceId)) instance = sipInstanceId;
       else {
         instanceErrors.add(raw.id);
-        const suggestion = suggest(sipInstanceId, instances.keys());
+        const suggestion = sink.suggestAmong(sipInstanceId, instances.keys());
         sink.error('unknown-instance', `node ${raw.id} references unknown instance ${sipInstanceId}`, {
           ...place,
           field: 'sipInstanceId',

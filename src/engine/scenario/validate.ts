@@ -62,7 +62,7 @@ function checkInstances(model: ScenarioModel, effective: ReadonlyMap<string, Eff
 
     // DN: the user part of our URIs, what targets name, what INCOMING's number maps.
     if (e.dn === '') {
-      if (model.format === 'sipflow') sink.warning('missing-field', `instance ${instance.id} has no dn: no MakeCall can target it by DN, and its SIP user is its node id`, at('dn'));
+      sink.warning('missing-field', `instance ${instance.id} has no dn: no MakeCall can target it by DN, and its SIP user is its ${model.format === 'sipflow' ? 'node id' : 'name'}`, at('dn'));
     } else if (checkable('dn')) {
       const problem = checkUser(instance.settings.dn === undefined ? `instance name (its dn when none is given)` : 'dn', e.dn);
       if (problem) sink.error('invalid-value', problem.message, at('dn'));
@@ -196,7 +196,7 @@ function checkNode(
   checkNumbers(f, node.fieldPaths, { nodeId: node.id }, ctx, new Map(Object.entries(spec.fields) as [string, FieldSpec][]));
   for (const [field, fieldSpec] of Object.entries(spec.fields) as [string, FieldSpec][]) {
     const v = text(field);
-    if (v === undefined || v === '') continue;
+    if (v === undefined || v.trim() === '') continue;
     switch (fieldSpec.check) {
       case 'dtmf-digits':
         report(field, checkDtmfDigits(field, v));
@@ -206,7 +206,7 @@ function checkNode(
         else report(field, checkDtmfDigits(field, v));
         break;
       case 'target': {
-        const target = resolveTarget(field, v, dns);
+        const target = resolveTarget(field, v, dns, (n, c) => sink.suggestAmong(n, c));
         if ('message' in target) report(field, target, target.message.startsWith('target DN not found') ? 'unknown-target' : 'invalid-value');
         break;
       }
@@ -220,7 +220,10 @@ function checkNode(
         report(field, checkHeaderText(field, v));
         break;
       case 'file':
-        if (ctx.baseDir !== undefined) report(field, checkFile(v, ctx.baseDir));
+        if (ctx.baseDir !== undefined) {
+          const problem = checkFile(v, ctx.baseDir);
+          if (problem) sink.error('file-not-found', problem.message, at(field));
+        }
         break;
     }
   }
@@ -229,11 +232,12 @@ function checkNode(
   const timeout = f['timeout'];
   if (typeof timeout === 'number') {
     if (timeout > MAX_TIMEOUT_MS) report('timeout', { message: `timeout ${timeout} ms is longer than the longest timer (${MAX_TIMEOUT_MS} ms, about 24.8 days)` });
-    else if (timeout <= 0) {
+    else if (Math.trunc(timeout) <= 0) {
+      // Whole milliseconds, as sipflow (Go's time.Duration) takes them: 0.5 is 0.
       const fallback = spec.timeout.nonPositive;
-      if (fallback === 'error') report('timeout', { message: `${node.name} needs a timeout of more than 0 ms, not ${timeout}` });
+      if (fallback === 'error') report('timeout', { message: `${node.name} needs a timeout of at least 1 ms, not ${timeout}` });
       else if (fallback === undefined) sink.warning('default-used', `timeout ${timeout} is not a duration; ${node.name} runs without a bound of its own`, at('timeout'));
-      else sink.warning('default-used', `timeout ${timeout} is not a duration; sipflow uses ${fallback} ms for ${node.name}`, at('timeout'));
+      else sink.warning('default-used', `timeout ${timeout} is not a duration; ${node.name} uses ${fallback} ms instead`, at('timeout'));
     } else if (!Number.isInteger(timeout)) {
       sink.warning('default-used', `timeout ${timeout} is cut to ${Math.trunc(timeout)} ms, as sipflow does`, at('timeout'));
     }
@@ -256,9 +260,9 @@ function checkNode(
       break;
     }
     case 'MuteTransfer': {
-      const primary = given('primaryCallId') ? (f['primaryCallId'] as string) : given('callId') ? (f['callId'] as string) : undefined;
-      if (primary === undefined) sink.error('missing-field', 'MuteTransfer: primaryCallId is required (or the callId of the call to transfer)', at('primaryCallId'));
-      else if (given('consultCallId') && primary === f['consultCallId']) {
+      // The primary call is primaryCallId, else the step's callId (call-1 by default), as in sipflow.
+      const primary = given('primaryCallId') ? (f['primaryCallId'] as string) : callIdOf(node);
+      if (given('consultCallId') && primary === f['consultCallId']) {
         sink.error('invalid-value', `MuteTransfer: the primary and consult calls are the same call (${primary})`, at('consultCallId'));
       }
       break;
@@ -339,7 +343,7 @@ function checkGraph(model: ScenarioModel, ctx: ValidateContext): void {
           : [['callId', callIdOf(node)]];
       for (const [field, key] of keys) {
         if (typeof key !== 'string' || key === '' || created.has(key) || hasPlaceholder(key)) continue;
-        const suggestion = suggest(key, created);
+        const suggestion = sink.suggestAmong(key, created);
         sink.warning(
           'unknown-call',
           `no MakeCall or INCOMING of instance ${instance} creates call ${JSON.stringify(key)}, so ${node.name} will find no call${suggestion ? `; did you mean ${JSON.stringify(suggestion)}?` : ''}`,
