@@ -28,7 +28,7 @@ export type ValueCheck =
   | 'dtmf-digit'
   /** A file that must exist (relative to the scenario file). */
   | 'file'
-  /** A SIP reason phrase: no line breaks. */
+  /** Text that goes into a SIP header (a reason phrase, a display name): one line. */
   | 'reason'
   /** `host` or `host:port`. */
   | 'host-port'
@@ -281,15 +281,15 @@ export const KNOWN_CODECS = ['PCMU', 'PCMA'] as const;
  */
 export const INSTANCE_FIELDS = {
   dn: { kind: 'string', check: 'user', doc: 'The number or extension: the user part of From and Contact, what MakeCall targets name, the REGISTER user. Compact format: the instance name when left out.' },
-  label: { kind: 'string', doc: 'A name to show; also the display name unless displayName is set. Compact format: the instance name when left out.' },
-  displayName: { kind: 'string', ours: true, doc: 'Display name in From.' },
+  label: { kind: 'string', check: 'reason', doc: 'A name to show; also the display name unless displayName is set. Compact format: the instance name when left out.' },
+  displayName: { kind: 'string', check: 'reason', ours: true, doc: 'Display name in From.' },
   register: { kind: 'boolean', doc: 'REGISTER with the PBX before the run (PBX mode only). Default true in sipflow JSON; in the compact format, true when pbxHost is set.' },
   codecs: { kind: 'string-list', default: KNOWN_CODECS, doc: 'Audio codecs to offer, in order of preference: PCMU, PCMA. telephone-event is always offered last.' },
   pbxHost: { kind: 'string', doc: 'The PBX or registrar host; setting it turns on PBX mode.' },
   pbxPort: { kind: 'port', sipflowKind: 'string', doc: "The PBX port (5060 when left out). sipflow JSON writes it as a string." },
   pbxTransport: { kind: 'string', default: 'UDP', check: 'transport', doc: 'Transport to the PBX; only UDP is available.' },
   registerIntervalSeconds: { kind: 'number', default: 300, max: MAX_TIMER_SECONDS, doc: 'REGISTER Expires and refresh interval, in seconds (≤ 0 means 300).' },
-  authUsername: { kind: 'string', ours: true, doc: 'Digest user name for challenges (401/407); the DN when left out.' },
+  authUsername: { kind: 'string', check: 'reason', ours: true, doc: 'Digest user name for challenges (401/407); the DN when left out.' },
   password: { kind: 'string', ours: true, doc: 'Digest password; use a ${PLACEHOLDER} rather than writing it in the file.' },
   host: { kind: 'string', check: 'ip', ours: true, doc: 'Address to bind (an IP literal); 127.0.0.1 in local mode when left out.' },
   port: { kind: 'number', integer: true, min: 1, max: 65_535, ours: true, doc: 'SIP port to bind, used as is; when left out a free port is picked from the run base (15060, 15062 …).' },

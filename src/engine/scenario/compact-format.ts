@@ -106,6 +106,11 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOr
       sink.error('invalid-value', 'an instance name must not be empty', place);
       continue;
     }
+    if (name.includes('${')) {
+      // A name is a key: it is never filled, yet it stands for the dn and label when they are left out.
+      sink.error('invalid-value', `instance name ${JSON.stringify(name)} holds "\${", but placeholders are filled in values, not in names`, place);
+      continue;
+    }
     if (!isObject(value)) {
       sink.error('wrong-type', `instance ${name} must be an object of settings and steps, not ${describeJson(value)}`, place);
       continue;
@@ -175,6 +180,19 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOr
           if (first !== undefined) instance.starts.push(first);
         });
       }
+    }
+  }
+
+  // Step ids and instance names are one namespace in sipflow JSON (node ids).
+  for (const instance of model.instances) {
+    const step = byId.get(instance.id);
+    if (step !== undefined) {
+      sink.error('duplicate-id', `step id ${step.id} is also the name of an instance; give the step another id`, {
+        nodeId: step.id,
+        instanceId: step.instance!,
+        field: 'id',
+        path: step.id === derivedStepId(step.path) ? step.path : [...step.path, 'id'],
+      });
     }
   }
 

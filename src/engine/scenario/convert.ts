@@ -8,6 +8,7 @@ import { authoredLabel, compiledIds, desktopLabel } from './graph.js';
 import { effectiveInstance } from './instance-settings.js';
 import { type LoadOptions, validateScenario } from './load.js';
 import type { Scenario, ScenarioModel, ScenarioNode } from './model.js';
+import { defineMember } from './placeholders.js';
 import { reachability, nodeIndex } from './reach.js';
 import type { CompactScenario } from './types.js';
 
@@ -250,9 +251,12 @@ function compactOf(scenario: Scenario, options: ToCompactOptions, sink: Diagnost
     const chains: (Record<string, unknown>[] | string)[] = [];
     for (const start of instance.starts) chains.push(emitted.has(start) ? compiledId(start, instance.id)! : list(start));
     const entry: Record<string, unknown> = ordered(settings, INSTANCE_FIELDS);
-    if (chains.length === 1 && typeof chains[0] !== 'string') entry['steps'] = chains[0];
+    // One chain is written as steps, unless its ids came from being the first of chains.
+    const first = chains[0];
+    const wasChains = typeof first !== 'string' && first?.[0]?.['id'] === derivedStepId(['instances', name, 'chains', 0, 0]);
+    if (chains.length === 1 && typeof first !== 'string' && !wasChains) entry['steps'] = first;
     else if (chains.length > 0) entry['chains'] = chains;
-    instances[name] = entry;
+    defineMember(instances, name, entry);
   }
 
   const written = Object.keys(instances);
@@ -349,24 +353,30 @@ function isShorthand(name: string): boolean {
   return spec !== undefined && !Object.values(spec.fields).some((f: FieldSpec) => f.required);
 }
 
-/** Instance names: the ids (keep), or each one's label or DN when that is unique (tidy). */
+/**
+ * Instance names: the ids (keep), or each one's label or DN when that is unique and can be a
+ * name as it is (tidy). Tidy keeps the ids when its names would come out in another order (a
+ * JSON object puts names that are whole numbers first): instance order is scenario order.
+ */
 function instanceNames(scenario: Scenario, tidy: boolean): Map<string, string> {
-  const names = new Map<string, string>();
-  if (!tidy) {
-    for (const instance of scenario.instances) names.set(instance.id, instance.id);
-    return names;
-  }
-  const used = new Set<string>();
+  const ids = new Map(scenario.instances.map((i) => [i.id, i.id]));
+  if (!tidy) return ids;
   const counts = new Map<string, number>();
   const candidates = scenario.instances.map((instance) => {
     const e = effectiveInstance(instance, scenario.format);
-    return [...new Set([e.label.trim(), e.dn].filter((c) => c !== ''))];
+    // A name is a key, never filled: a candidate with a placeholder (or a $ at all) cannot be one.
+    return [...new Set([e.label.trim(), e.dn].filter((c) => c !== '' && !c.includes('$')))];
   });
   for (const list of candidates) for (const c of list) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const used = new Set<string>();
+  const names = new Map<string, string>();
   scenario.instances.forEach((instance, i) => {
-    const name = candidates[i]!.find((c) => counts.get(c) === 1 && !used.has(c)) ?? instance.id;
+    let name = candidates[i]!.find((c) => counts.get(c) === 1 && !used.has(c)) ?? instance.id;
+    for (let n = 2; used.has(name); n++) name = `${instance.id}-${n}`;
     used.add(name);
     names.set(instance.id, name);
   });
-  return names;
+  const probe: Record<string, true> = {};
+  for (const name of names.values()) defineMember(probe, name, true);
+  return Object.keys(probe).join('\u0000') === [...names.values()].join('\u0000') ? names : ids;
 }

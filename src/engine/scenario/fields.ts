@@ -7,7 +7,7 @@ import type { DiagnosticPlace, DiagnosticSink, JsonPath } from './diagnostics.js
 import { suggest } from './did-you-mean.js';
 import type { JsonValue } from './jsonc.js';
 import type { ScenarioFormat } from './model.js';
-import { hasPlaceholder, pathKey } from './placeholders.js';
+import { pathKey } from './placeholders.js';
 
 /** What a reader knows while it reads fields. */
 export interface FieldContext {
@@ -15,6 +15,8 @@ export interface FieldContext {
   readonly sink: DiagnosticSink;
   /** String values that were exactly one placeholder (see `FilledDocument.whole`). */
   readonly whole: ReadonlySet<string>;
+  /** String values whose text is not final (see `FilledDocument.opaque`). */
+  readonly opaque: ReadonlySet<string>;
   /** `keep`: placeholders are left in place (converting), so a whole-placeholder value is kept as text. */
   readonly placeholders: 'fill' | 'keep';
 }
@@ -45,7 +47,7 @@ export function readField(
   const at = { ...place, field: name, path };
   if (typeof raw === 'string' && kind !== 'string' && ctx.whole.has(pathKey(path))) {
     if (ctx.placeholders === 'keep') return { value: raw };
-    if (hasPlaceholder(raw)) return undefined; // a variable that is not set: already reported
+    if (ctx.opaque.has(pathKey(path))) return undefined; // a variable that is not set: already reported
     const coerced = coerce(raw, kind);
     if (coerced === undefined) {
       ctx.sink.error('variable', `${name} must be ${describeKind(kind)}, but its placeholder gave ${JSON.stringify(raw)}`, at);
@@ -127,7 +129,7 @@ function readPortRange(
     const keyPath = [...path, key];
     if (typeof v === 'string' && ctx.whole.has(pathKey(keyPath))) {
       if (ctx.placeholders === 'keep') continue;
-      if (hasPlaceholder(v)) {
+      if (ctx.opaque.has(pathKey(keyPath))) {
         ok = false; // not set: already reported
         continue;
       }

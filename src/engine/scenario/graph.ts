@@ -182,7 +182,7 @@ export function buildGraph(
  * keeps the node id, the others are `<id>@<instance>`.
  */
 export function compiledIds(model: ScenarioModel, reach: Reachability): (id: string | undefined, instance: string) => string | undefined {
-  const taken = new Set(model.nodes.map((n) => n.id));
+  const taken = new Set([...model.nodes.map((n) => n.id), ...model.instances.map((i) => i.id)]);
   const idFor = new Map<string, string>(); // `${node}\0${instance}` → compiled id
   for (const node of model.nodes) {
     const by = reach.reachedBy.get(node.id);

@@ -82,7 +82,7 @@ function toJson(input: unknown, limits: ScenarioLimits, sink: DiagnosticSink): J
       return v;
     }
     if (v === undefined) return fail('undefined is not a JSON value', path);
-    if (typeof v !== 'object') return fail(`a ${typeof v} is not a JSON value`, path);
+    if (typeof v !== 'object') return fail(`${withArticle(typeof v)} is not a JSON value`, path);
     if (depth >= limits.maxDepth) return fail(`nesting is deeper than ${limits.maxDepth} levels`, path, 'limit');
     if (ancestors.has(v)) return fail('the value contains itself (a cycle), which JSON cannot hold', path);
     ancestors.add(v);
@@ -99,7 +99,7 @@ function toJson(input: unknown, limits: ScenarioLimits, sink: DiagnosticSink): J
         return out;
       }
       const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) return fail(`a ${(v as object).constructor?.name ?? 'class instance'} is not a JSON value`, path);
+      if (proto !== Object.prototype && proto !== null) return fail(`${withArticle((v as object).constructor?.name || 'class instance')} is not a JSON value`, path);
       const out: Record<string, JsonValue> = {};
       for (const [key, item] of Object.entries(v)) {
         if (item === undefined) continue;
@@ -116,6 +116,11 @@ function toJson(input: unknown, limits: ScenarioLimits, sink: DiagnosticSink): J
     }
   };
   return visit(input, [], 0);
+}
+
+/** "a Date", "an Object", "a function". */
+function withArticle(noun: string): string {
+  return `${/^[aeiou]/i.test(noun) ? 'an' : 'a'} ${noun}`;
 }
 
 /** Whether a diagnostic about a key (rather than a value) should point at the key. */

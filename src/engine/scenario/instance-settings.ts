@@ -87,7 +87,7 @@ function portNumber(value: unknown): number | undefined {
   if (typeof value === 'string') {
     const t = value.trim();
     if (t === '') return undefined;
-    if (!/^\d{1,5}$/.test(t)) return NaN;
+    if (!/^\d+$/.test(t)) return NaN;
     value = Number(t);
   }
   return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65_535 ? value : NaN;

@@ -82,9 +82,9 @@ function validate(input: unknown, options: LoadOptions): ValidationResult {
       sink.error('not-a-scenario', 'not a scenario: expected "instances" (the compact format) or "nodes" and "edges" (sipflow flow JSON)', { path: [] });
     } else if (withinNodeLimit(doc.value, format, limits, sink)) {
       const filled = fillPlaceholders(doc.value, options, mode, sink);
-      const ctx = { format, sink, whole: filled.whole, placeholders: mode };
+      const ctx = { format, sink, whole: filled.whole, opaque: filled.opaque, placeholders: mode };
       model = format === 'sipflow' ? readSipflowFlow(filled.value, ctx) : readCompactScenario(filled.value, ctx, memberOrder(doc.location, ['instances']));
-      validateModel(model, { sink, baseDir: options.baseDir, placeholders: mode });
+      validateModel(model, { sink, baseDir: options.baseDir, placeholders: mode, opaque: filled.opaque });
     }
   }
   return result(model === undefined ? sink.list : withOwners(sink.list, model), doc, format, model, options, mode);

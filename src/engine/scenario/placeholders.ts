@@ -24,6 +24,12 @@ export interface FilledDocument {
    * else: such a value may stand for a number or boolean field (`"port": "${SIP_PORT}"`).
    */
   readonly whole: ReadonlySet<string>;
+  /**
+   * The paths (as {@link pathKey}) of string values whose text is not final: with `fill`, those
+   * where a placeholder could not be filled (already an error); with `keep`, every value with a
+   * `${` in it (a placeholder or an escape). Checks of their content are skipped.
+   */
+  readonly opaque: ReadonlySet<string>;
 }
 
 /** A key for a path in {@link FilledDocument.whole}. */
@@ -32,11 +38,6 @@ export function pathKey(path: JsonPath): string {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/** Whether a string has a placeholder in it (after `$${` escapes are set aside). */
-export function hasPlaceholder(text: string): boolean {
-  return /(^|[^$])\$\{/.test(text.replaceAll('$${', ''));
-}
 
 /**
  * Fills (`mode: 'fill'`) or only checks (`mode: 'keep'`) every placeholder of every string value
@@ -49,6 +50,7 @@ export function fillPlaceholders(
   sink: DiagnosticSink,
 ): FilledDocument {
   const whole = new Set<string>();
+  const opaque = new Set<string>();
   const lookup = (name: string): string | undefined => {
     if (source.vars !== undefined && Object.hasOwn(source.vars, name)) return source.vars[name];
     const env = source.env ?? process.env;
@@ -61,6 +63,7 @@ export function fillPlaceholders(
       const result = expand(value, lookup, mode);
       for (const problem of result.problems) sink.error('variable', problem, { path: [...path] });
       if (result.whole) whole.add(pathKey(path));
+      if (mode === 'keep' || result.problems.length > 0) opaque.add(pathKey(path));
       return result.text;
     }
     if (Array.isArray(value)) {
@@ -82,7 +85,7 @@ export function fillPlaceholders(
     }
     return value;
   };
-  return { value: visit(doc, []), whole };
+  return { value: visit(doc, []), whole, opaque };
 }
 
 /** Sets a member as JSON.parse would, `__proto__` included. */

@@ -23,6 +23,8 @@ const placeholderOnly: Schema = { type: 'string', pattern: `^${PLACEHOLDER}$`, d
 const USER_CHARS = "[A-Za-z0-9\\-_.!~*'()&=+$,;?/]|%[0-9A-Fa-f]{2}";
 const ONE_LINE = '^[^\\u0000-\\u0008\\u000a-\\u001f\\u007f]*$';
 const NOT_BLANK = '\\S';
+/** A port 1–65535 in decimal digits. */
+const PORT_DIGITS = '0*(?:6553[0-5]|655[0-2]\\d|65[0-4]\\d{2}|6[0-4]\\d{3}|[1-5]\\d{4}|[1-9]\\d{0,3})';
 
 /** The schema of one field's value. */
 function fieldSchema(name: string, spec: FieldSpec, format: 'compact' | 'sipflow', step?: StepSpec): Schema {
@@ -35,7 +37,7 @@ function fieldSchema(name: string, spec: FieldSpec, format: 'compact' | 'sipflow
       const pattern = stringPattern(spec);
       if (pattern !== undefined) schema['pattern'] = pattern;
       else if (spec.required) schema['pattern'] = NOT_BLANK;
-      if (name === 'pbxPort') schema['pattern'] = `^\\s*(\\d{1,5})?\\s*$`;
+      if (name === 'pbxPort') schema['pattern'] = `^\\s*(?:${PORT_DIGITS})?\\s*$`;
       return schema;
     }
     case 'boolean':
@@ -47,7 +49,7 @@ function fieldSchema(name: string, spec: FieldSpec, format: 'compact' | 'sipflow
       if (spec.max !== undefined) schema['maximum'] = spec.max;
       if (name === 'timeout') {
         schema['maximum'] = MAX_TIMEOUT_MS;
-        if (step?.timeout.nonPositive === 'error') schema['exclusiveMinimum'] = 0;
+        if (step?.timeout.nonPositive === 'error') schema['minimum'] = 1;
         if (step?.timeout.doc !== undefined) schema['description'] = step.timeout.doc;
       }
       break;
@@ -61,7 +63,7 @@ function fieldSchema(name: string, spec: FieldSpec, format: 'compact' | 'sipflow
       };
       return schema;
     case 'port':
-      return { ...doc, anyOf: [{ type: 'integer', minimum: 1, maximum: 65_535 }, { type: 'string', pattern: '^\\s*\\d{1,5}\\s*$' }, placeholderOnly] };
+      return { ...doc, anyOf: [{ type: 'integer', minimum: 1, maximum: 65_535 }, { type: 'string', pattern: `^\\s*${PORT_DIGITS}\\s*$` }, placeholderOnly] };
     case 'port-range': {
       const port = { anyOf: [{ type: 'integer', minimum: 1, maximum: 65_535 }, placeholderOnly] };
       schema = { type: 'object', ...doc, required: ['min', 'max'], additionalProperties: false, properties: { min: port, max: port } };

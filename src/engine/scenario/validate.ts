@@ -30,7 +30,7 @@ import type { DiagnosticPlace, DiagnosticSink } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
 import { type EffectiveInstance, effectiveInstance } from './instance-settings.js';
 import type { ScenarioModel, ScenarioNode } from './model.js';
-import { hasPlaceholder } from './placeholders.js';
+import { pathKey } from './placeholders.js';
 import { commandCycles, reachability } from './reach.js';
 
 /** What the validator needs besides the model. */
@@ -38,16 +38,18 @@ export interface ValidateContext {
   readonly sink: DiagnosticSink;
   /** Where relative PlayAudio paths resolve; files are checked only when it is known. */
   readonly baseDir: string | undefined;
-  /** `keep`: placeholders are still in the values (values holding one are never checked). */
+  /** `keep`: placeholders are still in the values. */
   readonly placeholders: 'fill' | 'keep';
+  /** Values whose text is not final, by path key: their content is not checked. */
+  readonly opaque: ReadonlySet<string>;
 }
 
 /** Runs every whole-scenario check on a model the readers produced. */
 export function validateModel(model: ScenarioModel, ctx: ValidateContext): void {
   const effective = new Map(model.instances.map((i) => [i.id, effectiveInstance(i, model.format)]));
   const dns = checkInstances(model, effective, ctx);
-  for (const node of model.nodes) checkNode(node, effective, dns, ctx);
-  checkGraph(model, ctx);
+  for (const node of model.nodes) checkNode(node, dns, ctx);
+  checkGraph(model, effective, ctx);
 }
 
 /** Instance settings; returns the DN → instance map that targets resolve against. */
@@ -58,7 +60,7 @@ function checkInstances(model: ScenarioModel, effective: ReadonlyMap<string, Eff
   for (const instance of model.instances) {
     const e = effective.get(instance.id)!;
     const at = (field: string): DiagnosticPlace => ({ instanceId: instance.id, field, path: instance.fieldPaths[field] ?? instance.path });
-    const checkable = (field: string): boolean => typeof instance.settings[field as never] !== 'string' || !hasPlaceholder(instance.settings[field as never] as string);
+    const checkable = (field: string): boolean => !isOpaque(ctx, instance.fieldPaths[field]);
 
     // DN: the user part of our URIs, what targets name, what INCOMING's number maps.
     if (e.dn === '') {
@@ -109,7 +111,7 @@ function checkInstances(model: ScenarioModel, effective: ReadonlyMap<string, Eff
     const listed = instance.settings.codecs as readonly string[] | undefined;
     if (listed !== undefined) {
       listed.forEach((name, i) => {
-        if ((KNOWN_CODECS as readonly string[]).includes(name) || hasPlaceholder(name)) return;
+        if ((KNOWN_CODECS as readonly string[]).includes(name) || isOpaque(ctx, [...(instance.fieldPaths['codecs'] ?? []), i])) return;
         const suggestion = suggest(name, KNOWN_CODECS);
         const place = { ...at('codecs'), path: [...(instance.fieldPaths['codecs'] ?? instance.path), i], ...(suggestion ? { suggestion } : {}) };
         const message = `unknown codec ${JSON.stringify(name)}${suggestion ? ` (did you mean ${suggestion}?)` : ''}; sipflow offers ${KNOWN_CODECS.join(' and ')}`;
@@ -132,12 +134,17 @@ function checkInstances(model: ScenarioModel, effective: ReadonlyMap<string, Eff
       if (other !== undefined) sink.error('duplicate-address', `instances ${other} and ${instance.id} both bind ${key}`, at('port'));
       else addresses.set(key, instance.id);
     }
-    for (const field of ['displayName', 'userAgent', 'authUsername'] as const) {
-      const v = instance.settings[field];
-      if (typeof v === 'string' && checkable(field)) {
+    for (const [field, spec] of Object.entries(INSTANCE_FIELDS) as [string, FieldSpec][]) {
+      const v = instance.settings[field as keyof typeof INSTANCE_FIELDS];
+      if (spec.check === 'reason' && typeof v === 'string' && checkable(field)) {
         const problem = checkHeaderText(field, v);
         if (problem) sink.error('invalid-value', problem.message, at(field));
       }
+    }
+    // The compact default label (the instance name) becomes the display name too.
+    if (instance.settings.label === undefined && instance.settings.displayName === undefined && e.displayName !== undefined) {
+      const problem = checkHeaderText('the instance name (its label and display name when none is given)', e.displayName);
+      if (problem) sink.error('invalid-value', problem.message, { instanceId: instance.id, path: instance.path });
     }
     checkNumbers(instance.settings, instance.fieldPaths, { instanceId: instance.id }, ctx, INSTANCE_NUMBER_FIELDS);
   }
@@ -168,7 +175,6 @@ function checkNumbers(
 /** One node's fields against its command or event. */
 function checkNode(
   node: ScenarioNode,
-  effective: ReadonlyMap<string, EffectiveInstance>,
   dns: ReadonlyMap<string, string>,
   ctx: ValidateContext,
 ): void {
@@ -183,7 +189,7 @@ function checkNode(
   const text = (field: string): string | undefined => {
     const v = f[field];
     // A value still holding a placeholder (kept, or not set: already an error) is not checked.
-    return typeof v !== 'string' || hasPlaceholder(v) ? undefined : v;
+    return typeof v !== 'string' || isOpaque(ctx, node.fieldPaths[field]) ? undefined : v;
   };
   const given = (field: string): boolean => typeof f[field] === 'string' ? (f[field] as string).trim() !== '' : f[field] !== undefined;
 
@@ -270,12 +276,6 @@ function checkNode(
     case 'DTMFReceived':
       if (given('expectedDigit') && given('expectedDigits')) sink.error('invalid-value', 'give expectedDigit or expectedDigits, not both', at('expectedDigits'));
       break;
-    case 'Register':
-    case 'Unregister': {
-      const e = node.instance === undefined ? undefined : effective.get(node.instance);
-      if (e !== undefined && e.mode === 'local') sink.error('invalid-value', `${node.name} needs a PBX: instance ${node.instance} has no pbxHost`, at('command'));
-      break;
-    }
   }
 }
 
@@ -305,12 +305,20 @@ function checkFile(path: string, baseDir: string): ValueProblem | undefined {
 }
 
 /** Reachability, the instance each chain runs on, calls that nothing creates, and command loops. */
-function checkGraph(model: ScenarioModel, ctx: ValidateContext): void {
+function checkGraph(model: ScenarioModel, effective: ReadonlyMap<string, EffectiveInstance>, ctx: ValidateContext): void {
   const { sink } = ctx;
   const reach = reachability(model);
   for (const node of model.nodes) {
     const by = reach.reachedBy.get(node.id);
     const place = { nodeId: node.id, path: node.path };
+    // Register and Unregister need a PBX on every instance they run on: the chain's, or their own.
+    if (node.name === 'Register' || node.name === 'Unregister') {
+      for (const instance of by ?? (node.instance !== undefined ? [node.instance] : [])) {
+        if (effective.get(instance)?.mode === 'local') {
+          sink.error('invalid-value', `${node.name} needs a PBX: instance ${instance} has no pbxHost`, { ...place, instanceId: instance, field: node.kind });
+        }
+      }
+    }
     if (by === undefined) {
       sink.warning('unreachable', `node ${node.id} is not reached from any instance, so it never runs`, place);
       continue;
@@ -342,7 +350,7 @@ function checkGraph(model: ScenarioModel, ctx: ValidateContext): void {
             ]
           : [['callId', callIdOf(node)]];
       for (const [field, key] of keys) {
-        if (typeof key !== 'string' || key === '' || created.has(key) || hasPlaceholder(key)) continue;
+        if (typeof key !== 'string' || key === '' || created.has(key) || isOpaque(ctx, node.fieldPaths[field])) continue;
         const suggestion = sink.suggestAmong(key, created);
         sink.warning(
           'unknown-call',
@@ -361,6 +369,11 @@ function checkGraph(model: ScenarioModel, ctx: ValidateContext): void {
       { nodeId: first.id, path: first.path },
     );
   }
+}
+
+/** Whether the value at `path` is not final text (a placeholder kept, or one not set). */
+function isOpaque(ctx: ValidateContext, path: readonly (string | number)[] | undefined): boolean {
+  return path !== undefined && ctx.opaque.has(pathKey(path));
 }
 
 function stepOf(node: ScenarioNode): StepSpec | undefined {

@@ -762,10 +762,12 @@ describe('placeholders', () => {
     expect(one(empty, 'variable').message).toContain('malformed');
   });
 
-  it('does not look into keys', () => {
+  it('does not fill keys, and refuses an instance name that holds ${ (it would stand for an unfilled dn and label)', () => {
     const r = validateScenario({ instances: { '${NOT_A_VAR}': { dn: '100', steps: ['INCOMING'] } } }, { env: {} });
-    expect(r.errors, dump(r)).toEqual([]);
-    expect(r.scenario!.instances[0]!.id).toBe('${NOT_A_VAR}');
+    expect(r.errors.map((d) => [d.code, d.instanceId, d.message])).toEqual([
+      ['invalid-value', '${NOT_A_VAR}', 'instance name "${NOT_A_VAR}" holds "${", but placeholders are filled in values, not in names'],
+    ]);
+    expect(validateScenario({ instances: { a: { steps: [{ command: 'MakeCall', targetUri: 'sip:x@example.com', '${K}': 1 }] } } }, { env: {} }).errors).toEqual([]);
   });
 
   describe('a string that is exactly one placeholder', () => {
