@@ -23,6 +23,8 @@ import type { DiagnosticPlace, JsonPath } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
 import { type FieldContext, isObject, readField, reportUnknownKeys } from './fields.js';
 import type { JsonValue } from './jsonc.js';
+import { fold, goKind, member, unmarshalError } from './go-json.js';
+import { readSipflowEdges } from './sipflow-edges.js';
 import { defineMember } from './placeholders.js';
 import type { ScenarioInstance, ScenarioModel, ScenarioNode } from './model.js';
 
@@ -48,34 +50,6 @@ const ALL_STEP_FIELDS = new Set<string>([
   'transferTarget',
 ]);
 
-/** Go's case folding of struct field names (encoding/json matches keys case-insensitively). */
-function fold(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => c.toLowerCase()).replaceAll('\u017f', 's').replaceAll('\u212a', 'k');
-}
-
-/** The value of the last member whose key folds to `name` (Go assigns each in turn), and its key. */
-function member(obj: Readonly<Record<string, JsonValue>>, name: string): { key: string; value: JsonValue } | undefined {
-  let found: { key: string; value: JsonValue } | undefined;
-  for (const [key, value] of Object.entries(obj)) if (fold(key) === name) found = { key, value };
-  return found;
-}
-
-/** Go's word for a JSON value's type in an UnmarshalTypeError. */
-function goKind(value: JsonValue): string {
-  if (Array.isArray(value)) return 'array';
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-      return 'string';
-    case 'number':
-      return 'number';
-    case 'boolean':
-      return 'bool';
-    default:
-      return 'object';
-  }
-}
-
 interface RawNode {
   readonly index: number;
   readonly id: string;
@@ -92,8 +66,7 @@ interface RawNode {
 export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioModel {
   const { sink } = ctx;
   const model: { -readonly [K in keyof ScenarioModel]: ScenarioModel[K] } = { format: 'sipflow', instances: [], nodes: [] };
-  const unmarshal = (detail: string, path: JsonPath): void =>
-    sink.error('unmarshal', `failed to unmarshal flowData: json: ${detail}`, { path });
+  const unmarshal = (detail: string, path: JsonPath): void => unmarshalError(sink, detail, path);
 
   if (doc !== null && !isObject(doc)) {
     unmarshal(`cannot unmarshal ${goKind(doc)} into Go value of type engine.FlowData`, []);
@@ -362,107 +335,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
   }
 
   // --- edges -------------------------------------------------------------------------------------
-  const edgesValue = edgesMember?.value ?? null;
-  const edgesKey = edgesMember?.key ?? 'edges';
-  /** Which edge set each node's successors, to name it when a later one replaces it. */
-  const setBy = new Map<string, number>();
-  if (edgesValue !== null && !Array.isArray(edgesValue)) {
-    unmarshal(`cannot unmarshal ${goKind(edgesValue)} into Go struct field FlowData.Edges of type []engine.FlowEdge`, [edgesKey]);
-  } else if (edgesValue !== null) {
-    edgesValue.forEach((item, index) => {
-      const path: JsonPath = [edgesKey, index];
-      if (item === null) {
-        sink.warning('dangling-edge', `edges[${index}] is null; sipflow ignores it`, { path });
-        return;
-      }
-      if (!isObject(item)) {
-        unmarshal(`cannot unmarshal ${goKind(item)} into Go struct field FlowData.Edges of type engine.FlowEdge`, path);
-        return;
-      }
-      const get = (name: string, goName: string): string | undefined => {
-        const m = member(item, name);
-        if (m === undefined || m.value === null) return '';
-        if (typeof m.value === 'string') return m.value;
-        unmarshal(`cannot unmarshal ${goKind(m.value)} into Go struct field FlowEdge.Edges.${goName} of type string`, [...path, m.key]);
-        return undefined;
-      };
-      const id = get('id', 'ID');
-      const source = get('source', 'Source');
-      const target = get('target', 'Target');
-      const handle = get('sourcehandle', 'SourceHandle');
-      const dataMember = member(item, 'data');
-      if (dataMember !== undefined && dataMember.value !== null && !isObject(dataMember.value)) {
-        unmarshal(`cannot unmarshal ${goKind(dataMember.value)} into Go struct field FlowEdge.Edges.Data of type map[string]interface {}`, [...path, dataMember.key]);
-        return;
-      }
-      if (id === undefined || source === undefined || target === undefined || handle === undefined) return;
-      const data = isObject(dataMember?.value) ? dataMember.value : {};
-      const dataKey = dataMember?.key ?? 'data';
-      const name = id !== '' ? `edge ${id}` : `edges[${index}]`;
-      const place: DiagnosticPlace = { path };
-
-      let branchType = '';
-      if (typeof data['branchType'] === 'string') branchType = data['branchType'];
-      else if (data['branchType'] !== undefined && data['branchType'] !== null) {
-        sink.warning('wrong-type', `${name}: branchType should be a string; sipflow reads it as empty (a success edge)`, { ...place, field: 'branchType', path: [...path, dataKey, 'branchType'] });
-      }
-      if (branchType !== '' && branchType !== 'success' && branchType !== 'failure') {
-        const suggestion = suggest(branchType, ['success', 'failure']);
-        sink.warning('invalid-value', `${name}: branchType ${JSON.stringify(branchType)} is neither "success" nor "failure"; sipflow treats it as a success edge`, {
-          ...place,
-          field: 'branchType',
-          path: [...path, dataKey, 'branchType'],
-          ...(suggestion ? { suggestion } : {}),
-        });
-      }
-      if (handle !== 'failure' && branchType !== 'failure' && handle.toLowerCase().trim() === 'failure') {
-        sink.warning('invalid-value', `${name}: sourceHandle ${JSON.stringify(handle)} is not exactly "failure"; sipflow treats it as a success edge`, { ...place, field: 'sourceHandle', path, suggestion: 'failure' });
-      }
-      const condition = data['condition'];
-      if (typeof condition === 'string' && condition.trim() !== '') {
-        sink.warning('ignored-field', `${name}: condition is not evaluated; sipflow follows an edge on success or failure only`, { ...place, field: 'condition', path: [...path, dataKey, 'condition'] });
-      }
-      reportUnknownKeys(data, ['branchType', 'condition'], [], [...path, dataKey], place, sink, name);
-
-      const isFailure = handle === 'failure' || branchType === 'failure';
-      const sourceType = typeOf.get(source);
-      const targetNode = nodes.get(target);
-      const ignored = (why: string): void => sink.warning('dangling-edge', `${name} from ${source || '""'} to ${target || '""'} is ignored: ${why}`, place);
-      if (sourceType === undefined) return ignored(`no node has the id ${JSON.stringify(source)}`);
-      if (sourceType === 'sipInstance') {
-        const instance = instances.get(source);
-        if (instance === undefined) return ignored(`the source instance is not usable`);
-        if (targetNode === undefined) {
-          return ignored(typeOf.has(target) ? `the target is a ${typeOf.get(target)} node, not a command or event` : `no node has the id ${JSON.stringify(target)}`);
-        }
-        if (instance.starts.includes(target)) {
-          sink.warning('duplicate-edge', `${name}: instance ${source} already starts node ${target}; sipflow runs it once more for this edge`, place);
-        }
-        instance.starts.push(target);
-        // The first instance edge gives a node without sipInstanceId (or number) its instance (reference §1.5).
-        if (targetNode.instance === undefined && !instanceErrors.has(target)) targetNode.instance = source;
-        return;
-      }
-      if (sourceType !== 'command' && sourceType !== 'event') return ignored(`the source is a ${JSON.stringify(sourceType)} node, which sipflow ignores`);
-      const sourceNode = nodes.get(source);
-      if (sourceNode === undefined) return ignored('the source node is not usable');
-      if (targetNode === undefined) {
-        return ignored(typeOf.get(target) === 'sipInstance' ? 'an edge cannot lead to an instance' : typeOf.has(target) ? `the target is a ${typeOf.get(target)} node` : `no node has the id ${JSON.stringify(target)}`);
-      }
-      const slot = isFailure ? 'failure' : 'success';
-      const previous = sourceNode[slot];
-      if (previous !== undefined) {
-        const earlier = setBy.get(`${source}\u0000${slot}`);
-        sink.warning(
-          'duplicate-edge',
-          `node ${source} has a second ${slot} edge (${name}, to ${target}); as in sipflow it replaces the earlier one${earlier !== undefined ? ` (edges[${earlier}], to ${previous})` : ''}`,
-          { ...place, nodeId: source },
-        );
-      }
-      sourceNode[slot] = target;
-      setBy.set(`${source}\u0000${slot}`, index);
-    });
-  }
+  readSipflowEdges(edgesMember, { typeOf, nodes, instances, instanceErrors }, ctx);
 
   // --- instance resolution, last step --------------------------------------------------------------
   for (const node of nodes.values()) {
