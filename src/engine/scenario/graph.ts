@@ -59,7 +59,7 @@ export interface CompiledInstance {
 }
 
 /** What every compiled node has. */
-interface CompiledNodeBase {
+export interface CompiledNodeBase {
   /**
    * Stable id: the sipflow node id or the compact step id. A sipflow node that chains of several
    * instances reach runs once per instance; its copies for other instances than its own are

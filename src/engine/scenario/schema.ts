@@ -16,7 +16,9 @@ import {
 } from './catalog.js';
 import { COMPACT_FORMAT_VERSION } from './compact-format.js';
 
-type Schema = Record<string, unknown>;
+/** A JSON Schema document or subschema, as plain data. */
+export type JsonSchema = Record<string, unknown>;
+type Schema = JsonSchema;
 
 const PLACEHOLDER = '\\$\\{[^}]*\\}';
 const placeholderOnly: Schema = { type: 'string', pattern: `^${PLACEHOLDER}$`, description: 'A ${NAME} placeholder filled when the scenario is loaded.' };
@@ -120,7 +122,7 @@ function requiredFields(spec: StepSpec): string[] {
 }
 
 /** The JSON Schema of the compact format. */
-export function compactScenarioSchema(): Schema {
+export function compactScenarioSchema(): JsonSchema {
   const stepRef = { $ref: '#/$defs/step' };
   const common = (spec: StepSpec): Record<string, Schema> => ({
     id: { type: 'string', pattern: NOT_BLANK, description: 'The step id, for next, onFailure and reports; derived from the step path (alice.steps[2]) when left out.' },
@@ -197,7 +199,7 @@ export function compactScenarioSchema(): Schema {
 }
 
 /** The JSON Schema of sipflow flow JSON (the desktop app's format, with our additions). */
-export function sipflowFlowSchema(): Schema {
+export function sipflowFlowSchema(): JsonSchema {
   const dataOf = (kind: 'command' | 'event', name: string, spec: StepSpec): Schema => {
     const rules = crossFieldRules(name);
     return {

@@ -19,10 +19,14 @@ export type KindValue<K extends FieldKind> = K extends 'string'
             ? { readonly min: number; readonly max: number }
             : never;
 
-type Spec = { readonly kind: FieldKind; readonly required?: boolean; readonly default?: unknown };
-type RequiredKeys<F> = { [K in keyof F]: F[K] extends { required: true } ? K : never }[keyof F];
-type OptionalKeys<F> = Exclude<keyof F, RequiredKeys<F>>;
-type Simplify<T> = { [K in keyof T]: T[K] } & {};
+/** The shape of a field spec that the derived types read. */
+export type Spec = { readonly kind: FieldKind; readonly required?: boolean; readonly default?: unknown };
+/** The keys of a spec table whose fields are required. */
+export type RequiredKeys<F> = { [K in keyof F]: F[K] extends { required: true } ? K : never }[keyof F];
+/** The keys of a spec table whose fields are optional. */
+export type OptionalKeys<F> = Exclude<keyof F, RequiredKeys<F>>;
+/** An intersection flattened into one object type (what editors show). */
+export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The fields of a spec table as an author writes them: required ones required, the others optional. */
 export type AuthoredFields<F> = Simplify<
@@ -50,7 +54,8 @@ export interface CompactStepCommon {
   readonly onFailure?: readonly CompactStep[] | string;
 }
 
-type CommonFields = AuthoredFields<typeof COMMON_STEP_FIELDS>;
+/** The common step fields (callId, timeout, label) as an author writes them. */
+export type CommonFields = AuthoredFields<typeof COMMON_STEP_FIELDS>;
 
 /** A compact step running the command `K`. */
 export type CompactCommandStep<K extends CommandName = CommandName> = K extends CommandName
