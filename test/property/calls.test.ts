@@ -10,6 +10,7 @@ import type { LinkConditions } from '../../src/sip/transport/memory-network.js';
 import type { SipResponse } from '../../src/sip/parser/index.js';
 import type { Endpoint } from '../../src/sip/transport/transport.js';
 import { ALICE, BOB, BOB_URI, drain, errorsOf, layerOf, offerFor, pass, settle, type UaWorld, wire, world } from '../sip/dialog/ua-harness.js';
+import { prng } from './arbitraries.js';
 
 /** numRuns, scaled by SIPFLOW_FC_SCALE for longer soak runs. */
 const runs = (n: number): number => Math.max(1, Math.round(n * Number(process.env.SIPFLOW_FC_SCALE ?? '1')));
@@ -53,17 +54,6 @@ const scenario: fc.Arbitrary<Scenario> = fc.record({
   ),
 });
 
-/** A small seeded PRNG for the §14.1 glare delays. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * The world of a scenario: seeded with `sc.seed`, `sc`'s links between Alice and Bob, and a sleep

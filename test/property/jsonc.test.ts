@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type JsoncResult, type JsonLocation, type JsonValue, locate, parseJsonc, pointAt } from '../../src/engine/scenario/jsonc.js';
+import { prng } from './arbitraries.js';
 
 /** numRuns, scaled by SIPFLOW_FC_SCALE for longer soak runs. */
 const runs = (n: number): number => Math.max(1, Math.round(n * Number(process.env.SIPFLOW_FC_SCALE ?? '1')));
@@ -88,17 +89,6 @@ function checkLocations(text: string, result: JsoncResult, reparse: (slice: stri
   }
 }
 
-/** A small seeded PRNG (mulberry32), for decorating text reproducibly from one seed. */
-function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** What may stand between tokens: whitespace and comments (a line comment always ends its line). */
 const GAPS = [

@@ -14,10 +14,10 @@
 // instead of `steps` gives an instance several chains that start together; a chain may also be
 // the id of a step to start at.
 
-import { COMMANDS, COMMON_STEP_FIELDS, EVENTS, INSTANCE_FIELDS, type FieldSpec, isCommandName, isEventName, stepFields, stepSpec } from './catalog.js';
+import { COMMANDS, COMMON_STEP_FIELDS, EVENTS, INSTANCE_FIELDS, isCommandName, isEventName, stepFields, stepSpec } from './catalog.js';
 import { type DiagnosticPlace, type JsonPath, formatPath } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
-import { type FieldContext, describeJson, isObject, readField, reportUnknownKeys } from './fields.js';
+import { type FieldContext, describeJson, isObject, readFields, reportUnknownKeys } from './fields.js';
 import type { JsonValue } from './jsonc.js';
 import type { ScenarioInstance, ScenarioModel, ScenarioNode } from './model.js';
 
@@ -115,16 +115,7 @@ export function readCompactScenario(doc: JsonValue, ctx: FieldContext, writtenOr
       sink.error('wrong-type', `instance ${name} must be an object of settings and steps, not ${describeJson(value)}`, place);
       continue;
     }
-    const settings: Record<string, unknown> = {};
-    const fieldPaths: Record<string, JsonPath> = {};
-    for (const [field, spec] of Object.entries(INSTANCE_FIELDS) as [string, FieldSpec][]) {
-      if (!Object.hasOwn(value, field)) continue;
-      const read = readField(value[field]!, spec, field, [...path, field], place, ctx);
-      if (read !== undefined) {
-        settings[field] = read.value;
-        fieldPaths[field] = [...path, field];
-      }
-    }
+    const { values: settings, paths: fieldPaths } = readFields(value, INSTANCE_FIELDS, (field) => [...path, field], place, ctx);
     reportUnknownKeys(value, [...Object.keys(INSTANCE_FIELDS), ...COMPACT_INSTANCE_KEYS], [], path, place, sink, `instance ${name}`);
     const instance = { id: name, settings, starts: [] as string[], path, fieldPaths };
     model.instances.push(instance);
@@ -285,17 +276,8 @@ function readStep(
     });
   }
   const spec = known ? stepSpec(kind, name as never) : undefined;
-  const fields: Record<string, unknown> = {};
-  const fieldPaths: Record<string, JsonPath> = {};
-  const own: Record<string, FieldSpec> = stepFields(spec);
-  for (const [field, fieldSpec] of Object.entries(own)) {
-    if (!Object.hasOwn(step, field)) continue;
-    const read = readField(step[field]!, fieldSpec, field, [...path, field], place, ctx);
-    if (read !== undefined) {
-      fields[field] = read.value;
-      fieldPaths[field] = [...path, field];
-    }
-  }
+  const own = stepFields(spec);
+  const { values: fields, paths: fieldPaths } = readFields(step, own, (field) => [...path, field], place, ctx);
   if (spec !== undefined && typeof item !== 'string') {
     reportUnknownKeys(step, [...Object.keys(own), ...COMPACT_STEP_KEYS], [], path, place, sink, `step ${id}`);
   }

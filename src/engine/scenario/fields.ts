@@ -81,6 +81,37 @@ export function readField(
   }
 }
 
+/** The fields of an object that were given and are usable, and where each one is. */
+export interface ReadFields {
+  readonly values: Record<string, unknown>;
+  readonly paths: Record<string, JsonPath>;
+}
+
+/**
+ * Reads every field of `specs` that `obj` has, with {@link readField}; `pathOf` gives each field's
+ * path in the document.
+ */
+export function readFields(
+  obj: Readonly<Record<string, JsonValue>>,
+  specs: Readonly<Record<string, FieldSpec>>,
+  pathOf: (field: string) => JsonPath,
+  place: DiagnosticPlace,
+  ctx: FieldContext,
+): ReadFields {
+  const values: Record<string, unknown> = {};
+  const paths: Record<string, JsonPath> = {};
+  for (const [field, spec] of Object.entries(specs)) {
+    if (!Object.hasOwn(obj, field)) continue;
+    const path = pathOf(field);
+    const read = readField(obj[field]!, spec, field, path, place, ctx);
+    if (read !== undefined) {
+      values[field] = read.value;
+      paths[field] = path;
+    }
+  }
+  return { values, paths };
+}
+
 function readStringList(
   raw: JsonValue,
   spec: FieldSpec,

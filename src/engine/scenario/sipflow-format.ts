@@ -7,8 +7,6 @@
 
 import {
   COMMANDS,
-  COMMON_STEP_FIELDS,
-  stepFields,
   EVENTS,
   INSTANCE_FIELDS,
   SIPFLOW_UI_INSTANCE_KEYS,
@@ -16,12 +14,13 @@ import {
   type StepSpec,
   isCommandName,
   isEventName,
+  stepFields,
   stepSpec,
 } from './catalog.js';
 import { suggestDn } from './check-values.js';
 import type { DiagnosticPlace, JsonPath } from './diagnostics.js';
 import { suggest } from './did-you-mean.js';
-import { type FieldContext, isObject, readField, reportUnknownKeys } from './fields.js';
+import { type FieldContext, isObject, readField, readFields, reportUnknownKeys } from './fields.js';
 import type { JsonValue } from './jsonc.js';
 import { fold, goKind, member, unmarshalError } from './go-json.js';
 import { readSipflowEdges } from './sipflow-edges.js';
@@ -187,17 +186,7 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
   for (const raw of kept) {
     if (raw.type !== 'sipInstance') continue;
     const place: DiagnosticPlace = { instanceId: raw.id, path: nodePath(raw) };
-    const settings: Record<string, unknown> = {};
-    const fieldPaths: Record<string, JsonPath> = {};
-    for (const [name, spec] of Object.entries(INSTANCE_FIELDS) as [string, FieldSpec][]) {
-      if (!Object.hasOwn(raw.data, name)) continue;
-      const path = dataPath(raw, name);
-      const read = readField(raw.data[name]!, spec, name, path, place, ctx);
-      if (read !== undefined) {
-        settings[name] = read.value;
-        fieldPaths[name] = path;
-      }
-    }
+    const { values: settings, paths: fieldPaths } = readFields(raw.data, INSTANCE_FIELDS, (name) => dataPath(raw, name), place, ctx);
     const proxy = raw.data['pbxOutboundProxy'];
     if (typeof proxy === 'string' && proxy.trim() !== '') {
       sink.warning('ignored-field', 'pbxOutboundProxy is kept by the desktop app only; calls and REGISTERs go to pbxHost directly', {
@@ -247,18 +236,8 @@ export function readSipflowFlow(doc: JsonValue, ctx: FieldContext): ScenarioMode
       });
     }
     const spec = known ? stepSpec(kind, name as never) : undefined;
-    const fields: Record<string, unknown> = {};
-    const fieldPaths: Record<string, JsonPath> = {};
-    const ownFields: Record<string, FieldSpec> = stepFields(spec);
-    for (const [field, fieldSpec] of Object.entries(ownFields)) {
-      if (!Object.hasOwn(raw.data, field)) continue;
-      const path = dataPath(raw, field);
-      const read = readField(raw.data[field]!, fieldSpec, field, path, place, ctx);
-      if (read !== undefined) {
-        fields[field] = read.value;
-        fieldPaths[field] = path;
-      }
-    }
+    const ownFields = stepFields(spec);
+    const { values: fields, paths: fieldPaths } = readFields(raw.data, ownFields, (field) => dataPath(raw, field), place, ctx);
     const extra = kind === 'command' ? COMMAND_DATA_KEYS : EVENT_DATA_KEYS;
     const isIncoming = kind === 'event' && name === 'INCOMING';
     const knownKeys = [...Object.keys(ownFields), ...extra, ...(isIncoming ? ['number'] : [])];

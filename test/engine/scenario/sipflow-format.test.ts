@@ -59,16 +59,6 @@ function modelNode(scenario: ReturnType<typeof loadScenario>, id: string) {
   expect(n, `model node ${id}`).toBeDefined();
   return n!;
 }
-/** The errors a load throws. */
-function loadErrors(input: unknown, options = {}): readonly ScenarioDiagnostic[] {
-  try {
-    loadScenario(input, options);
-  } catch (err) {
-    expect(err).toBeInstanceOf(ScenarioError);
-    return (err as ScenarioError).errors;
-  }
-  throw new Error('expected loadScenario to throw');
-}
 /** 1-based line and column of the `n`th (0-based) occurrence of `needle` in `text`. */
 function position(text: string, needle: string, n = 0): { line: number; column: number } {
   let at = -1;
