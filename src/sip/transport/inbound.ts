@@ -43,7 +43,7 @@ export function receiveDatagram(data: Uint8Array, source: Endpoint): DatagramOut
     const top = message.vias[0];
     if (top !== undefined) stampReceived(top, source);
   }
-  return { kind: 'message', inbound: { message, source, bytes: data.byteLength } };
+  return { kind: 'message', inbound: { message, source, bytes: data.byteLength, data } };
 }
 
 /**

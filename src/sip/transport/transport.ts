@@ -16,6 +16,8 @@ export interface InboundMessage {
   source: Endpoint;
   /** Size of the datagram in bytes. */
   bytes: number;
+  /** The datagram as it arrived (not a copy: read it, do not change it), for traces that show the wire. */
+  data: Uint8Array;
 }
 
 /** A datagram that did not parse: dropped, and reported. */

@@ -62,6 +62,16 @@ describe('received and rport on inbound requests', () => {
     expect(out.kind === 'message' && out.inbound.message.vias[0]?.received).toBeUndefined();
   });
 
+  it('hands up the datagram itself with the parsed message, for traces of the wire', () => {
+    const data = request('SIP/2.0/UDP 192.0.2.1;rport;branch=z9hG4bK1');
+    const out = receiveDatagram(data, SOURCE);
+    if (out.kind !== 'message') throw new Error(out.kind);
+    expect(out.inbound.data).toBe(data);
+    expect(out.inbound.bytes).toBe(data.byteLength);
+    // The Via was stamped in the parsed message, not in the bytes that arrived.
+    expect(Buffer.from(out.inbound.data).toString()).not.toContain('received=');
+  });
+
   it('leaves responses alone', () => {
     const out = receiveDatagram(Buffer.from('SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.1;rport;branch=z9hG4bK1\r\n\r\n'), SOURCE);
     expect(out.kind === 'message' && out.inbound.message.vias[0]?.rport).toBe(true);
