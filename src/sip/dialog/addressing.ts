@@ -53,7 +53,7 @@ export function contactFor(user: string, hostPort: string): string {
 
 /**
  * A request outside any dialog (RFC 3261 §8.1.1): From with our identity and a new tag, To = the
- * target without tag, a new Call-ID, CSeq 1, our Contact, and the outbound proxy as a pre-loaded
+ * target without tag, a new Call-ID (or the one given), CSeq 1, our Contact, and the outbound proxy as a pre-loaded
  * Route (§8.1.2) when there is one. Extra headers follow, as given.
  */
 export function outOfDialogRequest(
@@ -62,7 +62,7 @@ export function outOfDialogRequest(
   proxy: string | undefined,
   method: string,
   uri: Uri,
-  extra: { headers?: HeaderInit; body?: string; contentType?: string },
+  extra: { headers?: HeaderInit; body?: string; contentType?: string; callId?: string },
 ): SipRequest {
   const contactUri = NameAddr.parse(contact).uri as SipUri;
   const from = new NameAddr({
@@ -76,7 +76,7 @@ export function outOfDialogRequest(
     uri,
     from,
     to: new NameAddr({ uri: uri.clone() }),
-    callId: `${newTag()}${newTag()}@${contactUri.host}`,
+    callId: extra.callId ?? `${newTag()}${newTag()}@${contactUri.host}`,
     cseq: 1,
     contact,
     headers: [...(routes.length > 0 ? [['Route', routes] as const] : []), ...headerPairs(extra.headers)] as HeaderInit,

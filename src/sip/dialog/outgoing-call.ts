@@ -27,6 +27,11 @@ export interface InviteOptions {
   timeout?: number;
   /** Called with each provisional response (100, 180, 183 …) as it arrives. */
   onProgress?: (response: SipResponse) => void;
+  /**
+   * The Call-ID of the new dialog; a new random one (`<random>@<our host>`) when left out. It must
+   * be globally unique (RFC 3261 §8.1.1.4): give one only to know it before the INVITE goes out.
+   */
+  callId?: string;
 }
 
 /**

@@ -182,6 +182,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const request = outOfDialogRequest(this.identity, this.ctx().contact, this.config.proxy, 'INVITE', uri, {
       ...(options.headers !== undefined ? { headers: options.headers } : {}),
       ...(options.sdp !== undefined ? { body: options.sdp, contentType: 'application/sdp' } : {}),
+      ...(options.callId !== undefined ? { callId: options.callId } : {}),
     });
     const call = new OutgoingInvite(ctx, request, this.firstHop(uri), options, (response) => this.emit('progress', { request, response }));
     this.outgoing.add(call);

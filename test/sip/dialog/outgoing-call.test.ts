@@ -32,6 +32,18 @@ function rawCallee(w: ReturnType<typeof world>, script: (invite: SipRequest, rep
 }
 
 describe('placing a call', () => {
+  it('uses the Call-ID given in the options, so the caller knows it before the INVITE goes out', async () => {
+    const w = world();
+    let seen: string | undefined;
+    rawCallee(w, (invite, reply) => {
+      seen = invite.callId;
+      reply(200, 'b1', true);
+    });
+    const session = await until(w.clock, w.alice.invite(`sip:peer@${PEER.address}:${PEER.port}`, { sdp: offerFor(ALICE, 40000), callId: 'chosen-1@example.com' }));
+    expect(seen).toBe('chosen-1@example.com');
+    expect(session.callId).toBe('chosen-1@example.com');
+  });
+
   it('reports 100, 183 without tag, 180 and 183 with tag through onProgress and the progress event; resolves after the ACK', async () => {
     const w = world();
     rawCallee(w, (_invite, reply) => {
