@@ -10,7 +10,8 @@
  * offer/answer ({@link sdpOfferAnswer}) and media ({@link MediaSession}: RTP, G.711, WAV, DTMF),
  * and the scenario model ({@link loadScenario}, {@link validateScenario}, {@link compileScenario},
  * {@link toCompact}, {@link toSipflow}, {@link defineScenario}: both scenario formats, validation
- * and the execution graph; see docs/scenarios.md).
+ * and the execution graph; see docs/scenarios.md), and the {@link Engine} that runs scenarios on
+ * real user agents, reporting what happens as run events.
  * @packageDocumentation
  */
 export * from '../sip/parser/index.js';
@@ -19,4 +20,4 @@ export * from '../sip/transaction/index.js';
 export * from '../sip/dialog/index.js';
 export * from '../sdp/index.js';
 export * from '../media/index.js';
-export * from '../engine/scenario/index.js';
+export * from '../engine/index.js';

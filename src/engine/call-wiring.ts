@@ -1,0 +1,270 @@
+// What the engine does on its own on a call, between nodes: keep the call's record (a 180, the
+// peer's holds and resumes, DTMF, the end), follow the media through every offer/answer exchange,
+// carry out a peer's REFER (the transferee's side of TRANSFERRED), and answer an INVITE with
+// Replaces at once (the transfer target's side). Everything it does is logged.
+
+import { randomBytes } from 'node:crypto';
+import type { MediaSession } from '../media/media-session.js';
+import { sdpBody } from '../sip/dialog/offer-answer.js';
+import type { IncomingCall } from '../sip/dialog/incoming-call.js';
+import type { IncomingRefer } from '../sip/dialog/refer.js';
+import type { DialogSession } from '../sip/dialog/session.js';
+import { DialogEndedError } from '../sip/dialog/errors.js';
+import { Call } from './call.js';
+import { answerFor, applyNegotiation, audioDirection, offerFor, openMedia } from './call-media.js';
+import { describeError } from './errors.js';
+import type { InstanceRuntime } from './instance-runtime.js';
+import type { RunContext } from './run-context.js';
+
+/** The SDP port of a call without media (`--media off`): RTP to it goes nowhere (RFC 863 discard). */
+export const NO_MEDIA_PORT = 9;
+
+/** A Call-ID for a call we place: unique, and known before the INVITE goes out. */
+export function newSipCallId(instance: InstanceRuntime): string {
+  return `${randomBytes(12).toString('hex')}@${instance.media.sdpAddress}`;
+}
+
+/** The user part of a SIP URI or name-addr, for logs. */
+export function userOf(uri: string | undefined): string {
+  if (uri === undefined) return '';
+  const m = /sips?:([^@;>]+)@/i.exec(uri);
+  return m?.[1] ?? uri;
+}
+
+/** Opens the call's RTP session if the run has media and it has none yet; its port for the SDP. */
+export async function ensureMedia(run: RunContext, instance: InstanceRuntime, call: Call): Promise<number> {
+  if (!run.settings.media) return NO_MEDIA_PORT;
+  if (call.media === undefined) {
+    const media = await openMedia(instance.media);
+    call.media = media;
+    media.on('dtmf', (d) => {
+      call.record({ kind: 'dtmf', digit: d.digit, via: 'rfc4733' });
+      run.log({ instanceId: instance.spec.id, callId: call.key, message: `Received DTMF: ${d.digit}`, level: 'debug' });
+    });
+    media.on('error', (err) => run.log({ instanceId: instance.spec.id, callId: call.key, message: `media: ${err.message}`, level: 'warn' }));
+    // A call that ended before its media opened closes it at once.
+    if (call.ended) await closeMedia(call);
+  }
+  return call.media.local.port;
+}
+
+/** Closes the call's media (idempotent). */
+export async function closeMedia(call: Call): Promise<void> {
+  const media = call.media;
+  if (media === undefined) return;
+  call.media = undefined;
+  await media.close().catch(() => undefined);
+}
+
+/** Applies an offer/answer exchange to the call's media, logging (not throwing) a failure. */
+export function followMedia(run: RunContext, call: Call, local: string | undefined, remote: string | undefined, role: 'offerer' | 'answerer'): void {
+  const media: MediaSession | undefined = call.media;
+  if (media === undefined || local === undefined || remote === undefined) return;
+  try {
+    applyNegotiation(media, local, remote, role);
+  } catch (err) {
+    run.log({ instanceId: call.instanceId, callId: call.key, message: `media: cannot apply the negotiated stream: ${describeError(err)}`, level: 'warn' });
+  }
+}
+
+/** Words for how a dialog ended, for logs and results. */
+export function describeDialogEnd(reason: string): string {
+  switch (reason) {
+    case 'local-bye':
+      return 'we sent BYE';
+    case 'remote-bye':
+      return 'the peer sent BYE';
+    case 'no-ack':
+      return 'our 200 OK was never ACKed';
+    case 'cancelled':
+      return 'the caller cancelled';
+    case 'dialog-gone':
+      return 'the peer no longer knows the dialog (481 or 408)';
+    case 'transport':
+      return 'a message could not be sent';
+    case 'closed':
+      return 'the user agent closed';
+    case 'rejected':
+      return 'the call was refused';
+    case 'replaced':
+      return 'another call replaced it (RFC 3891)';
+    default:
+      return reason;
+  }
+}
+
+/** Ends a call: its record, its media, a log line. */
+export function endCall(run: RunContext, call: Call, reason: string, detail: string, status?: number): void {
+  if (call.ended) return;
+  call.finish(reason, detail, status);
+  void closeMedia(call);
+  run.log({ instanceId: call.instanceId, callId: call.key, message: `call ${call.key ?? call.sipCallId} ended: ${reason} (${detail})`, level: 'debug' });
+}
+
+/**
+ * Makes `session` the call's dialog: its re-INVITEs, REFERs and end go to the call's record. The
+ * call's previous session, if any (before a transfer), no longer speaks for it.
+ */
+export function attachSession(run: RunContext, instance: InstanceRuntime, call: Call, session: DialogSession): void {
+  const previousSipCallId = call.sipCallId;
+  call.session = session;
+  call.sipCallId = session.callId;
+  if (previousSipCallId !== session.callId) run.store.renamed(call, previousSipCallId);
+  const current = (): boolean => call.session === session;
+
+  session.on('reinvite', (e) => {
+    if (!current()) return;
+    const peerOffered = sdpBody(e.request) !== undefined;
+    followMedia(run, call, e.localSdp, e.remoteSdp, peerOffered ? 'answerer' : 'offerer');
+    if (!peerOffered || e.remoteSdp === undefined) return;
+    // The peer's offer says what it wants: sendonly or inactive is a hold (RFC 3264 §8.4).
+    const direction = audioDirection(e.remoteSdp);
+    const holding = direction === 'sendonly' || direction === 'inactive';
+    const note = { direction: 'received' as const, method: 'INVITE', responseCode: 200, callId: call.key ?? '', from: call.peer, to: instance.spec.user, note: direction };
+    if (holding && !heldByPeer.has(call)) {
+      heldByPeer.add(call);
+      call.record({ kind: 'held', direction });
+      run.log({ instanceId: instance.spec.id, callId: call.key, message: 'Call HELD by remote party', sipMessage: note });
+    } else if (!holding && heldByPeer.has(call)) {
+      heldByPeer.delete(call);
+      call.record({ kind: 'retrieved', direction });
+      run.log({ instanceId: instance.spec.id, callId: call.key, message: 'Call RETRIEVED by remote party', sipMessage: note });
+    } else {
+      run.log({ instanceId: instance.spec.id, callId: call.key, message: `re-INVITE from the peer, direction ${direction} unchanged`, level: 'debug', sipMessage: note });
+    }
+  });
+
+  session.on('refer', (refer) => {
+    if (!current()) {
+      refer.reject(603);
+      return;
+    }
+    void carryOutRefer(run, instance, call, session, refer);
+  });
+
+  session.signal.addEventListener(
+    'abort',
+    () => {
+      if (!current() || call.transfers > 0) return;
+      const reason = session.signal.reason instanceof DialogEndedError ? session.signal.reason.reason : 'ended';
+      endCall(run, call, reason, describeDialogEnd(reason));
+    },
+    { once: true },
+  );
+}
+
+/** Calls on hold by their peer (the state HELD/RETRIEVED compare with). */
+const heldByPeer = new WeakSet<Call>();
+
+/**
+ * The transferee's side (RFC 3515 §2.4.2): accept the REFER, call the Refer-To target on the
+ * call's own RTP port (with Replaces when the Refer-To carries one), and once the new call is
+ * confirmed it takes the key, media included. The old dialog's end does not end the call.
+ */
+async function carryOutRefer(run: RunContext, instance: InstanceRuntime, call: Call, old: DialogSession, refer: IncomingRefer): Promise<void> {
+  const target = String(refer.target);
+  const replaces = refer.replaces !== undefined;
+  call.record({ kind: 'refer', target, replaces });
+  run.log({
+    instanceId: instance.spec.id,
+    callId: call.key,
+    message: `REFER received${replaces ? ' with Replaces' : ''}: Refer-To=${target}`,
+    sipMessage: { direction: 'received', method: 'REFER', responseCode: 202, callId: call.key ?? '', from: call.peer, to: userOf(target) },
+  });
+  call.transfers++;
+  try {
+    const port = await ensureMedia(run, instance, call);
+    const session = await refer.accept({ sdp: offerFor(instance.media, port), callId: newSipCallId(instance) });
+    heldByPeer.delete(call);
+    attachSession(run, instance, call, session);
+    followMedia(run, call, session.localSdp, session.remoteSdp, 'offerer');
+    call.peer = userOf(target);
+    call.record({ kind: 'transferred', target, replaces, sipCallId: session.callId });
+    run.log({
+      instanceId: instance.spec.id,
+      callId: call.key,
+      message: `TransferEvent: session replaced with new ${replaces ? 'Replaces ' : ''}dialog`,
+      sipMessage: { direction: 'sent', method: 'INVITE', responseCode: 200, callId: call.key ?? '', from: instance.spec.user, to: userOf(target) },
+    });
+  } catch (err) {
+    const status = (err as { status?: number }).status ?? 500;
+    const reason = (err as { reason?: string }).reason ?? describeError(err);
+    call.record({ kind: 'transfer-failed', target, status, reason });
+    run.log({ instanceId: instance.spec.id, callId: call.key, message: `TransferEvent: INVITE to Refer-To failed: ${status} ${reason}`, level: 'error' });
+  } finally {
+    call.transfers--;
+    // The old dialog may have ended while the transfer ran (the transferor's BYE): if the call
+    // still rests on it, that end is the call's.
+    if (call.session === old && old.signal.aborted) {
+      const reason = old.signal.reason instanceof DialogEndedError ? old.signal.reason.reason : 'ended';
+      endCall(run, call, reason, describeDialogEnd(reason));
+    }
+  }
+}
+
+/**
+ * An INVITE that arrived on an instance. With a Replaces that names one of our calls (RFC 3891
+ * §3), it is answered at once on that call's media and takes its key: a replacing call is not
+ * alerted. Otherwise it waits in the instance's queue for an INCOMING node (486 when the queue is
+ * full), ringing unless the instance says `autoRinging: false`.
+ */
+export function receiveInvite(run: RunContext, instance: InstanceRuntime, incoming: IncomingCall): void {
+  const peer = userOf(incoming.from === undefined ? undefined : String(incoming.from.uri));
+  const replaced = incoming.replaces === undefined ? undefined : run.store.calls.find((c) => c.instanceId === instance.spec.id && c.session === incoming.replaces && !c.ended);
+  if (replaced !== undefined) {
+    void answerReplacing(run, instance, replaced, incoming, peer);
+    return;
+  }
+  const call = new Call({ instanceId: instance.spec.id, direction: 'incoming', phase: 'queued', sipCallId: incoming.callId ?? '', peer, clock: run.clock });
+  call.incoming = incoming;
+  run.store.track(call);
+  if (!instance.enqueue(call)) {
+    incoming.reject(486, 'Busy Here');
+    endCall(run, call, 'rejected', `the incoming queue is full (${run.settings.queueLimit}): 486 Busy Here`, 486);
+    run.log({ instanceId: instance.spec.id, message: `INVITE from ${peer} refused with 486: ${run.settings.queueLimit} calls are already waiting`, level: 'warn' });
+    return;
+  }
+  if (instance.spec.autoRinging) {
+    try {
+      incoming.ringing();
+    } catch (err) {
+      run.reportError(err, `instance ${instance.spec.id}: 180 Ringing`);
+    }
+  }
+  incoming.signal.addEventListener(
+    'abort',
+    () => {
+      if (call.session !== undefined) return; // answered: the session speaks for the call now
+      instance.dequeue(call);
+      const reason = incoming.signal.reason instanceof DialogEndedError ? incoming.signal.reason.reason : 'cancelled';
+      endCall(run, call, reason, describeDialogEnd(reason));
+    },
+    { once: true },
+  );
+}
+
+/** The transfer target's side: answer an INVITE with Replaces on the replaced call's media, under its key. */
+async function answerReplacing(run: RunContext, instance: InstanceRuntime, call: Call, incoming: IncomingCall, peer: string): Promise<void> {
+  const offer = incoming.remoteSdp;
+  call.transfers++;
+  try {
+    const port = await ensureMedia(run, instance, call);
+    const sdp = offer !== undefined ? answerFor(instance.media, offer, port) : offerFor(instance.media, port);
+    const session = await incoming.answer(sdp);
+    heldByPeer.delete(call);
+    attachSession(run, instance, call, session);
+    followMedia(run, call, sdp, offer ?? session.remoteSdp, offer !== undefined ? 'answerer' : 'offerer');
+    call.peer = peer;
+    run.log({
+      instanceId: instance.spec.id,
+      callId: call.key,
+      message: `INVITE with Replaces from ${peer}: answered at once; call ${call.key ?? call.sipCallId} continues with ${peer}`,
+      sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, callId: call.key ?? '', from: peer, to: instance.spec.user },
+    });
+  } catch (err) {
+    run.log({ instanceId: instance.spec.id, callId: call.key, message: `INVITE with Replaces from ${peer} could not be answered: ${describeError(err)}`, level: 'error' });
+    if (incoming.state === 'pending') incoming.reject(500);
+  } finally {
+    call.transfers--;
+  }
+}

@@ -1,0 +1,98 @@
+// What a command or event handler gets: its node, its instance, the run, a signal that aborts on
+// the node's timeout and on the run's end, and small helpers. A handler resolves when its node
+// succeeds and throws (a NodeFailure, ideally) when it fails; it never sets timers of its own.
+
+import type { Call } from '../call.js';
+import { NodeFailure } from '../errors.js';
+import type { InstanceRuntime } from '../instance-runtime.js';
+import type { RunContext } from '../run-context.js';
+import type { LogLevel, SipMessageSummary } from '../run-events.js';
+import type { CompiledNode } from '../scenario/index.js';
+
+/** A handler's view of its node's run. */
+export class NodeContext<N extends CompiledNode = CompiledNode> {
+  readonly node: N;
+  readonly instance: InstanceRuntime;
+  readonly run: RunContext;
+  /** Aborts when the node's timeout runs out (reason NodeTimeout) or the run ends (RunHalted). */
+  readonly signal: AbortSignal;
+  /** What the node is waiting for, in words, for the message when its timeout runs out. */
+  waitingFor: string | undefined;
+  /** The call the node works on, once it found it (for the timeout message). */
+  callInUse: Call | undefined;
+
+  constructor(node: N, instance: InstanceRuntime, run: RunContext, signal: AbortSignal) {
+    this.node = node;
+    this.instance = instance;
+    this.run = run;
+    this.signal = signal;
+  }
+
+  /** An action log of this node. */
+  log(message: string, extra: { level?: LogLevel; sipMessage?: Omit<SipMessageSummary, 'callId'> & { callId?: string }; callId?: string } = {}): void {
+    const callId = extra.callId ?? this.node.callId;
+    this.run.log({
+      message,
+      nodeId: this.node.id,
+      instanceId: this.instance.spec.id,
+      callId,
+      ...(extra.level !== undefined ? { level: extra.level } : {}),
+      ...(extra.sipMessage !== undefined ? { sipMessage: { ...extra.sipMessage, callId: extra.sipMessage.callId ?? callId } } : {}),
+    });
+  }
+
+  /**
+   * The call under `key` (the node's callId by default) on the node's instance.
+   * @throws NodeFailure naming the key when there is none.
+   */
+  call(key: string = this.node.callId): Call {
+    const call = this.run.store.get(this.instance.spec.id, key);
+    if (call === undefined) throw new NodeFailure(`no call under key ${key} on instance ${this.instance.spec.id}`);
+    this.callInUse = call;
+    return call;
+  }
+
+  /** `work`, or the signal's reason when it aborts first. */
+  race<T>(work: Promise<T>): Promise<T> {
+    const signal = this.signal;
+    if (signal.aborted) {
+      work.catch(() => undefined);
+      return Promise.reject(signal.reason);
+    }
+    return new Promise<T>((resolve, reject) => {
+      const onAbort = (): void => reject(signal.reason);
+      signal.addEventListener('abort', onAbort, { once: true });
+      work.then(
+        (v) => {
+          signal.removeEventListener('abort', onAbort);
+          resolve(v);
+        },
+        (e) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Waits `ms` on the run's clock; rejects with the signal's reason when it aborts first. */
+  sleep(ms: number): Promise<void> {
+    const { clock } = this.run;
+    const signal = this.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    return new Promise<void>((resolve, reject) => {
+      const timer = clock.setTimer(ms, () => {
+        signal.removeEventListener('abort', onAbort);
+        resolve();
+      });
+      const onAbort = (): void => {
+        clock.clearTimer(timer);
+        reject(signal.reason);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+}
+
+/** Runs one command or event; resolves on success, throws on failure. */
+export type NodeHandler<N extends CompiledNode = CompiledNode> = (ctx: NodeContext<N>) => Promise<void>;

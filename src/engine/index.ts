@@ -1,0 +1,7 @@
+// The engine: scenarios (formats, validation, graph) and running them on real user agents.
+
+export * from './scenario/index.js';
+export { Engine, type EngineOptions, type RunOptions, type RunResult, type CallSummary } from './engine.js';
+export type { NodeResult } from './executor.js';
+export { EngineError, NodeFailure, NodeTimeout, RunHalted, type EngineErrorCode } from './errors.js';
+export * from './run-events.js';

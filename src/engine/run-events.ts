@@ -1,0 +1,178 @@
+// The run events: the only way out of the engine. The CLI, every reporter and the load statistics
+// read these and nothing else, so they carry enough to redraw every call and every node's story.
+// Names and payload keys follow the original sipflow (`scenario:*`, reference §4.5); `sip` is ours.
+
+import type { Endpoint } from '../sip/transport/transport.js';
+
+/** Where a node is: sipflow's pending → running → completed | failed, and `stopped` when the run stopped it. */
+export type NodeState = 'pending' | 'running' | 'completed' | 'failed' | 'stopped';
+
+/** Log levels of action logs (sipflow's, with `warn` for warnings throughout). */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/**
+ * What an action log says about a SIP exchange, in sipflow's keys, filled from the real messages:
+ * `sent INVITE 200` is our INVITE and the 200 it got.
+ */
+export interface SipMessageSummary {
+  readonly direction: 'sent' | 'received';
+  /** The request method (`INVITE`, `BYE`, `REFER` …). */
+  readonly method: string;
+  /** The status of the response it got or gave; 0 when there is none (yet). */
+  readonly responseCode: number;
+  /** The logical call key (`call-1`), never the SIP Call-ID. */
+  readonly callId: string;
+  /** The From user. */
+  readonly from: string;
+  /** The To user. */
+  readonly to: string;
+  /** The SDP direction, when it matters (`sendonly`, `recvonly`, `sendrecv`, `inactive`). */
+  readonly note?: string;
+}
+
+/** An instance as it runs: where it listens, for ladder columns and captures. */
+export interface RunInstance {
+  readonly id: string;
+  readonly dn: string;
+  readonly label: string;
+  readonly mode: 'local' | 'pbx';
+  /** The address and port its SIP socket is bound to. */
+  readonly address: Endpoint;
+  /** Its Contact URI. */
+  readonly contact: string;
+}
+
+/** The run started: every instance is up (and registered, in PBX mode). */
+export interface ScenarioStartedEvent {
+  readonly type: 'scenario:started';
+  readonly scenarioId: string;
+  readonly timestamp: number;
+  readonly instances: readonly RunInstance[];
+}
+
+/** The run ended with every chain done and no unhandled failure. */
+export interface ScenarioCompletedEvent {
+  readonly type: 'scenario:completed';
+  readonly scenarioId: string;
+  readonly timestamp: number;
+}
+
+/** The run failed: a node failed with no failure branch (or an instance could not start). */
+export interface ScenarioFailedEvent {
+  readonly type: 'scenario:failed';
+  readonly scenarioId: string;
+  /** Why, as `instance <id>: <reason>` (sipflow's form). */
+  readonly error: string;
+  /** The node that failed, when a node did. */
+  readonly nodeId?: string;
+  readonly instanceId?: string;
+  readonly timestamp: number;
+}
+
+/** The run was stopped (`engine.stop()`, the run's signal, SIGINT). */
+export interface ScenarioStoppedEvent {
+  readonly type: 'scenario:stopped';
+  readonly scenarioId: string;
+  readonly timestamp: number;
+}
+
+/** A node changed state. */
+export interface NodeStateEvent {
+  readonly type: 'scenario:node-state';
+  readonly nodeId: string;
+  readonly instanceId: string;
+  readonly previousState: NodeState;
+  readonly newState: NodeState;
+  /** Why it failed or was stopped. */
+  readonly error?: string;
+  readonly timestamp: number;
+}
+
+/** Something a node (or the engine, with nodeId '') did or saw, for people to read. */
+export interface ActionLogEvent {
+  readonly type: 'scenario:action-log';
+  /** The node; '' for the engine itself (start-up, registration, cleanup). */
+  readonly nodeId: string;
+  /** The instance; '' for the engine as a whole. */
+  readonly instanceId: string;
+  readonly message: string;
+  readonly level: LogLevel;
+  readonly timestamp: number;
+  /** The logical call key the log is about. */
+  readonly callId?: string;
+  readonly sipMessage?: SipMessageSummary;
+}
+
+/** One SIP message any instance sent or received, as it was on the wire. */
+export interface SipEvent {
+  readonly type: 'sip';
+  readonly instanceId: string;
+  readonly direction: 'sent' | 'received';
+  /** Our socket. */
+  readonly local: Endpoint;
+  /** The other end: where it went, or where it came from. */
+  readonly remote: Endpoint;
+  readonly timestamp: number;
+  /** The whole message as text (UTF-8). */
+  readonly raw: string;
+  /** The request method, for a request. */
+  readonly method?: string;
+  /** The status and reason, for a response. */
+  readonly status?: number;
+  readonly reason?: string;
+  /** The SIP Call-ID header. */
+  readonly sipCallId: string;
+  /** The CSeq header, e.g. `1 INVITE`. */
+  readonly cseq: string;
+  /** The logical call key the message belongs to, when the engine knows the call. */
+  readonly callId?: string;
+}
+
+/** Every run event. */
+export type RunEvent =
+  | ScenarioStartedEvent
+  | ScenarioCompletedEvent
+  | ScenarioFailedEvent
+  | ScenarioStoppedEvent
+  | NodeStateEvent
+  | ActionLogEvent
+  | SipEvent;
+
+/** The kinds of run events. */
+export type RunEventType = RunEvent['type'];
+
+/** The run event of one kind. */
+export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
+
+/**
+ * A reporter: one object with a method per kind of run event, as Playwright's reporters have.
+ * Every method is optional; a reporter that throws is reported and does not stop the run.
+ *
+ * @example
+ * ```ts
+ * engine.addReporter({
+ *   onNodeState: (e) => console.log(e.nodeId, e.previousState, '→', e.newState),
+ *   onSip: (e) => console.log(e.direction, e.method ?? e.status),
+ * });
+ * ```
+ */
+export interface RunReporter {
+  onStarted?(event: ScenarioStartedEvent): void;
+  onCompleted?(event: ScenarioCompletedEvent): void;
+  onFailed?(event: ScenarioFailedEvent): void;
+  onStopped?(event: ScenarioStoppedEvent): void;
+  onNodeState?(event: NodeStateEvent): void;
+  onActionLog?(event: ActionLogEvent): void;
+  onSip?(event: SipEvent): void;
+}
+
+/** Which reporter method takes which event. */
+export const REPORTER_METHODS: { readonly [T in RunEventType]: keyof RunReporter } = {
+  'scenario:started': 'onStarted',
+  'scenario:completed': 'onCompleted',
+  'scenario:failed': 'onFailed',
+  'scenario:stopped': 'onStopped',
+  'scenario:node-state': 'onNodeState',
+  'scenario:action-log': 'onActionLog',
+  sip: 'onSip',
+};
