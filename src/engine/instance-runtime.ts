@@ -84,6 +84,7 @@ export class InstanceRuntime {
       clock: run.clock,
       offerAnswer: instanceOfferAnswer(this.media),
       closeTimeout: run.settings.closeTimeoutMs,
+      ...(spec.userAgent !== undefined ? { userAgent: spec.userAgent } : {}),
       ...(run.settings.timers !== undefined ? { timers: run.settings.timers } : {}),
       ...(spec.password !== undefined ? { credentials: { username: spec.authUsername, password: spec.password } } : {}),
     });

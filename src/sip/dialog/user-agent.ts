@@ -67,6 +67,8 @@ export interface UserAgentOptions {
   random?: () => number;
   /** How long close() waits for answers to its BYEs and CANCELs before closing the socket, in ms. Default 2000. */
   closeTimeout?: number;
+  /** A User-Agent header value for every request we send (RFC 3261 §20.41), e.g. `sipflow/0.1`; none by default. */
+  userAgent?: string;
 }
 
 /** Something the user agent noticed, for logs and traces: the transaction layer's reports and its own. */
@@ -341,6 +343,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         const destination = await this.resolve(nextHop);
         // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
         this.addVia(request, hostPort);
+        this.addUserAgent(request);
         const tx = layer.sendRequest(request, destination, waiting.tu);
         this.destinations.set(tx, destination);
         return tx;
@@ -368,6 +371,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       sendAck: async (ack, nextHop) => {
         const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
         if (ack.vias.length === 0) this.addVia(ack, hostPort);
+        this.addUserAgent(ack);
         await layer.sendStateless(ack, destination);
         return destination;
       },
@@ -547,6 +551,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private async resolve(uri: Uri): Promise<Endpoint> {
     const literal = nextHopLiteral(uri);
     return literal.kind === 'endpoint' ? literal.endpoint : resolveNextHop(uri);
+  }
+
+  /** RFC 3261 §20.41: User-Agent on the requests we make, when the options name one. */
+  private addUserAgent(request: SipRequest): void {
+    const value = this.config.userAgent;
+    if (value !== undefined && request.header('User-Agent') === undefined) request.setHeader('User-Agent', value);
   }
 
   private addVia(request: SipRequest, hostPort: string): void {

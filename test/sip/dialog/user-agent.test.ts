@@ -6,9 +6,25 @@ import { createResponse, type SipRequest, type SipResponse } from '../../../src/
 import { VirtualClock } from '../../../src/sip/transport/clock.js';
 import { MemoryNetwork } from '../../../src/sip/transport/memory-network.js';
 import { RawPeer } from './raw-peer.js';
-import { ALICE, ALICE_URI, BOB, BOB_URI, drain, errorsOf, labels, layerOf, offerFor, pass, settle, until, world } from './ua-harness.js';
+import { ALICE, ALICE_URI, BOB, BOB_URI, drain, errorsOf, labels, layerOf, offerFor, pass, settle, until, wire, world } from './ua-harness.js';
 
 const PEER = { address: '10.0.0.3', port: 5060 };
+
+describe('the User-Agent header', () => {
+  it('goes on every request we send when the options name one, and on none otherwise', async () => {
+    const w = world({ alice: { userAgent: 'sipflow-test/1.0' } });
+    w.bob.on('invite', (call) => void call.answer());
+    const session = await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000) }));
+    await until(w.clock, session.bye());
+    const sent = wire(w.network, ALICE).map((r) => [r.label, r.message.header('User-Agent')]);
+    expect(sent).toEqual([
+      ['INVITE', 'sipflow-test/1.0'],
+      ['ACK', 'sipflow-test/1.0'],
+      ['BYE', 'sipflow-test/1.0'],
+    ]);
+    expect(wire(w.network, BOB).every((r) => r.message.header('User-Agent') === undefined)).toBe(true);
+  });
+});
 
 describe('out-of-dialog requests', () => {
   it('OPTIONS is answered 200 with Allow, Accept, Supported and Contact', async () => {
