@@ -1,0 +1,50 @@
+// Every example scenario runs and passes (the PBX one needs a PBX: it runs in
+// test/interop/engine-kamailio.test.ts). The sipflow JSON versions next to some of them mean the
+// same as their compact twins.
+import { readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { Engine, compileScenario, loadScenarioFile, validateScenarioFile } from '../../src/engine/index.js';
+import { meaning } from './scenario/helpers.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
+const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
+/** Examples that need something outside this machine's loopback peers. */
+const NEEDS_PBX = new Set(['register-and-call.json']);
+
+describe('the examples', () => {
+  it('are all valid, with no warning', () => {
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const file of files) {
+      const result = validateScenarioFile(EXAMPLES + file, { env: {}, vars: { ALICE_PASSWORD: 'x', BOB_PASSWORD: 'y', PBX_PORT: '5060' } });
+      expect(result.diagnostics, file).toEqual([]);
+    }
+  });
+
+  files
+    .filter((f) => !NEEDS_PBX.has(f) && !f.endsWith('.sipflow.json'))
+    .forEach((file, i) => {
+      it(`${file} runs and passes`, async () => {
+        const engine = new Engine({ portBase: 35000 + 20 * i, closeTimeoutMs: 500 });
+        const scenario = loadScenarioFile(EXAMPLES + file, { env: {} });
+        const graph = compileScenario(scenario);
+        const result = await engine.run(graph);
+        expect(result.failure?.message, file).toBeUndefined();
+        expect(result.status).toBe('passed');
+        // Every node that ran ended well, or failed into its failure branch.
+        const bad = result.nodes.filter((n) => n.state === 'stopped' || (n.state === 'failed' && graph.node(n.nodeId)!.onFailure === undefined));
+        expect(bad, file).toEqual([]);
+      }, 30_000);
+    });
+
+  it('each sipflow JSON version means what its compact twin does', () => {
+    const twins = files.filter((f) => f.endsWith('.sipflow.json'));
+    expect(twins.length).toBeGreaterThanOrEqual(3);
+    for (const twin of twins) {
+      const compact = twin.replace('.sipflow.json', '.json');
+      const a = compileScenario(loadScenarioFile(EXAMPLES + twin, { env: {} }));
+      const b = compileScenario(loadScenarioFile(EXAMPLES + compact, { env: {} }));
+      expect(meaning(a), twin).toEqual(meaning(b));
+    }
+  });
+});
