@@ -143,7 +143,7 @@ export class IncomingCall implements DialogUsage {
     dialog.confirm();
     const ok = createResponse(this.request, 200, undefined, {
       toTag: this.localTag,
-      headers: [['Contact', this.ctx.contact], ...headerPairs(options.headers)] as HeaderInit,
+      headers: [...this.recordRoute(), ['Contact', this.ctx.contact], ...headerPairs(options.headers)] as HeaderInit,
       ...(local !== undefined ? { body: local, contentType: 'application/sdp' } : {}),
     });
     const session = new DialogSession(this.ctx, dialog, 'uas', { local, remote: offer });
@@ -243,10 +243,18 @@ export class IncomingCall implements DialogUsage {
     this.tx.respond(
       createResponse(this.request, status, undefined, {
         toTag: this.localTag,
-        headers: [['Contact', this.ctx.contact], ...headerPairs(options.headers)] as HeaderInit,
+        headers: [...this.recordRoute(), ['Contact', this.ctx.contact], ...headerPairs(options.headers)] as HeaderInit,
         ...(sdp !== undefined ? { body: sdp, contentType: 'application/sdp' } : {}),
       }),
     );
+  }
+
+  /**
+   * RFC 3261 §12.1.1: a response that sets up a dialog (a 2xx, a 1xx with a To tag) carries every
+   * Record-Route of the request, in order, so that the caller's route set matches ours.
+   */
+  private recordRoute(): Array<[string, string]> {
+    return this.request.recordRoutes.map((r) => ['Record-Route', String(r)]);
   }
 
   private ensureDialog(): Dialog {

@@ -176,6 +176,41 @@ describe('CANCEL and rejection', () => {
   });
 });
 
+describe('Record-Route in the responses that set up the dialog (RFC 3261 §12.1.1)', () => {
+  it('the 180 and the 200 carry every Record-Route of the INVITE, in order; the dialog routes through them', async () => {
+    const w = world();
+    const peer = new RawPeer(w.network, { address: '10.0.0.3', port: 5060 }, w.clock);
+    let session: DialogSession | undefined;
+    w.bob.on('invite', (c) => {
+      c.ringing();
+      void c.answer().then((s) => (session = s));
+    });
+    const invite = peer.request({ method: 'INVITE', uri: BOB_URI, callId: 'rr-1', body: offerFor(ALICE, 40000) });
+    invite.addHeader('Record-Route', '<sip:p1.example.com;lr>');
+    invite.addHeader('Record-Route', '<sip:p2.example.com;lr>');
+    peer.send(invite, BOB);
+    await pass(w.clock, 10);
+    const answers = peer.responses('INVITE').filter((r) => r.status === 180 || r.status === 200);
+    expect(answers.map((r) => r.status)).toEqual([180, 200]);
+    for (const r of answers) expect(r.headers('Record-Route')).toEqual(['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
+    const ok = answers[1]!;
+    peer.send(createRequest({ method: 'ACK', uri: BOB_URI, via: String(invite.vias[0]), from: String(invite.from), to: String(ok.to), callId: 'rr-1', cseq: 1 }), BOB);
+    await pass(w.clock, 10);
+    expect(session?.dialog.routeSet.map(String)).toEqual(['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr>']);
+  });
+
+  it('a 486 carries none (it sets up no dialog)', async () => {
+    const w = world();
+    const peer = new RawPeer(w.network, { address: '10.0.0.3', port: 5060 }, w.clock);
+    w.bob.on('invite', (c) => c.reject(486));
+    const invite = peer.request({ method: 'INVITE', uri: BOB_URI, callId: 'rr-2', body: offerFor(ALICE, 40000) });
+    invite.addHeader('Record-Route', '<sip:p1.example.com;lr>');
+    peer.send(invite, BOB);
+    await pass(w.clock, 10);
+    expect(peer.responses('INVITE').map((r) => [r.status, r.headers('Record-Route')])).toEqual([[486, []]]);
+  });
+});
+
 describe('early dialog (RFC 3261 §12.1.1, §15.1.2)', () => {
   it('a BYE on the early dialog gets 200, the INVITE 487, and the call ends remote-bye', async () => {
     const w = world();
