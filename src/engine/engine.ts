@@ -203,7 +203,9 @@ export class Engine {
           await raceSignal(instance.register(), controller.signal);
         } catch (err) {
           if (controller.signal.aborted) throw err;
-          throw new EngineError('register', `instance ${instance.spec.id} register failed: ${describeError(err)}`, { cause: err });
+          // sipflow's words: `instance <id> register failed: …` (the reason already says "register failed").
+          const reason = describeError(err).replace(/^register failed: /, '');
+          throw new EngineError('register', `instance ${instance.spec.id} register failed: ${reason}`, { cause: err });
         }
         run.log({ instanceId: instance.spec.id, message: `Registered DN ${instance.spec.dn}` });
       }

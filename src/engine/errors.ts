@@ -14,8 +14,8 @@ export type EngineErrorCode =
 
 /**
  * An error of the engine, not of a node: a second run, an instance that cannot start, a failed
- * first registration. `engine.run()` resolves with a `failed` result for the last two; it throws
- * this only for `already-running`.
+ * first registration. `engine.run()` throws it (after closing the instances it had started); no
+ * `scenario:*` terminal event is emitted for it, as sipflow returned such errors from its start.
  */
 export class EngineError extends Error {
   override readonly name = 'EngineError';
