@@ -69,6 +69,9 @@ export interface UdpTransportOptions {
  * await transport.close();
  * ```
  */
+/** How many event-loop turns close() lets sends in flight take before it closes the socket anyway. */
+const CLOSE_DRAIN_TURNS = 50;
+
 export class UdpTransport implements Transport {
   /** Via transport token. */
   readonly protocol = 'UDP';
@@ -215,21 +218,27 @@ export class UdpTransport implements Transport {
   }
 
   /**
-   * Stops receiving and closes the socket. Resolves when the socket is closed and its handle
-   * released (nothing keeps the process alive afterwards). Sends still in flight reject with kind
-   * `closed`. Idempotent: later calls return the same promise.
+   * Stops sending and receiving and closes the socket. Sends already accepted go out first (a
+   * closed socket drops them, and a 480 or a BYE sent just before close must leave); new sends
+   * reject with kind `closed`. Resolves when the socket is closed and its handle released (nothing
+   * keeps the process alive afterwards). Idempotent: later calls return the same promise.
    */
   close(): Promise<void> {
     if (this.closing !== undefined) return this.closing;
-    this.closing = new Promise<void>((resolve) => {
+    this.closing = (async () => {
+      // A send completes within a turn or two of the event loop; a bounded number of turns (not a
+      // timer: time is the clock's business) keeps close() from waiting on one that never does.
+      for (let turn = 0; this.inFlight.size > 0 && turn < CLOSE_DRAIN_TURNS; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
       for (const settle of [...this.inFlight]) settle(new TransportError('closed', 'UDP transport closed before the datagram was sent'));
-      try {
-        this.socket.close(() => resolve());
-      } catch {
-        // ERR_SOCKET_DGRAM_NOT_RUNNING: already closed underneath us.
-        resolve();
-      }
-    });
+      await new Promise<void>((resolve) => {
+        try {
+          this.socket.close(() => resolve());
+        } catch {
+          // ERR_SOCKET_DGRAM_NOT_RUNNING: already closed underneath us.
+          resolve();
+        }
+      });
+    })();
     return this.closing;
   }
 

@@ -404,16 +404,18 @@ describe('UdpTransport: send and close', () => {
     expect(err.kind).toBe('closed');
   });
 
-  it('settles a send still in flight when the transport closes', async () => {
+  it('sends what was accepted before close: the datagram leaves and its send resolves', async () => {
     const a = await bind();
-    const b = await bind();
+    const received: string[] = [];
+    const b = await bind({ handlers: { message: (m) => received.push(m.message.isRequest ? m.message.method : 'response') } });
     const pending = a.send(serializeMessage(options(a)), b.local);
-    await a.close();
-    const outcome = await pending.then(
-      () => 'sent',
-      (err: unknown) => (err as TransportError).kind,
-    );
-    expect(['sent', 'closed']).toContain(outcome);
+    const closed = a.close();
+    await expect(pending).resolves.toBeUndefined();
+    await closed;
+    for (let i = 0; i < 20 && received.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(received).toEqual(['OPTIONS']);
+    const late = await transportError(a.send(Buffer.from('x'), b.local));
+    expect(late.kind).toBe('closed');
   });
 
   it('rejects invalid destinations and oversized datagrams with kind send', async () => {
