@@ -93,6 +93,8 @@ export class Call {
   readonly cancel = new AbortController();
   /** REFERs of the peer being carried out: while one is, the old dialog's end is not the call's. */
   transfers = 0;
+  /** Our INVITE while it is unanswered (it settles with the answer, or the CANCEL's 487): the cleanup waits for it. */
+  invite: Promise<unknown> | undefined;
   /** When it was created, answered and ended (clock ms). */
   readonly createdAt: number;
   answeredAt: number | undefined;

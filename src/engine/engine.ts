@@ -243,15 +243,36 @@ export class Engine {
     return this.finish(run, graph, scenarioId, startedAt, failure !== undefined ? 'failed' : stopped ? 'stopped' : 'passed', failure, executor.results);
   }
 
-  /** Ends every call and closes every instance (BYE, CANCEL, 480, un-REGISTER, sockets), waiting a bounded time. */
+  /**
+   * Ends every call, then closes every instance (un-REGISTER, sockets). Calls end while every
+   * instance still listens, so each side sees the other's BYE, CANCEL or 480 answered (a tidy
+   * wire for the reports); each wait is bounded by closeTimeoutMs.
+   */
   private async cleanup(run: RunContext): Promise<void> {
     run.log({ nodeId: '', instanceId: '', message: 'Starting cleanup' });
-    for (const instance of run.instances.values()) {
-      // Calls still queued get 480 (the user agent's close answers every unanswered call).
-      instance.queue.splice(0);
+    const ending: Promise<unknown>[] = [];
+    for (const instance of run.instances.values()) instance.queue.splice(0);
+    // BYE for answered calls, CANCEL for ours still ringing: their answers come first...
+    for (const call of run.store.live()) {
+      if (call.session !== undefined && !call.session.signal.aborted) {
+        ending.push(call.session.bye().catch(() => undefined));
+      } else if (call.direction === 'outgoing' && call.session === undefined) {
+        call.cancel.abort();
+        if (call.invite !== undefined) ending.push(call.invite.catch(() => undefined));
+      }
     }
-    await Promise.all([...run.instances.values()].map((i) => i.close().catch((err) => run.reportError(err, `closing instance ${i.spec.id}`))));
+    if (ending.length > 0) await within(run.clock, Promise.all(ending), run.settings.closeTimeoutMs);
+    // ...then 480 for incoming calls nobody answered (a caller of ours has CANCELled by now).
+    for (const call of run.store.live()) {
+      if (call.incoming === undefined || call.incoming.state !== 'pending') continue;
+      try {
+        call.incoming.reject(480);
+      } catch {
+        // answered or gone meanwhile
+      }
+    }
     for (const call of run.store.live()) endCall(run, call, 'closed', 'the run ended');
+    await Promise.all([...run.instances.values()].map((i) => i.close().catch((err) => run.reportError(err, `closing instance ${i.spec.id}`))));
     run.log({ nodeId: '', instanceId: '', message: 'Cleanup completed' });
   }
 
@@ -351,6 +372,17 @@ function summarize(call: Call, run: RunContext): CallSummary {
 
 function isGraph(input: unknown): input is ExecutionGraph {
   return typeof input === 'object' && input !== null && typeof (input as ExecutionGraph).node === 'function' && Array.isArray((input as ExecutionGraph).nodes);
+}
+
+/** Waits for `work`, at most `ms` on `clock`. */
+function within(clock: Clock, work: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = clock.setTimer(ms, resolve);
+    work.then(
+      () => (clock.clearTimer(timer), resolve()),
+      () => (clock.clearTimer(timer), resolve()),
+    );
+  });
 }
 
 function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {

@@ -2,7 +2,7 @@
 // when the ACK arrives; no codec in common is a 488 and a clear failure.
 
 import { SdpNegotiationError } from '../../sdp/errors.js';
-import { attachSession, ensureMedia, followMedia } from '../call-wiring.js';
+import { attachSession, endCall, ensureMedia, followMedia } from '../call-wiring.js';
 import { answerFor, offerFor } from '../call-media.js';
 import { NodeFailure } from '../errors.js';
 import type { CompiledCommandNode } from '../scenario/index.js';
@@ -23,6 +23,7 @@ export async function answer(ctx: NodeContext<CompiledCommandNode<'Answer'>>): P
     sdp = offer !== undefined ? answerFor(instance.media, offer, port) : offerFor(instance.media, port);
   } catch (err) {
     const status = err instanceof SdpNegotiationError ? (err.code ?? 488) : 488;
+    endCall(run, call, 'rejected', `no codec in common: we answered ${status}`, status);
     incoming.reject(status);
     throw new NodeFailure(`codec negotiation failed (${status} Not Acceptable Here): ${(err as Error).message}`, { status, cause: err });
   }

@@ -9,7 +9,7 @@ import type { NodeContext } from './context.js';
 
 export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>): Promise<void> {
   const { node, instance, run } = ctx;
-  ctx.waitingFor = `an incoming call on instance ${instance.spec.id}`;
+  ctx.waitingFor = `an incoming call on instance ${instance.spec.id} (callID: ${node.callId})`;
   ctx.log(`Waiting for INCOMING (timeout: ${node.timeoutMs} ms)`, { level: 'debug' });
   const call = await instance.takeIncoming(ctx.signal);
   try {
@@ -37,7 +37,7 @@ export async function ringing(ctx: NodeContext<CompiledEventNode<'RINGING'>>): P
   const call = ctx.call();
   if (call.direction !== 'outgoing') throw new NodeFailure(`RINGING waits on a call we placed; call ${ctx.node.callId} is incoming`);
   ctx.waitingFor = 'a 180 or 183';
-  const record = await call.take((r) => r.kind === 'progress' && r.status >= 180 && r.status <= 189, ctx.signal, { what: 'RINGING' });
+  const record = await call.take((r) => r.kind === 'progress' && (r.status === 180 || r.status === 183), ctx.signal, { what: 'RINGING' });
   const progress = record as Extract<typeof record, { kind: 'progress' }>;
   ctx.log(`RINGING: received ${progress.status} ${progress.reason}${progress.sdp ? ' with SDP (early media)' : ''}`, {
     sipMessage: { direction: 'received', method: 'INVITE', responseCode: progress.status, from: ctx.instance.spec.user, to: call.peer },

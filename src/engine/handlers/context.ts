@@ -75,6 +75,25 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
     });
   }
 
+  /**
+   * Lets `work` settle after the node has given up on it (its CANCEL answered, say), for at most
+   * `ms` on the run's clock, and not past the run's end. Never rejects.
+   */
+  settle(work: Promise<unknown>, ms: number): Promise<void> {
+    const { clock, signal } = this.run;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clock.clearTimer(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = clock.setTimer(ms, done);
+      signal.addEventListener('abort', done, { once: true });
+      work.then(done, done);
+    });
+  }
+
   /** Waits `ms` on the run's clock; rejects with the signal's reason when it aborts first. */
   sleep(ms: number): Promise<void> {
     const { clock } = this.run;

@@ -2,6 +2,7 @@
 // another chain can CANCEL it while it rings); completes when answered (2xx ACKed).
 
 import { RequestFailedError } from '../../sip/dialog/errors.js';
+import type { DialogSession } from '../../sip/dialog/session.js';
 import { Call } from '../call.js';
 import { attachSession, endCall, ensureMedia, followMedia, newSipCallId, userOf } from '../call-wiring.js';
 import { offerFor } from '../call-media.js';
@@ -26,39 +27,60 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     throw new NodeFailure(`MakeCall: cannot open media: ${(err as Error).message}`, { cause: err });
   }
   const signal = AbortSignal.any([ctx.signal, call.cancel.signal]);
+  const invite = instance.ua.invite(uri, {
+    sdp,
+    callId: call.sipCallId,
+    signal,
+    onProgress: (response) => {
+      if (response.status <= 100) return;
+      const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
+      if (response.to?.tag !== undefined && call.phase === 'calling') call.phase = 'early';
+      call.record({ kind: 'progress', status: response.status, reason: response.reason, sdp: hasSdp });
+      ctx.log(`received ${response.status} ${response.reason}`, {
+        level: 'debug',
+        sipMessage: { direction: 'received', method: 'INVITE', responseCode: response.status, from: instance.spec.user, to: call.peer },
+      });
+    },
+  });
+  call.invite = invite;
+  // However the INVITE ends without an answer — now, or after the node gave up on it (the CANCEL's
+  // 487) — that is the call's end.
+  const failed = (err: unknown): string => {
+    if (!(err instanceof RequestFailedError)) return String(err);
+    return err.kind === 'cancelled' && call.cancel.signal.aborted ? 'cancelled by Release' : `${err.status} ${err.reason}`;
+  };
+  invite.then(undefined, (err: unknown) => {
+    const kind = err instanceof RequestFailedError ? err.kind : 'failed';
+    endCall(run, call, kind, failed(err), err instanceof RequestFailedError ? err.status : undefined);
+  });
+
+  let session: DialogSession;
   try {
-    const session = await instance.ua.invite(uri, {
-      sdp,
-      callId: call.sipCallId,
-      signal,
-      onProgress: (response) => {
-        if (response.status <= 100) return;
-        const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
-        if (response.to?.tag !== undefined && call.phase === 'calling') call.phase = 'early';
-        call.record({ kind: 'progress', status: response.status, reason: response.reason, sdp: hasSdp });
-        ctx.log(`received ${response.status} ${response.reason}`, {
-          level: 'debug',
-          sipMessage: { direction: 'received', method: 'INVITE', responseCode: response.status, from: instance.spec.user, to: call.peer },
-        });
-      },
-    });
-    attachSession(run, instance, call, session);
-    followMedia(run, call, session.localSdp, session.remoteSdp, 'offerer');
-    call.phase = 'confirmed';
-    call.answeredAt = run.clock.now();
-    call.record({ kind: 'answered' });
-    ctx.log(`MakeCall succeeded (${instance.spec.user} -> ${call.peer})`, {
-      sipMessage: { direction: 'sent', method: 'INVITE', responseCode: 200, from: instance.spec.user, to: call.peer },
-    });
+    session = await ctx.race(invite);
   } catch (err) {
-    if (err instanceof RequestFailedError) {
-      const why = err.kind === 'cancelled' && call.cancel.signal.aborted ? 'cancelled by Release' : `${err.status} ${err.reason}`;
-      endCall(run, call, err.kind === 'rejected' ? 'rejected' : err.kind, why, err.status);
-      // The node's timeout or the run's end aborted the INVITE: say so as such.
-      if (ctx.signal.aborted) throw ctx.signal.reason;
-      throw new NodeFailure(`MakeCall failed: ${why}`, { status: err.status, cause: err });
+    if (ctx.signal.aborted) {
+      // Our timeout (not the run's end): the stack has sent the CANCEL; let its answer (487) come,
+      // within the cleanup's grace time, so the wire tells a tidy story and the node still ends
+      // soon. At the run's end the cleanup waits for it instead. A 2xx that still comes is ended.
+      let settled = false;
+      void invite.then(
+        (late) => void late.bye().catch(() => undefined),
+        () => undefined,
+      ).finally(() => (settled = true));
+      await ctx.settle(invite, run.settings.closeTimeoutMs);
+      // A callee that never answers the CANCEL has had its grace: the cleanup does not wait again.
+      if (!settled && !run.signal.aborted) call.invite = undefined;
+      throw ctx.signal.reason;
     }
-    endCall(run, call, 'failed', String(err));
+    if (err instanceof RequestFailedError) throw new NodeFailure(`MakeCall failed: ${failed(err)}`, { status: err.status, cause: err });
     throw err;
   }
+  attachSession(run, instance, call, session);
+  followMedia(run, call, session.localSdp, session.remoteSdp, 'offerer');
+  call.phase = 'confirmed';
+  call.answeredAt = run.clock.now();
+  call.record({ kind: 'answered' });
+  ctx.log(`MakeCall succeeded (${instance.spec.user} -> ${call.peer})`, {
+    sipMessage: { direction: 'sent', method: 'INVITE', responseCode: 200, from: instance.spec.user, to: call.peer },
+  });
 }

@@ -13,8 +13,9 @@ export async function reject(ctx: NodeContext<CompiledCommandNode<'Reject'>>): P
     throw new NodeFailure(`no unanswered incoming call to reject for instance ${instance.spec.id} (callID: ${node.callId})`);
   }
   const { status, reason } = node.fields;
-  incoming.reject(status, reason);
+  // The call's end is recorded first, with its status (the refusal ends it at once).
   endCall(run, call, 'rejected', `we answered ${status}`, status);
+  incoming.reject(status, reason);
   ctx.log(`Reject: answered ${status}${reason !== undefined ? ` ${reason}` : ''}`, {
     sipMessage: { direction: 'sent', method: 'INVITE', responseCode: status, from: call.peer, to: instance.spec.user },
   });

@@ -31,9 +31,9 @@ export async function release(ctx: NodeContext<CompiledCommandNode<'Release'>>):
   }
   const status = node.fields.status ?? 480;
   if (call.incoming !== undefined && call.incoming.state === 'pending') {
-    call.incoming.reject(status);
     instance.dequeue(call);
     endCall(run, call, 'rejected', `we answered ${status}`, status);
+    call.incoming.reject(status);
   }
   ctx.log(`Release: the unanswered call got ${status}`, { sipMessage: { direction: 'sent', method: 'INVITE', responseCode: status, from: call.peer, to: instance.spec.user } });
 }

@@ -1,0 +1,136 @@
+// A hand-driven SIP peer on real UDP loopback for the engine tests: no transaction layer, no
+// dialog layer. It sends exactly the text it is given (an INVITE it will never ACK …) and keeps
+// everything that arrives, so a test can play a misbehaving peer against the engine.
+
+import { createSocket, type Socket } from 'node:dgram';
+import { createResponse, parseMessage, serializeMessage, type HeaderInit, type SipRequest, type SipResponse } from '../../src/sip/parser/index.js';
+
+export interface RawReceived {
+  readonly message: SipRequest | SipResponse;
+  readonly text: string;
+  readonly from: { address: string; port: number };
+}
+
+let counter = 0;
+
+export class RawSip {
+  readonly received: RawReceived[] = [];
+  private readonly socket: Socket;
+  readonly port: number;
+  private waiters: Array<() => void> = [];
+  /** Answer BYE, CANCEL and other requests but INVITE and ACK with 200 at once (default true). */
+  autoAnswer = true;
+  /** Called with each new INVITE (retransmissions of one already seen are not passed on). */
+  onInvite: ((invite: SipRequest) => void) | undefined;
+  private readonly invites = new Set<string>();
+
+  private constructor(socket: Socket, port: number) {
+    this.socket = socket;
+    this.port = port;
+    socket.on('message', (data, rinfo) => {
+      let message: SipRequest | SipResponse;
+      try {
+        message = parseMessage(new Uint8Array(data));
+      } catch {
+        return;
+      }
+      this.received.push({ message, text: data.toString('utf8'), from: { address: rinfo.address, port: rinfo.port } });
+      // BYE, CANCEL and the like get a 200 at once; INVITE and ACK are the test's business.
+      if (this.autoAnswer && message.isRequest && message.method !== 'INVITE' && message.method !== 'ACK') void this.respond(message, 200, rinfo.port);
+      if (message.isRequest && message.method === 'INVITE') {
+        const key = `${message.callId} ${message.cseq?.seq}`;
+        if (!this.invites.has(key)) {
+          this.invites.add(key);
+          this.onInvite?.(message);
+        }
+      }
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  /** Binds 127.0.0.1:`port`. */
+  static open(port: number): Promise<RawSip> {
+    return new Promise((resolve, reject) => {
+      const socket = createSocket('udp4');
+      socket.once('error', reject);
+      socket.bind(port, '127.0.0.1', () => {
+        socket.off('error', reject);
+        resolve(new RawSip(socket, port));
+      });
+    });
+  }
+
+  /** Sends `text` (lines joined with CRLF when given as a list) to 127.0.0.1:`port`. */
+  send(text: string | readonly string[], port: number): Promise<void> {
+    const data = Buffer.from(typeof text === 'string' ? text : text.join('\r\n'), 'utf8');
+    return new Promise((resolve, reject) => this.socket.send(data, port, '127.0.0.1', (err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Answers `request` (received from 127.0.0.1:`port`) with `status`. */
+  respond(request: SipRequest, status: number, port: number, options: { reason?: string; toTag?: string; sdp?: string; headers?: HeaderInit } = {}): Promise<void> {
+    const response = createResponse(request, status, options.reason, {
+      ...(options.toTag !== undefined ? { toTag: options.toTag } : {}),
+      ...(options.headers !== undefined ? { headers: options.headers } : {}),
+      ...(options.sdp !== undefined ? { body: options.sdp, contentType: 'application/sdp' } : {}),
+    });
+    return this.send(Buffer.from(serializeMessage(response)).toString('utf8'), port);
+  }
+
+  /** Responses received so far (optionally to `method` only), by status. */
+  statuses(method?: string): number[] {
+    return this.received.flatMap((r) => (!r.message.isRequest && (method === undefined || r.message.cseq?.method === method) ? [r.message.status] : []));
+  }
+
+  /** Waits until a received message satisfies `test` (rejects after `timeoutMs`). */
+  async waitFor(test: (m: SipRequest | SipResponse) => boolean, timeoutMs = 2000): Promise<SipRequest | SipResponse> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.received.find((r) => test(r.message));
+      if (found !== undefined) return found.message;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`raw peer on ${this.port}: nothing matching arrived within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+  }
+
+  /**
+   * An INVITE from `sip:<user>@127.0.0.1:<our port>` to `sip:<to>@127.0.0.1:<port>`, with `sdp`
+   * as its offer when given. Returns the text and its Call-ID and branch.
+   */
+  invite(init: { user: string; to: string; port: number; sdp?: string }): { text: string; callId: string; branch: string } {
+    const n = ++counter;
+    const callId = `raw-${n}-${process.pid}@127.0.0.1`;
+    const branch = `z9hG4bKraw${n}x${Date.now()}`;
+    const body = init.sdp ?? '';
+    const text = [
+      `INVITE sip:${init.to}@127.0.0.1:${init.port} SIP/2.0`,
+      `Via: SIP/2.0/UDP 127.0.0.1:${this.port};branch=${branch}`,
+      'Max-Forwards: 70',
+      `From: <sip:${init.user}@127.0.0.1:${this.port}>;tag=rawtag${n}`,
+      `To: <sip:${init.to}@127.0.0.1:${init.port}>`,
+      `Call-ID: ${callId}`,
+      'CSeq: 1 INVITE',
+      `Contact: <sip:${init.user}@127.0.0.1:${this.port}>`,
+      ...(body !== '' ? ['Content-Type: application/sdp'] : []),
+      `Content-Length: ${Buffer.byteLength(body)}`,
+      '',
+      body,
+    ].join('\r\n');
+    return { text, callId, branch };
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.socket.close(() => resolve()));
+  }
+}
+
+/** A minimal SDP offer (PCMU) from 127.0.0.1:`port`. */
+export function rawOffer(port: number): string {
+  return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
+}
