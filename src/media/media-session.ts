@@ -37,6 +37,8 @@ interface SendingDtmf {
   ticks: number;
   baseTs: number;
   done: () => void;
+  /** The session closed before the last end packet went out. */
+  fail: (error: MediaError) => void;
 }
 
 /**
@@ -64,6 +66,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private params: MediaParameters | undefined;
   private codec: G711Codec | undefined;
   private remote: Endpoint | undefined;
+  /** The peer an update() moved the stream away from: what it still sends is ignored. */
+  private abandoned: Endpoint | undefined;
   private readonly ssrc: number;
   private seq: number;
   private ts: number;
@@ -135,7 +139,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   /**
    * Applies a negotiated stream (after the answer, and after every re-INVITE): codec, payload
    * types, where to send, and the direction — nothing is sent while it is `recvonly` or
-   * `inactive`, and sending resumes (with the marker bit) when it allows sending again.
+   * `inactive`, and sending resumes (with the marker bit) when it allows sending again. When the
+   * stream moves to another peer, packets still arriving from the previous one are ignored (they
+   * would otherwise pull the stream back through symmetric RTP).
    *
    * @throws MediaError `no-codec` for a codec other than PCMU/PCMA, `bad-parameters` for a bad address or port.
    */
@@ -150,6 +156,10 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     this.codec = codec;
     if (addressChanged) {
       this.disconnect();
+      // The peer we leave may still send for a while (a transferor until its BYE): its packets
+      // must not take the stream back (symmetric RTP would follow them).
+      const previous = this.remote;
+      this.abandoned = previous !== undefined && (previous.address !== params.remoteAddress || previous.port !== params.remotePort) ? previous : undefined;
       this.remote = { address: params.remoteAddress, port: params.remotePort };
       this.rtcp.sendTo({ address: params.remoteAddress, port: params.remotePort + 1 });
     }
@@ -186,17 +196,18 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
    * 20 ms, three end packets), in place of audio. Resolves when the last end packet is sent.
    *
    * @throws DtmfError for an invalid digit or option; MediaError `no-codec` when the peer did not
-   *   negotiate telephone-event.
+   *   negotiate telephone-event, `closed` when the session is closed, or closes before the last
+   *   end packet went out.
    */
   sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number; volume?: number } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new MediaError('closed', 'the media session is closed'));
     const pt = this.params?.telephoneEventPayloadType;
     if (pt === undefined) return Promise.reject(new MediaError('no-codec', 'the peer did not negotiate telephone-event (RFC 4733)'));
     const plan = planDigits(digits, { ...options, ptimeMs: 20, clockRate: 8000 });
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const start = (run: boolean): void => {
-        if (!run) return resolve();
-        this.dtmf = { plan, next: 0, ticks: 0, baseTs: this.ts, done: resolve };
+        if (!run) return reject(new MediaError('closed', 'the media session closed before the digits were sent'));
+        this.dtmf = { plan, next: 0, ticks: 0, baseTs: this.ts, done: resolve, fail: reject };
         this.updateTicking();
       };
       if (this.dtmf === undefined) start(true);
@@ -242,7 +253,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     this.closed = true;
     this.setTicking(false);
     for (const p of this.playbacks.splice(0)) p.finish(true);
-    this.dtmf?.done();
+    this.dtmf?.fail(new MediaError('closed', 'the media session closed before the last digit was sent'));
     this.dtmf = undefined;
     for (const start of this.dtmfQueue.splice(0)) start(false);
     for (const d of this.dtmfReceiver.flush(this.clock.now())) this.digit(d);
@@ -349,6 +360,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     }
     const isEvent = packet.payloadType === params.telephoneEventPayloadType;
     if (!isEvent && packet.payloadType !== params.payloadType) {
+      this.ignored++;
+      return;
+    }
+    const abandoned = this.abandoned;
+    if (abandoned !== undefined && abandoned.address === rinfo.address && abandoned.port === rinfo.port) {
       this.ignored++;
       return;
     }

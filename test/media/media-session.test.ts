@@ -252,6 +252,24 @@ describe('MediaSession on loopback', () => {
     expect(b.stats().remoteReport!.cumulativeLost).toBe(0);
   });
 
+  it('when the stream moves to another peer, the previous peer still sending does not pull it back', async () => {
+    const a = await session();
+    const old = await session();
+    const next = await sniffer();
+    old.update(to(a));
+    a.update(to(old));
+    await old.play(tone(100));
+    expect(a.stats().packetsReceived).toBeGreaterThan(2);
+    // A transfer: A now talks to `next`; the old peer keeps sending (until its BYE).
+    a.update({ ...to(a), remotePort: next.port });
+    const lingering = old.play(tone(200));
+    const before = next.packets.length;
+    await a.play(tone(200));
+    await lingering;
+    expect(next.packets.length - before).toBeGreaterThanOrEqual(9);
+    expect(a.stats().ignored).toBeGreaterThan(5);
+  });
+
   it('reports a listener that throws as an error event, and the other listeners and the session go on', async () => {
     const a = await session({ silence: false });
     const b = await session({ silence: false });
