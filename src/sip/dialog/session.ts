@@ -233,7 +233,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * Sends any non-INVITE request inside the dialog and resolves with its 2xx (RFC 3261 §12.2.1).
    * Used for INFO, OPTIONS and, by extensions, REFER and NOTIFY.
    *
-   * @throws RequestFailedError for a final 300–699 (481 and 408 also end the dialog).
+   * @throws RequestFailedError for a final 300–699 (481 and 408 also end the dialog, except to a
+   *   NOTIFY, whose subscription they end instead).
    */
   async request(method: string, init: { headers?: HeaderInit; body?: string | Uint8Array; contentType?: string } = {}): Promise<SipResponse> {
     if (method === 'INVITE' || method === 'ACK' || method === 'CANCEL' || method === 'BYE') {
@@ -243,7 +244,9 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     const { request, nextHop } = this.dialog.createRequest(method, init);
     const response = await this.send(request, nextHop);
     if (response.status >= 300) {
-      this.endIfGone(response);
+      // RFC 5057 §5.1: a 481 (or 408) to a NOTIFY ends the subscription it belongs to, not the
+      // call that shares the dialog (the referrer merely stopped following a transfer).
+      if (method !== 'NOTIFY') this.endIfGone(response);
       throw failure(method, response);
     }
     return response;

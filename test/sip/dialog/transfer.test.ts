@@ -167,6 +167,24 @@ describe('blind transfer (RFC 3515, RFC 5589 §6)', () => {
     expect(errorsOf(a.events)).toEqual([]);
   });
 
+  it('a NOTIFY answered 481 (the referrer stopped following) ends the subscription, not the call (RFC 5057 §5.1)', async () => {
+    const { clock, a, b, c } = trio();
+    const [ab, ba] = await call(clock, a, b, uri('bob', B));
+    // Carol rings for a second, then is busy: Bob's final NOTIFY comes after Alice stopped following.
+    c.answer = false;
+    c.ua.on('invite', (incoming) => void clock.setTimer(1000, () => incoming.reject(486)));
+    ba.on('refer', (refer) => void refer.accept().catch(() => undefined));
+    const sub = await settle(clock, ab.refer(uri('carol', C), { timeout: 200 }));
+    await pass(clock, 3000, 100);
+    expect((await sub.done).cause).toBe('timeout');
+    // Alice answered the late NOTIFY 481; the call between Alice and Bob goes on.
+    expect(ba.signal.aborted).toBe(false);
+    expect(ab.signal.aborted).toBe(false);
+    const bye = await settle(clock, ab.bye());
+    expect(bye?.status).toBe(200);
+    expect(ba.signal.reason).toMatchObject({ reason: 'remote-bye' });
+  });
+
   it('a REFER without a listener is declined (603); one without Refer-To is a 400', async () => {
     const { clock, a, b } = trio();
     const [ab] = await call(clock, a, b, uri('bob', B));
