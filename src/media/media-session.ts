@@ -197,7 +197,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
    *
    * @throws DtmfError for an invalid digit or option; MediaError `no-codec` when the peer did not
    *   negotiate telephone-event, `closed` when the session is closed, or closes before the last
-   *   end packet went out.
+   *   digit began (a close during the last digit's end packets resolves: the digit went out).
    */
   sendDtmf(digits: string, options: { durationMs?: number; gapMs?: number; volume?: number } = {}): Promise<void> {
     if (this.closed) return Promise.reject(new MediaError('closed', 'the media session is closed'));
@@ -253,7 +253,15 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     this.closed = true;
     this.setTicking(false);
     for (const p of this.playbacks.splice(0)) p.finish(true);
-    this.dtmf?.fail(new MediaError('closed', 'the media session closed before the last digit was sent'));
+    const sending = this.dtmf;
+    if (sending !== undefined) {
+      // Every digit has begun (its start packet, the one a receiver reports): it went out, though
+      // its end packets are cut short. A digit that never began did not.
+      let lastStart = sending.plan.length - 1;
+      while (lastStart > 0 && !sending.plan[lastStart]!.marker) lastStart--;
+      if (sending.next > lastStart) sending.done();
+      else sending.fail(new MediaError('closed', 'the media session closed before the last digit was sent'));
+    }
     this.dtmf = undefined;
     for (const start of this.dtmfQueue.splice(0)) start(false);
     for (const d of this.dtmfReceiver.flush(this.clock.now())) this.digit(d);
