@@ -206,7 +206,8 @@ export class Call {
     this.endWaiters.clear();
   }
 
-  private endedFailure(what: string | undefined): NodeFailure {
+  /** The failure of a node that needed the call alive: `<what>: call <key> ended (<reason>: <detail>)`. */
+  endedFailure(what: string | undefined): NodeFailure {
     const end = this.end!;
     return new NodeFailure(`${what !== undefined ? `${what}: ` : ''}call ${this.key ?? this.sipCallId} ended (${end.reason}: ${end.detail})`, {
       ...(end.status !== undefined ? { status: end.status } : {}),
