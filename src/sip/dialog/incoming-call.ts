@@ -91,6 +91,15 @@ export class IncomingCall implements DialogUsage {
     return this.replaced instanceof DialogSession ? this.replaced : undefined;
   }
 
+  /**
+   * The Call-ID of our own outgoing call, still ringing, that this INVITE replaces (RFC 3891 §3:
+   * an early dialog we initiated, as in call pickup), if it names one. Once this call is answered
+   * and confirmed, that INVITE is CANCELled and settles as `cancelled`.
+   */
+  get replacesEarlyCallId(): string | undefined {
+    return this.replaced === undefined || this.replaced instanceof DialogSession ? undefined : this.replaced.request.callId;
+  }
+
   /** True when the INVITE carried a Replaces that matched a dialog of ours (a session or an early outgoing call). */
   get isReplacing(): boolean {
     return this.replaced !== undefined;

@@ -268,6 +268,29 @@ describe('INVITE with Replaces at the UAS (RFC 3891 §3)', () => {
     expect(status).toBe(481);
   });
 
+  it('replaces an early dialog we initiated (call pickup): answered, and our INVITE is CANCELled', async () => {
+    const t = trio();
+    t.c.answer = false; // C rings and waits
+    const pendingCall = t.a.ua.invite(uri('carol', C), { sdp: sdpOfferAnswer({ address: '10.9.9.9', port: 30000 }).createOffer(undefined) });
+    const outcome = pendingCall.then(() => 'answered', (err: unknown) => err);
+    await pass(t.clock, 100);
+    const ringing = t.c.calls[0]!;
+    // B picks the call up: its INVITE names A's early dialog as A sees it (to-tag = A's tag).
+    const replaces = `${ringing.callId};to-tag=${ringing.from!.tag};from-tag=${ringing.localTag}`;
+    const picked = settle(t.clock, t.b.ua.invite(uri('alice', A), { sdp: sdpOfferAnswer({ address: '10.9.9.8', port: 30002 }).createOffer(undefined), headers: { Replaces: replaces } }));
+    const ba = await picked;
+    expect(ba.state).toBe('confirmed');
+    const replacing = t.a.calls[0]!;
+    expect(replacing.isReplacing).toBe(true);
+    expect(replacing.replaces).toBeUndefined(); // not a session of ours: an early outgoing call
+    expect(replacing.replacesEarlyCallId).toBe(ringing.callId);
+    await pass(t.clock, 200);
+    // RFC 3891 §3: the early dialog we initiated is CANCELled once the new dialog is confirmed.
+    expect(await outcome).toMatchObject({ name: 'RequestFailedError', kind: 'cancelled', status: 487 });
+    expect(ringing.state).not.toBe('pending');
+    expect(t.a.ua.activeSessions.map((s) => s.callId)).toEqual([ba.callId]);
+  });
+
   it('an out-of-dialog NOTIFY gets 481; a NOTIFY for another event package in a dialog gets 489', async () => {
     const ctx = await setup();
     const notify = ctx.peer.request({ method: 'NOTIFY', uri: uri('carol', C), headers: { Event: 'refer', 'Subscription-State': 'active' }, body: 'SIP/2.0 100 Trying\r\n', contentType: 'message/sipfrag' });
