@@ -210,7 +210,7 @@ async function carryOutRefer(run: RunContext, instance: InstanceRuntime, call: C
  */
 export function receiveInvite(run: RunContext, instance: InstanceRuntime, incoming: IncomingCall): void {
   const peer = userOf(incoming.from === undefined ? undefined : String(incoming.from.uri));
-  const replaced = incoming.replaces === undefined ? undefined : run.store.calls.find((c) => c.instanceId === instance.spec.id && c.session === incoming.replaces && !c.ended);
+  const replaced = replacedCall(run, instance, incoming);
   if (replaced !== undefined) {
     void answerReplacing(run, instance, replaced, incoming, peer);
     return;
@@ -243,22 +243,53 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
   );
 }
 
-/** The transfer target's side: answer an INVITE with Replaces on the replaced call's media, under its key. */
+/**
+ * The live call of ours an INVITE with Replaces names (the stack has matched the dialog, RFC 3891
+ * §3): a confirmed call, or our outgoing call still ringing (call pickup).
+ */
+function replacedCall(run: RunContext, instance: InstanceRuntime, incoming: IncomingCall): Call | undefined {
+  const mine = (c: Call): boolean => c.instanceId === instance.spec.id && !c.ended;
+  if (incoming.replaces !== undefined) return run.store.calls.find((c) => mine(c) && c.session === incoming.replaces);
+  const early = incoming.replacesEarlyCallId;
+  if (early === undefined) return undefined;
+  return run.store.calls.find((c) => mine(c) && c.direction === 'outgoing' && c.session === undefined && c.sipCallId === early);
+}
+
+/**
+ * The transfer target's side: answer an INVITE with Replaces on the replaced call's media, under
+ * its key. When the replaced call is our INVITE still ringing (call pickup), the stack CANCELs
+ * that INVITE once the new call is confirmed, and MakeCall completes with the new call.
+ */
 async function answerReplacing(run: RunContext, instance: InstanceRuntime, call: Call, incoming: IncomingCall, peer: string): Promise<void> {
   const offer = incoming.remoteSdp;
+  const early = call.session === undefined;
   call.transfers++;
   try {
     const port = await ensureMedia(run, instance, call);
     const sdp = offer !== undefined ? answerFor(instance.media, offer, port) : offerFor(instance.media, port);
     const session = await incoming.answer(sdp);
+    if (early && call.session !== undefined) {
+      // The callee answered our INVITE first: that call stands; the one that came to take it over goes.
+      run.log({ instanceId: instance.spec.id, callId: call.key, message: `INVITE with Replaces from ${peer} came too late (the call was answered meanwhile): sending BYE`, level: 'warn' });
+      await session.bye().catch(() => undefined);
+      return;
+    }
     heldByPeer.delete(call);
     attachSession(run, instance, call, session);
     followMedia(run, call, sdp, offer ?? session.remoteSdp, offer !== undefined ? 'answerer' : 'offerer');
     call.peer = peer;
+    if (early) {
+      call.phase = 'confirmed';
+      call.answeredAt = run.clock.now();
+      call.record({ kind: 'answered' });
+      call.pickedUp?.();
+    }
     run.log({
       instanceId: instance.spec.id,
       callId: call.key,
-      message: `INVITE with Replaces from ${peer}: answered at once; call ${call.key ?? call.sipCallId} continues with ${peer}`,
+      message: early
+        ? `INVITE with Replaces from ${peer}: our ringing call ${call.key ?? call.sipCallId} was picked up; answered at once, our INVITE is CANCELled`
+        : `INVITE with Replaces from ${peer}: answered at once; call ${call.key ?? call.sipCallId} continues with ${peer}`,
       sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, callId: call.key ?? '', from: peer, to: instance.spec.user },
     });
   } catch (err) {

@@ -95,6 +95,11 @@ export class Call {
   transfers = 0;
   /** Our INVITE while it is unanswered (it settles with the answer, or the CANCEL's 487): the cleanup waits for it. */
   invite: Promise<unknown> | undefined;
+  /**
+   * Set by MakeCall while its INVITE is unanswered: called when an INVITE with Replaces takes the
+   * ringing call over (RFC 3891 §3, call pickup), so that MakeCall completes with the new call.
+   */
+  pickedUp: (() => void) | undefined;
   /** When it was created, answered and ended (clock ms). */
   readonly createdAt: number;
   answeredAt: number | undefined;

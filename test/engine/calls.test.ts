@@ -839,6 +839,52 @@ describe('MakeCall', () => {
     expect(nodeAt(ran, 'alice.chains[1][1]', 'completed')).toBeLessThan(nodeAt(ran, 'alice.chains[0][0]', 'completed'));
     await expectCleanEnd(ran);
   }, T);
+
+  it('a ringing call picked up by another party (INVITE with Replaces, RFC 3891 §3): answered at once, our INVITE CANCELled, MakeCall completes with the new call', async () => {
+    const base = portBlock();
+    const picker = await peerUa(base + 8, '300');
+    try {
+      const { engine, ran: running } = start(
+        {
+          instances: {
+            alice: { dn: '100', steps: [{ id: 'dial', command: 'MakeCall', targetUri: '200', timeout: 5000 }, { event: 'TIMEOUT', timeout: 100 }, { id: 'hang-up', command: 'Release' }] },
+            bob: { dn: '200', steps: ['INCOMING', { id: 'bob-gone', event: 'DISCONNECTED', timeout: 5000 }] },
+          },
+        },
+        base,
+      );
+      // Alice's view of her early dialog with bob, from the 180 she received.
+      const ringing = await new Promise<string>((resolve) => {
+        const off = engine.on((e) => {
+          if (e.type !== 'sip' || e.instanceId !== 'alice' || e.status !== 180) return;
+          off();
+          resolve(e.raw);
+        });
+      });
+      const header = (name: string): string => new RegExp(`^${name}:\\s*(.*?)\\r?$`, 'mi').exec(ringing)![1]!;
+      const tag = (value: string): string => /;tag=([^;>\s]+)/.exec(value)![1]!;
+      const replaces = `${header('Call-ID')};to-tag=${tag(header('From'))};from-tag=${tag(header('To'))}`;
+      const ended = new Promise<string>((resolve) => picker.on('session', (s) => s.signal.addEventListener('abort', () => resolve(String(s.signal.reason?.reason)), { once: true })));
+      const session = await picker.invite(`sip:100@127.0.0.1:${base}`, { sdp: OFFER, headers: { Replaces: replaces } });
+      const ran = await running;
+      expect(ran.failure).toBeUndefined();
+      expect(ran.result.status).toBe('passed');
+      expect(ran.node('dial').state).toBe('completed');
+      expect(ran.logs('alice').some((m) => m.startsWith('MakeCall succeeded: 300 took the ringing call over'))).toBe(true);
+      // Our INVITE to bob was CANCELled (487), and bob's DISCONNECTED saw it end.
+      expect(ran.wire('alice')).toEqual(expect.arrayContaining(['sent CANCEL', 'received 487', 'sent BYE']));
+      expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('cancelled');
+      expect(ran.node('bob-gone').state).toBe('completed');
+      // call-1 is now the picker's call: Release sent it BYE.
+      const call = callOf(ran, 'alice', 'call-1');
+      expect(call).toMatchObject({ peer: '300', sipCallId: session.callId, end: { reason: 'local-bye' } });
+      expect(call.answeredAt).toBeDefined();
+      expect(await ended).toBe('remote-bye');
+      await expectCleanEnd(ran);
+    } finally {
+      await picker.close();
+    }
+  }, T);
 });
 
 // ---- Answer ----------------------------------------------------------------------------------------

@@ -50,13 +50,23 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     return err.kind === 'cancelled' && call.cancel.signal.aborted ? 'cancelled by Release' : `${err.status} ${err.reason}`;
   };
   invite.then(undefined, (err: unknown) => {
+    if (call.session !== undefined) return; // picked up (INVITE with Replaces): the new call goes on
     const kind = err instanceof RequestFailedError ? err.kind : 'failed';
     endCall(run, call, kind, failed(err), err instanceof RequestFailedError ? err.status : undefined);
   });
 
+  // RFC 3891 §3: an INVITE with Replaces naming our ringing call takes it over (call pickup).
+  const pickup = new Promise<'picked up'>((resolve) => (call.pickedUp = () => resolve('picked up')));
   let session: DialogSession;
   try {
-    session = await ctx.race(invite);
+    const answered = await ctx.race(Promise.race([invite, pickup]));
+    if (answered === 'picked up') {
+      ctx.log(`MakeCall succeeded: ${call.peer} took the ringing call over (INVITE with Replaces); our INVITE to ${userOf(uri)} is CANCELled`, {
+        sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: instance.spec.user },
+      });
+      return;
+    }
+    session = answered;
   } catch (err) {
     if (ctx.signal.aborted) {
       // Our timeout (not the run's end): the stack has sent the CANCEL; let its answer (487) come,
@@ -75,6 +85,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     if (err instanceof RequestFailedError) throw new NodeFailure(`MakeCall failed: ${failed(err)}`, { status: err.status, cause: err });
     throw err;
   }
+  call.pickedUp = undefined;
   attachSession(run, instance, call, session);
   followMedia(run, call, session.localSdp, session.remoteSdp, 'offerer');
   call.phase = 'confirmed';
