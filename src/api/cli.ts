@@ -15,7 +15,8 @@ Options:
   -h, --help       Show this help.
   -v, --version    Show the version.
 
-The scenario runner ("sipflow run <scenario>") arrives with the engine.`;
+Scenarios run from code for now: new Engine().run(scenario), see docs/engine.md.
+"sipflow run <scenario>" and its reports are the next piece of work.`;
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

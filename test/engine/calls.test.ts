@@ -83,13 +83,6 @@ function logEntries(ran: Ran): Array<{ nodeId: string; instanceId: string; level
   return ran.events.flatMap((e) => (e.type === 'scenario:action-log' ? [{ nodeId: e.nodeId, instanceId: e.instanceId, level: e.level, message: e.message }] : []));
 }
 
-/** A call of the result by instance and key. */
-function callOf(ran: Ran, instanceId: string, key: string | undefined): Ran['result']['calls'][number] {
-  const found = ran.result.calls.filter((c) => c.instanceId === instanceId && c.callId === key);
-  expect(found.length, `calls of ${instanceId} under ${key}`).toBe(1);
-  return found[0]!;
-}
-
 /** Every run ends the same way: cleanup logged last, every call ended, the engine idle, the ports free. */
 async function expectCleanEnd(ran: Ran): Promise<void> {
   const logs = ran.logs();
@@ -171,13 +164,13 @@ describe('session store: calls by instance and key', () => {
     expect(ran.failure).toBeUndefined();
     expect(ran.result.status).toBe('passed');
     expect(ran.result.nodes.every((n) => n.state === 'completed')).toBe(true);
-    const first = callOf(ran, 'alice', 'first');
-    const second = callOf(ran, 'alice', 'second');
+    const first = ran.call('alice', 'first');
+    const second = ran.call('alice', 'second');
     expect([first.peer, first.direction, first.end?.reason]).toEqual(['200', 'outgoing', 'local-bye']);
     expect([second.peer, second.direction, second.end?.reason]).toEqual(['300', 'outgoing', 'local-bye']);
     expect(first.sipCallId).not.toBe(second.sipCallId);
-    expect(callOf(ran, 'bob', 'call-1')).toMatchObject({ peer: '100', sipCallId: first.sipCallId, end: { reason: 'remote-bye' } });
-    expect(callOf(ran, 'carol', 'call-1')).toMatchObject({ peer: '100', sipCallId: second.sipCallId, end: { reason: 'remote-bye' } });
+    expect(ran.call('bob', 'call-1')).toMatchObject({ peer: '100', sipCallId: first.sipCallId, end: { reason: 'remote-bye' } });
+    expect(ran.call('carol', 'call-1')).toMatchObject({ peer: '100', sipCallId: second.sipCallId, end: { reason: 'remote-bye' } });
     // Both were up at the same time; `second` ended first, on its own.
     expect(second.answeredAt).toBeLessThan(first.endedAt!);
     expect(first.answeredAt).toBeLessThan(second.endedAt!);
@@ -219,8 +212,8 @@ describe('session store: calls by instance and key', () => {
     // It failed at once, not after its 5 s.
     expect(ran.result.nodes.find((n) => n.nodeId === 'alice.steps[1]')!.durationMs!).toBeLessThan(1000);
     // The real call went on undisturbed: answered, released by alice after the branch's pause.
-    expect(callOf(ran, 'alice', 'call-1').end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('alice', 'call-1').end?.reason).toBe('local-bye');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('remote-bye');
     expect(ran.result.calls).toHaveLength(2);
     expect(ran.wire('alice')).toEqual(['sent INVITE', 'received 180', 'received 200', 'sent ACK', 'sent BYE', 'received 200']);
     expect(ran.wire('bob')).toEqual(['received INVITE', 'sent 180', 'sent 200', 'received ACK', 'received BYE', 'sent 200']);
@@ -325,13 +318,13 @@ describe('session store: calls by instance and key', () => {
     expect(busy.error).toContain('call-1');
     expect(busy.error).toMatch(/in use|live/);
     // carol's call went back to the queue; the branch took it under `two` and refused it.
-    expect(callOf(ran, 'bob', 'two')).toMatchObject({ peer: '300', end: { reason: 'rejected' } });
+    expect(ran.call('bob', 'two')).toMatchObject({ peer: '300', end: { reason: 'rejected' } });
     expect(ran.node('carol.steps[1]').error).toBe('MakeCall failed: 603 Decline');
     // The first call was not touched: alice released it after its pause.
-    expect(callOf(ran, 'bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
+    expect(ran.call('bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
     await expectCleanEnd(ran);
     // The summary keeps the status that ended the refused call.
-    expect(callOf(ran, 'bob', 'two').end).toMatchObject({ reason: 'rejected', status: 603 });
+    expect(ran.call('bob', 'two').end).toMatchObject({ reason: 'rejected', status: 603 });
   }, T);
 });
 
@@ -415,7 +408,7 @@ describe('call records: an event takes the oldest matching record, so nothing is
       expect(ran.wire('alice')).toContain('received 183');
       expect(ran.wire('alice')).not.toContain('received 180');
       expect(logEntries(ran)).toContainEqual(expect.objectContaining({ nodeId: 'alice.steps[1]', message: 'RINGING: received 183 Session Progress with SDP (early media)' }));
-      expect(callOf(ran, 'alice', 'call-1')).toMatchObject({ peer: '300', end: { reason: 'local-bye' } });
+      expect(ran.call('alice', 'call-1')).toMatchObject({ peer: '300', end: { reason: 'local-bye' } });
       await expectCleanEnd(ran);
     } finally {
       await callee.close();
@@ -471,7 +464,7 @@ describe('incoming queue', () => {
     expect(sipAt(ran, 'bob', 'sent 200')).toBeGreaterThan(nodeAt(ran, 'bob.steps[2]', 'running'));
     // alice waited for the answer the whole time: the call stayed up in the queue.
     expect(ran.result.nodes.find((n) => n.nodeId === 'alice.steps[0]')!.durationMs!).toBeGreaterThanOrEqual(350);
-    expect(callOf(ran, 'bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
+    expect(ran.call('bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
     await expectCleanEnd(ran);
   }, T);
 
@@ -522,10 +515,10 @@ describe('incoming queue', () => {
     );
     expect(ran.failure).toBeUndefined();
     expect(ran.result.status).toBe('passed');
-    expect(callOf(ran, 'bob', 'a')).toMatchObject({ peer: '100', end: { reason: 'local-bye' } });
-    expect(callOf(ran, 'bob', 'b')).toMatchObject({ peer: '300', end: { reason: 'local-bye' } });
-    expect(callOf(ran, 'alice', 'call-1').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'carol', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'a')).toMatchObject({ peer: '100', end: { reason: 'local-bye' } });
+    expect(ran.call('bob', 'b')).toMatchObject({ peer: '300', end: { reason: 'local-bye' } });
+    expect(ran.call('alice', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('carol', 'call-1').end?.reason).toBe('remote-bye');
     await expectCleanEnd(ran);
   }, T);
 
@@ -542,12 +535,12 @@ describe('incoming queue', () => {
     );
     expect(ran.result.status).toBe('passed');
     expect(ran.node('carol.steps[1]')).toMatchObject({ state: 'failed', error: 'MakeCall failed: 486 Busy Here' });
-    expect(callOf(ran, 'carol', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 486 } });
+    expect(ran.call('carol', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 486 } });
     expect(ran.wire('carol')).toEqual(['sent INVITE', 'received 486', 'sent ACK']);
     // bob refused it without ringing, said so, and kept the one that waited.
     expect(ran.wire('bob').filter((m) => m !== 'received ACK' && m !== 'sent 200')).toEqual(['received INVITE', 'sent 180', 'received INVITE', 'sent 486', 'sent BYE', 'received 200']);
     expect(logEntries(ran)).toContainEqual(expect.objectContaining({ instanceId: 'bob', level: 'warn', message: expect.stringContaining('486') }));
-    expect(callOf(ran, 'bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'local-bye' } });
+    expect(ran.call('bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'local-bye' } });
     const refused = ran.result.calls.filter((c) => c.instanceId === 'bob' && c.callId === undefined);
     expect(refused.map((c) => [c.peer, c.end?.status])).toEqual([['300', 486]]);
     await expectCleanEnd(ran);
@@ -593,7 +586,7 @@ describe('incoming queue', () => {
     expect(ran.result.status).toBe('passed');
     expect(ran.node('bob.steps[0]').error).toMatch(/^INCOMING event timeout after 100ms/);
     expect(ran.node('bob.steps[0].onFailure[2]').state).toBe('completed');
-    expect(callOf(ran, 'bob', 'late')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
+    expect(ran.call('bob', 'late')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
     await expectCleanEnd(ran);
   }, T);
 
@@ -626,7 +619,7 @@ describe('incoming queue', () => {
       expect(r.failure).toBeUndefined();
       expect(r.result.status).toBe('passed');
       // INCOMING got alice's call, not the cancelled one.
-      expect(callOf(r, 'bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
+      expect(r.call('bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'remote-bye' } });
       const cancelled = r.result.calls.filter((c) => c.instanceId === 'bob' && c.callId === undefined);
       expect(cancelled.map((c) => [c.peer, c.end?.reason])).toEqual([['peer', 'cancelled']]);
       expect(r.wire('bob').slice(0, 5)).toEqual(['received INVITE', 'sent 180', 'received CANCEL', 'sent 200', 'sent 487']);
@@ -690,10 +683,10 @@ describe('MakeCall', () => {
     expect(sipAt(ran, 'alice', 'sent ACK')).toBeLessThan(nodeAt(ran, 'alice.steps[0]', 'completed'));
     expect(ran.events.find((e) => e.type === 'sip' && e.instanceId === 'alice' && e.method === 'INVITE')).toMatchObject({ callId: 'call-1' });
     // Once INCOMING stored it, bob's messages of the call carry the key too.
-    expect(ran.events[sipAt(ran, 'bob', 'sent 200')]).toMatchObject({ callId: 'call-1', sipCallId: callOf(ran, 'alice', 'call-1').sipCallId, cseq: '1 INVITE' });
+    expect(ran.events[sipAt(ran, 'bob', 'sent 200')]).toMatchObject({ callId: 'call-1', sipCallId: ran.call('alice', 'call-1').sipCallId, cseq: '1 INVITE' });
     expect(ran.events[sipAt(ran, 'bob', 'sent BYE')]).toMatchObject({ callId: 'call-1' });
-    expect(callOf(ran, 'alice', 'call-1')).toMatchObject({ direction: 'outgoing', peer: '200', end: { reason: 'remote-bye' } });
-    expect(callOf(ran, 'alice', 'call-1').answeredAt).toBeDefined();
+    expect(ran.call('alice', 'call-1')).toMatchObject({ direction: 'outgoing', peer: '200', end: { reason: 'remote-bye' } });
+    expect(ran.call('alice', 'call-1').answeredAt).toBeDefined();
     expect(ran.wire('alice')).toEqual(['sent INVITE', 'received 180', 'received 200', 'sent ACK', 'received BYE', 'sent 200']);
     await expectCleanEnd(ran);
   }, T);
@@ -713,7 +706,7 @@ describe('MakeCall', () => {
     const invite = rawOf(ran, 'carol', 'sent INVITE');
     expect(invite).toMatch(/^From: "Carol D" <sip:300@127\.0\.0\.1(:\d+)?>;tag=\S+\r$/m);
     expect(invite).toMatch(new RegExp(`^Contact: <sip:300@127\\.0\\.0\\.1:${base}>\\r$`, 'm'));
-    expect(callOf(ran, 'bob', 'call-1').peer).toBe('300');
+    expect(ran.call('bob', 'call-1').peer).toBe('300');
     await expectCleanEnd(ran);
   }, T);
 
@@ -730,7 +723,7 @@ describe('MakeCall', () => {
       ]);
       expect(transitions(ran, 'alice.steps[0]')).toEqual(['pending>running', 'running>failed']);
       expect(ran.node('alice.steps[1]')).toMatchObject({ state: 'pending', runs: 0 });
-      expect(callOf(ran, 'alice', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 486 } });
+      expect(ran.call('alice', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 486 } });
       expect(ran.wire('alice').filter((m) => m !== 'received 100')).toEqual(['sent INVITE', 'received 486', 'sent ACK']);
       await expectCleanEnd(ran);
     } finally {
@@ -754,8 +747,8 @@ describe('MakeCall', () => {
     expect(ran.wire('alice')).toEqual(['sent INVITE', 'received 180', 'sent CANCEL', 'received 200', 'received 487', 'sent ACK']);
     // (the run fails at once, so bob may close before the ACK of the 487 reaches him)
     expect(ran.wire('bob').slice(0, 5)).toEqual(['received INVITE', 'sent 180', 'received CANCEL', 'sent 200', 'sent 487']);
-    expect(callOf(ran, 'alice', 'call-1').end?.reason).not.toBe('closed');
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('cancelled');
+    expect(ran.call('alice', 'call-1').end?.reason).not.toBe('closed');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('cancelled');
     const node = ran.result.nodes.find((n) => n.nodeId === 'alice.steps[0]')!;
     expect(node.durationMs!).toBeGreaterThanOrEqual(290);
     expect(node.durationMs!).toBeLessThan(1500);
@@ -789,7 +782,7 @@ describe('MakeCall', () => {
     expect(ran.result.failure?.nodeId).toBe('alice.steps[0]');
     expect(ran.failure).toMatch(/^MakeCall failed: 503\b/);
     expect(ran.result.nodes[0]!.durationMs!).toBeLessThan(1000);
-    expect(callOf(ran, 'alice', 'call-1').end?.reason).toBe('transport');
+    expect(ran.call('alice', 'call-1').end?.reason).toBe('transport');
     await expectCleanEnd(ran);
   }, T);
 
@@ -812,8 +805,8 @@ describe('MakeCall', () => {
     expect(ran.node('alice.chains[1][1]').state).toBe('completed');
     expect(logEntries(ran)).toContainEqual(expect.objectContaining({ nodeId: 'alice.chains[1][1]', message: 'Release: the unanswered call was cancelled' }));
     expect(ran.wire('alice')).toEqual(['sent INVITE', 'received 180', 'sent CANCEL', 'received 200', 'received 487', 'sent ACK']);
-    expect(callOf(ran, 'alice', 'call-1').end?.reason).toBe('cancelled');
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('cancelled');
+    expect(ran.call('alice', 'call-1').end?.reason).toBe('cancelled');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('cancelled');
     expect(logEntries(ran)).toContainEqual(expect.objectContaining({ nodeId: 'bob.steps[1]', message: 'DISCONNECTED: cancelled (the caller cancelled)' }));
     await expectCleanEnd(ran);
   }, T);
@@ -873,10 +866,10 @@ describe('MakeCall', () => {
       expect(ran.logs('alice').some((m) => m.startsWith('MakeCall succeeded: 300 took the ringing call over'))).toBe(true);
       // Our INVITE to bob was CANCELled (487), and bob's DISCONNECTED saw it end.
       expect(ran.wire('alice')).toEqual(expect.arrayContaining(['sent CANCEL', 'received 487', 'sent BYE']));
-      expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('cancelled');
+      expect(ran.call('bob', 'call-1').end?.reason).toBe('cancelled');
       expect(ran.node('bob-gone').state).toBe('completed');
       // call-1 is now the picker's call: Release sent it BYE.
-      const call = callOf(ran, 'alice', 'call-1');
+      const call = ran.call('alice', 'call-1');
       expect(call).toMatchObject({ peer: '300', sipCallId: session.callId, end: { reason: 'local-bye' } });
       expect(call.answeredAt).toBeDefined();
       expect(await ended).toBe('remote-bye');
@@ -908,7 +901,7 @@ describe('Answer', () => {
       expect(rawOf(r, 'bob', 'sent 200')).toMatch(/^m=audio \d+ RTP\/AVP 0 8 101\r$/m);
       expect(rawOf(r, 'bob', 'received ACK')).toMatch(/^m=audio 40000 RTP\/AVP/m);
       expect(sipAt(r, 'bob', 'received ACK')).toBeLessThan(nodeAt(r, 'bob.steps[1]', 'completed'));
-      expect(callOf(r, 'bob', 'call-1')).toMatchObject({ direction: 'incoming', peer: 'peer', end: { reason: 'remote-bye' } });
+      expect(r.call('bob', 'call-1')).toMatchObject({ direction: 'incoming', peer: 'peer', end: { reason: 'remote-bye' } });
       await expectCleanEnd(r);
     } finally {
       await caller.close();
@@ -932,11 +925,11 @@ describe('Answer', () => {
     expect(answer.error).toMatch(/codec/i);
     expect(ran.node('alice.steps[0]')).toMatchObject({ state: 'failed', error: 'MakeCall failed: 488 Not Acceptable Here' });
     expect(ran.wire('bob')).toEqual(['received INVITE', 'sent 180', 'sent 488', 'received ACK']);
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('rejected');
-    expect(callOf(ran, 'alice', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 488 } });
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('rejected');
+    expect(ran.call('alice', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 488 } });
     await expectCleanEnd(ran);
     // The summary keeps the status that ended the call on bob's side too.
-    expect(callOf(ran, 'bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 488 });
+    expect(ran.call('bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 488 });
   }, T);
 
   it('fails when there is no unanswered incoming call under its key (answering twice)', async () => {
@@ -974,7 +967,7 @@ describe('Answer', () => {
     expect(answer.error).toContain('call-1');
     expect(answer.error).toContain('cancelled');
     expect(ran.wire('bob').filter((m) => m === 'sent 200')).toHaveLength(1); // the 200 to the CANCEL only
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('cancelled');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('cancelled');
     await expectCleanEnd(ran);
   }, T);
 
@@ -1018,7 +1011,7 @@ describe('Reject', () => {
     expect(logEntries(ran)).toContainEqual(expect.objectContaining({ nodeId: 'alice.steps[0].onFailure[0]', message: 'DISCONNECTED: rejected (486 Busy Here)' }));
     await expectCleanEnd(ran);
     // The summary keeps the status that ended the call.
-    expect(callOf(ran, 'bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 486 });
+    expect(ran.call('bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 486 });
   }, T);
 
   it('answers the status and reason of its choice', async () => {
@@ -1035,7 +1028,7 @@ describe('Reject', () => {
     expect(ran.node('alice.steps[0]').error).toBe('MakeCall failed: 603 Not Today');
     expect(rawOf(ran, 'bob', 'sent 603').startsWith('SIP/2.0 603 Not Today\r\n')).toBe(true);
     await expectCleanEnd(ran);
-    expect(callOf(ran, 'bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 603 });
+    expect(ran.call('bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 603 });
   }, T);
 
   it('fails on a call that is already answered, and leaves it up', async () => {
@@ -1052,7 +1045,7 @@ describe('Reject', () => {
     const reject = ran.node('bob.steps[2]');
     expect(reject.state).toBe('failed');
     expect(reject.error).toContain('call-1');
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('local-bye');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('local-bye');
     expect(ran.wire('bob')).not.toContain('sent 486');
     await expectCleanEnd(ran);
   }, T);
@@ -1117,7 +1110,7 @@ describe('Release', () => {
     expect(ran.node('alice.steps[0]').error).toBe('MakeCall failed: 480 Temporarily Unavailable');
     expect(ran.wire('bob')).toEqual(['received INVITE', 'sent 180', 'sent 480', 'received ACK']);
     await expectCleanEnd(ran);
-    expect(callOf(ran, 'bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 480 });
+    expect(ran.call('bob', 'call-1').end).toMatchObject({ reason: 'rejected', status: 480 });
   }, T);
 
   it('answers an unanswered incoming call with its `status`', async () => {
@@ -1176,7 +1169,7 @@ describe('events', () => {
     expect(ran.result.status).toBe('passed');
     expect(sipAt(ran, 'bob', 'sent 200')).toBeGreaterThan(nodeAt(ran, 'bob.steps[2]', 'running'));
     expect(ran.result.nodes.find((n) => n.nodeId === 'alice.steps[0]')!.durationMs!).toBeGreaterThanOrEqual(230);
-    expect(callOf(ran, 'bob', 'in')).toMatchObject({ direction: 'incoming', peer: '100', end: { reason: 'remote-bye' } });
+    expect(ran.call('bob', 'in')).toMatchObject({ direction: 'incoming', peer: '100', end: { reason: 'remote-bye' } });
     expect(logEntries(ran)).toContainEqual(expect.objectContaining({ nodeId: 'bob.steps[0]', message: 'INCOMING event received from 100 (callID: in)' }));
     await expectCleanEnd(ran);
   }, T);
@@ -1393,7 +1386,7 @@ describe('executor', () => {
     const alices = ran.result.calls.filter((c) => c.instanceId === 'alice');
     expect(alices.map((c) => c.end?.reason)).toEqual([...Array.from({ length: dial.runs - 1 }, () => 'cancelled'), 'local-bye']);
     // bob took the live call; the cancelled ones had left his queue.
-    expect(callOf(ran, 'bob', 'call-1').sipCallId).toBe(alices.at(-1)!.sipCallId);
+    expect(ran.call('bob', 'call-1').sipCallId).toBe(alices.at(-1)!.sipCallId);
     await expectCleanEnd(ran);
   }, T);
 });
@@ -1444,7 +1437,7 @@ describe('stopping', () => {
     expect(ran.node('alice.steps[0]')).toMatchObject({ state: 'stopped', error: 'the run was stopped' });
     expect(['stopped', 'completed']).toContain(ran.node('bob.steps[1]').state);
     expect(ran.wire('alice')).toEqual(['sent INVITE', 'received 180', 'sent CANCEL', 'received 200', 'received 487', 'sent ACK']);
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('cancelled');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('cancelled');
     expect(stopLatency).toBeLessThan(1500);
   }, T);
 

@@ -1,6 +1,6 @@
 // Shared by the engine tests: run a scenario on loopback and look at what it did.
 
-import { Engine, type EngineOptions, type RunEvent, type RunOptions, type RunResult } from '../../src/engine/index.js';
+import { Engine, type CallSummary, type EngineOptions, type NodeResult, type RunEvent, type RunOptions, type RunResult, type SipEvent } from '../../src/engine/index.js';
 
 /** A run and its events, with readers for the usual questions. */
 export interface Ran {
@@ -11,8 +11,16 @@ export interface Ran {
   logs(instanceId?: string): string[];
   /** One instance's SIP messages in order: `sent INVITE`, `received 180` … */
   wire(instanceId: string): string[];
+  /** One instance's SIP message events (or every instance's), in order. */
+  sips(instanceId?: string): SipEvent[];
   /** A node's final state and error. */
   node(nodeId: string): { state: string; error: string | undefined; runs: number };
+  /** A node's whole result (timings included); throws naming the nodes when there is none. */
+  nodeResult(nodeId: string): NodeResult;
+  /** The one call of `instanceId` under `key`; throws naming the calls when there is not exactly one. */
+  call(instanceId: string, key: string | undefined): CallSummary;
+  /** The run's internal errors (a listener or the stack threw): there should be none. */
+  internalErrors(): string[];
   /** The failure message of the run, if any. */
   readonly failure: string | undefined;
 }
@@ -48,13 +56,26 @@ function wrap(result: RunResult, events: RunEvent[], engine: Engine): Ran {
     engine,
     logs: (instanceId) => events.flatMap((ev) => (ev.type === 'scenario:action-log' && (instanceId === undefined || ev.instanceId === instanceId) ? [ev.message] : [])),
     wire: (instanceId) => events.flatMap((ev) => (ev.type === 'sip' && ev.instanceId === instanceId ? [`${ev.direction} ${ev.method ?? ev.status}`] : [])),
+    sips: (instanceId) => events.filter((ev): ev is SipEvent => ev.type === 'sip' && (instanceId === undefined || ev.instanceId === instanceId)),
     node: (nodeId) => {
-      const n = result.nodes.find((x) => x.nodeId === nodeId);
-      if (n === undefined) throw new Error(`no node ${nodeId} in the result: ${result.nodes.map((x) => x.nodeId).join(', ')}`);
+      const n = nodeResult(result, nodeId);
       return { state: n.state, error: n.error, runs: n.runs };
     },
+    nodeResult: (nodeId) => nodeResult(result, nodeId),
+    call: (instanceId, key) => {
+      const found = result.calls.filter((c) => c.instanceId === instanceId && c.callId === key);
+      if (found.length !== 1) throw new Error(`${found.length} calls of ${instanceId} under ${key}; the run's calls: ${result.calls.map((c) => `${c.instanceId}/${c.callId}`).join(', ')}`);
+      return found[0]!;
+    },
+    internalErrors: () => events.flatMap((ev) => (ev.type === 'scenario:action-log' && ev.message.startsWith('internal:') ? [ev.message] : [])),
     failure: result.failure?.message,
   };
+}
+
+function nodeResult(result: RunResult, nodeId: string): NodeResult {
+  const n = result.nodes.find((x) => x.nodeId === nodeId);
+  if (n === undefined) throw new Error(`no node ${nodeId} in the result: ${result.nodes.map((x) => x.nodeId).join(', ')}`);
+  return n;
 }
 
 /** Resolves after `ms` of real time (for tests that act while a run is in progress). */

@@ -25,11 +25,6 @@ const block = (i: number): number => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-/** One instance's SIP messages, as events. */
-function sips(ran: Ran, instanceId: string): SipEvent[] {
-  return ran.events.filter((e): e is SipEvent => e.type === 'sip' && e.instanceId === instanceId);
-}
-
 /** The SDP direction attributes of a raw SIP message (media level). */
 function directions(raw: string): string[] {
   return [...raw.matchAll(/^a=(sendrecv|sendonly|recvonly|inactive)\r?$/gm)].map((m) => m[1]!);
@@ -45,11 +40,6 @@ function audioPort(raw: string): number | undefined {
 function header(raw: string, name: string): string | undefined {
   const m = new RegExp(`^${name}:\\s*(.*?)\\r?$`, 'mi').exec(raw);
   return m?.[1];
-}
-
-/** The engine's internal errors of a run (a listener or the stack threw): there should be none. */
-function problems(ran: Ran): string[] {
-  return ran.events.flatMap((e) => (e.type === 'scenario:action-log' && e.message.startsWith('internal:') ? [e.message] : []));
 }
 
 /** A new engine with the harness's defaults (short close, 300 ms NOTIFY grace). */
@@ -231,7 +221,7 @@ describe('Hold and Retrieve', () => {
     expect(ran.result.status).toBe('passed');
     for (const id of ['a-hold', 'a-retrieve', 'b-held', 'b-retrieved']) expect(ran.node(id).state).toBe('completed');
     // On the wire: alice's re-INVITEs and bob's answers.
-    const alice = sips(ran, 'alice');
+    const alice = ran.sips('alice');
     const reinvites = alice.filter((e) => e.direction === 'sent' && e.method === 'INVITE').slice(1);
     expect(reinvites.map((e) => directions(e.raw))).toEqual([['sendonly'], ['sendrecv']]);
     const answers = alice.filter((e) => e.direction === 'received' && e.status === 200 && e.cseq.endsWith('INVITE')).slice(1);
@@ -245,7 +235,7 @@ describe('Hold and Retrieve', () => {
     expect(ran.logs('bob')).toEqual(expect.arrayContaining(['Call HELD by remote party', 'Call RETRIEVED by remote party']));
     // Our own hold is not the peer's: alice raised nothing.
     expect(ran.logs('alice').filter((m) => m.includes('by remote party'))).toEqual([]);
-    expect(problems(ran)).toEqual([]);
+    expect(ran.internalErrors()).toEqual([]);
   }, 15_000);
 
   it('works on the other side too: the callee holds, the caller sees HELD and RETRIEVED', async () => {
@@ -260,7 +250,7 @@ describe('Hold and Retrieve', () => {
     );
     expect(ran.failure).toBeUndefined();
     for (const id of ['a-held', 'a-retrieved', 'b-hold', 'b-retrieve']) expect(ran.node(id).state).toBe('completed');
-    const bob = sips(ran, 'bob');
+    const bob = ran.sips('bob');
     expect(bob.filter((e) => e.direction === 'sent' && e.method === 'INVITE').map((e) => directions(e.raw))).toEqual([['sendonly'], ['sendrecv']]);
     expect(bob.filter((e) => e.direction === 'received' && e.status === 200 && e.cseq.endsWith('INVITE')).map((e) => directions(e.raw))).toEqual([['recvonly'], ['sendrecv']]);
     expect(ran.result.calls.map((c) => [c.instanceId, c.end?.reason])).toEqual([
@@ -321,7 +311,7 @@ describe('Hold and Retrieve', () => {
     expect(directions(ok.bodyText)).toEqual(['sendrecv']);
     expect(rtp).toBeGreaterThan(5);
     // The refused offer was sendonly; the 488 went back; no HELD-like state remained.
-    const alice = sips(ran, 'alice');
+    const alice = ran.sips('alice');
     expect(alice.filter((e) => e.direction === 'sent' && e.method === 'INVITE').map((e) => directions(e.raw))).toEqual([['sendrecv'], ['sendonly']]);
     expect(alice.some((e) => e.direction === 'received' && e.status === 488)).toBe(true);
     expect(ran.result.calls[0]!.end?.reason).toBe('local-bye');
@@ -394,7 +384,7 @@ describe('Hold and Retrieve', () => {
     const after = await peer.countRtp(300);
     const ran = await running;
     expect(ran.failure).toBeUndefined();
-    const answers = sips(ran, 'alice').filter((e) => e.direction === 'received' && e.status === 200 && e.cseq.endsWith('INVITE'));
+    const answers = ran.sips('alice').filter((e) => e.direction === 'received' && e.status === 200 && e.cseq.endsWith('INVITE'));
     expect(answers.map((e) => directions(e.raw))).toEqual([['sendrecv'], ['inactive'], ['sendrecv']]);
     expect(before).toBeGreaterThan(5);
     expect(during).toBe(0);
@@ -517,7 +507,7 @@ describe('HELD and RETRIEVED (the peer holds us)', () => {
 
 /** The value of the first message's header, among one instance's SIP events that `match`. */
 function first(ran: Ran, instanceId: string, match: (e: SipEvent) => boolean): SipEvent {
-  const found = sips(ran, instanceId).find(match);
+  const found = ran.sips(instanceId).find(match);
   if (found === undefined) throw new Error(`no such SIP message on ${instanceId}: ${ran.wire(instanceId).join(', ')}`);
   return found;
 }
@@ -527,9 +517,8 @@ function sipfrag(raw: string): string | undefined {
   return /SIP\/2\.0 (\d{3})[^\r\n]*\r?\n?$/.exec(raw.split(/\r?\n\r?\n/).slice(1).join('\n\n'))?.[1];
 }
 
-const ended = (ran: Ran, id: string): number => ran.result.nodes.find((n) => n.nodeId === id)!.endedAt!;
-const started = (ran: Ran, id: string): number => ran.result.nodes.find((n) => n.nodeId === id)!.startedAt!;
-const callOf = (ran: Ran, instanceId: string, key: string) => ran.result.calls.find((c) => c.instanceId === instanceId && c.callId === key)!;
+const ended = (ran: Ran, id: string): number => ran.nodeResult(id).endedAt!;
+const started = (ran: Ran, id: string): number => ran.nodeResult(id).startedAt!;
 
 describe('BlindTransfer and TRANSFERRED', () => {
   it('alice transfers bob to carol (a DN): REFER, 202, NOTIFY before our BYE; bob’s call to carol takes his key, DISCONNECTED waits for it', async () => {
@@ -549,7 +538,7 @@ describe('BlindTransfer and TRANSFERRED', () => {
     expect(ran.node('a-transfer').state).toBe('completed');
     expect(ran.node('b-transferred').state).toBe('completed');
     expect(ran.node('a-transfer').runs).toBe(1);
-    const aliceSip = sips(ran, 'alice');
+    const aliceSip = ran.sips('alice');
     const notified = aliceSip.find((e) => e.direction === 'received' && e.method === 'NOTIFY')!;
     const hungUp = aliceSip.find((e) => e.direction === 'sent' && e.method === 'BYE')!;
     expect(hungUp.timestamp - notified.timestamp).toBeLessThan(1000);
@@ -566,18 +555,18 @@ describe('BlindTransfer and TRANSFERRED', () => {
     expect(header(toCarol.raw, 'Referred-By')).toContain('sip:100@');
     expect(audioPort(toCarol.raw)).toBe(audioPort(bobAnswer.raw));
     // The key call-1 on bob is now the call with carol; it ended when carol hung up, not with alice's BYE.
-    const bobCall = callOf(ran, 'bob', 'call-1');
-    const carolCall = callOf(ran, 'carol', 'call-1');
+    const bobCall = ran.call('bob', 'call-1');
+    const carolCall = ran.call('carol', 'call-1');
     expect(bobCall.sipCallId).toBe(carolCall.sipCallId);
     expect(bobCall.peer).toBe('300');
     expect(bobCall.end?.reason).toBe('remote-bye');
     expect(carolCall.end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'alice', 'call-1').end?.reason).toBe('local-bye');
+    expect(ran.call('alice', 'call-1').end?.reason).toBe('local-bye');
     expect(ended(ran, 'b-gone')).toBeGreaterThanOrEqual(started(ran, 'c-release'));
     // NOTIFYs: 100 first, 200 last.
-    const notifies = sips(ran, 'bob').filter((e) => e.direction === 'sent' && e.method === 'NOTIFY');
+    const notifies = ran.sips('bob').filter((e) => e.direction === 'sent' && e.method === 'NOTIFY');
     expect(notifies.map((e) => sipfrag(e.raw))[0]).toBe('100');
-    expect(problems(ran)).toEqual([]);
+    expect(ran.internalErrors()).toEqual([]);
   }, 15_000);
 
   it('after TRANSFERRED, Hold, Retrieve, SendDTMF and Release on the same key act on the NEW call (media included)', async () => {
@@ -607,8 +596,8 @@ describe('BlindTransfer and TRANSFERRED', () => {
     expect(ran.failure).toBeUndefined();
     for (const id of ['b-hold', 'b-retrieve', 'b-dtmf', 'b-release', 'c-held', 'c-retrieved', 'c-dtmf', 'c-gone']) expect(ran.node(id).state).toBe('completed');
     // The re-INVITEs and the BYE went to carol, in the new dialog; alice saw none of them.
-    const carolCallId = callOf(ran, 'carol', 'call-1').sipCallId;
-    const bobSent = sips(ran, 'bob').filter((e) => e.direction === 'sent' && (e.method === 'INVITE' || e.method === 'BYE'));
+    const carolCallId = ran.call('carol', 'call-1').sipCallId;
+    const bobSent = ran.sips('bob').filter((e) => e.direction === 'sent' && (e.method === 'INVITE' || e.method === 'BYE'));
     expect(bobSent.map((e) => [e.method, e.sipCallId === carolCallId])).toEqual([
       ['INVITE', true],
       ['INVITE', true],
@@ -616,7 +605,7 @@ describe('BlindTransfer and TRANSFERRED', () => {
       ['BYE', true],
     ]);
     expect(ran.wire('alice').filter((w) => w === 'received INVITE')).toEqual([]);
-    expect(callOf(ran, 'carol', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('carol', 'call-1').end?.reason).toBe('remote-bye');
   }, 15_000);
 
   it('targetUser + targetHost with waitForNotify: completes on the final 2xx NOTIFY, and only then sends BYE', async () => {
@@ -635,7 +624,7 @@ describe('BlindTransfer and TRANSFERRED', () => {
     expect(ran.node('a-transfer').state).toBe('completed');
     const refer = first(ran, 'alice', (e) => e.direction === 'sent' && e.method === 'REFER');
     expect(header(refer.raw, 'Refer-To')).toBe(`<sip:300@127.0.0.1:${port + 4}>`);
-    const alice = sips(ran, 'alice');
+    const alice = ran.sips('alice');
     const finalNotify = alice.findIndex((e) => e.direction === 'received' && e.method === 'NOTIFY' && sipfrag(e.raw) === '200');
     const bye = alice.findIndex((e) => e.direction === 'sent' && e.method === 'BYE');
     expect(finalNotify).toBeGreaterThan(0);
@@ -692,8 +681,8 @@ describe('BlindTransfer and TRANSFERRED', () => {
     expect(ran.node('b-held').state).toBe('completed');
     expect(ran.node('b-gone').state).toBe('completed');
     expect(ran.wire('alice').filter((w) => w === 'sent BYE')).toHaveLength(1);
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'bob', 'call-1').sipCallId).toBe(callOf(ran, 'alice', 'call-1').sipCallId);
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'call-1').sipCallId).toBe(ran.call('alice', 'call-1').sipCallId);
   }, 15_000);
 
   it('without a NOTIFY, the BYE waits the grace time (notifyGraceMs) after the 202', async () => {
@@ -711,7 +700,7 @@ describe('BlindTransfer and TRANSFERRED', () => {
       { portBase: port, notifyGraceMs: 400 },
     );
     expect(ran.failure).toBeUndefined();
-    const alice = sips(ran, 'alice');
+    const alice = ran.sips('alice');
     const accepted = alice.find((e) => e.direction === 'received' && e.status === 202)!;
     const bye = alice.find((e) => e.direction === 'sent' && e.method === 'BYE')!;
     expect(bye.timestamp - accepted.timestamp).toBeGreaterThanOrEqual(350);
@@ -733,9 +722,9 @@ describe('BlindTransfer and TRANSFERRED', () => {
     expect(ran.failure).toBeUndefined();
     expect(ran.node('b-transferred').state).toBe('completed');
     expect(ran.wire('bob')).toContain('sent 202');
-    expect(callOf(ran, 'bob', 'call-1').sipCallId).toBe(callOf(ran, 'carol', 'call-1').sipCallId);
-    expect(callOf(ran, 'carol', 'call-1').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'carol', 'call-1').peer).toBe('200');
+    expect(ran.call('bob', 'call-1').sipCallId).toBe(ran.call('carol', 'call-1').sipCallId);
+    expect(ran.call('carol', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('carol', 'call-1').peer).toBe('200');
   }, 15_000);
 });
 
@@ -799,7 +788,7 @@ describe('MuteTransfer (attended) and TRANSFERRED with Replaces', () => {
     expect(replacesIn(referTo)).toBe(expected);
 
     // Carol got bob's INVITE with that Replaces and answered it at once: no 180, no INCOMING node.
-    const carol = sips(ran, 'carol');
+    const carol = ran.sips('carol');
     const replacing = carol.filter((e) => e.direction === 'received' && e.method === 'INVITE')[1]!;
     expect(header(replacing.raw, 'Replaces')).toBe(expected);
     const after = carol.slice(carol.indexOf(replacing) + 1).filter((e) => e.direction === 'sent' && e.cseq.endsWith(' INVITE'));
@@ -811,21 +800,21 @@ describe('MuteTransfer (attended) and TRANSFERRED with Replaces', () => {
     expect(carol.some((e) => e.direction === 'sent' && e.method === 'BYE' && e.sipCallId === consultInvite.sipCallId)).toBe(true);
 
     // Alice completed on the final 2xx NOTIFY and then ended both legs.
-    const alice = sips(ran, 'alice');
+    const alice = ran.sips('alice');
     const final = alice.findIndex((e) => e.direction === 'received' && e.method === 'NOTIFY' && sipfrag(e.raw) === '200');
     const primaryBye = alice.findIndex((e) => e.direction === 'sent' && e.method === 'BYE');
     expect(final).toBeGreaterThan(0);
     expect(primaryBye).toBeGreaterThan(final);
-    expect(callOf(ran, 'alice', 'primary').end).toBeDefined();
-    expect(callOf(ran, 'alice', 'consult').end).toBeDefined();
+    expect(ran.call('alice', 'primary').end).toBeDefined();
+    expect(ran.call('alice', 'consult').end).toBeDefined();
 
     // Carol's key now holds the call with bob; it ended with bob's Release, not with the replaced dialog.
-    const carolCall = callOf(ran, 'carol', 'consult');
-    expect(carolCall.sipCallId).toBe(callOf(ran, 'bob', 'call-1').sipCallId);
+    const carolCall = ran.call('carol', 'consult');
+    expect(carolCall.sipCallId).toBe(ran.call('bob', 'call-1').sipCallId);
     expect(carolCall.peer).toBe('200');
     expect(carolCall.end?.reason).toBe('remote-bye');
     expect(ended(ran, 'c-gone')).toBeGreaterThanOrEqual(started(ran, 'b-release'));
-    expect(problems(ran)).toEqual([]);
+    expect(ran.internalErrors()).toEqual([]);
   }, 15_000);
 
   it('both calls came in to alice (bob and carol placed them): the Replaces is oriented as carol sees it, and the transfer works end to end', async () => {
@@ -857,8 +846,8 @@ describe('MuteTransfer (attended) and TRANSFERRED with Replaces', () => {
     const carolOk = first(ran, 'carol', (e) => e.direction === 'received' && e.status === 200 && e.cseq.endsWith('INVITE'));
     // Carol placed the consult call: her tag is the From tag of her INVITE, and it is the to-tag.
     expect(replacesIn(header(refer.raw, 'Refer-To')!)).toBe(`${carolInvite.sipCallId};to-tag=${tagOf(carolInvite.raw, 'From')};from-tag=${tagOf(carolOk.raw, 'To')}`);
-    const carolCall = callOf(ran, 'carol', 'consult');
-    expect(carolCall.sipCallId).toBe(callOf(ran, 'bob', 'call-1').sipCallId);
+    const carolCall = ran.call('carol', 'consult');
+    expect(carolCall.sipCallId).toBe(ran.call('bob', 'call-1').sipCallId);
     expect(carolCall.end?.reason).toBe('remote-bye');
     expect(ended(ran, 'c-gone')).toBeGreaterThanOrEqual(started(ran, 'b-release'));
   }, 15_000);
@@ -904,9 +893,9 @@ describe('MuteTransfer (attended) and TRANSFERRED with Replaces', () => {
     expect(ran.node('a-transfer').error).toMatch(/486/);
     for (const id of ['a-hold-primary', 'a-hold-consult', 'a-release-consult', 'a-release-primary', 'b-held', 'b-gone']) expect(ran.node(id).state).toBe('completed');
     expect(ran.node('b-transferred').error).toMatch(/486/);
-    expect(callOf(ran, 'alice', 'primary').end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'alice', 'consult').end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('alice', 'primary').end?.reason).toBe('local-bye');
+    expect(ran.call('alice', 'consult').end?.reason).toBe('local-bye');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('remote-bye');
     expect(peer.sessions[0]!.endReason?.reason).toBe('remote-bye');
   }, 15_000);
 
@@ -956,14 +945,14 @@ describe('MuteTransfer (attended) and TRANSFERRED with Replaces', () => {
     expect(ran.node('a-transfer').error).toMatch(/time/i);
     for (const id of ['a-hold-primary', 'a-hold-consult', 'a-release-consult', 'a-release-primary', 'b-gone']) expect(ran.node(id).state).toBe('completed');
     // Alice sent BYE only with her Releases, after the timeout.
-    const alice = sips(ran, 'alice');
+    const alice = ran.sips('alice');
     expect(alice.filter((e) => e.direction === 'sent' && e.method === 'BYE').map((e) => e.callId)).toEqual(['consult', 'primary']);
     // Both BYEs were answered 200: the legs were still up when alice released them.
     expect(alice.filter((e) => e.direction === 'received' && e.cseq.endsWith(' BYE')).map((e) => [e.callId, e.status]), 'the answers to alice’s BYEs (481: that leg was already gone)').toEqual([
       ['consult', 200],
       ['primary', 200],
     ]);
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('remote-bye');
   }, 15_000);
 
   it('an INVITE with a Replaces that matches none of our calls gets 481 and never reaches INCOMING', async () => {
@@ -999,14 +988,14 @@ describe('more transfer cases', () => {
       { portBase: block(21) },
     );
     expect(ran.failure).toBeUndefined();
-    const bob = sips(ran, 'bob');
+    const bob = ran.sips('bob');
     const aliceBye = bob.findIndex((e) => e.direction === 'received' && e.method === 'BYE');
     const carolOk = bob.findIndex((e) => e.direction === 'received' && e.status === 200 && e.cseq.endsWith(' INVITE') && e.sipCallId !== bob[0]!.sipCallId);
     expect(aliceBye).toBeGreaterThan(0);
     expect(aliceBye).toBeLessThan(carolOk);
     expect(ended(ran, 'b-gone')).toBeGreaterThanOrEqual(started(ran, 'c-release'));
-    expect(callOf(ran, 'bob', 'call-1').sipCallId).toBe(callOf(ran, 'carol', 'call-1').sipCallId);
-    expect(callOf(ran, 'bob', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'call-1').sipCallId).toBe(ran.call('carol', 'call-1').sipCallId);
+    expect(ran.call('bob', 'call-1').end?.reason).toBe('remote-bye');
   }, 15_000);
 
   it('a TRANSFERRED that starts after the transfer is over still sees it', async () => {
@@ -1023,7 +1012,7 @@ describe('more transfer cases', () => {
     expect(ran.failure).toBeUndefined();
     expect(ended(ran, 'a-transfer')).toBeLessThanOrEqual(started(ran, 'b-transferred'));
     expect(ran.node('b-transferred').state).toBe('completed');
-    expect(callOf(ran, 'carol', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('carol', 'call-1').end?.reason).toBe('remote-bye');
   }, 15_000);
 
   it('a blind transfer whose target refuses: the transferee’s TRANSFERRED fails with the status, and his call ends (the transferor already hung up)', async () => {
@@ -1042,8 +1031,8 @@ describe('more transfer cases', () => {
     expect(ran.node('b-transferred').state).toBe('failed');
     expect(ran.node('b-transferred').error).toMatch(/486/);
     expect(ran.node('b-gone').state).toBe('completed');
-    const bobCall = callOf(ran, 'bob', 'call-1');
-    expect(bobCall.sipCallId).toBe(callOf(ran, 'alice', 'call-1').sipCallId);
+    const bobCall = ran.call('bob', 'call-1');
+    expect(bobCall.sipCallId).toBe(ran.call('alice', 'call-1').sipCallId);
     expect(bobCall.end?.reason).toBe('remote-bye');
   }, 15_000);
 
@@ -1064,10 +1053,10 @@ describe('more transfer cases', () => {
     );
     expect(ran.failure).toBeUndefined();
     for (const id of ['b-first', 'b-second', 'c-transfer', 'd-gone']) expect(ran.node(id).state).toBe('completed');
-    expect(callOf(ran, 'bob', 'call-1').sipCallId).toBe(callOf(ran, 'dave', 'call-1').sipCallId);
-    expect(callOf(ran, 'bob', 'call-1').peer).toBe('400');
-    expect(callOf(ran, 'dave', 'call-1').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'carol', 'call-1').end?.reason).toBe('local-bye');
+    expect(ran.call('bob', 'call-1').sipCallId).toBe(ran.call('dave', 'call-1').sipCallId);
+    expect(ran.call('bob', 'call-1').peer).toBe('400');
+    expect(ran.call('dave', 'call-1').end?.reason).toBe('remote-bye');
+    expect(ran.call('carol', 'call-1').end?.reason).toBe('local-bye');
   }, 15_000);
 });
 

@@ -20,21 +20,11 @@ const block = (i: number): number => {
 
 // ---- helpers ---------------------------------------------------------------------------------
 
-function sips(ran: Ran, instanceId: string): SipEvent[] {
-  return ran.events.filter((e): e is SipEvent => e.type === 'sip' && e.instanceId === instanceId);
-}
-
 /** Requests of `method` that `instanceId` received (or sent). */
 function requests(ran: Ran, instanceId: string, method: string, direction: 'sent' | 'received' = 'received'): SipEvent[] {
-  return sips(ran, instanceId).filter((e) => e.direction === direction && e.method === method);
+  return ran.sips(instanceId).filter((e) => e.direction === direction && e.method === method);
 }
 
-const callOf = (ran: Ran, instanceId: string, key: string) => {
-  const call = ran.result.calls.find((c) => c.instanceId === instanceId && c.callId === key);
-  if (call === undefined) throw new Error(`no call ${instanceId}/${key}: ${ran.result.calls.map((c) => `${c.instanceId}/${c.callId}`).join(', ')}`);
-  return call;
-};
-const node = (ran: Ran, id: string) => ran.result.nodes.find((n) => n.nodeId === id)!;
 
 /** Every call of the run ended by the scenario itself (a BYE either way), none left for the cleanup. */
 function expectNoOrphans(ran: Ran): void {
@@ -43,11 +33,6 @@ function expectNoOrphans(ran: Ran): void {
   }
   expect(ran.engine.running).toBe(false);
   expect(ran.logs().at(-1)).toBe('Cleanup completed');
-}
-
-/** The internal errors of a run (listeners, the stack): there should be none. */
-function internalErrors(ran: Ran): string[] {
-  return ran.logs().filter((m) => m.startsWith('internal:'));
 }
 
 // ---- CORE ------------------------------------------------------------------------------------
@@ -70,9 +55,9 @@ describe('CORE', () => {
       ['bob', 'primary', 'incoming', 'remote-bye'],
     ]);
     expect(ran.result.calls[0]!.sipCallId).toBe(ran.result.calls[1]!.sipCallId);
-    expect(node(ran, 'b-gone').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-release').startedAt!);
+    expect(ran.nodeResult('b-gone').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-release').startedAt!);
     expectNoOrphans(ran);
-    expect(internalErrors(ran)).toEqual([]);
+    expect(ran.internalErrors()).toEqual([]);
   }, 15_000);
 
   it('CORE-01: … and Release by the callee → the caller’s DISCONNECTED', async () => {
@@ -114,13 +99,13 @@ describe('CORE', () => {
       { portBase: block(2) },
     );
     expect(ran.result.status).toBe('passed');
-    expect(node(ran, 'b-incoming').startedAt!).toBeLessThan(node(ran, 'a-call').startedAt!);
+    expect(ran.nodeResult('b-incoming').startedAt!).toBeLessThan(ran.nodeResult('a-call').startedAt!);
     expect(ran.result.calls.map((c) => [c.instanceId, c.callId, c.end?.reason])).toEqual([
       ['alice', 'primary', 'remote-bye'],
       ['bob', 'inbound', 'local-bye'],
     ]);
-    expect(node(ran, 'b-gone').state).toBe('completed');
-    expect(node(ran, 'b-gone').durationMs!).toBeLessThan(100);
+    expect(ran.nodeResult('b-gone').state).toBe('completed');
+    expect(ran.nodeResult('b-gone').durationMs!).toBeLessThan(100);
     expectNoOrphans(ran);
   }, 15_000);
 
@@ -164,8 +149,8 @@ describe('CORE', () => {
       { portBase: block(3) },
     );
     expect(ran.result.status).toBe('passed');
-    for (const id of ['a-hold', 'a-retrieve', 'b-held', 'b-retrieved', 'c-gone']) expect(node(ran, id).state).toBe('completed');
-    expect(node(ran, 'c-held').state).toBe('failed');
+    for (const id of ['a-hold', 'a-retrieve', 'b-held', 'b-retrieved', 'c-gone']) expect(ran.nodeResult(id).state).toBe('completed');
+    expect(ran.nodeResult('c-held').state).toBe('failed');
     // Alice's re-INVITEs went on primary only.
     const invites = requests(ran, 'alice', 'INVITE', 'sent');
     expect(invites.map((e) => e.callId)).toEqual(['primary', 'consult', 'primary', 'primary']);
@@ -204,15 +189,15 @@ describe('CORE', () => {
       { portBase: block(4) },
     );
     expect(ran.result.status).toBe('passed');
-    expect(node(ran, 'a-transfer').state).toBe('completed');
-    expect(node(ran, 'b-transferred').state).toBe('completed');
+    expect(ran.nodeResult('a-transfer').state).toBe('completed');
+    expect(ran.nodeResult('b-transferred').state).toBe('completed');
     expect(requests(ran, 'alice', 'REFER', 'sent').map((e) => e.callId)).toEqual(['primary']);
     expect(requests(ran, 'dave', 'REFER')).toEqual([]);
     expect(requests(ran, 'bob', 'REFER').map((e) => e.callId)).toEqual(['primary']);
     // Bob's key primary now holds the call with carol.
-    expect(callOf(ran, 'bob', 'primary').sipCallId).toBe(callOf(ran, 'carol', 'call-1').sipCallId);
-    expect(callOf(ran, 'bob', 'primary').end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'dave', 'consult').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'primary').sipCallId).toBe(ran.call('carol', 'call-1').sipCallId);
+    expect(ran.call('bob', 'primary').end?.reason).toBe('local-bye');
+    expect(ran.call('dave', 'consult').end?.reason).toBe('remote-bye');
     expectNoOrphans(ran);
   }, 15_000);
 
@@ -251,9 +236,9 @@ describe('CORE', () => {
       { portBase: block(5) },
     );
     expect(ran.result.status).toBe('passed');
-    expect(node(ran, 'a-transfer').state).toBe('completed');
-    expect(node(ran, 'b-transferred').state).toBe('completed');
-    const alice = sips(ran, 'alice');
+    expect(ran.nodeResult('a-transfer').state).toBe('completed');
+    expect(ran.nodeResult('b-transferred').state).toBe('completed');
+    const alice = ran.sips('alice');
     const finalNotify = alice.findIndex((e) => e.direction === 'received' && e.method === 'NOTIFY' && /\r?\n\r?\nSIP\/2\.0 200/.test(e.raw));
     expect(finalNotify).toBeGreaterThan(0);
     // Alice sent no BYE before the final NOTIFY; after it, the primary leg got hers.
@@ -261,13 +246,13 @@ describe('CORE', () => {
     expect(byes.length).toBeGreaterThan(0);
     for (const [i] of byes) expect(i as number).toBeGreaterThan(finalNotify);
     expect(byes.map(([, key]) => key)).toContain('primary');
-    expect(callOf(ran, 'alice', 'primary').end).toBeDefined();
-    expect(callOf(ran, 'alice', 'consult').end).toBeDefined();
+    expect(ran.call('alice', 'primary').end).toBeDefined();
+    expect(ran.call('alice', 'consult').end).toBeDefined();
     expect(ran.events.filter((e) => e.type === 'scenario:action-log' && (e.nodeId === 'a-release-primary' || e.nodeId === 'a-release-consult') && e.level === 'warn')).toHaveLength(2);
     // The bob–carol call is the one left, under bob's primary and carol's consult.
-    expect(callOf(ran, 'bob', 'primary').sipCallId).toBe(callOf(ran, 'carol', 'consult').sipCallId);
-    expect(callOf(ran, 'carol', 'consult').end?.reason).toBe('remote-bye');
-    expect(internalErrors(ran)).toEqual([]);
+    expect(ran.call('bob', 'primary').sipCallId).toBe(ran.call('carol', 'consult').sipCallId);
+    expect(ran.call('carol', 'consult').end?.reason).toBe('remote-bye');
+    expect(ran.internalErrors()).toEqual([]);
   }, 15_000);
 
   it('CORE-05: both ids are required (a MuteTransfer without consultCallId does not load)', async () => {
@@ -306,16 +291,16 @@ describe('DIALOG', () => {
       { portBase: block(7) },
     );
     expect(ran.result.status).toBe('passed');
-    const primary = callOf(ran, 'alice', 'primary');
-    const consult = callOf(ran, 'alice', 'consult');
+    const primary = ran.call('alice', 'primary');
+    const consult = ran.call('alice', 'consult');
     // Both were up at the same time.
     expect(Math.max(primary.answeredAt!, consult.answeredAt!)).toBeLessThan(Math.min(primary.endedAt!, consult.endedAt!));
     expect(primary.sipCallId).not.toBe(consult.sipCallId);
-    expect(callOf(ran, 'bob', 'primary').sipCallId).toBe(primary.sipCallId);
-    expect(callOf(ran, 'carol', 'primary').sipCallId).toBe(consult.sipCallId);
+    expect(ran.call('bob', 'primary').sipCallId).toBe(primary.sipCallId);
+    expect(ran.call('carol', 'primary').sipCallId).toBe(consult.sipCallId);
     // Each Release ended its own call only: bob's call ended before carol's.
-    expect(node(ran, 'b-gone').endedAt!).toBeLessThan(node(ran, 'a-release-consult').startedAt!);
-    expect(node(ran, 'c-gone').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-release-consult').startedAt!);
+    expect(ran.nodeResult('b-gone').endedAt!).toBeLessThan(ran.nodeResult('a-release-consult').startedAt!);
+    expect(ran.nodeResult('c-gone').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-release-consult').startedAt!);
     expectNoOrphans(ran);
   }, 15_000);
 
@@ -364,11 +349,11 @@ describe('DIALOG', () => {
       { portBase: block(8) },
     );
     expect(ran.result.status).toBe('passed');
-    expect(node(ran, 'b-no-held').state).toBe('failed');
-    expect(node(ran, 'b-no-gone').state).toBe('failed');
-    for (const id of ['b-held', 'b-gone', 'c-held', 'c-retrieved', 'c-gone']) expect(node(ran, id).state).toBe('completed');
-    expect(node(ran, 'b-held').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-hold-a').startedAt!);
-    expect(node(ran, 'b-gone').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-release-a').startedAt!);
+    expect(ran.nodeResult('b-no-held').state).toBe('failed');
+    expect(ran.nodeResult('b-no-gone').state).toBe('failed');
+    for (const id of ['b-held', 'b-gone', 'c-held', 'c-retrieved', 'c-gone']) expect(ran.nodeResult(id).state).toBe('completed');
+    expect(ran.nodeResult('b-held').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-hold-a').startedAt!);
+    expect(ran.nodeResult('b-gone').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-release-a').startedAt!);
     expect(requests(ran, 'bob', 'INVITE')).toHaveLength(2);
     expect(requests(ran, 'carol', 'INVITE')).toHaveLength(3);
     expectNoOrphans(ran);
@@ -389,7 +374,7 @@ describe('DIALOG', () => {
       ['alice', 'call-1'],
       ['bob', 'call-1'],
     ]);
-    expect(sips(ran, 'alice').every((e) => e.callId === 'call-1')).toBe(true);
+    expect(ran.sips('alice').every((e) => e.callId === 'call-1')).toBe(true);
     const logs = ran.events.filter((e) => e.type === 'scenario:action-log' && e.nodeId !== '' && e.instanceId !== '');
     expect(logs.every((e) => e.type === 'scenario:action-log' && e.callId === 'call-1')).toBe(true);
     expectNoOrphans(ran);
@@ -421,10 +406,10 @@ describe('DIALOG', () => {
     // Arrival order on bob's socket: alice's INVITE first.
     const arrivals = requests(ran, 'bob', 'INVITE').map((e) => /^From:.*sip:(\d+)@/m.exec(e.raw)?.[1]);
     expect(arrivals).toEqual(['100', '400']);
-    expect(callOf(ran, 'bob', 'first').peer).toBe('100');
-    expect(callOf(ran, 'bob', 'second').peer).toBe('400');
-    expect(callOf(ran, 'bob', 'first').sipCallId).toBe(callOf(ran, 'alice', 'call-1').sipCallId);
-    expect(callOf(ran, 'bob', 'second').sipCallId).toBe(callOf(ran, 'dave', 'call-1').sipCallId);
+    expect(ran.call('bob', 'first').peer).toBe('100');
+    expect(ran.call('bob', 'second').peer).toBe('400');
+    expect(ran.call('bob', 'first').sipCallId).toBe(ran.call('alice', 'call-1').sipCallId);
+    expect(ran.call('bob', 'second').sipCallId).toBe(ran.call('dave', 'call-1').sipCallId);
     expectNoOrphans(ran);
   }, 15_000);
 
@@ -453,8 +438,8 @@ describe('DIALOG', () => {
     expect(ran.result.status).toBe('passed');
     const arrivals = requests(ran, 'bob', 'INVITE').map((e) => /^From:.*sip:(\d+)@/m.exec(e.raw)?.[1]);
     expect(arrivals).toEqual(['100', '400']);
-    expect(callOf(ran, 'bob', 'first').peer).toBe('100');
-    expect(callOf(ran, 'bob', 'second').peer).toBe('400');
+    expect(ran.call('bob', 'first').peer).toBe('100');
+    expect(ran.call('bob', 'second').peer).toBe('400');
     expectNoOrphans(ran);
   }, 15_000);
 });
@@ -511,43 +496,43 @@ function fixture(bad: Record<string, unknown>, prefix: { alice?: unknown[]; bob?
 function expectLegsUntouched(ran: Ran): void {
   expect(ran.result.status).toBe('passed');
   for (const id of ['a-hold-primary', 'a-hold-consult', 'a-release-primary', 'a-release-consult', 'b-held', 'b-gone', 'c-held', 'c-gone']) {
-    expect(node(ran, id).state, id).toBe('completed');
+    expect(ran.nodeResult(id).state, id).toBe('completed');
   }
   // The HELD each peer saw came from the later Hold, not from the bad step.
-  expect(node(ran, 'b-held').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-hold-primary').startedAt!);
-  expect(node(ran, 'c-held').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-hold-consult').startedAt!);
+  expect(ran.nodeResult('b-held').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-hold-primary').startedAt!);
+  expect(ran.nodeResult('c-held').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-hold-consult').startedAt!);
   for (const peer of ['bob', 'carol']) {
-    const received = sips(ran, peer).filter((e) => e.direction === 'received' && e.method !== undefined && e.method !== 'ACK');
+    const received = ran.sips(peer).filter((e) => e.direction === 'received' && e.method !== undefined && e.method !== 'ACK');
     expect(received.map((e) => e.method), peer).toEqual(['INVITE', 'INVITE', 'BYE']);
   }
-  expect(callOf(ran, 'alice', 'primary').end?.reason).toBe('local-bye');
-  expect(callOf(ran, 'alice', 'consult').end?.reason).toBe('local-bye');
-  expect(callOf(ran, 'bob', 'primary').end?.reason).toBe('remote-bye');
-  expect(callOf(ran, 'carol', 'consult').end?.reason).toBe('remote-bye');
+  expect(ran.call('alice', 'primary').end?.reason).toBe('local-bye');
+  expect(ran.call('alice', 'consult').end?.reason).toBe('local-bye');
+  expect(ran.call('bob', 'primary').end?.reason).toBe('remote-bye');
+  expect(ran.call('carol', 'consult').end?.reason).toBe('remote-bye');
   // Alice sent nothing on either leg for the bad step.
-  const aliceRequests = sips(ran, 'alice').filter((e) => e.direction === 'sent' && e.method !== undefined && e.method !== 'ACK');
+  const aliceRequests = ran.sips('alice').filter((e) => e.direction === 'sent' && e.method !== undefined && e.method !== 'ACK');
   expect(aliceRequests.map((e) => `${e.method} ${e.callId}`)).toEqual(['INVITE primary', 'INVITE consult', 'INVITE primary', 'INVITE consult', 'BYE primary', 'BYE consult']);
-  expect(internalErrors(ran)).toEqual([]);
+  expect(ran.internalErrors()).toEqual([]);
 }
 
 describe('NEG (DIALOG-02): a wrong key fails or times out without touching any other call', () => {
   it('NEG-01: Hold with a wrong callId while primary and consult exist', async () => {
     const ran = await runScenario(fixture({ command: 'Hold', callId: 'nope' }), { portBase: block(12) });
-    expect(node(ran, 'bad').state).toBe('failed');
-    expect(node(ran, 'bad').error).toMatch(/nope/);
+    expect(ran.nodeResult('bad').state).toBe('failed');
+    expect(ran.nodeResult('bad').error).toMatch(/nope/);
     expectLegsUntouched(ran);
   }, 15_000);
 
   it('NEG-02: Retrieve on a missing callId', async () => {
     const ran = await runScenario(fixture({ command: 'Retrieve', callId: 'missing' }), { portBase: block(13) });
-    expect(node(ran, 'bad').state).toBe('failed');
-    expect(node(ran, 'bad').error).toMatch(/missing/);
+    expect(ran.nodeResult('bad').state).toBe('failed');
+    expect(ran.nodeResult('bad').error).toMatch(/missing/);
     expectLegsUntouched(ran);
   }, 15_000);
 
   it('NEG-03: Release with a wrong callId succeeds with a warning (as in sipflow) and ends nothing', async () => {
     const ran = await runScenario(fixture({ command: 'Release', callId: 'nope' }), { portBase: block(14) });
-    expect(node(ran, 'bad').state).toBe('completed');
+    expect(ran.nodeResult('bad').state).toBe('completed');
     const warnings = ran.events.filter((e) => e.type === 'scenario:action-log' && e.nodeId === 'bad' && e.level === 'warn');
     expect(warnings.map((e) => e.type === 'scenario:action-log' && e.message)).toEqual(['No active dialog to release (already terminated)']);
     expectLegsUntouched(ran);
@@ -555,8 +540,8 @@ describe('NEG (DIALOG-02): a wrong key fails or times out without touching any o
 
   it('NEG-04: BlindTransfer on a callId with no call', async () => {
     const ran = await runScenario(fixture({ command: 'BlindTransfer', callId: 'nope', targetUri: '300' }), { portBase: block(15) });
-    expect(node(ran, 'bad').state).toBe('failed');
-    expect(node(ran, 'bad').error).toMatch(/nope/);
+    expect(ran.nodeResult('bad').state).toBe('failed');
+    expect(ran.nodeResult('bad').error).toMatch(/nope/);
     expectLegsUntouched(ran);
   }, 15_000);
 
@@ -571,29 +556,29 @@ describe('NEG (DIALOG-02): a wrong key fails or times out without touching any o
       ),
       { portBase: block(16) },
     );
-    expect(node(ran, 'bad').state).toBe('failed');
+    expect(ran.nodeResult('bad').state).toBe('failed');
     expect(ran.result.status).toBe('passed');
     // Alice's requests: the old call (INVITE, BYE), then the fixture's; no REFER anywhere.
     expect(requests(ran, 'alice', 'REFER', 'sent')).toEqual([]);
-    expect(callOf(ran, 'alice', 'primary').end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'alice', 'consult').end?.reason).toBe('local-bye');
-    expect(callOf(ran, 'bob', 'primary').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'carol', 'consult').end?.reason).toBe('remote-bye');
-    for (const id of ['a-hold-primary', 'a-hold-consult', 'b-held', 'b-gone', 'c-held', 'c-gone']) expect(node(ran, id).state, id).toBe('completed');
+    expect(ran.call('alice', 'primary').end?.reason).toBe('local-bye');
+    expect(ran.call('alice', 'consult').end?.reason).toBe('local-bye');
+    expect(ran.call('bob', 'primary').end?.reason).toBe('remote-bye');
+    expect(ran.call('carol', 'consult').end?.reason).toBe('remote-bye');
+    for (const id of ['a-hold-primary', 'a-hold-consult', 'b-held', 'b-gone', 'c-held', 'c-gone']) expect(ran.nodeResult(id).state, id).toBe('completed');
     expect(requests(ran, 'carol', 'INVITE')).toHaveLength(2);
   }, 15_000);
 
   it('NEG-05: MuteTransfer with a wrong primaryCallId (the consult call stays up)', async () => {
     const ran = await runScenario(fixture({ command: 'MuteTransfer', primaryCallId: 'nope', consultCallId: 'consult', timeout: 1000 }), { portBase: block(17) });
-    expect(node(ran, 'bad').state).toBe('failed');
-    expect(node(ran, 'bad').error).toMatch(/nope/);
+    expect(ran.nodeResult('bad').state).toBe('failed');
+    expect(ran.nodeResult('bad').error).toMatch(/nope/);
     expectLegsUntouched(ran);
   }, 15_000);
 
   it('NEG-06: MuteTransfer with a wrong consultCallId (the primary call is not cleaned up)', async () => {
     const ran = await runScenario(fixture({ command: 'MuteTransfer', primaryCallId: 'primary', consultCallId: 'nope', timeout: 1000 }), { portBase: block(18) });
-    expect(node(ran, 'bad').state).toBe('failed');
-    expect(node(ran, 'bad').error).toMatch(/consult/);
+    expect(ran.nodeResult('bad').state).toBe('failed');
+    expect(ran.nodeResult('bad').error).toMatch(/consult/);
     expectLegsUntouched(ran);
   }, 15_000);
 
@@ -639,17 +624,17 @@ describe('NEG (DIALOG-02): a wrong key fails or times out without touching any o
       { portBase: block(19) },
     );
     expect(ran.result.status).toBe('passed');
-    for (const id of ['held-a', 'retrieved-a', 'transferred-a', 'gone-a-early']) expect(node(ran, id).state, id).toBe('failed');
-    for (const id of ['held-b', 'retrieved-b', 'transferred-b', 'gone-b', 'gone-a']) expect(node(ran, id).state, id).toBe('completed');
+    for (const id of ['held-a', 'retrieved-a', 'transferred-a', 'gone-a-early']) expect(ran.nodeResult(id).state, id).toBe('failed');
+    for (const id of ['held-b', 'retrieved-b', 'transferred-b', 'gone-b', 'gone-a']) expect(ran.nodeResult(id).state, id).toBe('completed');
     // The wrong-key DISCONNECTED timed out although b ended (carol's Release) while it waited; a ended only with alice's Release.
-    expect(node(ran, 'c-release').endedAt!).toBeGreaterThan(node(ran, 'gone-a-early').startedAt!);
-    expect(node(ran, 'c-release').endedAt!).toBeLessThan(node(ran, 'gone-a-early').endedAt!);
-    expect(node(ran, 'gone-a').endedAt!).toBeGreaterThanOrEqual(node(ran, 'a-release-a').startedAt!);
-    expect(callOf(ran, 'bob', 'a').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'bob', 'b').end?.reason).toBe('remote-bye');
-    expect(callOf(ran, 'bob', 'b').sipCallId).toBe(callOf(ran, 'carol', 'call-1').sipCallId);
+    expect(ran.nodeResult('c-release').endedAt!).toBeGreaterThan(ran.nodeResult('gone-a-early').startedAt!);
+    expect(ran.nodeResult('c-release').endedAt!).toBeLessThan(ran.nodeResult('gone-a-early').endedAt!);
+    expect(ran.nodeResult('gone-a').endedAt!).toBeGreaterThanOrEqual(ran.nodeResult('a-release-a').startedAt!);
+    expect(ran.call('bob', 'a').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'b').end?.reason).toBe('remote-bye');
+    expect(ran.call('bob', 'b').sipCallId).toBe(ran.call('carol', 'call-1').sipCallId);
     // Call a saw only its INVITE and the final BYE.
-    const aSip = callOf(ran, 'bob', 'a').sipCallId;
-    expect(sips(ran, 'bob').filter((e) => e.direction === 'received' && e.sipCallId === aSip && e.method !== undefined && e.method !== 'ACK').map((e) => e.method)).toEqual(['INVITE', 'BYE']);
+    const aSip = ran.call('bob', 'a').sipCallId;
+    expect(ran.sips('bob').filter((e) => e.direction === 'received' && e.sipCallId === aSip && e.method !== undefined && e.method !== 'ACK').map((e) => e.method)).toEqual(['INVITE', 'BYE']);
   }, 20_000);
 });
