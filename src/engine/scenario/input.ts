@@ -42,8 +42,10 @@ export function readInput(input: unknown, limits: ScenarioLimits, sink: Diagnost
     }
     const text = typeof input === 'string' ? input : new TextDecoder('utf-8').decode(input);
     const parsed = parseJsonc(text, { maxDepth: limits.maxDepth, maxStringLength: limits.maxStringLength });
+    // A file name given where the scenario's text belongs is an easy slip: say so.
+    const path = parsed.value === undefined && looksLikePath(text) ? ` (this looks like a file name: the scenario's text or value goes here; read a file with loadScenarioFile(${JSON.stringify(text.trim())}))` : '';
     for (const issue of parsed.errors) {
-      sink.error(issue.kind === 'limit' ? 'limit' : 'syntax', issue.message, { path: [], line: issue.span.start.line, column: issue.span.start.column });
+      sink.error(issue.kind === 'limit' ? 'limit' : 'syntax', issue.message + path, { path: [], line: issue.span.start.line, column: issue.span.start.column });
     }
     for (const issue of parsed.warnings) {
       sink.warning('duplicate-key', issue.message, { path: [], line: issue.span.start.line, column: issue.span.start.column, ...(issue.key !== undefined ? { field: issue.key } : {}) });
@@ -53,6 +55,12 @@ export function readInput(input: unknown, limits: ScenarioLimits, sink: Diagnost
   }
   const value = toJson(input, limits, sink);
   return value === undefined ? undefined : { value, location: undefined, text: undefined };
+}
+
+/** One short line with no JSON punctuation that ends like a file name or has a slash in it. */
+function looksLikePath(text: string): boolean {
+  const t = text.trim();
+  return t.length > 0 && t.length < 4096 && !/[\r\n{}\[\]"]/.test(t) && (/\.jsonc?$/i.test(t) || t.includes('/') || t.includes('\\'));
 }
 
 /**

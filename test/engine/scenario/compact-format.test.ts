@@ -135,6 +135,15 @@ describe('JSON with comments and trailing commas', () => {
     expect(r.diagnostics[0]).toMatchObject({ severity: 'error', code: 'syntax', file: 'bad.json', line: 3, column: 32 });
   });
 
+  it('says so when a file name was given where the scenario text belongs', () => {
+    for (const name of ['examples/basic-call.json', 'call.jsonc', 'C:\\flows\\call']) {
+      const r = validateScenario(name);
+      expect(one(r, 'syntax').message).toContain(`this looks like a file name: the scenario's text or value goes here; read a file with loadScenarioFile(${JSON.stringify(name)})`);
+    }
+    // Text that is not a file name gets no such hint.
+    expect(one(validateScenario('hello'), 'syntax').message).not.toContain('file name');
+  });
+
   it('refuses a second trailing comma', () => {
     const r = validateScenario('{ "instances": { "a": { "steps": ["Answer",,] } } }');
     expect(one(r, 'syntax')).toMatchObject({ line: 1, column: 44 });
