@@ -2,7 +2,7 @@
 // RTCP reports.
 
 export { MediaSession } from './media-session.js';
-export type { MediaSessionOptions, MediaParameters, MediaStats, MediaSessionEvents, DtmfEvent } from './media-types.js';
+export type { MediaSessionOptions, MediaPacket, MediaParameters, MediaStats, MediaSessionEvents, DtmfEvent } from './media-types.js';
 export { type PlaybackResult } from './playback.js';
 export { MediaError, type MediaErrorCode } from './errors.js';
 export { bindRtpPair, DEFAULT_PORT_RANGE, type PortRange, type RtpSocketPair } from './rtp-socket.js';

@@ -22,7 +22,7 @@ import { Recording } from './recording.js';
 import { readWavFile, toTelephony, type WavAudio } from './wav.js';
 import { Playback, type PlaybackResult } from './playback.js';
 
-export type { DtmfEvent, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
+export type { DtmfEvent, MediaPacket, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
 
 // Scratch for the frame being encoded, shared by every session: a tick is synchronous and the RTP
 // packet gets a copy, so one pair serves a thousand sessions and stays in cache, where a pair per
@@ -115,6 +115,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       intervalMs: options.rtcpIntervalMs ?? 5000,
       random,
       onPackets: (packets) => this.emit('rtcp', packets),
+      ...(options.packetTap !== undefined ? { tap: options.packetTap, local: { address: host, port: sockets.port + 1 } } : {}),
       onIgnored: () => void this.ignored++,
     });
   }
@@ -343,6 +344,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     const bytes = encodeRtp({ marker, payloadType, sequence: this.seq, timestamp, ssrc: this.ssrc, payload });
     this.seq = seqAdd(this.seq, 1);
     this.sendStats.sent({ timestamp, payload }, this.lastTick ?? this.clock.now()); // sent within the tick
+    this.options.packetTap?.({ direction: 'sent', protocol: 'rtp', local: this.local, remote, data: bytes });
     // Errors of sends without a callback arrive as the socket's 'error' event (handled above).
     // Until the connect has completed, the socket needs the address (Node throws without one).
     if (this.connectState === 'connected') this.sockets.rtp.send(bytes);
@@ -351,6 +353,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
 
   private receiveRtp(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.closed) return;
+    this.options.packetTap?.({ direction: 'received', protocol: 'rtp', local: this.local, remote: { address: rinfo.address, port: rinfo.port }, data: msg });
     let packet;
     try {
       packet = decodeRtp(msg);

@@ -25,6 +25,24 @@ export interface MediaSessionOptions {
   silence?: boolean;
   /** Random source for SSRC, sequence and timestamp starts and port choice. */
   random?: () => number;
+  /**
+   * Sees every RTP and RTCP datagram the session sends, and every one that reaches its sockets
+   * (before any filtering), as it goes: for captures and traces. Keep it cheap; it runs per packet.
+   * The `data` buffer must not be kept past the call without a copy.
+   */
+  packetTap?: (packet: MediaPacket) => void;
+}
+
+/** One RTP or RTCP datagram of a session, as its {@link MediaSessionOptions.packetTap} sees it. */
+export interface MediaPacket {
+  readonly direction: 'sent' | 'received';
+  readonly protocol: 'rtp' | 'rtcp';
+  /** Our socket. */
+  readonly local: Endpoint;
+  /** Where it went, or where it came from. */
+  readonly remote: Endpoint;
+  /** The datagram, as on the wire. */
+  readonly data: Uint8Array;
 }
 
 /** What to send and where: a {@link NegotiatedAudio} from `src/sdp`, or the same fields by hand. */

@@ -5,7 +5,7 @@
 import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Clock } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
-import type { MediaStats } from './media-types.js';
+import type { MediaPacket, MediaStats } from './media-types.js';
 import { decodeRtcpCompound, encodeRtcpCompound } from './rtcp-codec.js';
 import { ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
 import type { ReceptionStats, SendStats } from './rtp-stats.js';
@@ -35,6 +35,9 @@ export interface RtcpReporterOptions {
   onPackets: (packets: RtcpPacket[]) => void;
   /** Called for a datagram that is not RTCP. */
   onIgnored: () => void;
+  /** Sees every datagram sent and received (see MediaSessionOptions.packetTap); `local` is the RTCP socket's address. */
+  tap?: (packet: MediaPacket) => void;
+  local?: Endpoint;
 }
 
 /** Sends and receives one session's RTCP. */
@@ -74,6 +77,7 @@ export class RtcpReporter implements TickListener {
 
   private receive(msg: Buffer, rinfo: RemoteInfo): void {
     if (this.stopped) return;
+    this.o.tap?.({ direction: 'received', protocol: 'rtcp', local: this.o.local!, remote: { address: rinfo.address, port: rinfo.port }, data: msg });
     let packets: RtcpPacket[];
     try {
       packets = decodeRtcpCompound(msg);
@@ -110,7 +114,9 @@ export class RtcpReporter implements TickListener {
     // No callback: with one, Node skips its synchronous send and queues every datagram through the
     // event loop (a writable poll and a completion per packet). Errors arrive as the socket's
     // 'error' event, which the session reports.
-    this.o.socket.send(encodeRtcpCompound(packets), to.port, to.address);
+    const data = encodeRtcpCompound(packets);
+    this.o.tap?.({ direction: 'sent', protocol: 'rtcp', local: this.o.local!, remote: to, data });
+    this.o.socket.send(data, to.port, to.address);
   }
 
   private interval(): number {

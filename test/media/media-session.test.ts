@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MediaError } from '../../src/media/errors.js';
 import { decodeMuLaw, encodeMuLaw } from '../../src/media/g711.js';
-import { MediaSession, type MediaParameters } from '../../src/media/media-session.js';
+import { MediaSession, type MediaPacket, type MediaParameters } from '../../src/media/media-session.js';
 import { decodeRtp, type RtpPacket } from '../../src/media/rtp-packet.js';
 import { encodeWav, readWavFile } from '../../src/media/wav.js';
 import { writeFile } from 'node:fs/promises';
@@ -250,6 +250,33 @@ describe('MediaSession on loopback', () => {
     expect(a.stats().remoteReport).toBeDefined();
     expect(b.stats().remoteReport).toBeDefined();
     expect(b.stats().remoteReport!.cumulativeLost).toBe(0);
+  });
+
+  it('a packet tap sees every RTP and RTCP datagram sent and received, with both addresses, as on the wire', async () => {
+    const seenA: MediaPacket[] = [];
+    const a = await session({ rtcpIntervalMs: 100, packetTap: (p) => seenA.push({ ...p, data: Uint8Array.from(p.data) }) });
+    const b = await session({ rtcpIntervalMs: 100 });
+    a.update(to(b));
+    b.update(to(a));
+    await wait(300);
+    await a.sendDtmf('5');
+    await a.close();
+    const sentRtp = seenA.filter((p) => p.direction === 'sent' && p.protocol === 'rtp');
+    const gotRtp = seenA.filter((p) => p.direction === 'received' && p.protocol === 'rtp');
+    // Every packet the stats counted went through the tap, and decodes as the RTP it was.
+    expect(sentRtp.length).toBe(a.stats().packetsSent);
+    expect(gotRtp.length).toBeGreaterThanOrEqual(a.stats().packetsReceived);
+    expect(sentRtp.some((p) => decodeRtp(p.data).payloadType === 101)).toBe(true);
+    expect(sentRtp[0]).toMatchObject({ local: a.local, remote: { address: '127.0.0.1', port: b.local.port } });
+    expect(gotRtp[0]).toMatchObject({ local: a.local, remote: { address: '127.0.0.1', port: b.local.port } });
+    // RTCP both ways on port + 1; the last one we sent is the BYE compound of close() (RFC 3550 §6.6, PT 203).
+    const rtcp = seenA.filter((p) => p.protocol === 'rtcp');
+    expect(rtcp.some((p) => p.direction === 'received')).toBe(true);
+    const lastSent = rtcp.filter((p) => p.direction === 'sent').at(-1)!;
+    expect(lastSent).toMatchObject({ local: { address: '127.0.0.1', port: a.local.port + 1 }, remote: { address: '127.0.0.1', port: b.local.port + 1 } });
+    const types: number[] = [];
+    for (let i = 0; i < lastSent.data.length; i += 4 * (((lastSent.data[i + 2]! << 8) | lastSent.data[i + 3]!) + 1)) types.push(lastSent.data[i + 1]!);
+    expect(types.at(-1)).toBe(203);
   });
 
   it('when the stream moves to another peer, the previous peer still sending does not pull it back', async () => {
