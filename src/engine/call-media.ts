@@ -2,7 +2,7 @@
 // instance's codecs and that port, and the negotiated stream applied to the media after every
 // offer/answer exchange (RFC 3264), re-INVITEs and transfers included.
 
-import { MediaSession } from '../media/media-session.js';
+import { MediaSession, type MediaPacket } from '../media/media-session.js';
 import type { PortRange } from '../media/rtp-socket.js';
 import type { AudioCodecName } from '../sdp/codecs.js';
 import { createAnswer } from '../sdp/answer.js';
@@ -27,9 +27,14 @@ export interface MediaPlan {
   readonly clock: Clock;
 }
 
-/** Opens a call's RTP session on a free even port. */
-export function openMedia(plan: MediaPlan): Promise<MediaSession> {
-  return MediaSession.open({ host: plan.bindHost, clock: plan.clock, ...(plan.portRange !== undefined ? { portRange: plan.portRange } : {}) });
+/** Opens a call's RTP session on a free even port; `packetTap` sees its datagrams (for `rtp` events). */
+export function openMedia(plan: MediaPlan, packetTap?: (packet: MediaPacket) => void): Promise<MediaSession> {
+  return MediaSession.open({
+    host: plan.bindHost,
+    clock: plan.clock,
+    ...(plan.portRange !== undefined ? { portRange: plan.portRange } : {}),
+    ...(packetTap !== undefined ? { packetTap } : {}),
+  });
 }
 
 /** Our offer for a call whose RTP is on `port`. */

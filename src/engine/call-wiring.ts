@@ -4,7 +4,7 @@
 // Replaces at once (the transfer target's side). Everything it does is logged.
 
 import { randomBytes } from 'node:crypto';
-import type { MediaSession } from '../media/media-session.js';
+import type { MediaPacket, MediaSession } from '../media/media-session.js';
 import { sdpBody } from '../sip/dialog/offer-answer.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { IncomingRefer } from '../sip/dialog/refer.js';
@@ -13,7 +13,7 @@ import { DialogEndedError } from '../sip/dialog/errors.js';
 import { Call } from './call.js';
 import { answerFor, applyNegotiation, audioDirection, offerFor, openMedia } from './call-media.js';
 import { describeError } from './errors.js';
-import type { InstanceRuntime } from './instance-runtime.js';
+import { times, type InstanceRuntime } from './instance-runtime.js';
 import type { RunContext } from './run-context.js';
 
 /** The SDP port of a call without media (`--media off`): RTP to it goes nowhere (RFC 863 discard). */
@@ -35,17 +35,42 @@ export function userOf(uri: string | undefined): string {
 export async function ensureMedia(run: RunContext, instance: InstanceRuntime, call: Call): Promise<number> {
   if (!run.settings.media) return NO_MEDIA_PORT;
   if (call.media === undefined) {
-    const media = await openMedia(instance.media);
+    const media = await openMedia(instance.media, run.hub.wants('rtp') ? rtpEvents(run, instance, call) : undefined);
     call.media = media;
     media.on('dtmf', (d) => {
       call.record({ kind: 'dtmf', digit: d.digit, via: 'rfc4733' });
       run.log({ instanceId: instance.spec.id, callId: call.key, message: `Received DTMF: ${d.digit}`, level: 'debug' });
+      run.media({ kind: 'dtmf-received', instanceId: instance.spec.id, ...keyOf(call), digits: d.digit });
     });
     media.on('error', (err) => run.log({ instanceId: instance.spec.id, callId: call.key, message: `media: ${err.message}`, level: 'warn' }));
     // A call that ended before its media opened closes it at once.
     if (call.ended) await closeMedia(call);
   }
   return call.media.local.port;
+}
+
+/** A media packet tap that turns every datagram of the call into an `rtp` run event. */
+function rtpEvents(run: RunContext, instance: InstanceRuntime, call: Call): (packet: MediaPacket) => void {
+  return (p) => {
+    if (!run.hub.wants('rtp')) return;
+    run.hub.emit({
+      type: 'rtp',
+      instanceId: instance.spec.id,
+      protocol: p.protocol,
+      direction: p.direction,
+      local: p.local,
+      remote: p.remote,
+      ...times(run.timeUs()),
+      data: Uint8Array.from(p.data),
+      sipCallId: call.sipCallId,
+      ...keyOf(call),
+    });
+  };
+}
+
+/** `{ callId }` when the call has a key, else nothing (for run events). */
+export function keyOf(call: Call): { callId?: string } {
+  return call.key !== undefined ? { callId: call.key } : {};
 }
 
 /** Closes the call's media (idempotent). */
@@ -125,10 +150,12 @@ export function attachSession(run: RunContext, instance: InstanceRuntime, call: 
       heldByPeer.add(call);
       call.record({ kind: 'held', direction });
       run.log({ instanceId: instance.spec.id, callId: call.key, message: 'Call HELD by remote party', sipMessage: note });
+      run.media({ kind: 'held', instanceId: instance.spec.id, ...keyOf(call), by: 'peer', direction });
     } else if (!holding && heldByPeer.has(call)) {
       heldByPeer.delete(call);
       call.record({ kind: 'retrieved', direction });
       run.log({ instanceId: instance.spec.id, callId: call.key, message: 'Call RETRIEVED by remote party', sipMessage: note });
+      run.media({ kind: 'resumed', instanceId: instance.spec.id, ...keyOf(call), by: 'peer', direction });
     } else {
       run.log({ instanceId: instance.spec.id, callId: call.key, message: `re-INVITE from the peer, direction ${direction} unchanged`, level: 'debug', sipMessage: note });
     }

@@ -110,18 +110,25 @@ export class Engine {
     return this.active !== undefined;
   }
 
-  /** Calls `listener` with every run event, in order; returns the function that stops it. */
+  /**
+   * Calls `listener` with every run event, in order, except `rtp` packets (a reporter with `onRtp`
+   * gets those); returns the function that stops it.
+   */
   on(listener: (event: RunEvent) => void): () => void {
     return this.hub.subscribe(listener);
   }
 
-  /** Adds a reporter (a method per event kind); returns the function that removes it. */
+  /**
+   * Adds a reporter (a method per event kind); returns the function that removes it. Only kinds it
+   * has a method for are built for it; `onRtp` is the one way to get `rtp` packet events, and it
+   * must be there when a call's media opens.
+   */
   addReporter(reporter: RunReporter): () => void {
     return this.hub.addReporter(reporter);
   }
 
   /**
-   * The run events from now until the end of the next run, as an async iterator.
+   * The run events from now until the end of the next run, as an async iterator (every kind but `rtp`).
    *
    * @example
    * ```ts
@@ -182,6 +189,10 @@ export class Engine {
       instances,
       signal: controller.signal,
       timestamp: () => Math.round(epoch + (clock.now() - clockAtStart)),
+      timeUs: () => Math.round((epoch + (clock.now() - clockAtStart)) * 1000),
+      media: (event) => {
+        if (hub.wants('media')) hub.emit({ type: 'media', ...event, timestamp: run.timestamp() });
+      },
       log: (entry) => emitLog(hub, run, entry),
       reportError: (err, where) => emitLog(hub, run, { message: `internal: ${where}: ${describeError(err)}`, level: 'error' }),
     };
@@ -218,7 +229,13 @@ export class Engine {
     }
 
     if (hub.wants('scenario:started')) {
-      hub.emit({ type: 'scenario:started', scenarioId, timestamp: run.timestamp(), instances: [...instances.values()].map((i) => i.describe()) });
+      hub.emit({
+        type: 'scenario:started',
+        scenarioId,
+        timestamp: run.timestamp(),
+        instances: [...instances.values()].map((i) => i.describe()),
+        nodes: graph.nodes.map((n) => ({ id: n.id, instanceId: n.instance, kind: n.kind, name: n.name, callId: n.callId, ...(n.label !== undefined ? { label: n.label } : {}) })),
+      });
     }
 
     // Every start node of every instance begins its own chain, all at once.

@@ -13,7 +13,11 @@ interface Reader {
 /** The terminal events: a run's last. */
 const TERMINAL: ReadonlySet<RunEventType> = new Set(['scenario:completed', 'scenario:failed', 'scenario:stopped']);
 
-/** Fans run events out; tells the engine whether anyone wants an event kind at all, so unwanted ones cost nothing. */
+/**
+ * Fans run events out; tells the engine whether anyone wants an event kind at all, so unwanted ones
+ * cost nothing. Listeners and iterators get every kind but `rtp`, which only reporters with an
+ * `onRtp` method get.
+ */
 export class RunEventHub {
   private readonly listeners = new Set<(event: RunEvent) => void>();
   private readonly reporters = new Set<RunReporter>();
@@ -26,7 +30,7 @@ export class RunEventHub {
 
   /** Whether an event of `type` would reach anyone (build it only then). */
   wants(type: RunEventType): boolean {
-    if (this.listeners.size > 0 || this.readers.size > 0) return true;
+    if (type !== 'rtp' && (this.listeners.size > 0 || this.readers.size > 0)) return true;
     const method = REPORTER_METHODS[type];
     for (const r of this.reporters) if (typeof r[method] === 'function') return true;
     return false;
@@ -34,7 +38,9 @@ export class RunEventHub {
 
   /** Hands `event` to every listener, reporter and reader. */
   emit(event: RunEvent): void {
-    for (const fn of this.listeners) {
+    // `rtp` events (about 100 a second per call) go only to reporters that ask for them (onRtp).
+    const packet = event.type === 'rtp';
+    if (!packet) for (const fn of this.listeners) {
       try {
         fn(event);
       } catch (err) {
@@ -51,7 +57,7 @@ export class RunEventHub {
         this.onError(err, `reporter ${method}`);
       }
     }
-    for (const reader of this.readers) {
+    if (!packet) for (const reader of this.readers) {
       reader.queue.push(event);
       if (TERMINAL.has(event.type)) {
         reader.done = true;

@@ -232,7 +232,7 @@ export class InstanceRuntime {
         direction,
         local: inner.local,
         remote: { address: remote.address, port: remote.port },
-        timestamp: run.timestamp(),
+        ...times(run.timeUs()),
         raw: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'),
         ...(message instanceof SipRequest ? { method: message.method } : { status: message.status, reason: message.reason }),
         sipCallId,
@@ -267,4 +267,9 @@ function bracketed(host: string): string {
 
 function hostPort(host: string, port: number | undefined): string {
   return port === undefined ? bracketed(host) : `${bracketed(host)}:${port}`;
+}
+
+/** An event's `timestamp` (Unix ms) and `timeUs` from one reading of the clock. */
+export function times(timeUs: number): { timestamp: number; timeUs: number } {
+  return { timestamp: Math.round(timeUs / 1000), timeUs };
 }

@@ -7,7 +7,7 @@ import type { Transport } from '../sip/transport/transport.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { RunEventHub } from './event-hub.js';
 import type { InstanceRuntime } from './instance-runtime.js';
-import type { LogLevel, SipMessageSummary } from './run-events.js';
+import type { LogLevel, MediaEvent, SipMessageSummary } from './run-events.js';
 import type { SessionStore } from './session-store.js';
 
 /** Settings of a run that the engine's options give. */
@@ -50,6 +50,10 @@ export interface RunContext {
   readonly signal: AbortSignal;
   /** A timestamp for events: Unix ms. */
   timestamp(): number;
+  /** The same clock in Unix microseconds (whole), for `sip` and `rtp` events. */
+  timeUs(): number;
+  /** Emits a `media` event (when anyone listens). */
+  media(event: Omit<MediaEvent, 'type' | 'timestamp'>): void;
   /** Emits an action log (when anyone listens). */
   log(entry: LogInput): void;
   /** Reports an engine-internal problem (a listener of ours threw …) as an error log. */

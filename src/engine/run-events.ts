@@ -42,12 +42,28 @@ export interface RunInstance {
   readonly contact: string;
 }
 
+/** A node of the run, as reports name it: for timelines and live views. */
+export interface RunNode {
+  readonly id: string;
+  /** The instance it runs on. */
+  readonly instanceId: string;
+  readonly kind: 'command' | 'event';
+  /** The command or event (`MakeCall`, `INCOMING` …). */
+  readonly name: string;
+  /** Its call key. */
+  readonly callId: string;
+  /** The author's label, if any. */
+  readonly label?: string;
+}
+
 /** The run started: every instance is up (and registered, in PBX mode). */
 export interface ScenarioStartedEvent {
   readonly type: 'scenario:started';
   readonly scenarioId: string;
   readonly timestamp: number;
   readonly instances: readonly RunInstance[];
+  /** Every node that can run, in the graph's order (instance by instance, chains depth first). */
+  readonly nodes: readonly RunNode[];
 }
 
 /** The run ended with every chain done and no unhandled failure. */
@@ -113,6 +129,8 @@ export interface SipEvent {
   /** The other end: where it went, or where it came from. */
   readonly remote: Endpoint;
   readonly timestamp: number;
+  /** The same instant in Unix microseconds (whole), for captures and ladders that need finer order than ms. */
+  readonly timeUs: number;
   /** The whole message as text (UTF-8). */
   readonly raw: string;
   /** The request method, for a request. */
@@ -128,6 +146,55 @@ export interface SipEvent {
   readonly callId?: string;
 }
 
+/**
+ * One RTP or RTCP datagram of a call's media, sent or received, as it was on the wire. Built only
+ * while someone listens for `rtp` when the call's media opens: a call makes about 100 a second.
+ */
+export interface RtpEvent {
+  readonly type: 'rtp';
+  readonly instanceId: string;
+  readonly protocol: 'rtp' | 'rtcp';
+  readonly direction: 'sent' | 'received';
+  /** Our socket (RTCP: the RTP port + 1). */
+  readonly local: Endpoint;
+  /** Where it went, or where it came from. */
+  readonly remote: Endpoint;
+  readonly timestamp: number;
+  /** The same instant in Unix microseconds (whole). */
+  readonly timeUs: number;
+  /** The datagram (a copy of its own). */
+  readonly data: Uint8Array;
+  /** The SIP Call-ID of the call the media belongs to. */
+  readonly sipCallId: string;
+  /** The logical call key, when the call has one. */
+  readonly callId?: string;
+}
+
+/** What happened to a call's media, for reports: a {@link MediaEvent}'s `kind`. */
+export type MediaEventKind = 'dtmf-sent' | 'dtmf-received' | 'playback-started' | 'playback-ended' | 'held' | 'resumed';
+
+/** Something that happened to a call's media: DTMF sent or received, a playback, a hold or a resume. */
+export interface MediaEvent {
+  readonly type: 'media';
+  readonly kind: MediaEventKind;
+  readonly instanceId: string;
+  /** The logical call key. */
+  readonly callId?: string;
+  /** The node that did it (SendDTMF, PlayAudio, Hold, Retrieve), if a node did. */
+  readonly nodeId?: string;
+  readonly timestamp: number;
+  /** `dtmf-sent`: the digits; `dtmf-received`: the digit. */
+  readonly digits?: string;
+  /** `playback-*`: the file played. */
+  readonly file?: string;
+  /** `playback-ended`: how it ended. */
+  readonly outcome?: 'completed' | 'stopped' | 'failed';
+  /** `held` / `resumed`: who did it. */
+  readonly by?: 'us' | 'peer';
+  /** `held` / `resumed`: the SDP direction the hold or resume asked for (`sendonly`, `inactive`, `sendrecv` …). */
+  readonly direction?: string;
+}
+
 /** Every run event. */
 export type RunEvent =
   | ScenarioStartedEvent
@@ -136,7 +203,9 @@ export type RunEvent =
   | ScenarioStoppedEvent
   | NodeStateEvent
   | ActionLogEvent
-  | SipEvent;
+  | SipEvent
+  | RtpEvent
+  | MediaEvent;
 
 /** The kinds of run events. */
 export type RunEventType = RunEvent['type'];
@@ -164,6 +233,8 @@ export interface RunReporter {
   onNodeState?(event: NodeStateEvent): void;
   onActionLog?(event: ActionLogEvent): void;
   onSip?(event: SipEvent): void;
+  onRtp?(event: RtpEvent): void;
+  onMedia?(event: MediaEvent): void;
 }
 
 /** Which reporter method takes which event. */
@@ -175,4 +246,6 @@ export const REPORTER_METHODS: { readonly [T in RunEventType]: keyof RunReporter
   'scenario:node-state': 'onNodeState',
   'scenario:action-log': 'onActionLog',
   sip: 'onSip',
+  rtp: 'onRtp',
+  media: 'onMedia',
 };

@@ -5,7 +5,9 @@ import { describe, expect, it, vi } from 'vitest';
 import { RunEventHub } from '../../src/engine/event-hub.js';
 
 const original = RunEventHub.prototype.emit;
-import { Engine, type RunEvent, type RunReporter } from '../../src/engine/index.js';
+import { fileURLToPath } from 'node:url';
+import { Engine, type MediaEvent, type RtpEvent, type RunEvent, type RunReporter, type SipEvent } from '../../src/engine/index.js';
+import { decodeRtp } from '../../src/media/rtp-packet.js';
 
 const scenario = {
   instances: {
@@ -79,6 +81,65 @@ describe('run events', () => {
     expect([...kinds]).toEqual(['scenario:node-state']);
     // Only what someone wants, and the run's own last event, was ever built and emitted.
     expect(new Set(emitted)).toEqual(new Set(['scenario:node-state', 'scenario:completed']));
+  }, 20_000);
+
+  it('started names every node; sip events carry microseconds; media events mark DTMF, playback and holds; rtp events carry every packet, for a reporter that asks', async () => {
+    const tone = fileURLToPath(new URL('../fixtures/audio/tone-440hz-8k-mono.wav', import.meta.url));
+    const engine = new Engine({ portBase: 36180, closeTimeoutMs: 300 });
+    const events: RunEvent[] = [];
+    engine.on((e) => events.push(e));
+    const packets: RtpEvent[] = [];
+    engine.addReporter({ onRtp: (e) => packets.push(e) });
+    const result = await engine.run({
+      instances: {
+        alice: {
+          dn: '100',
+          steps: [
+            { id: 'call', command: 'MakeCall', targetUri: '200' },
+            { id: 'play', command: 'PlayAudio', filePath: tone },
+            { id: 'hold', command: 'Hold' },
+            { id: 'retrieve', command: 'Retrieve' },
+            { id: 'digits', command: 'SendDTMF', digits: '42', intervalMs: 50 },
+            { event: 'TIMEOUT', timeout: 300 },
+            'Release',
+          ],
+        },
+        bob: { dn: '200', steps: ['INCOMING', 'Answer', { id: 'got', event: 'DTMFReceived', expectedDigits: '42', timeout: 8000 }, 'DISCONNECTED'] },
+      },
+    });
+    expect(result.status).toBe('passed');
+    // The listener got no rtp events: only the reporter that asked.
+    expect(events.some((e) => e.type === 'rtp')).toBe(false);
+    const started = events.find((e) => e.type === 'scenario:started')!;
+    expect(started.type === 'scenario:started' && started.nodes.map((n) => `${n.instanceId}:${n.id}:${n.name}`).slice(0, 3)).toEqual(['alice:call:MakeCall', 'alice:play:PlayAudio', 'alice:hold:Hold']);
+    // timeUs is the same instant as timestamp, finer, and never goes back.
+    const sips = events.filter((e): e is SipEvent => e.type === 'sip');
+    for (const e of sips) expect(Math.abs(e.timeUs / 1000 - e.timestamp)).toBeLessThanOrEqual(0.5);
+    for (let i = 1; i < sips.length; i++) expect(sips[i]!.timeUs).toBeGreaterThanOrEqual(sips[i - 1]!.timeUs);
+    // Media happenings, in order, on the right nodes and keys.
+    const media = events.filter((e): e is MediaEvent => e.type === 'media').map((e) => [e.instanceId, e.kind, e.nodeId ?? '', e.by ?? e.digits ?? e.outcome ?? '']);
+    expect(media.filter((m) => m[0] === 'alice')).toEqual([
+      ['alice', 'playback-started', 'play', ''],
+      ['alice', 'playback-ended', 'play', 'completed'],
+      ['alice', 'held', 'hold', 'us'],
+      ['alice', 'resumed', 'retrieve', 'us'],
+      ['alice', 'dtmf-sent', 'digits', '4'],
+      ['alice', 'dtmf-sent', 'digits', '2'],
+    ]);
+    expect(media.filter((m) => m[0] === 'bob')).toEqual([
+      ['bob', 'held', '', 'peer'],
+      ['bob', 'resumed', '', 'peer'],
+      ['bob', 'dtmf-received', '', '4'],
+      ['bob', 'dtmf-received', '', '2'],
+    ]);
+    // Every RTP packet both ways, as on the wire: alice's sent ones are bob's received ones.
+    const sent = packets.filter((p) => p.instanceId === 'alice' && p.protocol === 'rtp' && p.direction === 'sent');
+    const got = packets.filter((p) => p.instanceId === 'bob' && p.protocol === 'rtp' && p.direction === 'received' && p.remote.port === sent[0]!.local.port);
+    expect(sent.length).toBeGreaterThan(50);
+    expect(got.length).toBeGreaterThan(sent.length * 0.95);
+    expect(sent.filter((p) => decodeRtp(p.data).payloadType === 101).length).toBeGreaterThan(0);
+    expect(sent[0]).toMatchObject({ callId: 'call-1', sipCallId: result.calls[0]!.sipCallId });
+    expect(packets.some((p) => p.protocol === 'rtcp')).toBe(true);
   }, 20_000);
 
   it('a second run while one runs is refused, as in sipflow', async () => {

@@ -6,7 +6,7 @@ import type { Call } from '../call.js';
 import { NodeFailure } from '../errors.js';
 import type { InstanceRuntime } from '../instance-runtime.js';
 import type { RunContext } from '../run-context.js';
-import type { LogLevel, SipMessageSummary } from '../run-events.js';
+import type { LogLevel, MediaEvent, SipMessageSummary } from '../run-events.js';
 import type { CompiledNode } from '../scenario/index.js';
 
 /** A handler's view of its node's run. */
@@ -39,6 +39,11 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
       ...(extra.level !== undefined ? { level: extra.level } : {}),
       ...(extra.sipMessage !== undefined ? { sipMessage: { ...extra.sipMessage, callId: extra.sipMessage.callId ?? callId } } : {}),
     });
+  }
+
+  /** A `media` run event of this node, on its call key. */
+  media(event: Omit<MediaEvent, 'type' | 'timestamp' | 'instanceId' | 'nodeId' | 'callId'>): void {
+    this.run.media({ ...event, instanceId: this.instance.spec.id, nodeId: this.node.id, callId: this.node.callId });
   }
 
   /**

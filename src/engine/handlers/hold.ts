@@ -22,6 +22,7 @@ async function reinvite(ctx: NodeContext<CompiledCommandNode<'Hold' | 'Retrieve'
   try {
     const ok = await ctx.race(session.reinvite(offer));
     followMedia(run, call, session.localSdp, session.remoteSdp, 'offerer');
+    ctx.media({ kind: direction === 'sendonly' ? 'held' : 'resumed', by: 'us', direction });
     ctx.log(`${node.name} succeeded`, { sipMessage: { direction: 'sent', method: 'INVITE', responseCode: ok.status, from: instance.spec.user, to: call.peer, note: direction } });
   } catch (err) {
     if (err instanceof RequestFailedError) throw new NodeFailure(`${node.name}: ReInvite failed: ${err.status} ${err.reason}`, { status: err.status, cause: err });

@@ -45,13 +45,18 @@ export async function playAudio(ctx: NodeContext<CompiledCommandNode<'PlayAudio'
   // The call's end aborts the playback at once, as the run's end and the node's timeout do.
   const signal = whileCallLives(ctx, call);
   let result;
+  ctx.media({ kind: 'playback-started', file: filePath });
+  let outcome: 'completed' | 'stopped' | 'failed' = 'failed';
   try {
     result = await media.play(filePath, { signal });
+    outcome = result.cancelled || ctx.signal.aborted || call.ended ? 'stopped' : 'completed';
   } catch (err) {
+    if (signal.aborted) outcome = 'stopped';
     if (err instanceof WavError) throw new NodeFailure(`PlayAudio: ${err.message}`, { cause: err });
     throw reasonOf(signal, err);
   } finally {
     media.off('note', onNote);
+    ctx.media({ kind: 'playback-ended', file: filePath, outcome });
   }
   if (ctx.signal.aborted) throw ctx.signal.reason;
   if (call.ended) throw new NodeFailure(`${call.endedFailure('PlayAudio').message} after ${result.durationMs} ms of audio`, { ...(call.end?.status !== undefined ? { status: call.end.status } : {}) });
@@ -85,6 +90,7 @@ export async function sendDtmf(ctx: NodeContext<CompiledCommandNode<'SendDTMF'>>
       throw err;
     }
     ctx.log(`Sent DTMF: ${digits[i]}`, { level: 'debug' });
+    ctx.media({ kind: 'dtmf-sent', digits: digits[i]! });
     if (i < digits.length - 1 && intervalMs > 0) await guarded(ctx.sleep(intervalMs));
   }
   ctx.log(`DTMF transmission completed (${digits.length} digits)`);
