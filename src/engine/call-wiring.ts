@@ -40,7 +40,7 @@ export async function ensureMedia(run: RunContext, instance: InstanceRuntime, ca
     media.on('dtmf', (d) => {
       call.record({ kind: 'dtmf', digit: d.digit, via: 'rfc4733' });
       run.log({ instanceId: instance.spec.id, callId: call.key, message: `Received DTMF: ${d.digit}`, level: 'debug' });
-      run.media({ kind: 'dtmf-received', instanceId: instance.spec.id, ...keyOf(call), digits: d.digit });
+      run.media({ kind: 'dtmf-received', instanceId: instance.spec.id, ...keyOf(call), sipCallId: call.sipCallId, digits: d.digit });
     });
     media.on('error', (err) => run.log({ instanceId: instance.spec.id, callId: call.key, message: `media: ${err.message}`, level: 'warn' }));
     // A call that ended before its media opened closes it at once.
@@ -150,12 +150,12 @@ export function attachSession(run: RunContext, instance: InstanceRuntime, call: 
       heldByPeer.add(call);
       call.record({ kind: 'held', direction });
       run.log({ instanceId: instance.spec.id, callId: call.key, message: 'Call HELD by remote party', sipMessage: note });
-      run.media({ kind: 'held', instanceId: instance.spec.id, ...keyOf(call), by: 'peer', direction });
+      run.media({ kind: 'held', instanceId: instance.spec.id, ...keyOf(call), sipCallId: call.sipCallId, by: 'peer', direction });
     } else if (!holding && heldByPeer.has(call)) {
       heldByPeer.delete(call);
       call.record({ kind: 'retrieved', direction });
       run.log({ instanceId: instance.spec.id, callId: call.key, message: 'Call RETRIEVED by remote party', sipMessage: note });
-      run.media({ kind: 'resumed', instanceId: instance.spec.id, ...keyOf(call), by: 'peer', direction });
+      run.media({ kind: 'resumed', instanceId: instance.spec.id, ...keyOf(call), sipCallId: call.sipCallId, by: 'peer', direction });
     } else {
       run.log({ instanceId: instance.spec.id, callId: call.key, message: `re-INVITE from the peer, direction ${direction} unchanged`, level: 'debug', sipMessage: note });
     }

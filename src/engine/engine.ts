@@ -351,7 +351,7 @@ export class Engine {
     if (this.reportingError) return;
     this.reportingError = true;
     try {
-      this.hub.emit({ type: 'scenario:action-log', nodeId: '', instanceId: '', message: `internal: ${where}: ${describeError(err)}`, level: 'error', timestamp: 0 });
+      this.hub.emit({ type: 'scenario:action-log', nodeId: '', instanceId: '', message: `internal: ${where}: ${describeError(err)}`, level: 'error', timestamp: Math.round(this.options.epoch?.() ?? performance.timeOrigin + performance.now()) });
     } finally {
       this.reportingError = false;
     }

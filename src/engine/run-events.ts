@@ -2,6 +2,7 @@
 // read these and nothing else, so they carry enough to redraw every call and every node's story.
 // Names and payload keys follow the original sipflow (`scenario:*`, reference §4.5); `sip` is ours.
 
+import type { MediaDirection } from '../sdp/model.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 
 /** Where a node is: sipflow's pending → running → completed | failed, and `stopped` when the run stopped it. */
@@ -180,19 +181,21 @@ export interface MediaEvent {
   readonly instanceId: string;
   /** The logical call key. */
   readonly callId?: string;
+  /** The SIP Call-ID of the call (keys are per instance; this names the call on the wire). */
+  readonly sipCallId?: string;
   /** The node that did it (SendDTMF, PlayAudio, Hold, Retrieve), if a node did. */
   readonly nodeId?: string;
   readonly timestamp: number;
-  /** `dtmf-sent`: the digits; `dtmf-received`: the digit. */
+  /** `dtmf-sent`: the digit starting to go out; `dtmf-received`: the digit detected. */
   readonly digits?: string;
-  /** `playback-*`: the file played. */
-  readonly file?: string;
+  /** `playback-*`: the audio file played. */
+  readonly audioFile?: string;
   /** `playback-ended`: how it ended. */
   readonly outcome?: 'completed' | 'stopped' | 'failed';
   /** `held` / `resumed`: who did it. */
   readonly by?: 'us' | 'peer';
   /** `held` / `resumed`: the SDP direction the hold or resume asked for (`sendonly`, `inactive`, `sendrecv` …). */
-  readonly direction?: string;
+  readonly direction?: MediaDirection;
 }
 
 /** Every run event. */
@@ -226,14 +229,23 @@ export type RunEventOf<T extends RunEventType> = Extract<RunEvent, { type: T }>;
  * ```
  */
 export interface RunReporter {
+  /** The run started: its instances and nodes. */
   onStarted?(event: ScenarioStartedEvent): void;
+  /** The run passed (its last event). */
   onCompleted?(event: ScenarioCompletedEvent): void;
+  /** The run failed (its last event). */
   onFailed?(event: ScenarioFailedEvent): void;
+  /** The run was stopped (its last event). */
   onStopped?(event: ScenarioStoppedEvent): void;
+  /** A node changed state. */
   onNodeState?(event: NodeStateEvent): void;
+  /** An action log of a node or of the engine. */
   onActionLog?(event: ActionLogEvent): void;
+  /** A SIP message was sent or received. */
   onSip?(event: SipEvent): void;
+  /** An RTP or RTCP datagram was sent or received (only reporters with this method get them). */
   onRtp?(event: RtpEvent): void;
+  /** DTMF, a playback, a hold or a resume on a call. */
   onMedia?(event: MediaEvent): void;
 }
 

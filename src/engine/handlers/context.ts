@@ -42,8 +42,9 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
   }
 
   /** A `media` run event of this node, on its call key. */
-  media(event: Omit<MediaEvent, 'type' | 'timestamp' | 'instanceId' | 'nodeId' | 'callId'>): void {
-    this.run.media({ ...event, instanceId: this.instance.spec.id, nodeId: this.node.id, callId: this.node.callId });
+  media(event: Omit<MediaEvent, 'type' | 'timestamp' | 'instanceId' | 'nodeId' | 'callId' | 'sipCallId'>): void {
+    const sipCallId = this.callInUse?.sipCallId;
+    this.run.media({ ...event, instanceId: this.instance.spec.id, nodeId: this.node.id, callId: this.node.callId, ...(sipCallId !== undefined && sipCallId !== '' ? { sipCallId } : {}) });
   }
 
   /**

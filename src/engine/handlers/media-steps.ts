@@ -45,7 +45,7 @@ export async function playAudio(ctx: NodeContext<CompiledCommandNode<'PlayAudio'
   // The call's end aborts the playback at once, as the run's end and the node's timeout do.
   const signal = whileCallLives(ctx, call);
   let result;
-  ctx.media({ kind: 'playback-started', file: filePath });
+  ctx.media({ kind: 'playback-started', audioFile: filePath });
   let outcome: 'completed' | 'stopped' | 'failed' = 'failed';
   try {
     result = await media.play(filePath, { signal });
@@ -56,7 +56,7 @@ export async function playAudio(ctx: NodeContext<CompiledCommandNode<'PlayAudio'
     throw reasonOf(signal, err);
   } finally {
     media.off('note', onNote);
-    ctx.media({ kind: 'playback-ended', file: filePath, outcome });
+    ctx.media({ kind: 'playback-ended', audioFile: filePath, outcome });
   }
   if (ctx.signal.aborted) throw ctx.signal.reason;
   if (call.ended) throw new NodeFailure(`${call.endedFailure('PlayAudio').message} after ${result.durationMs} ms of audio`, { ...(call.end?.status !== undefined ? { status: call.end.status } : {}) });
@@ -81,6 +81,7 @@ export async function sendDtmf(ctx: NodeContext<CompiledCommandNode<'SendDTMF'>>
       );
     });
   for (let i = 0; i < digits.length; i++) {
+    ctx.media({ kind: 'dtmf-sent', digits: digits[i]! });
     try {
       // Not cut by the call's end: a digit that began went out (the media says so when it closes).
       await ctx.race(media.sendDtmf(digits[i]!));
@@ -90,7 +91,6 @@ export async function sendDtmf(ctx: NodeContext<CompiledCommandNode<'SendDTMF'>>
       throw err;
     }
     ctx.log(`Sent DTMF: ${digits[i]}`, { level: 'debug' });
-    ctx.media({ kind: 'dtmf-sent', digits: digits[i]! });
     if (i < digits.length - 1 && intervalMs > 0) await guarded(ctx.sleep(intervalMs));
   }
   ctx.log(`DTMF transmission completed (${digits.length} digits)`);
