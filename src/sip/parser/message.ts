@@ -9,7 +9,10 @@ import { AbsoluteUri, parseUri, type Uri } from './uri.js';
 import type { Via } from './via.js';
 
 /** A header value as accepted by the setters: text, a number, or a typed value (Via, NameAddr, CSeq ...). */
-export type HeaderValue = string | number | { toString(): string };
+export type HeaderValue = string | number | {
+  /** The header value as it goes on the wire. */
+  toString(): string;
+};
 
 /** One header line as it stands in the message: the name as written and the value text. */
 export interface HeaderField {

@@ -89,6 +89,7 @@ export class ContactWildcard {
   /** Distinguishes the wildcard from a {@link NameAddr}. */
   readonly wildcard = true as const;
 
+  /** The header value as text. */
   toString(): string {
     return '*';
   }

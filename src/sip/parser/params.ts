@@ -79,6 +79,7 @@ export class Params {
     return this.list;
   }
 
+  /** The parameters in order. */
   [Symbol.iterator](): Iterator<Param> {
     return this.list[Symbol.iterator]();
   }

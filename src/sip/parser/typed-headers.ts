@@ -22,6 +22,7 @@ export class CSeq {
     this.method = method;
   }
 
+  /** The value as text (`1 INVITE`). */
   toString(): string {
     return `${this.seq} ${this.method}`;
   }

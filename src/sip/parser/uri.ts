@@ -113,6 +113,7 @@ export class SipUri {
     return c;
   }
 
+  /** The URI as text, with the escapes it arrived with. */
   toString(): string {
     let s = this.scheme + ':';
     if (this.rawUser !== undefined) {
@@ -166,6 +167,7 @@ export class TelUri {
     return c;
   }
 
+  /** The URI as text, with the escapes it arrived with. */
   toString(): string {
     return 'tel:' + percentEncode(this.number, PARAM) + this.params.toString();
   }
@@ -190,6 +192,7 @@ export class AbsoluteUri {
     return this;
   }
 
+  /** The URI as text, with the escapes it arrived with. */
   toString(): string {
     return this.scheme + ':' + this.opaque;
   }

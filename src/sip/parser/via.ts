@@ -138,6 +138,7 @@ export class Via {
     return c;
   }
 
+  /** The Via value as text (`SIP/2.0/UDP host:port;branch=…`). */
   toString(): string {
     const port = this.port === undefined ? '' : ':' + this.port;
     return `${this.protocolName}/${this.protocolVersion}/${this.transport} ${this.host}${port}${this.params.toString()}`;

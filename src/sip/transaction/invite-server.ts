@@ -70,16 +70,16 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     this.interval = ctx.timers.t1;
   }
 
-  /**
-   * RFC 3261 §17.2.1: the transaction is in Proceeding; it "MUST generate a 100 (Trying)
-   * response unless it knows that the TU will generate a provisional or final response within
-   * 200 ms". The 'Trying' timer sends one if the TU has sent nothing by then.
-   */
   /** The most recent response sent: the final once there is one, else the latest provisional. */
   get lastResponse(): SipResponse | undefined {
     return (this.final ?? this.provisional)?.response;
   }
 
+  /**
+   * RFC 3261 §17.2.1: the transaction is in Proceeding; it "MUST generate a 100 (Trying)
+   * response unless it knows that the TU will generate a provisional or final response within
+   * 200 ms". The 'Trying' timer sends one if the TU has sent nothing by then.
+   */
   start(): void {
     this.markStarted();
     this.startTimer('Trying', TRYING_DELAY_MS, ['Proceeding'], () => this.timerTrying());

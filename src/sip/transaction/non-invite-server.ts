@@ -66,6 +66,11 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     this.markStarted();
   }
 
+  /** The most recent response sent (the one a retransmitted request gets again). */
+  get lastResponse(): SipResponse | undefined {
+    return this.last;
+  }
+
   /**
    * Input from the TU: send a response to the request. A provisional moves Trying to Proceeding
    * (later ones replace it as the one re-sent); a final (200–699) moves Trying or Proceeding to
@@ -74,11 +79,6 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    * @throws TypeError if the status is not 100–699 or the response's CSeq differs from the request's.
    * @throws TransactionStateError once a final response has been sent (Completed, Terminated).
    */
-  /** The most recent response sent (the one a retransmitted request gets again). */
-  get lastResponse(): SipResponse | undefined {
-    return this.last;
-  }
-
   respond(response: SipResponse): void {
     if (this.state === 'Completed' || this.state === 'Terminated') {
       throw new TransactionStateError(`cannot send a ${response.status} response: the transaction is ${this.state} (a final response was already sent)`);

@@ -137,6 +137,7 @@ export abstract class Transaction<S extends string> {
     this.running.set(name, { handle, liveIn });
   }
 
+  /** Stops a running timer (no-op when it is not running). */
   protected stopTimer(name: TimerName): void {
     const t = this.running.get(name);
     if (t !== undefined) {
