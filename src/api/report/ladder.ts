@@ -4,6 +4,7 @@
 
 import type { Endpoint } from '../../sip/transport/transport.js';
 import type { SipEvent } from '../../engine/run-events.js';
+import { runSockets } from './run-sockets.js';
 import type { ScenarioRun } from './scenario-run.js';
 
 /** A column of the ladder: one of the run's instances, or a party outside the run (a PBX, SIPp …). */
@@ -69,7 +70,7 @@ const hostPort = (e: Endpoint): string => (e.address.includes(':') ? `[${e.addre
  * the other instance's `received` event is the same message); a message to or from a party outside
  * the run is the arrow of the instance that sent or received it.
  */
-export function buildLadder(run: Pick<ScenarioRun, 'instances' | 'sip'>): Ladder {
+export function buildLadder(run: Pick<ScenarioRun, 'instances' | 'sip'> & Partial<Pick<ScenarioRun, 'packets'>>): Ladder {
   const columns: LadderColumn[] = [];
   const index = new Map<string, number>();
   const column = (key: string, make: () => LadderColumn): number => {
@@ -81,15 +82,10 @@ export function buildLadder(run: Pick<ScenarioRun, 'instances' | 'sip'>): Ladder
     }
     return i;
   };
-  // Instances by the address they listen on (0.0.0.0 or :: listen on every address: match the port).
-  const owner = new Map<string, string>();
-  const wildcardPorts = new Map<number, string>();
   for (const inst of run.instances) {
     column(inst.id, () => ({ key: inst.id, title: inst.dn !== '' && inst.dn !== inst.id ? `${inst.id} (${inst.dn})` : inst.id, address: hostPort(inst.address), kind: 'instance' }));
-    if (inst.address.address === '0.0.0.0' || inst.address.address === '::') wildcardPorts.set(inst.address.port, inst.id);
-    else owner.set(hostPort(inst.address), inst.id);
   }
-  const instanceAt = (e: Endpoint): string | undefined => owner.get(hostPort(e)) ?? wildcardPorts.get(e.port);
+  const sockets = runSockets({ instances: run.instances, packets: run.packets ?? [] });
   const columnOf = (instanceId: string): number => column(instanceId, () => ({ key: instanceId, title: instanceId, address: '', kind: 'instance' }));
   const remoteColumn = (e: Endpoint): number => {
     const key = hostPort(e);
@@ -111,9 +107,9 @@ export function buildLadder(run: Pick<ScenarioRun, 'instances' | 'sip'>): Ladder
   }
   const seen = new Set<string>();
   for (const e of run.sip) {
-    const peer = instanceAt(e.remote);
-    // A message between two instances: draw it once, from its sent side.
-    if (e.direction === 'received' && peer !== undefined && peer !== e.instanceId) continue;
+    const peer = sockets.owner(e.remote);
+    // A message between two sockets of the run (an instance may call itself): draw it once, from its sent side.
+    if (e.direction === 'received' && peer !== undefined) continue;
     const self = columnOf(e.instanceId);
     const other = peer !== undefined ? columnOf(peer) : remoteColumn(e.remote);
     const [from, to] = e.direction === 'sent' ? [self, other] : [other, self];
