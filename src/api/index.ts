@@ -10,8 +10,10 @@
  * offer/answer ({@link sdpOfferAnswer}) and media ({@link MediaSession}: RTP, G.711, WAV, DTMF),
  * and the scenario model ({@link loadScenario}, {@link validateScenario}, {@link compileScenario},
  * {@link toCompact}, {@link toSipflow}, {@link defineScenario}: both scenario formats, validation
- * and the execution graph; see docs/scenarios.md), and the {@link Engine} that runs scenarios on
- * real user agents, reporting what happens as run events.
+ * and the execution graph; see docs/scenarios.md), the {@link Engine} that runs scenarios on
+ * real user agents, reporting what happens as run events, and the reports drawn from those events
+ * ({@link ScenarioRecorder}, {@link buildLadder}, {@link renderTextLadder}, {@link renderHtmlReport},
+ * {@link renderJunit}, {@link writePcap}, {@link eventLine}; see docs/cli.md).
  * @packageDocumentation
  */
 export * from '../sip/parser/index.js';
@@ -21,3 +23,4 @@ export * from '../sip/dialog/index.js';
 export * from '../sdp/index.js';
 export * from '../media/index.js';
 export * from '../engine/index.js';
+export * from './report/index.js';
