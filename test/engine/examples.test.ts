@@ -1,5 +1,5 @@
-// Every example scenario runs and passes (the PBX one needs a PBX: it runs in
-// test/interop/engine-kamailio.test.ts). The sipflow JSON versions next to some of them mean the
+// Every example scenario runs and passes (examples/pbx/ needs a PBX: it runs in
+// test/interop/engine-kamailio.test.ts, and is only validated here). The sipflow JSON versions next to some of them mean the
 // same as their compact twins.
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -9,20 +9,21 @@ import { meaning } from './scenario/helpers.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
-/** Examples that need something outside this machine's loopback peers. */
-const NEEDS_PBX = new Set(['register-and-call.json']);
+/** Examples that need a PBX: in their own folder, so `sipflow run examples/` passes on loopback. */
+const PBX_EXAMPLES = readdirSync(EXAMPLES + 'pbx/').filter((f) => f.endsWith('.json')).map((f) => 'pbx/' + f);
 
 describe('the examples', () => {
   it('are all valid, with no warning', () => {
-    expect(files.length).toBeGreaterThanOrEqual(10);
-    for (const file of files) {
+    expect(files.length + PBX_EXAMPLES.length).toBeGreaterThanOrEqual(10);
+    expect(PBX_EXAMPLES).toEqual(['pbx/register-and-call.json']);
+    for (const file of [...files, ...PBX_EXAMPLES]) {
       const result = validateScenarioFile(EXAMPLES + file, { env: {}, vars: { ALICE_PASSWORD: 'x', BOB_PASSWORD: 'y', PBX_PORT: '5060' } });
       expect(result.diagnostics, file).toEqual([]);
     }
   });
 
   files
-    .filter((f) => !NEEDS_PBX.has(f) && !f.endsWith('.sipflow.json'))
+    .filter((f) => !f.endsWith('.sipflow.json'))
     .forEach((file, i) => {
       it(`${file} runs and passes`, async () => {
         const engine = new Engine({ portBase: 35000 + 20 * i, closeTimeoutMs: 500 });

@@ -12,7 +12,7 @@
 //      the instances that had started are closed (their ports free, alice un-REGISTERed).
 //   4. Register and Unregister steps (register: false): both succeed and Kamailio's location
 //      table follows; with a wrong password the Register step fails with the status.
-// 5. examples/register-and-call.json with its variables.
+// 5. examples/pbx/register-and-call.json with its variables.
 // Ports: 34200–34499 (every test its own block). Without kamailio the tests are skipped, with a
 // warning; CI installs it (.ci/run). SIPFLOW_KEEP_KAMAILIO_LOGS=1 keeps Kamailio's files.
 import { createSocket } from 'node:dgram';
@@ -420,9 +420,9 @@ describe.skipIf(NO_KAMAILIO)('engine ↔ Kamailio registrar and record-routing p
     });
   }, TEST_TIMEOUT_MS);
 
-  it('runs examples/register-and-call.json with its variables: both register, alice calls bob by DN through the PBX', async () => {
+  it('runs examples/pbx/register-and-call.json with its variables: both register, alice calls bob by DN through the PBX', async () => {
     await withKamailio(34460, async (k) => {
-      const file = fileURLToPath(new URL('../../examples/register-and-call.json', import.meta.url));
+      const file = fileURLToPath(new URL('../../examples/pbx/register-and-call.json', import.meta.url));
       const engine = new Engine({ portBase: 34470, closeTimeoutMs: 500 });
       const result = await engine.run(loadScenarioFile(file, { env: {}, vars: { PBX_HOST: '127.0.0.1', PBX_PORT: String(k.port), ALICE_PASSWORD: ALICE_PW, BOB_PASSWORD: BOB_PW } }));
       expect(result.failure?.message).toBeUndefined();
