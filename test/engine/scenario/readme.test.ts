@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { formatDiagnostic, validateScenario } from '../../../src/engine/scenario/index.js';
 
 const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-const section = readme.slice(readme.indexOf('## Scenarios in brief'));
+const section = readme.slice(readme.indexOf('\n## Scenarios\n'));
 const example = /```jsonc\n([\s\S]*?)```/.exec(section)![1]!;
 
 describe('the README scenario example', () => {

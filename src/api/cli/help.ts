@@ -1,0 +1,79 @@
+// The CLI's help texts: `sipflow --help` and `sipflow <command> --help`. docs/cli.md says the same
+// at length; a test keeps every flag a command takes in its help.
+
+/** The general usage. */
+export const USAGE = `Usage: sipflow <command> [options]
+
+Run SIP call-flow scenarios on sipflow's own SIP stack and see what happened on the wire.
+
+Commands:
+  run <scenario|dir>...      Run scenarios one after the other; exit 0 if all pass.
+  validate <scenario|dir>... Check scenarios: every error and warning with file:line:column.
+  convert <file>             Print a scenario in the other format (compact <-> sipflow).
+  parse <file|->             Parse one raw SIP message and print its fields as JSON.
+
+Options:
+  -h, --help                 Show this help, or a command's (sipflow run --help).
+  -v, --version              Show the version.
+
+Exit codes: 0 success, 1 a scenario failed (or was stopped), 2 an invalid scenario or bad usage.
+Examples:
+  sipflow run examples/basic-call.json
+  sipflow run examples/ --report run.html --junit junit.xml --pcap run.pcap
+  sipflow validate my-flow.json
+Docs: docs/cli.md, docs/scenarios.md, docs/engine.md`;
+
+/** Each command's usage. */
+export const COMMAND_USAGE: Readonly<Record<string, string>> = {
+  run: `Usage: sipflow run <scenario | directory>... [options]
+
+Runs each scenario (compact or sipflow format; a directory means every .json/.jsonc file in it)
+one after the other, each on a fresh engine, on loopback or against the PBX the scenario names.
+
+Options:
+  --format pretty|json   pretty (default): live instance lines on a terminal, then the SIP ladder
+                         and the verdict. json: one JSON object per line (NDJSON) for every run
+                         event, as schema/events.schema.json describes; nothing else on stdout.
+  --report <file.html>   Write a self-contained HTML report: verdict, ladder diagram of every SIP
+                         message (click one to read it), node timeline, DTMF/playback/hold marks.
+  --junit <file.xml>     Write a JUnit XML report (a testsuite per scenario file).
+  --pcap <file.pcap>     Write every SIP and RTP packet of the runs as a pcap capture
+                         (Wireshark, tshark, sngrep).
+  --var NAME=value       Fill \${NAME} placeholders in the scenarios (repeatable; wins over the
+                         environment).
+  --port-base <n>        First local port for the instances (default 15060; they step by 2).
+  --timeout <ms>         Stop a scenario that has not finished after this long; it fails.
+  -v, --verbose          Also print every action log and every SIP message in full.
+  -h, --help             Show this help.
+
+Ctrl-C stops the run, cleans up (BYE, CANCEL, un-REGISTER), writes the reports asked for so far,
+and exits 1. Colours only on a terminal, and never with NO_COLOR set.
+Exit codes: 0 all passed, 1 one failed or was stopped, 2 an invalid scenario or bad usage.`,
+  validate: `Usage: sipflow validate <scenario | directory>... [options]
+
+Checks scenarios without running them: every error and warning, with file:line:column, node id
+and field. Exit 2 when any has an error (warnings alone exit 0).
+
+Options:
+  --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
+  --format pretty|json   json: one JSON object per file ({ file, ok, format, diagnostics }).
+  -h, --help             Show this help.`,
+  convert: `Usage: sipflow convert <file> [--to compact|sipflow] [--ids keep|tidy]
+
+Prints the scenario in the other format: the original sipflow app's flow JSON becomes the compact
+format, and the compact format becomes flow JSON the desktop app can import. Placeholders stay as
+written. Warnings (e.g. steps no chain reaches, left out) go to stderr; errors exit 2.
+
+Options:
+  --to compact|sipflow   The format to write (default: the other one).
+  --ids keep|tidy        compact output: keep every id (default; same graph, ids included), or
+                         tidy (instances named by label or DN, only ids another step needs).
+  -h, --help             Show this help.`,
+  parse: `Usage: sipflow parse <file | ->
+
+Parses one SIP message (raw bytes, from a file or standard input) and prints its main fields as
+JSON. Exits 1 and prints the reason when the message is malformed.
+
+Options:
+  -h, --help             Show this help.`,
+};
