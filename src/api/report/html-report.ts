@@ -70,7 +70,7 @@ export function renderHtmlReport(runs: readonly ScenarioRun[], options: HtmlRepo
   const list =
     runs.length > 1
       ? `<ol class="runs">${runs
-          .map((r, i) => `<li class="v-${r.status}"><a href="#r${i}"><span class="badge">${VERDICT[r.status]}</span> ${esc(r.scenarioId)}</a>${r.failure !== undefined ? `<span class="why">${esc(clip(r.failure.message, 200))}</span>` : ''}</li>`)
+          .map((r, i) => `<li class="v-${r.status}"><a href="#r${i}"><span class="badge">${VERDICT[r.status]}</span> ${esc(r.scenarioId)}</a>${r.file !== r.scenarioId ? ` <span class="file">${esc(r.file)}</span>` : ''}${r.failure !== undefined ? `<span class="why">${esc(clip(r.failure.message, 200))}</span>` : ''}</li>`)
           .join('')}</ol>`
       : '';
   return (
