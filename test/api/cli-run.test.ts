@@ -95,9 +95,15 @@ describe('sipflow run (pretty)', () => {
     const r = await cli(['run', scenario('busy.json', failing), '--port-base', ports()]);
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✘ FAILED .*busy\.json/);
-    expect(r.stdout).toContain('node dial, instance alice: ');
-    expect(r.stdout).toContain('486 Busy Here');
-    expect(r.stdout).toContain('Messages around the failure:');
+    expect(r.stdout).toContain('node dial, instance alice: MakeCall failed: 486 Busy Here');
+    // Four messages: the ladder above is all there is, so it is not repeated.
+    expect(r.stdout).not.toContain('Messages around the failure:');
+    // With a longer call before the failure, the messages around it are shown again.
+    const late = await cli(['run', scenario('late.json', { instances: { alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: '200' }, 'Hold', 'Retrieve', 'Hold', 'Retrieve', { id: 'wait', event: 'DTMFReceived', expectedDigit: '5', timeout: 200 }] }, bob: { dn: '200', steps: ['INCOMING', 'Answer', 'DISCONNECTED'] } } }), '--port-base', ports()]);
+    expect(late.code).toBe(1);
+    expect(late.stdout).toContain('node wait, instance alice: ');
+    expect(late.stdout).toContain('Messages around the failure:');
+    expect(late.stdout).toMatch(/… \d+ earlier messages/);
   }, 20_000);
 
   it('an invalid scenario: every error with file:line:column on stderr; exit 2, and the other files still run', async () => {

@@ -122,8 +122,11 @@ export class PrettyReporter implements RunReporter {
     }
     if (f !== undefined) {
       const where = [f.nodeId !== undefined ? `node ${style.bold(f.nodeId)}` : '', f.instanceId !== undefined ? `instance ${f.instanceId}` : ''].filter((x) => x !== '').join(', ');
-      out.write(`  ${where !== '' ? where + ': ' : ''}${f.message}\n`);
-      const around = this.around(run, ladder);
+      // The engine says `instance <id>: <reason>`; the instance is named already.
+      const reason = f.instanceId !== undefined && f.message.startsWith(`instance ${f.instanceId}: `) ? f.message.slice(`instance ${f.instanceId}: `.length) : f.message;
+      out.write(`  ${where !== '' ? where + ': ' : ''}${reason}\n`);
+      // With a short ladder, the whole of it is just above.
+      const around = ladder.arrows.length > 2 * AROUND ? this.around(run, ladder) : undefined;
       if (around !== undefined) out.write(`\n  Messages around the failure:\n${indent(around)}\n`);
     }
     out.write('\n');
