@@ -189,6 +189,18 @@ describe('sipflow run --format json', () => {
     expect(events.at(-1)!.type).toBe('scenario:completed');
   }, 20_000);
 
+  it('--rtp adds a line per RTP/RTCP packet, in stream order with the rest; without --format json it is a usage error', async () => {
+    const r = await cli(['run', example('basic-call.json'), '--format', 'json', '--rtp', '--port-base', ports()]);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as { type: string; protocol?: string; data?: string });
+    const rtp = lines.filter((l) => l.type === 'rtp');
+    expect(rtp.length).toBeGreaterThan(50);
+    expect(new Set(rtp.map((l) => l.protocol))).toEqual(new Set(['rtp', 'rtcp']));
+    expect(Buffer.from(rtp[0]!.data!, 'base64')[0]! >> 6).toBe(2);
+    expect(lines.at(-1)!.type).toBe('scenario:completed');
+    expect((await cli(['run', example('basic-call.json'), '--rtp'])).stderr).toContain('--rtp adds packet lines to --format json');
+  }, 20_000);
+
   it('an invalid scenario is a scenario:not-run line with its diagnostics; exit 2', async () => {
     const r = await cli(['run', scenario('bad2.json', { instances: { a: { steps: ['Frobnicate'] } } }), '--format', 'json']);
     expect(r.code).toBe(2);

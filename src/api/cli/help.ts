@@ -34,6 +34,8 @@ Options:
   --format pretty|json   pretty (default): live instance lines on a terminal, then the SIP ladder
                          and the verdict. json: one JSON object per line (NDJSON) for every run
                          event, as schema/events.schema.json describes; nothing else on stdout.
+  --rtp                  With --format json: also a line per RTP/RTCP packet (base64; about 100
+                         a second per call).
   --report <file.html>   Write a self-contained HTML report: verdict, ladder diagram of every SIP
                          message (click one to read it), node timeline, DTMF/playback/hold marks.
   --junit <file.xml>     Write a JUnit XML report (a testsuite per scenario file).

@@ -29,6 +29,8 @@ interface RunRequest {
   readonly portBase: number | undefined;
   readonly timeoutMs: number | undefined;
   readonly verbose: boolean;
+  /** With --format json: a line per RTP/RTCP packet too. */
+  readonly rtp: boolean;
 }
 
 /** Flags of `sipflow run`. */
@@ -41,6 +43,7 @@ export const RUN_FLAGS = {
   'port-base': { kind: 'value' },
   timeout: { kind: 'value' },
   verbose: { kind: 'switch', short: 'v' },
+  rtp: { kind: 'switch' },
   help: { kind: 'switch', short: 'h' },
 } as const;
 
@@ -72,6 +75,7 @@ function requestOf(args: ParsedArgs): RunRequest {
   if (args.positionals.length === 0) throw new UsageError('sipflow run needs at least one scenario file or directory', 'run');
   const format = flagValue(args, 'format') ?? 'pretty';
   if (format !== 'pretty' && format !== 'json') throw new UsageError(`--format must be pretty or json, not ${JSON.stringify(format)}`, 'run');
+  if (args.flags.get('rtp') === true && format !== 'json') throw new UsageError('--rtp adds packet lines to --format json, and needs it', 'run');
   return {
     files: scenarioFiles(args.positionals, 'run'),
     format,
@@ -82,6 +86,7 @@ function requestOf(args: ParsedArgs): RunRequest {
     portBase: intFlag(args, 'port-base', 1, 65_000, 'run'),
     timeoutMs: intFlag(args, 'timeout', 1, 86_400_000, 'run'),
     verbose: args.flags.get('verbose') === true,
+    rtp: args.flags.get('rtp') === true,
   };
 }
 
@@ -147,7 +152,10 @@ async function runOne(file: string, request: RunRequest, io: CliIo, pretty: Pret
   const engine = new Engine(request.portBase !== undefined ? { portBase: request.portBase } : {});
   const removers = [engine.addReporter(recorder)];
   if (pretty !== undefined) removers.push(engine.addReporter(pretty));
-  else removers.push(engine.on((e) => io.stdout.write(eventLine(e, file) + '\n')));
+  else {
+    removers.push(engine.on((e) => io.stdout.write(eventLine(e, file) + '\n')));
+    if (request.rtp) removers.push(engine.addReporter({ onRtp: (e) => io.stdout.write(eventLine(e, file) + '\n') }));
+  }
   const stop = new AbortController();
   const onInterrupt = (): void => stop.abort();
   interrupted.addEventListener('abort', onInterrupt, { once: true });
