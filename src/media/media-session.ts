@@ -18,7 +18,7 @@ import { bindRtpPair, type RtpSocketPair } from './rtp-socket.js';
 import { ReceptionStats, SendStats } from './rtp-stats.js';
 import { tickerFor, type TickListener } from './ticker.js';
 import type { DtmfEvent, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
-import { Recording } from './recording.js';
+import { Recording, StereoRecording } from './recording.js';
 import { readWavFile, toTelephony, type WavAudio } from './wav.js';
 import { Playback, type PlaybackResult } from './playback.js';
 
@@ -83,6 +83,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private dtmfSent = 0;
   private ignored = 0;
   private recording: Recording | undefined;
+  private stereo: StereoRecording | undefined;
   private readonly rtcp: RtcpReporter;
   private closed = false;
   private ticking = false;
@@ -216,18 +217,29 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     });
   }
 
-  /** Writes the received audio, decoded to 16-bit PCM 8 kHz mono, to a WAV file until {@link stopRecording}. */
-  async record(path: string): Promise<void> {
+  /**
+   * Writes the received audio, decoded to 16-bit PCM 8 kHz mono, to a WAV file until
+   * {@link stopRecording}; with `stereo`, both directions (received left, sent right, aligned on
+   * the session's 20 ms clock).
+   */
+  async record(path: string, options: { stereo?: boolean } = {}): Promise<void> {
     if (this.closed) throw new MediaError('closed', 'the media session is closed');
     await this.stopRecording();
-    this.recording = await Recording.create(path);
+    if (options.stereo === true) {
+      this.stereo = await StereoRecording.create(path);
+      this.updateTicking();
+    } else {
+      this.recording = await Recording.create(path);
+    }
   }
 
-  /** Ends the recording and completes its file; resolves with the samples written. */
+  /** Ends the recording and completes its file; resolves with the samples written (per channel). */
   async stopRecording(): Promise<{ samples: number; durationMs: number } | undefined> {
-    const r = this.recording;
+    const r = this.recording ?? this.stereo;
     if (r === undefined) return undefined;
     this.recording = undefined;
+    this.stereo = undefined;
+    this.updateTicking();
     return r.close();
   }
 
@@ -291,11 +303,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     this.ts = tsAdd(this.ts, G711_FRAME_SAMPLES);
     this.lastTick = now;
     if (!this.canSend) {
+      this.stereo?.tick(undefined);
       this.marker = true;
       this.updateTicking();
       return;
     }
     if (this.dtmf !== undefined) {
+      this.stereo?.tick(undefined);
       this.sendDtmfPackets();
       return;
     }
@@ -309,11 +323,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     }
     if (!frameReady) {
       if (!this.sendsSilence) {
+        this.stereo?.tick(undefined);
         this.updateTicking();
         return;
       }
       FRAME.fill(0);
     }
+    this.stereo?.tick(FRAME);
     this.codec!.encode(FRAME, PAYLOAD);
     this.sendRtp(this.params!.payloadType, this.marker, ts, PAYLOAD);
     this.marker = false;
@@ -392,7 +408,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       }
       return;
     }
-    if (this.recording !== undefined && (params.direction === 'sendrecv' || params.direction === 'recvonly')) this.recording.write(packet.timestamp, this.codec!.decode(packet.payload));
+    const listening = this.listenerCount('audio') > 0;
+    const receiving = params.direction === 'sendrecv' || params.direction === 'recvonly';
+    if (!receiving || (this.recording === undefined && this.stereo === undefined && !listening)) return;
+    const pcm = this.codec!.decode(packet.payload);
+    this.recording?.write(packet.timestamp, pcm);
+    this.stereo?.received(pcm);
+    if (listening) this.emit('audio', { pcm, timestamp: packet.timestamp });
   }
 
   /** Symmetric RTP (RFC 4961; "comedia"): send where the peer's packets come from. */
@@ -443,7 +465,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
 
   /** Joins the shared ticker while there is anything to send (or silence to keep up), leaves it otherwise. */
   private updateTicking(): void {
-    const want = this.canSend && (this.sendsSilence || this.playbacks.length > 0 || this.dtmf !== undefined);
+    // A stereo recording needs every tick, sending or not, to keep both channels in time.
+    const want = (this.canSend && (this.sendsSilence || this.playbacks.length > 0 || this.dtmf !== undefined)) || (this.stereo !== undefined && !this.closed);
     this.setTicking(want);
   }
 

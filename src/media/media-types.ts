@@ -83,6 +83,11 @@ export interface MediaSessionEvents {
   'remote-changed': Endpoint;
   /** An RTCP compound packet arrived. */
   rtcp: RtcpPacket[];
+  /**
+   * A received audio frame, decoded to 8 kHz 16-bit PCM (only while someone listens: decoding is
+   * skipped otherwise), with its RTP timestamp: for detectors of tones, prompts and in-band DTMF.
+   */
+  audio: { readonly pcm: Int16Array; readonly timestamp: number };
   /** A socket error (the session goes on if it can), or a listener of yours that threw (code `listener`). */
   error: MediaError;
 }

@@ -133,6 +133,60 @@ describe('MediaSession on loopback', () => {
     }
   });
 
+  it('records both directions as stereo: received on the left, sent on the right, in time with each other', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'sipflow-rec-'));
+    /** Frequency from zero crossings (a clean tone). */
+    const hz = (x: Int16Array): number => {
+      let crossings = 0;
+      for (let i = 1; i < x.length; i++) if (x[i - 1]! < 0 !== x[i]! < 0) crossings++;
+      return crossings / 2 / (x.length / 8000);
+    };
+    try {
+      const a = await session({ silence: false });
+      const b = await session({ silence: false });
+      a.update(to(b));
+      b.update(to(a));
+      const path = join(dir, 'both.wav');
+      await a.record(path, { stereo: true });
+      await Promise.all([a.play(tone(600, 440, 8000)), b.play(tone(600, 1000, 8000))]);
+      await wait(60);
+      const rec = await a.stopRecording();
+      const wav = await readWavFile(path);
+      expect(wav.channels).toBe(2);
+      expect(rec!.samples).toBe(wav.samples.length / 2);
+      expect(rec!.durationMs).toBeGreaterThanOrEqual(600);
+      const left = new Int16Array(wav.samples.length / 2);
+      const right = new Int16Array(wav.samples.length / 2);
+      for (let i = 0; i < left.length; i++) {
+        left[i] = wav.samples[2 * i]!;
+        right[i] = wav.samples[2 * i + 1]!;
+      }
+      // The middle 400 ms of each channel: the tone b sent on the left, ours on the right.
+      const mid = (x: Int16Array): Int16Array => x.subarray(1200, 1200 + 3200);
+      expect(hz(mid(left))).toBeGreaterThan(980);
+      expect(hz(mid(left))).toBeLessThan(1020);
+      expect(hz(mid(right))).toBeGreaterThan(430);
+      expect(hz(mid(right))).toBeLessThan(450);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('hands decoded received frames to audio listeners, with their RTP timestamps', async () => {
+    const a = await session({ silence: false });
+    const b = await session({ silence: false });
+    a.update(to(b));
+    b.update(to(a));
+    const frames: Array<{ pcm: Int16Array; timestamp: number }> = [];
+    b.on('audio', (f) => frames.push(f));
+    const source = tone(200, 1000, 12000);
+    await a.play(source);
+    await wait(60);
+    expect(frames).toHaveLength(10);
+    for (let i = 1; i < frames.length; i++) expect((frames[i]!.timestamp - frames[i - 1]!.timestamp) >>> 0).toBe(160);
+    expect(Array.from(frames[0]!.pcm)).toEqual(Array.from(decodeMuLaw(encodeMuLaw(source.subarray(0, 160)))));
+  });
+
   it('plays a 16 kHz stereo WAV file converted to 8 kHz mono, saying so, and a signal cancels a playback', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'sipflow-play-'));
     try {
