@@ -1,5 +1,5 @@
 // The media layer: RTP sessions over node:dgram, G.711, WAV playback and recording, RFC 4733 DTMF,
-// RTCP reports.
+// RTCP reports, and call quality (the G.107 E-model, loss burstiness, media limits).
 
 export { MediaSession } from './media-session.js';
 export type { MediaSessionOptions, MediaPacket, MediaParameters, MediaStats, MediaSessionEvents, DtmfEvent } from './media-types.js';
@@ -64,3 +64,32 @@ export {
   type TelephoneEvent,
 } from './dtmf.js';
 export { DtmfReceiver, type ReceivedDigit, type TelephoneEventArrival, type DtmfReceiverOptions } from './dtmf-receiver.js';
+// quality
+export {
+  eModel,
+  mosFromR,
+  categoryOf,
+  QualityError,
+  G107_DEFAULTS,
+  CODEC_IMPAIRMENTS,
+  MAX_DELAY_MS,
+  type QualityErrorCode,
+  type EModelInput,
+  type EModelResult,
+  type QualityCategory,
+} from './quality/e-model.js';
+export { BurstEstimator, burstRatioOf, markovBurstRatio, lossPattern, type LossPattern } from './quality/burst.js';
+export {
+  assessQuality,
+  checkMediaLimits,
+  jitterBufferMs,
+  PACKETISATION_DELAY_MS,
+  MIN_JITTER_BUFFER_MS,
+  DEFAULT_NETWORK_DELAY_MS,
+  type AssessOptions,
+  type MediaMeasurement,
+  type QualityAssessment,
+  type MediaLimits,
+  type MediaCheck,
+  type MediaCheckResult,
+} from './quality/quality.js';

@@ -16,6 +16,7 @@ import { RtcpReporter } from './rtcp-reporter.js';
 import { decodeRtp, encodeRtp, RtpError, tsAdd, seqAdd } from './rtp-packet.js';
 import { bindRtpPair, type RtpSocketPair } from './rtp-socket.js';
 import { ReceptionStats, SendStats } from './rtp-stats.js';
+import { BurstEstimator } from './quality/burst.js';
 import { tickerFor, type TickListener } from './ticker.js';
 import type { DtmfEvent, MediaParameters, MediaSessionEvents, MediaSessionOptions, MediaStats } from './media-types.js';
 import { Recording, StereoRecording } from './recording.js';
@@ -64,7 +65,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private readonly clock: Clock;
   private readonly options: MediaSessionOptions;
   private params: MediaParameters | undefined;
-  private codec: G711Codec | undefined;
+  private g711: G711Codec | undefined;
   private remote: Endpoint | undefined;
   /** The peer an update() moved the stream away from: what it still sends is ignored. */
   private abandoned: Endpoint | undefined;
@@ -74,6 +75,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private marker = true;
   private readonly sendStats = new SendStats();
   private readonly recvStats = new ReceptionStats();
+  /** The loss pattern of the received stream, for its burst ratio (G.107 §7.5). */
+  private readonly bursts = new BurstEstimator();
   private readonly dtmfReceiver: DtmfReceiver;
   private readonly received: DtmfEvent[] = [];
   private readonly playbacks: Playback[] = [];
@@ -133,6 +136,11 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     return new MediaSession(sockets, host, options, options.clock ?? sharedRealClock());
   }
 
+  /** The RTP encoding name of the negotiated codec (`PCMU` or `PCMA`, as negotiated), undefined before {@link update}. */
+  get codec(): string | undefined {
+    return this.params?.codec;
+  }
+
   /** The direction in force (`inactive` before {@link update}). */
   get direction(): MediaDirection {
     return this.params?.direction ?? 'inactive';
@@ -155,7 +163,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     const wasSending = this.canSend;
     const addressChanged = this.params === undefined || this.params.remoteAddress !== params.remoteAddress || this.params.remotePort !== params.remotePort;
     this.params = params;
-    this.codec = codec;
+    this.g711 = codec;
     if (addressChanged) {
       this.disconnect();
       // The peer we leave may still send for a while (a transferor until its BYE): its packets
@@ -252,6 +260,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       bytesReceived: this.recvStats.bytes,
       lost: Math.max(0, this.recvStats.lost),
       jitterMs: this.recvStats.jitterMs,
+      burstRatio: this.bursts.burstRatio,
+      roundTripMs: this.rtcp.roundTripMs,
       duplicates: this.recvStats.duplicates,
       ignored: this.ignored,
       dtmfSent: this.dtmfSent,
@@ -330,7 +340,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
       FRAME.fill(0);
     }
     this.stereo?.tick(FRAME);
-    this.codec!.encode(FRAME, PAYLOAD);
+    this.g711!.encode(FRAME, PAYLOAD);
     this.sendRtp(this.params!.payloadType, this.marker, ts, PAYLOAD);
     this.marker = false;
   }
@@ -397,8 +407,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     }
     this.latch(rinfo);
     const now = this.clock.now();
+    // A new source restarts the loss pattern, as it restarts the reception statistics.
+    if (this.recvStats.ssrc !== packet.ssrc) this.bursts.reset();
     const verdict = this.recvStats.received(packet, now);
     if (verdict === 'duplicate') return;
+    // Audio and telephone-events share the sequence numbers. Probation and unconfirmed jumps go in
+    // too: the estimator follows RFC 3550 A.1 itself (a jump counts once the next packet confirms it).
+    this.bursts.received(packet.sequence);
     if (isEvent) {
       try {
         const payload = decodeTelephoneEvent(packet.payload);
@@ -411,7 +426,7 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     const listening = this.listenerCount('audio') > 0;
     const receiving = params.direction === 'sendrecv' || params.direction === 'recvonly';
     if (!receiving || (this.recording === undefined && this.stereo === undefined && !listening)) return;
-    const pcm = this.codec!.decode(packet.payload);
+    const pcm = this.g711!.decode(packet.payload);
     this.recording?.write(packet.timestamp, pcm);
     this.stereo?.received(pcm);
     if (listening) this.emit('audio', { pcm, timestamp: packet.timestamp });

@@ -63,6 +63,20 @@ export interface MediaStats {
   lost: number;
   /** Interarrival jitter of the received stream, ms (RFC 3550 A.8). */
   jitterMs: number;
+  /**
+   * Burst ratio of the received stream's losses (ITU-T G.107 §7.5): the mean length of its runs
+   * of lost packets over the mean expected from random loss at the same rate, telephone-events
+   * included. 1 when nothing (or everything) was lost; above 1 when losses cluster; below 1 when
+   * they are more evenly spread than random (G.107 rates that as 1). Restarts with the source
+   * (a new SSRC), as the other reception counters do. See `BurstEstimator`.
+   */
+  burstRatio: number;
+  /**
+   * Round-trip time to the peer, ms, from the latest RTCP report block about our stream that
+   * carried an LSR (RFC 3550 §6.4.1: arrival − LSR − DLSR); undefined until the peer has reported
+   * on one of our Sender Reports (it needs us to send, and the peer to send RTCP).
+   */
+  roundTripMs: number | undefined;
   duplicates: number;
   /** Datagrams that were not RTP, or RTP with a payload type we do not use. */
   ignored: number;

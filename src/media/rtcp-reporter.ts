@@ -7,7 +7,7 @@ import type { Clock } from '../sip/transport/clock.js';
 import type { Endpoint } from '../sip/transport/transport.js';
 import type { MediaPacket, MediaStats } from './media-types.js';
 import { decodeRtcpCompound, encodeRtcpCompound } from './rtcp-codec.js';
-import { ntpFromUnixMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
+import { ntpFromUnixMs, roundTripMs, type RtcpPacket, type RtcpReportBlock } from './rtcp-packet.js';
 import type { ReceptionStats, SendStats } from './rtp-stats.js';
 import { tickerFor, type TickListener } from './ticker.js';
 
@@ -44,6 +44,13 @@ export interface RtcpReporterOptions {
 export class RtcpReporter implements TickListener {
   /** What the peer last reported about our stream. */
   remoteReport: MediaStats['remoteReport'];
+  /**
+   * The latest round-trip time, ms, from a report block about our stream with an LSR (RFC 3550
+   * §6.4.1: A − LSR − DLSR); undefined until one arrives. A result below 0 by less than 1 ms is
+   * the rounding of the 1/65536 s fields and counts as 0; one further below can only come from a
+   * peer's wrong LSR or DLSR and is ignored.
+   */
+  roundTripMs: number | undefined;
   private remote: Endpoint | undefined;
   /** Clock time the next report is due. */
   private due: number;
@@ -86,12 +93,18 @@ export class RtcpReporter implements TickListener {
       return;
     }
     this.remote = { address: rinfo.address, port: rinfo.port };
+    const now = this.o.clock.now();
     for (const p of packets) {
       // RFC 3550 §6.4.1: LSR/DLSR of our next report block come from the peer's last SR.
-      if (p.type === 'SR') this.o.recvStats.senderReportReceived(p.ntp, this.o.clock.now());
+      if (p.type === 'SR') this.o.recvStats.senderReportReceived(p.ntp, now);
       if (p.type === 'SR' || p.type === 'RR') {
         const mine = p.reports.find((b) => b.ssrc === this.o.ssrc);
-        if (mine !== undefined) this.remoteReport = { fractionLost: mine.fractionLost / 256, cumulativeLost: mine.cumulativeLost, jitterMs: (mine.jitter / 8000) * 1000 };
+        if (mine !== undefined) {
+          this.remoteReport = { fractionLost: mine.fractionLost / 256, cumulativeLost: mine.cumulativeLost, jitterMs: (mine.jitter / 8000) * 1000 };
+          // The arrival time on the wallclock our SRs are stamped with (see send()).
+          const rtt = roundTripMs(mine, ntpFromUnixMs(performance.timeOrigin + now));
+          if (rtt !== undefined && rtt > -1) this.roundTripMs = Math.max(0, rtt);
+        }
       }
     }
     this.o.onPackets(packets);

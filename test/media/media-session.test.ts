@@ -13,6 +13,11 @@ import { MediaSession, type MediaPacket, type MediaParameters } from '../../src/
 import { decodeRtp, type RtpPacket } from '../../src/media/rtp-packet.js';
 import { encodeWav, readWavFile } from '../../src/media/wav.js';
 import { writeFile } from 'node:fs/promises';
+import { decodeRtcpCompound, encodeRtcpCompound } from '../../src/media/rtcp-codec.js';
+import { dlsrFromMs, ntpMiddle32, ntpToUnixMs, type RtcpSenderReport } from '../../src/media/rtcp-packet.js';
+import { bindRtpPair } from '../../src/media/rtp-socket.js';
+import { burstRatioOf } from '../../src/media/quality/burst.js';
+import { VirtualClock } from '../../src/sip/transport/clock.js';
 
 const open: MediaSession[] = [];
 const sockets: Socket[] = [];
@@ -60,6 +65,15 @@ async function sniffer(): Promise<{ socket: Socket; port: number; packets: RtpPa
 }
 
 const wait = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (in real time) until `cond` holds, polling every millisecond; fails after `ms`. */
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = performance.now() + ms;
+  while (!cond()) {
+    if (performance.now() > end) throw new Error(`condition not met within ${ms} ms`);
+    await wait(1);
+  }
+}
 
 describe('MediaSession on loopback', () => {
   it('binds RTP on an even port with RTCP on the next one', async () => {
@@ -371,5 +385,116 @@ describe('MediaSession on loopback', () => {
     expect(errors[0]!.code).toBe('listener');
     expect(errors[0]!.message).toContain("'dtmf' listener threw: listener bug");
     expect((errors[0]!.cause as Error).message).toBe('listener bug');
+  });
+});
+
+describe('MediaSession quality measurements', () => {
+  it('measures the burst ratio of what a relay drops, telephone-events included, and starts it afresh with a new source', async () => {
+    const clock = new VirtualClock();
+    const a = await session({ clock });
+    const b = await session({ clock });
+    // a → relay → b, dropping three runs of three among the first 100 packets: 9 lost in 3 bursts.
+    const relay = createSocket('udp4');
+    sockets.push(relay);
+    await new Promise<void>((resolve) => relay.bind(0, '127.0.0.1', () => resolve()));
+    const dropped = new Set([20, 21, 22, 50, 51, 52, 80, 81, 82]);
+    let relayed = 0;
+    const types: number[] = [];
+    relay.on('message', (msg) => {
+      const k = relayed++;
+      if (k < 100) types.push(decodeRtp(msg).payloadType);
+      if (!dropped.has(k)) relay.send(msg, b.local.port, '127.0.0.1');
+    });
+    a.update({ ...to(b), remotePort: relay.address().port });
+    b.update({ ...to(a), direction: 'recvonly' });
+    expect(b.stats()).toMatchObject({ burstRatio: 1, roundTripMs: undefined });
+    let digit: Promise<void> | undefined;
+    // One packet a tick (the digit's last tick carries its three end packets); packets 50–52 are in the digit.
+    for (let tick = 0; tick < 100; tick++) {
+      if (tick === 46) digit = a.sendDtmf('5');
+      clock.advance(20);
+      await wait(2);
+    }
+    await until(() => b.stats().packetsReceived === 91);
+    expect(relayed).toBe(100);
+    expect(types.filter((t) => t === 101).length).toBeGreaterThan(3);
+    expect(types.slice(50, 53)).toEqual([101, 101, 101]); // the second run lost is telephone-events
+    const stats = b.stats();
+    expect(stats.lost).toBe(9);
+    expect(stats.burstRatio).toBeCloseTo(burstRatioOf(100, 9, 3), 12); // 3 × (1 − 0.09) = 2.73
+    expect(stats.burstRatio).toBeCloseTo(2.73, 12);
+    a.update({ ...to(b), direction: 'inactive' });
+    await digit;
+
+    // Another source (a new SSRC) sends through the relay without loss: the pattern restarts with it.
+    // (b's RTP socket is connected to the relay since its first packet: symmetric RTP.)
+    const c = await session({ clock });
+    c.update({ ...to(b), remotePort: relay.address().port });
+    for (let tick = 0; tick < 10; tick++) {
+      clock.advance(20);
+      await wait(2);
+    }
+    await until(() => b.stats().packetsReceived === 10);
+    expect(b.stats()).toMatchObject({ lost: 0, burstRatio: 1 });
+  });
+
+  it('RTCP between two sessions gives each a finite round-trip time of at least 0', async () => {
+    const a = await session({ rtcpIntervalMs: 100 });
+    const b = await session({ rtcpIntervalMs: 100 });
+    a.update(to(b));
+    b.update(to(a));
+    expect(a.stats().roundTripMs).toBeUndefined();
+    // Each needs an SR of its own answered by the peer's next report: a few intervals.
+    await until(() => a.stats().roundTripMs !== undefined && b.stats().roundTripMs !== undefined, 3000);
+    for (const s of [a, b]) {
+      const rtt = s.stats().roundTripMs!;
+      expect(Number.isFinite(rtt)).toBe(true);
+      expect(rtt).toBeGreaterThanOrEqual(0);
+      expect(rtt).toBeLessThan(100); // loopback
+    }
+  });
+
+  it('the round-trip time is arrival − LSR − DLSR of a report about our stream (RFC 3550 §6.4.1), on the session clock', async () => {
+    const clock = new VirtualClock();
+    const a = await session({ clock, rtcpIntervalMs: 100 });
+    // A hand-made peer: its RTP and RTCP sockets; it answers one of our SRs with an RR.
+    const peer = await bindRtpPair('127.0.0.1', { min: 40000, max: 49999 });
+    sockets.push(peer.rtp, peer.rtcp);
+    const srs: RtcpSenderReport[] = [];
+    peer.rtcp.on('message', (msg) => {
+      for (const p of decodeRtcpCompound(msg)) if (p.type === 'SR') srs.push(p);
+    });
+    a.update({ ...to(a), remotePort: peer.port });
+    while (srs.length === 0) {
+      clock.advance(20);
+      await wait(2);
+    }
+    const sr = srs[0]!;
+    // When a sent it, on its clock (its SRs are stamped performance.timeOrigin + clock.now()).
+    const sentAt = ntpToUnixMs(sr.ntp) - performance.timeOrigin;
+    const rr = (lastSr: number, dlsrMs: number): Uint8Array =>
+      encodeRtcpCompound([
+        { type: 'RR', ssrc: 0xabcdef, reports: [{ ssrc: sr.ssrc, fractionLost: 0, cumulativeLost: 0, highestSequence: 0, jitter: 0, lastSr, delaySinceLastSr: dlsrFromMs(dlsrMs) }] },
+        { type: 'SDES', chunks: [{ ssrc: 0xabcdef, items: [{ type: 1, text: 'peer@127.0.0.1' }] }] },
+      ]);
+    const reply = async (data: Uint8Array): Promise<void> => {
+      const before = a.listenerCount('rtcp');
+      const got = new Promise((resolve) => a.once('rtcp', resolve));
+      peer.rtcp.send(data, a.local.port + 1, '127.0.0.1');
+      await got;
+      expect(a.listenerCount('rtcp')).toBe(before);
+    };
+    // No LSR yet (the peer had no SR of ours): no round trip.
+    await reply(rr(0, 0));
+    expect(a.stats().roundTripMs).toBeUndefined();
+    // The RR arrives 35 ms after the SR left, 10 ms of which the peer held it: 25 ms on the wire.
+    clock.advanceTo(Math.max(clock.now(), sentAt) + 35);
+    const expected = clock.now() - sentAt - 10;
+    await reply(rr(ntpMiddle32(sr.ntp), 10));
+    expect(a.stats().roundTripMs).toBeCloseTo(expected, 1); // within the 1/65536 s of LSR and DLSR
+    expect(a.stats().roundTripMs).toBeGreaterThanOrEqual(25 - 0.1);
+    // A DLSR longer than the time since the SR is a peer's error: ignored, the last value stays.
+    await reply(rr(ntpMiddle32(sr.ntp), 1000));
+    expect(a.stats().roundTripMs).toBeCloseTo(expected, 1);
   });
 });
