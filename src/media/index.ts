@@ -1,5 +1,6 @@
 // The media layer: RTP sessions over node:dgram, G.711, WAV playback and recording, RFC 4733 DTMF,
-// RTCP reports, and call quality (the G.107 E-model, loss burstiness, media limits).
+// RTCP reports, call quality (the G.107 E-model, loss burstiness, media limits) and audio analysis
+// (in-band DTMF, tones, levels, reference prompts).
 
 export { MediaSession } from './media-session.js';
 export type { MediaSessionOptions, MediaPacket, MediaParameters, MediaStats, MediaSessionEvents, DtmfEvent } from './media-types.js';
@@ -93,3 +94,5 @@ export {
   type MediaCheck,
   type MediaCheckResult,
 } from './quality/quality.js';
+// audio analysis: in-band DTMF, tones and levels, the ExpectAudio matcher
+export * from './analysis/index.js';
