@@ -10,7 +10,9 @@ import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { IncomingRefer } from '../sip/dialog/refer.js';
 import type { DialogSession } from '../sip/dialog/session.js';
 import { DialogEndedError } from '../sip/dialog/errors.js';
-import { Call } from './call.js';
+import { Call, type DtmfForm } from './call.js';
+import { detectInbandDtmf } from './call-audio.js';
+import { stopRecording } from './call-recording.js';
 import { answerFor, applyNegotiation, audioDirection, offerFor, openMedia } from './call-media.js';
 import { describeError } from './errors.js';
 import { times, type InstanceRuntime } from './instance-runtime.js';
@@ -37,16 +39,52 @@ export async function ensureMedia(run: RunContext, instance: InstanceRuntime, ca
   if (call.media === undefined) {
     const media = await openMedia(instance.media, run.hub.wants('rtp') ? rtpEvents(run, instance, call) : undefined);
     call.media = media;
-    media.on('dtmf', (d) => {
-      call.record({ kind: 'dtmf', digit: d.digit, via: 'rfc4733' });
-      run.log({ instanceId: instance.spec.id, callId: call.key, message: `Received DTMF: ${d.digit}`, level: 'debug' });
-      run.media({ kind: 'dtmf-received', instanceId: instance.spec.id, ...keyOf(call), sipCallId: call.sipCallId, digits: d.digit });
-    });
+    media.on('dtmf', (d) => receivedDigit(run, instance, call, d.digit, 'rfc4733'));
+    if (instance.detectsInbandDtmf) call.audioTaps.push(detectInbandDtmf(media, (digit) => receivedDigit(run, instance, call, digit, 'inband')));
     media.on('error', (err) => run.log({ instanceId: instance.spec.id, callId: call.key, message: `media: ${err.message}`, level: 'warn' }));
     // A call that ended before its media opened closes it at once.
-    if (call.ended) await closeMedia(call);
+    if (call.ended) await closeMedia(run, call);
   }
   return call.media.local.port;
+}
+
+/** Within this time, the same digit in another form is the same key press sent two ways (a PBX relaying RFC 4733 and leaving the tones in the audio). */
+const SAME_PRESS_MS = 1000;
+
+/**
+ * A DTMF digit arrived on the call, in one of its forms: recorded for DTMFReceived, logged,
+ * reported. The same digit arriving in a second form within a second of the first is one key press
+ * sent two ways: it is logged, not counted again.
+ */
+export function receivedDigit(run: RunContext, instance: InstanceRuntime, call: Call, digit: string, form: DtmfForm): void {
+  const now = run.clock.now();
+  const last = call.lastDigit;
+  if (last !== undefined && !last.paired && last.digit === digit && last.form !== form && now - last.at < SAME_PRESS_MS) {
+    last.paired = true;
+    run.log({ instanceId: instance.spec.id, callId: call.key, message: `DTMF ${digit} also came ${form === 'rfc4733' ? 'as RFC 4733 events' : form === 'inband' ? 'as tones in the audio' : 'in a SIP INFO'}: the same key press, counted once`, level: 'debug' });
+    return;
+  }
+  call.lastDigit = { digit, form, at: now, paired: false };
+  call.record({ kind: 'dtmf', digit, via: form });
+  run.log({ instanceId: instance.spec.id, callId: call.key, message: `Received DTMF: ${digit}${form === 'rfc4733' ? '' : ` (${form})`}`, level: 'debug' });
+  run.media({ kind: 'dtmf-received', instanceId: instance.spec.id, ...keyOf(call), sipCallId: call.sipCallId, digits: digit, form });
+}
+
+/**
+ * The digit of a DTMF INFO body: `Signal=5` in application/dtmf-relay (the de facto format, with
+ * `Duration=`), or the bare digit in application/dtmf. Signal 10 and 11 are * and # (some PBXs
+ * send them as numbers); anything else is not a digit.
+ */
+export function infoDigit(contentType: string | undefined, body: string): string | undefined {
+  const type = (contentType ?? '').split(';')[0]!.trim().toLowerCase();
+  let value: string | undefined;
+  if (type === 'application/dtmf-relay') value = /^\s*signal\s*=\s*(\S+)\s*$/im.exec(body)?.[1];
+  else if (type === 'application/dtmf') value = body.trim();
+  if (value === undefined) return undefined;
+  const v = value.toUpperCase();
+  if (v === '10') return '*';
+  if (v === '11') return '#';
+  return /^[0-9*#A-D]$/.test(v) ? v : undefined;
 }
 
 /** A media packet tap that turns every datagram of the call into an `rtp` run event. */
@@ -73,12 +111,21 @@ export function keyOf(call: Call): { callId?: string } {
   return call.key !== undefined ? { callId: call.key } : {};
 }
 
-/** Closes the call's media (idempotent). */
-export async function closeMedia(call: Call): Promise<void> {
-  const media = call.media;
-  if (media === undefined) return;
-  call.media = undefined;
-  await media.close().catch(() => undefined);
+/**
+ * Closes the call's media (idempotent), completing its recording first (with its run event);
+ * `call.mediaClosed` settles when it is done.
+ */
+export function closeMedia(run: RunContext, call: Call): Promise<void> {
+  if (call.mediaClosed !== undefined) return call.mediaClosed;
+  if (call.media === undefined) return Promise.resolve();
+  call.mediaClosed = (async () => {
+    for (const stop of call.audioTaps.splice(0)) stop();
+    await stopRecording(run, call);
+    const media = call.media;
+    call.media = undefined;
+    await media?.close().catch(() => undefined);
+  })();
+  return call.mediaClosed;
 }
 
 /** Applies an offer/answer exchange to the call's media, logging (not throwing) a failure. */
@@ -122,7 +169,7 @@ export function describeDialogEnd(reason: string): string {
 export function endCall(run: RunContext, call: Call, reason: string, detail: string, status?: number): void {
   if (call.ended) return;
   call.finish(reason, detail, status);
-  void closeMedia(call);
+  void closeMedia(run, call);
   run.log({ instanceId: call.instanceId, callId: call.key, message: `call ${call.key ?? call.sipCallId} ended: ${reason} (${detail})`, level: 'debug' });
 }
 
@@ -159,6 +206,14 @@ export function attachSession(run: RunContext, instance: InstanceRuntime, call: 
     } else {
       run.log({ instanceId: instance.spec.id, callId: call.key, message: `re-INVITE from the peer, direction ${direction} unchanged`, level: 'debug', sipMessage: note });
     }
+  });
+
+  // DTMF in SIP INFO (application/dtmf-relay or application/dtmf), as many PBXs send it.
+  session.on('info', ({ request }) => {
+    if (!current()) return;
+    const digit = infoDigit(request.contentType, Buffer.from(request.body).toString('utf8'));
+    if (digit === undefined) return;
+    receivedDigit(run, instance, call, digit, 'info');
   });
 
   session.on('refer', (refer) => {

@@ -15,6 +15,8 @@ import { NodeFailure } from './errors.js';
 export type CallHappening =
   /** A provisional response to our INVITE (180, 183 …); `sdp`: it carried SDP (early media). */
   | { readonly kind: 'progress'; readonly status: number; readonly reason: string; readonly sdp: boolean }
+  /** A provisional response to our INVITE carried SDP: early media, received from then on. */
+  | { readonly kind: 'early-media'; readonly status: number; readonly reason: string }
   /** The call was answered (2xx and ACK, either way). */
   | { readonly kind: 'answered' }
   /** The peer put the call on hold: its offer is `sendonly` or `inactive`. */
@@ -29,8 +31,11 @@ export type CallHappening =
   | { readonly kind: 'transfer-failed'; readonly target: string; readonly status: number; readonly reason: string }
   /** A NOTIFY about a REFER of ours (its sipfrag status). */
   | { readonly kind: 'notify'; readonly status: number; readonly reason: string; readonly final: boolean }
-  /** A DTMF digit arrived. */
-  | { readonly kind: 'dtmf'; readonly digit: string; readonly via: 'rfc4733' };
+  /** A DTMF digit arrived: as an RFC 4733 event, as tones in the audio, or in a SIP INFO. */
+  | { readonly kind: 'dtmf'; readonly digit: string; readonly via: DtmfForm };
+
+/** How a DTMF digit travels: RFC 4733 telephone events, tone pairs in the audio, or SIP INFO. */
+export type DtmfForm = 'rfc4733' | 'inband' | 'info';
 
 /** A happening with when it was recorded (clock ms) and whether an event node has taken it. */
 export type CallRecord = CallHappening & { readonly at: number; taken: boolean };
@@ -89,6 +94,20 @@ export class Call {
   session: DialogSession | undefined;
   /** The call's RTP, once opened. */
   media: MediaSession | undefined;
+  /** Our SDP answer sent in a 183 (SessionProgress): the 200 repeats it (RFC 3264: one answer). */
+  earlyAnswer: string | undefined;
+  /** Early media flows (a 183 with SDP either way): media steps work before the answer. */
+  earlyMedia = false;
+  /** The recording in progress, if any. */
+  recording: { readonly file: string; readonly stereo: boolean } | undefined;
+  /** The recordings made of the call, completed ones with their length. */
+  readonly recordings: { readonly file: string; readonly stereo: boolean; durationMs: number | undefined }[] = [];
+  /** The last DTMF digit reported, to tell one key press sent in two forms at once from two presses. */
+  lastDigit: { readonly digit: string; readonly form: DtmfForm; readonly at: number; paired: boolean } | undefined;
+  /** Listeners on the call's received audio (the in-band DTMF receiver): stopped before the media closes. */
+  readonly audioTaps: (() => void)[] = [];
+  /** Settles when the call's media has closed (its recording completed): the cleanup waits for it. */
+  mediaClosed: Promise<void> | undefined;
   /** Aborts our INVITE while it is unanswered (Release on a ringing call sends CANCEL). */
   readonly cancel = new AbortController();
   /** REFERs of the peer being carried out: while one is, the old dialog's end is not the call's. */

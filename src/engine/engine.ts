@@ -2,6 +2,7 @@
 // mode, registering where asked), runs every chain of the execution graph at once, reports what
 // happens as run events, and cleans up after every run, passed, failed or stopped.
 
+import { resolve as resolvePath } from 'node:path';
 import { RealClock, type Clock } from '../sip/transport/clock.js';
 import type { TimerSettings } from '../sip/transaction/timers.js';
 import { UdpTransport } from '../sip/transport/udp.js';
@@ -38,6 +39,11 @@ export interface EngineOptions {
   notifyGraceMs?: number;
   /** Wall-clock time in Unix ms, read once per run for event timestamps. Default `performance.timeOrigin + performance.now()`. */
   epoch?: () => number;
+  /**
+   * Where recordings go (created when the first one starts). Default `sipflow-output` in the
+   * working directory. Files are named `<instance>-<call key>-<Call-ID>.wav`.
+   */
+  outputDir?: string;
 }
 
 /** Options of {@link Engine.run}. */
@@ -61,6 +67,8 @@ export interface CallSummary {
   readonly answeredAt: number | undefined;
   readonly endedAt: number | undefined;
   readonly end: Omit<CallEnd, 'at'> | undefined;
+  /** The WAV files recorded of the call (absolute paths), with their length in ms once completed. */
+  readonly recordings: readonly { readonly file: string; readonly stereo: boolean; readonly durationMs: number | undefined }[];
 }
 
 /** What a run came to. */
@@ -204,6 +212,7 @@ export class Engine {
       for (const spec of graph.instances) {
         const instance = await InstanceRuntime.start(spec, run, ports);
         instances.set(spec.id, instance);
+        instance.detectsInbandDtmf = graph.nodes.some((n) => n.instance === spec.id && n.name === 'DTMFReceived');
         instance.onInvite((call) => receiveInvite(run, instance, call));
         run.log({ instanceId: spec.id, message: `Instance ${spec.id} (DN ${spec.dn || spec.user}) listening on ${instance.local.address}:${instance.local.port}`, level: 'debug' });
       }
@@ -289,6 +298,8 @@ export class Engine {
       }
     }
     for (const call of run.store.live()) endCall(run, call, 'closed', 'the run ended');
+    // Every call's media closed and its recording completed before the run returns.
+    await within(run.clock, Promise.all(run.store.calls.map((c) => c.mediaClosed ?? Promise.resolve())), run.settings.closeTimeoutMs);
     await Promise.all([...run.instances.values()].map((i) => i.close().catch((err) => run.reportError(err, `closing instance ${i.spec.id}`))));
     run.log({ nodeId: '', instanceId: '', message: 'Cleanup completed' });
   }
@@ -341,6 +352,7 @@ export class Engine {
       bindTransport: o.bindTransport ?? ((local) => UdpTransport.bind({ host: local.address, port: local.port })),
       closeTimeoutMs: o.closeTimeoutMs ?? 2000,
       notifyGraceMs: o.notifyGraceMs ?? 2000,
+      outputDir: resolvePath(o.outputDir ?? 'sipflow-output'),
     };
   }
 
@@ -384,6 +396,7 @@ function summarize(call: Call, run: RunContext): CallSummary {
     answeredAt: unix(call.answeredAt),
     endedAt: unix(call.end?.at),
     end: call.end === undefined ? undefined : { reason: call.end.reason, detail: call.end.detail, ...(call.end.status !== undefined ? { status: call.end.status } : {}) },
+    recordings: call.recordings.map((r) => ({ ...r })),
   };
 }
 

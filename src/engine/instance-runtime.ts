@@ -63,6 +63,8 @@ export class InstanceRuntime {
   readonly media: MediaPlan;
   /** Incoming calls waiting for an INCOMING node, oldest first. */
   readonly queue: Call[] = [];
+  /** Its chains wait for DTMF (DTMFReceived): its calls run the in-band DTMF receiver on the audio. */
+  detectsInbandDtmf = false;
   /** The registration with the PBX, once one was made. */
   registration: Registration | undefined;
   private readonly run: RunContext;

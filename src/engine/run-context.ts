@@ -26,6 +26,8 @@ export interface RunSettings {
   readonly closeTimeoutMs: number;
   /** Wait this long after a BlindTransfer's 202 for the first NOTIFY before the BYE, ms (default 2000). */
   readonly notifyGraceMs: number;
+  /** Where recordings go (an absolute path; created when the first recording starts). */
+  readonly outputDir: string;
 }
 
 /** A log line of a node or of the engine. */

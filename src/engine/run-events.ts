@@ -172,9 +172,9 @@ export interface RtpEvent {
 }
 
 /** What happened to a call's media, for reports: a {@link MediaEvent}'s `kind`. */
-export type MediaEventKind = 'dtmf-sent' | 'dtmf-received' | 'playback-started' | 'playback-ended' | 'held' | 'resumed';
+export type MediaEventKind = 'dtmf-sent' | 'dtmf-received' | 'playback-started' | 'playback-ended' | 'held' | 'resumed' | 'recording-started' | 'recording-stopped';
 
-/** Something that happened to a call's media: DTMF sent or received, a playback, a hold or a resume. */
+/** Something that happened to a call's media: DTMF sent or received, a playback, a hold or a resume, a recording. */
 export interface MediaEvent {
   readonly type: 'media';
   readonly kind: MediaEventKind;
@@ -188,8 +188,14 @@ export interface MediaEvent {
   readonly timestamp: number;
   /** `dtmf-sent`: the digit starting to go out; `dtmf-received`: the digit detected. */
   readonly digits?: string;
-  /** `playback-*`: the audio file played. */
+  /** `playback-*`: the audio file played; `recording-*`: the file written. */
   readonly audioFile?: string;
+  /** `recording-*`: both directions (received left, sent right) rather than the received audio. */
+  readonly stereo?: boolean;
+  /** `recording-stopped`: how much audio the file holds, ms. */
+  readonly durationMs?: number;
+  /** `dtmf-received`: how the digit came (`rfc4733`, `inband` or `info`); `dtmf-sent`: how it went. */
+  readonly form?: 'rfc4733' | 'inband' | 'info';
   /** `playback-ended`: how it ended. */
   readonly outcome?: 'completed' | 'stopped' | 'failed';
   /** `held` / `resumed`: who did it. */

@@ -111,11 +111,17 @@ const own = (model: Record<string, fc.Arbitrary<Json | undefined>>): fc.Arbitrar
 
 /** The own fields of each command: a new command is a compile error here until it gets a generator. */
 const COMMAND_FIELDS: { readonly [K in CommandName]: fc.Arbitrary<Own> } = {
-  MakeCall: target.map((t) => ({ fields: {}, target: t })),
-  Answer: none,
+  MakeCall: fc.tuple(target, opt(fc.boolean())).map(([t, record]) => ({ fields: objectOf([['record', record]]), target: t })),
+  Answer: own({ record: opt(fc.boolean()) }),
+  SessionProgress: none,
   Release: own({ status: opt(status) }),
   PlayAudio: own({ filePath: fc.constantFrom('audio/hello.wav', '/tmp/tone.wav', 'C:\\audio\\x.wav', 'ünï cödé.wav', ' spaced.wav') }),
-  SendDTMF: own({ digits: dtmfDigits, intervalMs: opt(fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.constantFrom(0.5, 100, 60_000))) }),
+  SendDTMF: own({
+    digits: dtmfDigits,
+    intervalMs: opt(fc.oneof(fc.integer({ min: 0, max: 60_000 }), fc.constantFrom(0.5, 100, 60_000))),
+    mode: opt(fc.constantFrom('rfc4733', 'inband', 'info')),
+    durationMs: opt(fc.integer({ min: 40, max: 5_000 })),
+  }),
   Hold: none,
   Retrieve: none,
   BlindTransfer: fc
@@ -133,6 +139,16 @@ const COMMAND_FIELDS: { readonly [K in CommandName]: fc.Arbitrary<Own> } = {
     .tuple(fc.shuffledSubarray(['call-1', 'call-2', 'consult'], { minLength: 2, maxLength: 2 }), fc.boolean())
     .map(([[primary, consult], viaCallId]): Own => ({ fields: viaCallId ? { callId: primary!, consultCallId: consult! } : { primaryCallId: primary!, consultCallId: consult! } })),
   Reject: own({ status: opt(status), reason: opt(oneLine) }),
+  StartRecording: own({ stereo: opt(fc.boolean()) }),
+  StopRecording: none,
+  CheckMedia: own({
+    codec: opt(fc.constantFrom('PCMU', 'pcma', 'PCMA')),
+    minPacketsReceived: opt(fc.integer({ min: 0, max: 100_000 })),
+    maxLossPercent: opt(fc.double({ min: 0, max: 100, noNaN: true })),
+    maxJitterMs: opt(fc.integer({ min: 0, max: 60_000 })),
+    minMos: opt(fc.double({ min: 1, max: 4.5, noNaN: true })),
+    direction: opt(fc.constantFrom('sendrecv', 'sendonly', 'recvonly', 'inactive')),
+  }),
   Register: own({ expires: opt(fc.integer({ min: 1, max: MAX_TIMER_SECONDS })) }),
   Unregister: none,
 };
@@ -142,6 +158,7 @@ const EVENT_FIELDS: { readonly [K in EventName]: fc.Arbitrary<Own> } = {
   INCOMING: none,
   DISCONNECTED: none,
   RINGING: none,
+  EARLY_MEDIA: none,
   TIMEOUT: none,
   DTMFReceived: fc.oneof(
     none,
@@ -149,6 +166,11 @@ const EVENT_FIELDS: { readonly [K in EventName]: fc.Arbitrary<Own> } = {
     fc.constant({ fields: { expectedDigit: '' } }),
     dtmfDigits.map((ds) => ({ fields: { expectedDigits: ds } })),
     dtmfDigits.map((ds) => ({ fields: { expectedDigit: '', expectedDigits: ds } })),
+  ),
+  ExpectAudio: fc.oneof(
+    own({ expect: fc.constant('tone'), frequencyHz: fc.integer({ min: 50, max: 3_950 }), toleranceHz: opt(fc.integer({ min: 1, max: 500 })), minDurationMs: opt(fc.integer({ min: 20, max: 60_000 })), levelDbfs: opt(fc.integer({ min: -100, max: 0 })) }),
+    own({ expect: fc.constantFrom('silence', 'sound'), minDurationMs: opt(fc.integer({ min: 20, max: 60_000 })), levelDbfs: opt(fc.integer({ min: -100, max: 0 })) }),
+    own({ expect: fc.constant('file'), filePath: fc.constantFrom('audio/prompt.wav', '/tmp/welcome.wav'), minCorrelation: opt(fc.double({ min: 0, max: 1, noNaN: true })) }),
   ),
   HELD: none,
   RETRIEVED: none,
@@ -491,8 +513,10 @@ const DESKTOP_EVENT_LABELS: { readonly [K in EventName]: string } = {
   INCOMING: 'Incoming',
   DISCONNECTED: 'Disconnect',
   RINGING: 'Ringing',
+  EARLY_MEDIA: 'EarlyMedia',
   TIMEOUT: 'Timeout',
   DTMFReceived: 'DtmfReceived',
+  ExpectAudio: 'ExpectAudio',
   HELD: 'Held',
   RETRIEVED: 'Retrieved',
   TRANSFERRED: 'Transferred',

@@ -4,6 +4,7 @@
 import { SdpNegotiationError } from '../../sdp/errors.js';
 import { attachSession, endCall, ensureMedia, followMedia } from '../call-wiring.js';
 import { answerFor, offerFor } from '../call-media.js';
+import { recordIfAsked } from '../call-recording.js';
 import { NodeFailure } from '../errors.js';
 import type { CompiledCommandNode } from '../scenario/index.js';
 import type { NodeContext } from './context.js';
@@ -20,7 +21,8 @@ export async function answer(ctx: NodeContext<CompiledCommandNode<'Answer'>>): P
   const offer = incoming.remoteSdp;
   let sdp: string;
   try {
-    sdp = offer !== undefined ? answerFor(instance.media, offer, port) : offerFor(instance.media, port);
+    // After a 183 with our answer (SessionProgress), the 200 carries the same answer (RFC 3264 §5).
+    sdp = call.earlyAnswer ?? (offer !== undefined ? answerFor(instance.media, offer, port) : offerFor(instance.media, port));
   } catch (err) {
     const status = err instanceof SdpNegotiationError ? (err.code ?? 488) : 488;
     endCall(run, call, 'rejected', `no codec in common: we answered ${status}`, status);
@@ -33,5 +35,6 @@ export async function answer(ctx: NodeContext<CompiledCommandNode<'Answer'>>): P
   call.phase = 'confirmed';
   call.answeredAt = run.clock.now();
   call.record({ kind: 'answered' });
+  await recordIfAsked(run, instance, call, node.fields.record, node.id);
   ctx.log('Answer succeeded', { sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: instance.spec.user } });
 }

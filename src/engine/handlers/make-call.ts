@@ -6,6 +6,7 @@ import type { DialogSession } from '../../sip/dialog/session.js';
 import { Call } from '../call.js';
 import { attachSession, endCall, ensureMedia, followMedia, newSipCallId, userOf } from '../call-wiring.js';
 import { offerFor } from '../call-media.js';
+import { recordIfAsked } from '../call-recording.js';
 import { NodeFailure } from '../errors.js';
 import type { CompiledCommandNode } from '../scenario/index.js';
 import type { NodeContext } from './context.js';
@@ -36,6 +37,12 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
       const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
       if (response.to?.tag !== undefined && call.phase === 'calling') call.phase = 'early';
       call.record({ kind: 'progress', status: response.status, reason: response.reason, sdp: hasSdp });
+      if (hasSdp && response.to?.tag !== undefined) {
+        // Early media (RFC 3261 §13.2.1, RFC 3960): the provisional's SDP answers our offer; its audio flows now.
+        followMedia(run, call, sdp, Buffer.from(response.body).toString('utf8'), 'offerer');
+        call.earlyMedia = true;
+        call.record({ kind: 'early-media', status: response.status, reason: response.reason });
+      }
       ctx.log(`received ${response.status} ${response.reason}`, {
         level: 'debug',
         sipMessage: { direction: 'received', method: 'INVITE', responseCode: response.status, from: instance.spec.user, to: call.peer },
@@ -91,6 +98,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   call.phase = 'confirmed';
   call.answeredAt = run.clock.now();
   call.record({ kind: 'answered' });
+  await recordIfAsked(run, instance, call, node.fields.record, node.id);
   ctx.log(`MakeCall succeeded (${instance.spec.user} -> ${call.peer})`, {
     sipMessage: { direction: 'sent', method: 'INVITE', responseCode: 200, from: instance.spec.user, to: call.peer },
   });

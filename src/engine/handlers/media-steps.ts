@@ -1,18 +1,20 @@
 // Audio on a call: PlayAudio (a WAV file, any format our reader takes, converted to 8 kHz mono),
 // SendDTMF (RFC 4733 digits, `intervalMs` apart), DTMFReceived (a digit, or a sequence).
 
+import { inbandDtmf } from '../../media/analysis/index.js';
 import { WavError } from '../../media/wav.js';
 import type { MediaSession } from '../../media/media-session.js';
-import type { Call } from '../call.js';
+import type { Call, DtmfForm } from '../call.js';
 import { NodeFailure } from '../errors.js';
 import type { CompiledCommandNode, CompiledEventNode } from '../scenario/index.js';
 import type { NodeContext } from './context.js';
 
 /** The call's media, or a failure that says why there is none (the call ended, media is off …). */
-function mediaOf(ctx: NodeContext, call: Call): MediaSession {
+/** The call's media session, for a step that needs audio flowing: answered, or early media (a 183 with SDP). */
+export function mediaOf(ctx: NodeContext, call: Call): MediaSession {
   if (!ctx.run.settings.media) throw new NodeFailure(`${ctx.node.name}: media is off in this run`);
   if (call.ended) throw call.endedFailure(ctx.node.name);
-  if (call.session === undefined) throw new NodeFailure(`no active dialog for ${ctx.node.name} (callID: ${ctx.node.callId}, the call is ${call.phase})`);
+  if (call.session === undefined && !call.earlyMedia) throw new NodeFailure(`no active dialog for ${ctx.node.name} (callID: ${ctx.node.callId}, the call is ${call.phase})`);
   if (call.media === undefined) throw new NodeFailure(`${ctx.node.name}: the call has no media session`);
   return call.media;
 }
@@ -66,8 +68,9 @@ export async function playAudio(ctx: NodeContext<CompiledCommandNode<'PlayAudio'
 
 export async function sendDtmf(ctx: NodeContext<CompiledCommandNode<'SendDTMF'>>): Promise<void> {
   const call = ctx.call();
-  const media = mediaOf(ctx, call);
-  const { digits, intervalMs } = ctx.node.fields;
+  const { digits, intervalMs, mode, durationMs } = ctx.node.fields;
+  if (mode === 'info' && call.session === undefined) throw new NodeFailure(`SendDTMF (info): the call under ${ctx.node.callId} is not answered; INFO needs a confirmed dialog`);
+  const media = mode === 'info' ? call.media : mediaOf(ctx, call);
   ctx.waitingFor = 'the digits to be sent';
   const signal = whileCallLives(ctx, call);
   const guarded = <T>(work: Promise<T>): Promise<T> =>
@@ -81,19 +84,30 @@ export async function sendDtmf(ctx: NodeContext<CompiledCommandNode<'SendDTMF'>>
       );
     });
   for (let i = 0; i < digits.length; i++) {
-    ctx.media({ kind: 'dtmf-sent', digits: digits[i]! });
+    const digit = digits[i]!;
+    ctx.media({ kind: 'dtmf-sent', digits: digit, form: mode });
     try {
-      // Not cut by the call's end: a digit that began went out (the media says so when it closes).
-      await ctx.race(media.sendDtmf(digits[i]!));
+      if (mode === 'info') {
+        // The de facto application/dtmf-relay body (Cisco's, which most PBXs read): Signal and Duration.
+        const response = await ctx.race(call.session!.info(`Signal=${digit}\r\nDuration=${durationMs}\r\n`, 'application/dtmf-relay'));
+        if (response.status >= 300) throw new NodeFailure(`SendDTMF (info): the peer answered our INFO for ${digit} with ${response.status} ${response.reason}`, { status: response.status });
+      } else if (mode === 'inband') {
+        // The tone pair in the audio, in place of what would be played; a playback's signal ends with the call.
+        const result = await media!.play(inbandDtmf(digit, { toneMs: durationMs, gapMs: 0 }), { signal });
+        if (result.cancelled) throw reasonOf(signal, new NodeFailure('SendDTMF (inband): the tones were cut short'));
+      } else {
+        // Not cut by the call's end: a digit that began went out (the media says so when it closes).
+        await ctx.race(media!.sendDtmf(digit, { durationMs }));
+      }
     } catch (err) {
       // The media closed before the digit began: the call ended (its end says why).
-      if (call.ended && !ctx.signal.aborted) throw call.endedFailure('SendDTMF');
+      if (call.ended && !ctx.signal.aborted && !(err instanceof NodeFailure)) throw call.endedFailure('SendDTMF');
       throw err;
     }
-    ctx.log(`Sent DTMF: ${digits[i]}`, { level: 'debug' });
+    ctx.log(`Sent DTMF: ${digit}${mode === 'rfc4733' ? '' : ` (${mode})`}`, { level: 'debug' });
     if (i < digits.length - 1 && intervalMs > 0) await guarded(ctx.sleep(intervalMs));
   }
-  ctx.log(`DTMF transmission completed (${digits.length} digits)`);
+  ctx.log(`DTMF transmission completed (${digits.length} digits${mode === 'rfc4733' ? '' : `, ${mode}`})`);
 }
 
 export async function dtmfReceived(ctx: NodeContext<CompiledEventNode<'DTMFReceived'>>): Promise<void> {
@@ -104,9 +118,12 @@ export async function dtmfReceived(ctx: NodeContext<CompiledEventNode<'DTMFRecei
   ctx.waitingFor = sequence === '' ? 'a DTMF digit' : sequence.length === 1 ? `DTMF digit ${sequence}` : `DTMF digits ${sequence}`;
   // Digits are records of the call: those that came before the node waited count, even after the
   // call ended; waiting for more fails at once once it has.
-  const next = async (): Promise<string> => ((await call.take((r) => r.kind === 'dtmf', ctx.signal, { what: 'DTMFReceived' })) as { digit: string }).digit;
+  // The form is named when it is not RFC 4733 (sipflow's messages are kept as they are for it).
+  const next = async (): Promise<{ digit: string; via: DtmfForm }> => (await call.take((r) => r.kind === 'dtmf', ctx.signal, { what: 'DTMFReceived' })) as { digit: string; via: DtmfForm };
+  const formOf = (via: DtmfForm): string | undefined => (via === 'rfc4733' ? undefined : via === 'inband' ? 'in-band' : 'SIP INFO');
   if (sequence === '') {
-    ctx.log(`Received DTMF: ${await next()}`);
+    const { digit, via } = await next();
+    ctx.log(`Received DTMF: ${digit}${formOf(via) !== undefined ? ` (${formOf(via)})` : ''}`);
     return;
   }
   // Digits are taken one by one; one that does not continue the sequence is logged and skipped,
@@ -115,7 +132,7 @@ export async function dtmfReceived(ctx: NodeContext<CompiledEventNode<'DTMFRecei
   const recent: string[] = [];
   let matched = 0;
   while (matched < sequence.length) {
-    const digit = await next();
+    const { digit, via } = await next();
     recent.push(digit);
     if (recent.length > sequence.length) recent.shift();
     const before = matched;
@@ -126,7 +143,8 @@ export async function dtmfReceived(ctx: NodeContext<CompiledEventNode<'DTMFRecei
         break;
       }
     }
-    if (matched === before + 1) ctx.log(`Received DTMF: ${digit}${sequence.length > 1 ? ` (${matched}/${sequence.length})` : ''}`);
-    else ctx.log(`Received DTMF: ${digit} (waiting for ${sequence[before]}, continuing)`, { level: 'debug' });
+    const notes = [sequence.length > 1 ? `${matched}/${sequence.length}` : undefined, formOf(via)].filter((n) => n !== undefined);
+    if (matched === before + 1) ctx.log(`Received DTMF: ${digit}${notes.length > 0 ? ` (${notes.join(', ')})` : ''}`);
+    else ctx.log(`Received DTMF: ${digit} (waiting for ${sequence[before]}, continuing${formOf(via) !== undefined ? `; ${formOf(via)}` : ''})`, { level: 'debug' });
   }
 }

@@ -53,6 +53,8 @@ export interface FieldSpec {
   readonly min?: number;
   readonly max?: number;
   readonly check?: ValueCheck;
+  /** The only values a string field takes (an enumeration, compared exactly). */
+  readonly values?: readonly string[];
   /** Not in the original sipflow app: one of our additions. */
   readonly ours?: boolean;
   /** In sipflow flow JSON the value must have this JSON type instead (sipflow's `pbxPort` is a string). */
@@ -103,7 +105,7 @@ const eventWait: TimeoutSpec = {
 
 /**
  * The commands, in sipflow's order (`MakeCall` … `MuteTransfer`) followed by ours
- * (`Reject`, `Register`, `Unregister`).
+ * (`Reject`, `SessionProgress`, `StartRecording`, `StopRecording`, `CheckMedia`, `Register`, `Unregister`).
  */
 export const COMMANDS = {
   MakeCall: {
@@ -112,12 +114,15 @@ export const COMMANDS = {
     createsCall: true,
     fields: {
       targetUri: { kind: 'string', required: true, check: 'target', doc: 'Whom to call: a DN of this scenario (that instance is called), or a sip:, sips: or tel: URI.' },
+      record: { kind: 'boolean', ours: true, doc: "Record this call's audio to the run's output folder; the instance record setting when left out." },
     },
   },
   Answer: {
     doc: 'Answers the incoming call under callId: 200 OK with an SDP answer (or offer, when the INVITE had none). Succeeds when the ACK arrives; fails when there is no unanswered incoming call under callId, when no codec is common (488), or when the ACK never comes.',
     timeout: noBound,
-    fields: {},
+    fields: {
+      record: { kind: 'boolean', ours: true, doc: "Record this call's audio to the run's output folder; the instance record setting when left out." },
+    },
   },
   Release: {
     doc: 'Ends the call under callId: BYE when it is answered, CANCEL while our call rings, a final status (480 by default) to an unanswered incoming call. Succeeds also, with a warning, when there is no such call or it has already ended.',
@@ -134,11 +139,13 @@ export const COMMANDS = {
     },
   },
   SendDTMF: {
-    doc: 'Sends DTMF digits on the call under callId as RFC 4733 telephone events. Succeeds when every digit has been sent.',
+    doc: 'Sends DTMF digits on the call under callId: as RFC 4733 telephone events (default), as tone pairs in the audio (inband), or as SIP INFO requests with application/dtmf-relay (info). Succeeds when every digit has been sent.',
     timeout: noBound,
     fields: {
       digits: { kind: 'string', required: true, check: 'dtmf-digits', doc: 'The digits to send: 0-9, *, #, A-D.' },
       intervalMs: { kind: 'number', default: 100, min: 0, max: 60_000, doc: 'Pause between two digits, in ms.' },
+      mode: { kind: 'string', default: 'rfc4733', values: ['rfc4733', 'inband', 'info'], ours: true, doc: 'How to send: rfc4733 (telephone events), inband (the ITU-T Q.23 tone pairs in the audio) or info (SIP INFO, application/dtmf-relay).' },
+      durationMs: { kind: 'number', default: 100, min: 40, max: 5_000, ours: true, doc: 'How long each digit lasts, in ms.' },
     },
   },
   Hold: {
@@ -176,6 +183,39 @@ export const COMMANDS = {
     fields: {
       status: { kind: 'number', integer: true, min: 300, max: 699, default: 486, doc: 'The final status.' },
       reason: { kind: 'string', check: 'reason', doc: 'The reason phrase; the standard one for the status when left out.' },
+    },
+  },
+  SessionProgress: {
+    doc: 'Sends 183 Session Progress with our SDP answer on the unanswered incoming call under callId: early media. PlayAudio, SendDTMF and the audio checks then work before Answer, whose 200 repeats the same answer.',
+    timeout: noBound,
+    ours: true,
+    fields: {},
+  },
+  StartRecording: {
+    doc: "Starts recording the call under callId to a WAV file in the run's output folder (named by instance, call key and Call-ID): the received audio, or with stereo both directions. A recording already running on the call is completed first.",
+    timeout: noBound,
+    ours: true,
+    fields: {
+      stereo: { kind: 'boolean', default: false, doc: 'Both directions: the received audio on the left channel, what we sent on the right.' },
+    },
+  },
+  StopRecording: {
+    doc: 'Stops the recording of the call under callId and completes its file. Succeeds also, with a warning, when nothing is recording.',
+    timeout: noBound,
+    ours: true,
+    fields: {},
+  },
+  CheckMedia: {
+    doc: "Checks the call's received media so far against the limits given (each optional; with none, that RTP arrived at all): codec, packets received, loss, jitter, an estimated MOS (ITU-T G.107 E-model from loss, its burstiness, jitter and delay) and the negotiated direction. Works during early media too. Fails with every measured value next to its limit.",
+    timeout: noBound,
+    ours: true,
+    fields: {
+      codec: { kind: 'string', ours: true, doc: 'The codec the call must use, by RTP encoding name: PCMU or PCMA (any case).' },
+      minPacketsReceived: { kind: 'number', integer: true, min: 0, max: 1_000_000_000, ours: true, doc: 'At least this many RTP packets received.' },
+      maxLossPercent: { kind: 'number', min: 0, max: 100, ours: true, doc: 'At most this much of the received stream lost, percent of the packets expected (RFC 3550 A.3).' },
+      maxJitterMs: { kind: 'number', min: 0, max: 60_000, ours: true, doc: 'At most this interarrival jitter, ms (RFC 3550 A.8).' },
+      minMos: { kind: 'number', min: 1, max: 4.5, ours: true, doc: 'At least this estimated MOS (1 to 4.5), from the ITU-T G.107 E-model; see docs/media.md for its inputs.' },
+      direction: { kind: 'string', values: ['sendrecv', 'sendonly', 'recvonly', 'inactive'], ours: true, doc: 'The media direction our side must have (from the negotiated SDP): sendrecv, sendonly, recvonly or inactive.' },
     },
   },
   Register: {
@@ -243,6 +283,26 @@ export const EVENTS = {
     timeout: eventWait,
     fields: {},
   },
+  EARLY_MEDIA: {
+    doc: 'Waits for a provisional response with SDP (usually 183 Session Progress) on our call under callId: early media, such as a ringback tone or an announcement played before the answer; its audio is received from then on.',
+    timeout: eventWait,
+    ours: true,
+    fields: {},
+  },
+  ExpectAudio: {
+    doc: 'Waits until the audio received on the call under callId matches: a tone (frequencyHz, within toleranceHz, for minDurationMs), silence or sound (below or above levelDbfs for minDurationMs), or a reference WAV file (filePath: the prompt expected, found by correlation anywhere in the audio heard from the start of the step). Works during early media too. Fails when the timeout runs out, saying what was heard instead.',
+    timeout: eventWait,
+    ours: true,
+    fields: {
+      expect: { kind: 'string', required: true, values: ['tone', 'silence', 'sound', 'file'], ours: true, doc: 'What to listen for: tone, silence, sound or file.' },
+      frequencyHz: { kind: 'number', min: 50, max: 3_950, ours: true, doc: 'tone: the frequency, Hz (either of a dual tone such as 440+480 Hz matches).' },
+      toleranceHz: { kind: 'number', default: 20, min: 1, max: 500, ours: true, doc: 'tone: how far the heard frequency may be from frequencyHz, Hz.' },
+      minDurationMs: { kind: 'number', min: 20, max: 600_000, ours: true, doc: 'tone, silence, sound: how long the condition must hold without a break, ms (default 200 for tone and sound, 500 for silence).' },
+      levelDbfs: { kind: 'number', min: -100, max: 0, ours: true, doc: 'silence: the level audio stays below (default -50 dBFS); sound and tone: the level it reaches at least (default -40 dBFS).' },
+      filePath: { kind: 'string', check: 'file', ours: true, doc: 'file: the WAV file expected (any format PlayAudio takes), absolute or relative to the scenario file.' },
+      minCorrelation: { kind: 'number', default: 0.7, min: 0, max: 1, ours: true, doc: 'file: the normalised correlation that counts as a match (0 to 1).' },
+    },
+  },
 } as const satisfies Record<string, StepSpec>;
 
 /** A command name. */
@@ -296,6 +356,8 @@ export const INSTANCE_FIELDS = {
   rtpPortRange: { kind: 'port-range', ours: true, doc: 'RTP ports for this instance calls: { "min": 20000, "max": 20999 }.' },
   userAgent: { kind: 'string', check: 'reason', ours: true, doc: 'User-Agent header value.' },
   autoRinging: { kind: 'boolean', default: true, ours: true, doc: 'Send 180 Ringing as soon as an INVITE arrives, as a phone does.' },
+  record: { kind: 'boolean', default: false, ours: true, doc: "Record every call of this instance to a WAV file in the run's output folder, named by instance, call key and Call-ID: the received audio." },
+  recordStereo: { kind: 'boolean', default: false, ours: true, doc: 'With record: both directions as a stereo file (received left, sent right) instead of the received audio alone.' },
   color: { kind: 'string', doc: 'Colour for this instance in the desktop app and in reports, e.g. #3b82f6.' },
 } as const satisfies Record<string, FieldSpec>;
 

@@ -53,6 +53,8 @@ export interface CompiledInstance {
   readonly rtpPortRange: { readonly min: number; readonly max: number } | undefined;
   readonly userAgent: string | undefined;
   readonly autoRinging: boolean;
+  /** Record every call: the received audio (`mono`), both directions (`stereo`), or not at all. */
+  readonly record: 'off' | 'mono' | 'stereo';
   /** The nodes its chains start at, in order; each begins its own chain. */
   readonly startNodes: readonly string[];
   readonly source: SourceRef;
@@ -156,6 +158,7 @@ export function buildGraph(
       rtpPortRange: e.rtpPortRange,
       userAgent: e.userAgent,
       autoRinging: e.autoRinging,
+      record: e.record,
       startNodes: instance.starts.map((id) => compiledId(id, instance.id)!),
       source: locate(instance.path),
     };

@@ -36,6 +36,8 @@ export interface EffectiveInstance {
   readonly rtpPortRange: { readonly min: number; readonly max: number } | undefined;
   readonly userAgent: string | undefined;
   readonly autoRinging: boolean;
+  /** Record every call: the received audio (`mono`), both directions (`stereo`), or not at all. */
+  readonly record: 'off' | 'mono' | 'stereo';
   readonly color: string | undefined;
 }
 
@@ -77,6 +79,7 @@ export function effectiveInstance(instance: ScenarioInstance, format: ScenarioFo
     rtpPortRange: range !== undefined && typeof range.min === 'number' && typeof range.max === 'number' ? { min: range.min, max: range.max } : undefined,
     userAgent: text('userAgent'),
     autoRinging: typeof s.autoRinging === 'boolean' ? s.autoRinging : true,
+    record: s.record === true ? (s.recordStereo === true ? 'stereo' : 'mono') : 'off',
     color: text('color'),
   };
 }

@@ -74,7 +74,8 @@ function requirement(spec: FieldSpec): string {
 
 /** The description column: the field's doc and what the validator checks beyond the type. */
 function description(spec: FieldSpec): string {
-  return prose(spec.check === undefined ? spec.doc : `${spec.doc} ${CHECK_NOTES[spec.check]}`);
+  const values = spec.values === undefined ? '' : ` One of ${spec.values.map((v) => `\`${v}\``).join(', ')}.`;
+  return prose(spec.check === undefined ? spec.doc + values : `${spec.doc}${values} ${CHECK_NOTES[spec.check]}`);
 }
 
 /** A table of fields, or a sentence when there are none. */

@@ -36,7 +36,7 @@ function fieldSchema(name: string, spec: FieldSpec, format: 'compact' | 'sipflow
   switch (kind) {
     case 'string': {
       schema = { type: 'string', ...doc };
-      const pattern = stringPattern(spec);
+      const pattern = spec.values !== undefined ? `^(?:${spec.values.map(escapeRegExp).join('|')}|${PLACEHOLDER})$` : stringPattern(spec);
       if (pattern !== undefined) schema['pattern'] = pattern;
       else if (spec.required) schema['pattern'] = NOT_BLANK;
       if (name === 'pbxPort') schema['pattern'] = `^\\s*(?:${PORT_DIGITS})?\\s*$`;
@@ -75,6 +75,10 @@ function fieldSchema(name: string, spec: FieldSpec, format: 'compact' | 'sipflow
   return format === 'compact' ? { ...doc, anyOf: [withoutDoc(schema), placeholderOnly] } : schema;
 }
 
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function withoutDoc(schema: Schema): Schema {
   const { description: _drop, ...rest } = schema;
   return rest;
@@ -110,6 +114,13 @@ function crossFieldRules(name: string): Schema[] {
       return [{ anyOf: [present('targetUri'), { allOf: [present('targetUser'), present('targetHost')] }] }];
     case 'DTMFReceived':
       return [{ not: { allOf: [present('expectedDigits'), { type: 'object', required: ['expectedDigit'], properties: { expectedDigit: { type: 'string', minLength: 1 } } }] } }];
+    case 'ExpectAudio': {
+      // expect tone needs frequencyHz; expect file needs filePath.
+      const needs = (expect: string, field: string): Schema => ({
+        anyOf: [{ not: { type: 'object', required: ['expect'], properties: { expect: { const: expect } } } }, { type: 'object', required: [field] }],
+      });
+      return [needs('tone', 'frequencyHz'), needs('file', 'filePath')];
+    }
     default:
       return [];
   }

@@ -20,7 +20,9 @@ export type KindValue<K extends FieldKind> = K extends 'string'
             : never;
 
 /** The shape of a field spec that the derived types read. */
-export type Spec = { readonly kind: FieldKind; readonly required?: boolean; readonly default?: unknown };
+export type Spec = { readonly kind: FieldKind; readonly required?: boolean; readonly default?: unknown; readonly values?: readonly string[] };
+/** The TypeScript type of a field: its enumeration when it has one, else its kind's type. */
+export type SpecValue<S extends Spec> = S extends { readonly values: readonly (infer V)[] } ? V : KindValue<S['kind']>;
 /** The keys of a spec table whose fields are required. */
 export type RequiredKeys<F> = { [K in keyof F]: F[K] extends { required: true } ? K : never }[keyof F];
 /** The keys of a spec table whose fields are optional. */
@@ -30,8 +32,8 @@ export type Simplify<T> = { [K in keyof T]: T[K] } & {};
 
 /** The fields of a spec table as an author writes them: required ones required, the others optional. */
 export type AuthoredFields<F> = Simplify<
-  { readonly [K in RequiredKeys<F>]: F[K] extends Spec ? KindValue<F[K]['kind']> : never } & {
-    readonly [K in OptionalKeys<F>]?: F[K] extends Spec ? KindValue<F[K]['kind']> : never;
+  { readonly [K in RequiredKeys<F>]: F[K] extends Spec ? SpecValue<F[K]> : never } & {
+    readonly [K in OptionalKeys<F>]?: F[K] extends Spec ? SpecValue<F[K]> : never;
   }
 >;
 
@@ -39,8 +41,8 @@ export type AuthoredFields<F> = Simplify<
 export type ResolvedFields<F> = Simplify<{
   readonly [K in keyof F]: F[K] extends Spec
     ? F[K] extends { required: true } | { default: unknown }
-      ? KindValue<F[K]['kind']>
-      : KindValue<F[K]['kind']> | undefined
+      ? SpecValue<F[K]>
+      : SpecValue<F[K]> | undefined
     : never;
 }>;
 

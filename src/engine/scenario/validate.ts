@@ -101,6 +101,9 @@ function checkInstances(model: ScenarioModel, effective: ReadonlyMap<string, Eff
     if (e.mode === 'local' && instance.settings.pbxPort !== undefined && e.pbxPort !== undefined) {
       sink.warning('ignored-field', 'pbxPort has no effect without pbxHost', at('pbxPort'));
     }
+    if (instance.settings.recordStereo === true && instance.settings.record !== true) {
+      sink.warning('ignored-field', 'recordStereo has no effect without record: true (a step can still record in stereo with StartRecording)', at('recordStereo'));
+    }
     const interval = instance.settings.registerIntervalSeconds;
     if (typeof interval === 'number') {
       if (interval <= 0) sink.warning('default-used', `registerIntervalSeconds ${interval} is not a duration; sipflow uses 300`, at('registerIntervalSeconds'));
@@ -203,6 +206,10 @@ function checkNode(
   for (const [field, fieldSpec] of Object.entries(spec.fields) as [string, FieldSpec][]) {
     const v = text(field);
     if (v === undefined || v.trim() === '') continue;
+    if (fieldSpec.values !== undefined && !fieldSpec.values.includes(v)) {
+      const suggestion = sink.suggestAmong(v, fieldSpec.values);
+      report(field, { message: `${field} must be one of ${fieldSpec.values.join(', ')}, not ${JSON.stringify(v)}`, ...(suggestion !== undefined ? { suggestion } : {}) });
+    }
     switch (fieldSpec.check) {
       case 'dtmf-digits':
         report(field, checkDtmfDigits(field, v));
@@ -270,6 +277,25 @@ function checkNode(
       const primary = given('primaryCallId') ? (f['primaryCallId'] as string) : callIdOf(node);
       if (given('consultCallId') && primary === f['consultCallId']) {
         sink.error('invalid-value', `MuteTransfer: the primary and consult calls are the same call (${primary})`, at('consultCallId'));
+      }
+      break;
+    }
+    case 'ExpectAudio': {
+      const expect = text('expect');
+      const needs: Record<string, string> = { tone: 'frequencyHz', file: 'filePath' };
+      const needed = expect === undefined ? undefined : needs[expect];
+      if (needed !== undefined && !given(needed)) sink.error('missing-field', `ExpectAudio: expect ${expect} requires ${needed}`, at(needed));
+      const uses: Record<string, readonly string[]> = {
+        tone: ['frequencyHz', 'toleranceHz', 'minDurationMs', 'levelDbfs'],
+        silence: ['minDurationMs', 'levelDbfs'],
+        sound: ['minDurationMs', 'levelDbfs'],
+        file: ['filePath', 'minCorrelation'],
+      };
+      const used = expect === undefined ? undefined : uses[expect];
+      if (used !== undefined) {
+        for (const field of ['frequencyHz', 'toleranceHz', 'minDurationMs', 'levelDbfs', 'filePath', 'minCorrelation']) {
+          if (!used.includes(field) && given(field)) sink.warning('ignored-field', `${field} has no effect on ExpectAudio with expect ${expect}`, at(field));
+        }
       }
       break;
     }

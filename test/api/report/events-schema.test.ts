@@ -214,7 +214,7 @@ const LINE_SHAPES: { [T in RunEventType]: Shape<RunEventOf<T>> } = {
     callId: 'optional',
   },
   rtp: { type: 'required', instanceId: 'required', protocol: 'required', direction: 'required', local: 'required', remote: 'required', timestamp: 'required', timeUs: 'required', data: 'required', sipCallId: 'required', callId: 'optional' },
-  media: { type: 'required', kind: 'required', instanceId: 'required', callId: 'optional', sipCallId: 'optional', nodeId: 'optional', timestamp: 'required', digits: 'optional', audioFile: 'optional', outcome: 'optional', by: 'optional', direction: 'optional' },
+  media: { type: 'required', kind: 'required', instanceId: 'required', callId: 'optional', sipCallId: 'optional', nodeId: 'optional', timestamp: 'required', digits: 'optional', audioFile: 'optional', stereo: 'optional', durationMs: 'optional', form: 'optional', outcome: 'optional', by: 'optional', direction: 'optional' },
 };
 
 const NESTED_SHAPES: Record<string, Record<string, 'required' | 'optional'>> = {

@@ -227,7 +227,7 @@ describe('steps', () => {
         b: BOB,
       },
     });
-    expect(graph.node('a.steps[1]')!.fields).toEqual({ digits: '12#', intervalMs: 100 });
+    expect(graph.node('a.steps[1]')!.fields).toEqual({ digits: '12#', intervalMs: 100, mode: 'rfc4733', durationMs: 100 });
     expect(graph.node('a.steps[2]')).toMatchObject({ timeoutMs: 10_000, fields: { expectedDigit: '', expectedDigits: undefined } });
     expect(graph.node('a.steps[3]')).toMatchObject({ timeoutMs: 10_000, fields: { waitForNotify: false }, target: { kind: 'uri', uri: 'sip:300@example.com' } });
   });

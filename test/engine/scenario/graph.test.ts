@@ -72,7 +72,7 @@ describe('the execution graph', () => {
     });
     const fields = graph.nodes.map((n) => [n.name, n.fields, n.timeoutMs]);
     expect(fields).toEqual([
-      ['SendDTMF', { digits: '12#', intervalMs: 100 }, undefined],
+      ['SendDTMF', { digits: '12#', intervalMs: 100, mode: 'rfc4733', durationMs: 100 }, undefined],
       ['MakeCall', { targetUri: 'sip:bob@example.com' }, 30_000],
       ['MuteTransfer', { primaryCallId: 'primary', consultCallId: 'consult' }, 30_000],
       ['DTMFReceived', { expectedDigit: '', expectedDigits: undefined }, 10_000],

@@ -158,13 +158,13 @@ describe('sipflow graph_test.go cases, on fixtures in the desktop format', () =>
   it('SendDTMFFields: digits and intervalMs', () => {
     const graph = compileFixture('send-dtmf-fields.json');
     expect(node(graph, 'press-keys').name).toBe('SendDTMF');
-    expect(fieldsOf(graph, 'press-keys')).toEqual({ digits: '4711*#', intervalMs: 250 });
+    expect(fieldsOf(graph, 'press-keys')).toEqual({ digits: '4711*#', intervalMs: 250, mode: 'rfc4733', durationMs: 100 });
   });
 
   it('SendDTMFDefaults: intervalMs defaults to 100', () => {
     const scenario = loadFixture('send-dtmf-defaults.json');
     expect(modelNode(scenario, 'press-one').fields['intervalMs']).toBeUndefined();
-    expect(fieldsOf(compileScenario(scenario), 'press-one')).toEqual({ digits: '1', intervalMs: 100 });
+    expect(fieldsOf(compileScenario(scenario), 'press-one')).toEqual({ digits: '1', intervalMs: 100, mode: 'rfc4733', durationMs: 100 });
   });
 
   it('DTMFReceivedFields: the event and expectedDigit', () => {
@@ -229,7 +229,7 @@ describe('sipflow graph_test.go cases, on fixtures in the desktop format', () =>
     expect(fieldsOf(graph, 's-dial')).toEqual({ targetUri: 'sip:4002@127.0.0.1:15062' });
     expect(node(graph, 's-dial').target).toEqual({ kind: 'uri', uri: 'sip:4002@127.0.0.1:15062' });
     expect(fieldsOf(graph, 's-greet')).toEqual({ filePath: '/opt/audio/hello.wav' });
-    expect(fieldsOf(graph, 's-keys')).toEqual({ digits: '3', intervalMs: 120 });
+    expect(fieldsOf(graph, 's-keys')).toEqual({ digits: '3', intervalMs: 120, mode: 'rfc4733', durationMs: 100 });
     expect(fieldsOf(graph, 't-key')['expectedDigit']).toBe('3');
     // The v1.2 fields (targetUser, targetHost) are not on a MakeCall at all.
     expect(modelNode(result.scenario!, 's-dial').fields).toEqual({ targetUri: 'sip:4002@127.0.0.1:15062' });
@@ -1090,8 +1090,8 @@ describe('our additions, accepted as extra data keys in sipflow JSON', () => {
 
 describe('supported commands and events', () => {
   it("keep sipflow's order, with ours appended", () => {
-    expect(supportedCommands()).toEqual(['MakeCall', 'Answer', 'Release', 'PlayAudio', 'SendDTMF', 'Hold', 'Retrieve', 'BlindTransfer', 'MuteTransfer', 'Reject', 'Register', 'Unregister']);
-    expect(supportedEvents()).toEqual(['INCOMING', 'DISCONNECTED', 'RINGING', 'TIMEOUT', 'DTMFReceived', 'HELD', 'RETRIEVED', 'TRANSFERRED']);
+    expect(supportedCommands()).toEqual(['MakeCall', 'Answer', 'Release', 'PlayAudio', 'SendDTMF', 'Hold', 'Retrieve', 'BlindTransfer', 'MuteTransfer', 'Reject', 'SessionProgress', 'StartRecording', 'StopRecording', 'CheckMedia', 'Register', 'Unregister']);
+    expect(supportedEvents()).toEqual(['INCOMING', 'DISCONNECTED', 'RINGING', 'TIMEOUT', 'DTMFReceived', 'HELD', 'RETRIEVED', 'TRANSFERRED', 'EARLY_MEDIA', 'ExpectAudio']);
   });
 });
 
