@@ -6,7 +6,7 @@
 // Ports: this file uses 29000–29099 (--port-base).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -19,7 +19,7 @@ import { readPcap } from './report/pcap-reader.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'sipflow-cli-reports-'));
-const out = { html: join(dir, 'run.html'), junit: join(dir, 'junit.xml'), pcap: join(dir, 'run.pcap') };
+const out = { html: join(dir, 'run.html'), junit: join(dir, 'junit.xml'), pcap: join(dir, 'run.pcap'), recordings: join(dir, 'recordings') };
 const has = (tool: string, ...args: string[]): boolean => spawnSync(tool, args, { encoding: 'utf8', timeout: 20_000 }).status === 0;
 const XMLLINT = has('xmllint', '--version');
 const TSHARK = has('tshark', '--version');
@@ -37,6 +37,8 @@ interface Line {
   file: string;
   type: string;
   direction?: string;
+  kind?: string;
+  audioFile?: string;
 }
 let code = -1;
 let lines: Line[] = [];
@@ -52,8 +54,8 @@ beforeAll(async () => {
     env: {},
     onInterrupt: () => () => undefined,
   };
-  const examples = ['basic-call.json', 'dtmf.json', 'attended-transfer.json', 'hold-retrieve.sipflow.json'].map((f) => join(ROOT, 'examples', f));
-  code = await main(['run', ...examples, busy, '--format', 'json', '--report', out.html, '--junit', out.junit, '--pcap', out.pcap, '--port-base', '29000'], io);
+  const examples = ['basic-call.json', 'dtmf.json', 'attended-transfer.json', 'hold-retrieve.sipflow.json', 'dtmf-info-and-recording.json'].map((f) => join(ROOT, 'examples', f));
+  code = await main(['run', ...examples, busy, '--format', 'json', '--report', out.html, '--junit', out.junit, '--pcap', out.pcap, '--port-base', '29000', '--output-dir', out.recordings], io);
   expect(err).toBe('');
   lines = stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Line);
 }, 60_000);
@@ -69,14 +71,24 @@ describe('sipflow run with every report', () => {
     const validate = ajv.compile(JSON.parse(readFileSync(join(ROOT, 'schema/events.schema.json'), 'utf8')) as object);
     for (const [i, line] of stdout.trimEnd().split('\n').entries()) expect(validate(JSON.parse(line)), `line ${i + 1}: ${ajv.errorsText(validate.errors)}`).toBe(true);
     const ends = lines.filter((l) => l.type === 'scenario:completed' || l.type === 'scenario:failed').map((l) => `${l.file.split('/').pop()} ${l.type}`);
-    expect(ends).toEqual(['basic-call.json scenario:completed', 'dtmf.json scenario:completed', 'attended-transfer.json scenario:completed', 'hold-retrieve.sipflow.json scenario:completed', 'busy.json scenario:failed']);
+    expect(ends).toEqual(['basic-call.json scenario:completed', 'dtmf.json scenario:completed', 'attended-transfer.json scenario:completed', 'hold-retrieve.sipflow.json scenario:completed', 'dtmf-info-and-recording.json scenario:completed', 'busy.json scenario:failed']);
+  });
+
+  it('writes the recordings to --output-dir, each told by a recording-stopped line', () => {
+    const files = readdirSync(out.recordings).sort();
+    expect(files).toHaveLength(2);
+    const told = lines.filter((l) => l.type === 'media' && l.kind === 'recording-stopped').map((l) => l.audioFile?.split('/').pop()).sort();
+    expect(told).toEqual(files);
   });
 
   it.runIf(XMLLINT)('writes a JUnit file that xmllint finds valid against schema/junit.xsd, with the failure in it', () => {
     const r = spawnSync('xmllint', ['--noout', '--schema', join(ROOT, 'schema/junit.xsd'), out.junit], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const count = (expr: string): string => spawnSync('xmllint', ['--xpath', expr, out.junit], { encoding: 'utf8' }).stdout.trim();
-    expect(count('count(//testsuite)')).toBe('5');
+    expect(count('count(//testsuite)')).toBe('6');
+    // Each recording is an attachment of its test case.
+    const recorded = count('string(//testsuite[contains(@name, "dtmf-info-and-recording")]//system-out)');
+    for (const f of readdirSync(out.recordings)) expect(recorded).toContain(`[[ATTACHMENT|${join(out.recordings, f)}]]`);
     expect(count('string(/testsuites/@failures)')).toBe('1');
     expect(count('string(//failure/@message)')).toContain('486 Busy Here');
   });
@@ -109,7 +121,10 @@ describe('sipflow run with every report', () => {
       for (const domain of ['Page', 'Runtime']) await page.send(`${domain}.enable`);
       await page.navigate(pathToFileURL(out.html).href);
       expect(await page.evaluate<number>(`document.querySelectorAll('svg.ladder g.arrow').length`)).toBe(sipOnWire());
-      expect(await page.evaluate<number>(`document.querySelectorAll('section.run').length`)).toBe(5);
+      expect(await page.evaluate<number>(`document.querySelectorAll('section.run').length`)).toBe(6);
+      // The recordings are linked relative to the report, so the links lead to the files.
+      const links = await page.evaluate<string[]>(`[...document.querySelectorAll('ul.recs a')].map((a) => a.href)`);
+      expect(links.sort()).toEqual(readdirSync(out.recordings).map((f) => pathToFileURL(join(out.recordings, f)).href).sort());
       const at = await page.evaluate<{ x: number; y: number }>(`(() => {
         const el = document.querySelector('#r0 g.arrow');
         el.scrollIntoView({ block: 'center' });

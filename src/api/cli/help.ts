@@ -45,6 +45,7 @@ Options:
                          environment).
   --port-base <n>        First local port for the instances (default 15060; they step by 2).
   --timeout <ms>         Stop a scenario that has not finished after this long; it fails.
+  --output-dir <dir>     Where call recordings go (default sipflow-output).
   -v, --verbose          Also print every action log and every SIP message in full.
   -h, --help             Show this help.
 

@@ -4,7 +4,7 @@
 // when one was invalid (or the command line was).
 
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import { EngineError } from '../../engine/errors.js';
 import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
@@ -28,6 +28,8 @@ interface RunRequest {
   readonly vars: Readonly<Record<string, string>>;
   readonly portBase: number | undefined;
   readonly timeoutMs: number | undefined;
+  /** Where recordings go (the engine's default, `sipflow-output`, when not given). */
+  readonly outputDir: string | undefined;
   readonly verbose: boolean;
   /** With --format json: a line per RTP/RTCP packet too. */
   readonly rtp: boolean;
@@ -42,6 +44,7 @@ export const RUN_FLAGS = {
   var: { kind: 'list' },
   'port-base': { kind: 'value' },
   timeout: { kind: 'value' },
+  'output-dir': { kind: 'value' },
   verbose: { kind: 'switch', short: 'v' },
   rtp: { kind: 'switch' },
   help: { kind: 'switch', short: 'h' },
@@ -85,6 +88,7 @@ function requestOf(args: ParsedArgs): RunRequest {
     vars: varsOf(args, 'run'),
     portBase: intFlag(args, 'port-base', 1, 65_000, 'run'),
     timeoutMs: intFlag(args, 'timeout', 1, 86_400_000, 'run'),
+    outputDir: flagValue(args, 'output-dir'),
     verbose: args.flags.get('verbose') === true,
     rtp: args.flags.get('rtp') === true,
   };
@@ -149,7 +153,7 @@ async function runOne(file: string, request: RunRequest, io: CliIo, pretty: Pret
     return run;
   }
   pretty?.begin(file, checked.scenario.name);
-  const engine = new Engine(request.portBase !== undefined ? { portBase: request.portBase } : {});
+  const engine = new Engine({ ...(request.portBase !== undefined ? { portBase: request.portBase } : {}), ...(request.outputDir !== undefined ? { outputDir: request.outputDir } : {}) });
   const removers = [engine.addReporter(recorder)];
   if (pretty !== undefined) removers.push(engine.addReporter(pretty));
   else {
@@ -198,7 +202,7 @@ function writeReports(runs: readonly ScenarioRun[], request: RunRequest, io: Cli
       exit = 2;
     }
   };
-  write('HTML report', request.report, () => renderHtmlReport(runs));
+  write('HTML report', request.report, () => renderHtmlReport(runs, { reportDir: dirname(resolve(request.report!)) }));
   write('JUnit report', request.junit, () => renderJunit(runs));
   write('capture', request.pcap, () => writePcap(runs));
   return exit;

@@ -56,10 +56,10 @@ export function describeMedia(e: MediaEvent): { text: string; detail: string } {
   let text: string;
   switch (e.kind) {
     case 'dtmf-sent':
-      text = `DTMF ${e.digits ?? '?'} sent`;
+      text = `DTMF ${e.digits ?? '?'} sent${e.form !== undefined && e.form !== 'rfc4733' ? ` (${e.form === 'inband' ? 'in-band' : 'SIP INFO'})` : ''}`;
       break;
     case 'dtmf-received':
-      text = `DTMF ${e.digits ?? '?'} received`;
+      text = `DTMF ${e.digits ?? '?'} received${e.form !== undefined && e.form !== 'rfc4733' ? ` (${e.form === 'inband' ? 'in-band' : 'SIP INFO'})` : ''}`;
       break;
     case 'held':
       text = e.by === 'peer' ? `held by peer${e.direction !== undefined ? ` (${e.direction})` : ''}` : `on hold (by us${e.direction !== undefined ? `, ${e.direction}` : ''})`;
@@ -72,6 +72,12 @@ export function describeMedia(e: MediaEvent): { text: string; detail: string } {
       break;
     case 'playback-ended':
       text = `playback ended${e.outcome !== undefined ? ` (${e.outcome})` : ''}`;
+      break;
+    case 'recording-started':
+      text = `recording ${e.stereo === true ? 'both directions' : 'received audio'} to ${baseName(e.audioFile ?? '?')}`;
+      break;
+    case 'recording-stopped':
+      text = `recording completed${e.durationMs !== undefined ? ` (${(e.durationMs / 1000).toFixed(1)} s)` : ''}`;
       break;
     default:
       text = String((e as { kind?: unknown }).kind);

@@ -1,11 +1,14 @@
 // The HTML report (`sipflow run --report run.html`): one self-contained page for one or more
 // scenario runs. Each run shows its verdict first (and on failure the node, its instance, the reason,
 // the messages around it and a jump to them), then its SIP ladder (SVG, one arrow per message, the
-// whole message in a panel on click or Enter), then its node timeline with its media. The page
+// whole message in a panel on click or Enter), then its node timeline with its media, then links to
+// the recordings it made. The page
 // loads nothing: inline CSS, SVG and one inline script, with a Content-Security-Policy that allows
 // nothing else. Every text from the run is escaped; the JSON data blocks escape `<`.
 
 import { createHash } from 'node:crypto';
+import { basename, isAbsolute, relative, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { buildLadder, type Ladder } from './ladder.js';
 import { mediaMarks } from './html-media.js';
 import { renderLadder } from './html-ladder.js';
@@ -13,7 +16,7 @@ import { REPORT_SCRIPT } from './html-script.js';
 import { REPORT_CSS } from './html-style.js';
 import { nodeSpans, renderTimeline } from './html-timeline.js';
 import { clip, escapeHtml as esc, formatDuration, isoTime, jsonForScript } from './html-util.js';
-import type { ScenarioRun, ScenarioRunStatus } from './scenario-run.js';
+import { recordingsOf, type ScenarioRun, type ScenarioRunStatus } from './scenario-run.js';
 import { renderTextLadder } from './text-ladder.js';
 
 /**
@@ -29,6 +32,11 @@ export interface HtmlReportOptions {
   readonly title?: string;
   /** When the report was made, Unix ms (default now); shown under the title. */
   readonly generatedAt?: number;
+  /**
+   * The folder the report is written to: recordings are linked relative to it, so the report and
+   * the output folder can be moved together. Without it they are linked by absolute `file:` URL.
+   */
+  readonly reportDir?: string;
 }
 
 const VERDICT: Readonly<Record<ScenarioRunStatus, string>> = { passed: 'PASSED', failed: 'FAILED', stopped: 'STOPPED', invalid: 'INVALID' };
@@ -43,10 +51,11 @@ function contentSecurityPolicy(): string {
 
 /**
  * The HTML report of scenario runs: one self-contained HTML page (no network access: inline CSS,
- * SVG and script only). Per run, in this order: the verdict (passed, failed, stopped, invalid) and
+ * SVG and script only; recordings are linked, not embedded). Per run, in this order: the verdict (passed, failed, stopped, invalid) and
  * on failure the failing node, its instance, the reason, the messages around the failure and a
  * link to them on the ladder; the SIP ladder with a legend of the calls, filters and a panel showing
- * any message in full; the node timeline per instance, with DTMF, hold and playback.
+ * any message in full; the node timeline per instance, with DTMF, hold, playback and recording;
+ * links to the call recordings.
  *
  * @param runs the recorded runs, in the order to show them
  * @returns the whole HTML document
@@ -79,13 +88,13 @@ export function renderHtmlReport(runs: readonly ScenarioRun[], options: HtmlRepo
     `<meta name="viewport" content="width=device-width, initial-scale=1"><meta name="generator" content="sipflow">` +
     `<title>${esc(title)}</title><style>${REPORT_CSS}</style></head>\n<body><main>` +
     `<header class="page-h"><h1>${esc(title)}</h1><div class="meta">${runs.length} run${runs.length === 1 ? '' : 's'} ${tally} · generated ${esc(isoTime(generatedAt))}</div>${list}</header>\n` +
-    (runs.length === 0 ? `<p class="empty">No scenario ran.</p>` : runs.map((r, i) => renderRun(r, `r${i}`)).join('\n')) +
+    (runs.length === 0 ? `<p class="empty">No scenario ran.</p>` : runs.map((r, i) => renderRun(r, `r${i}`, options.reportDir)).join('\n')) +
     `\n</main><script>${REPORT_SCRIPT}</script></body></html>\n`
   );
 }
 
 /** One run's section: verdict, ladder, timeline, and the ladder's data for the script. */
-function renderRun(run: ScenarioRun, prefix: string): string {
+function renderRun(run: ScenarioRun, prefix: string, reportDir: string | undefined): string {
   const ladder = buildLadder(run);
   const media = mediaMarks(run, ladder);
   const section = renderLadder(run, ladder, media, prefix);
@@ -102,6 +111,7 @@ function renderRun(run: ScenarioRun, prefix: string): string {
     (run.status === 'invalid' && ladder.arrows.length === 0
       ? ''
       : `<h3 id="${prefix}-ladder">SIP ladder</h3>${section.html}<h3 id="${prefix}-timeline">Node timeline</h3>${timeline.html}`) +
+    recordingList(run, prefix, reportDir) +
     (ladder.arrows.length > 0 ? `<script type="application/json" id="${prefix}-data">${jsonForScript(data)}</script>` : '') +
     `</section>`
   );
@@ -159,4 +169,19 @@ function verdict(run: ScenarioRun, prefix: string, ladder: Ladder, failureId: st
     `<header class="verdict"><div class="vline"><span class="badge" id="${prefix}-verdict">${VERDICT[run.status]}</span><h2 id="${prefix}-h">${esc(run.scenarioId)}</h2><span class="file">${esc(run.file)}</span></div>` +
     `${outcome}<dl class="facts">${facts.map(([k, v]) => `<div><dt>${esc(k)}</dt><dd>${esc(v)}</dd></div>`).join('')}</dl></header>`
   );
+}
+
+/** The run's recordings, each linked (relative to the report's folder when known) with its call and length. */
+function recordingList(run: ScenarioRun, prefix: string, reportDir: string | undefined): string {
+  const recordings = recordingsOf(run);
+  if (recordings.length === 0) return '';
+  const href = (file: string): string => {
+    if (reportDir === undefined || !isAbsolute(file)) return pathToFileURL(file).href;
+    return relative(reportDir, file).split(sep).map(encodeURIComponent).join('/');
+  };
+  const items = recordings.map((r) => {
+    const what = [r.instanceId, r.callId ?? r.sipCallId ?? '', r.stereo ? 'both directions (stereo)' : 'received audio', r.durationMs !== undefined ? formatDuration(r.durationMs) : 'not completed'].filter((x) => x !== '');
+    return `<li><a href="${esc(href(r.file))}">${esc(basename(r.file))}</a> <span class="file">${esc(what.join(' · '))}</span></li>`;
+  });
+  return `<h3 id="${prefix}-recordings">Recordings</h3><ul class="recs">${items.join('')}</ul>`;
 }

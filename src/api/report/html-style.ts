@@ -30,6 +30,9 @@ h3{font-size:14px;margin:18px 0 6px;text-transform:uppercase;letter-spacing:.04e
 .runs{margin:8px 0 0;padding-left:0;list-style:none}
 .runs li{margin:2px 0}
 .runs .why{color:var(--muted);margin-left:6px}
+.recs{padding-left:18px}
+.recs li{margin:2px 0}
+.recs .file{margin-left:6px}
 .badge{display:inline-block;min-width:70px;text-align:center;font-weight:700;letter-spacing:.06em;font-size:12px;padding:2px 8px;border-radius:4px;color:var(--bg);vertical-align:2px}
 .v-passed .badge{background:var(--pass)}.v-failed .badge{background:var(--fail)}.v-stopped .badge{background:var(--stop)}.v-invalid .badge{background:var(--inv)}
 section.run{border:1px solid var(--line);border-radius:8px;margin:18px 0;padding:12px 16px 16px}

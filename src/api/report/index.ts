@@ -1,7 +1,7 @@
 // The reports, all drawn from recorded run events: the ladder model and its text drawing, the HTML
 // report, JUnit XML, the pcap capture and the NDJSON event lines.
 
-export { ScenarioRecorder, nodeHistories, type ScenarioRun, type ScenarioRunStatus, type RunFailure, type NodeHistory, type ScenarioRecorderOptions } from './scenario-run.js';
+export { ScenarioRecorder, nodeHistories, recordingsOf, type RunRecording, type ScenarioRun, type ScenarioRunStatus, type RunFailure, type NodeHistory, type ScenarioRecorderOptions } from './scenario-run.js';
 export { buildLadder, labelOf, sdpSummary, type Ladder, type LadderArrow, type LadderCall, type LadderColumn } from './ladder.js';
 export { renderTextLadder, type TextLadderOptions } from './text-ladder.js';
 export { renderHtmlReport, type HtmlReportOptions } from './html-report.js';

@@ -2,12 +2,13 @@
 // and the tools that copied it) read: one <testsuite> per scenario file, one <testcase> per run of
 // it. A failed run is a <failure> (the node, its instance, the reason, and the SIP messages around
 // it); a stopped run, or one that could not run, is an <error>. Each run's whole text ladder is its
-// <system-out>. The document follows schema/junit.xsd.
+// <system-out>, followed by a [[ATTACHMENT|file]] line per call recording. The document follows
+// schema/junit.xsd.
 
 import { hostname as osHostname } from 'node:os';
 import type { ActionLogEvent, NodeStateEvent } from '../../engine/run-events.js';
 import { buildLadder, type Ladder } from './ladder.js';
-import type { ScenarioRun } from './scenario-run.js';
+import { recordingsOf, type ScenarioRun } from './scenario-run.js';
 import { renderTextLadder } from './text-ladder.js';
 
 /**
@@ -104,7 +105,9 @@ function testcase(run: ScenarioRun, name: string, verdict: Verdict): string[] {
   const lines = [`    <testcase${attrs({ name, classname: classnameOf(run.file), time: seconds(durationMs(run)), file: run.file })}>`];
   if (verdict.kind !== 'passed') lines.push(`      <${verdict.kind}${attrs({ type: verdict.type, message: verdict.message })}>${text(verdict.text)}</${verdict.kind}>`);
   // A run that never started has no wire to show.
-  if (run.events.length > 0) lines.push(`      <system-out>${text(renderTextLadder(buildLadder(run)))}</system-out>`);
+  // Recordings as attachments, in the form CI servers read ([[ATTACHMENT|path]], Jenkins' JUnit Attachments).
+  const attachments = recordingsOf(run).map((r) => `\n[[ATTACHMENT|${r.file}]]`).join('');
+  if (run.events.length > 0) lines.push(`      <system-out>${text(renderTextLadder(buildLadder(run)) + attachments)}</system-out>`);
   lines.push('    </testcase>');
   return lines;
 }

@@ -200,3 +200,42 @@ export function nodeHistories(run: ScenarioRun): NodeHistory[] {
   }
   return [...byId.values()];
 }
+
+/** A recording a run made of one call, as its `media` events tell it. */
+export interface RunRecording {
+  /** The WAV file (an absolute path in the run's output folder). */
+  readonly file: string;
+  readonly instanceId: string;
+  readonly callId: string | undefined;
+  readonly sipCallId: string | undefined;
+  /** Both directions (received left, sent right) rather than the received audio alone. */
+  readonly stereo: boolean;
+  /** How much audio the file holds, ms; undefined when the run never said it completed. */
+  readonly durationMs: number | undefined;
+}
+
+/**
+ * The recordings of a run, in the order they started, from its `recording-started` and
+ * `recording-stopped` media events.
+ *
+ * @example
+ * ```ts
+ * for (const r of recordingsOf(run)) console.log(r.instanceId, r.callId, r.file);
+ * ```
+ */
+export function recordingsOf(run: Pick<ScenarioRun, 'media'>): RunRecording[] {
+  const byFile = new Map<string, RunRecording>();
+  for (const e of run.media) {
+    if ((e.kind !== 'recording-started' && e.kind !== 'recording-stopped') || e.audioFile === undefined) continue;
+    const known = byFile.get(e.audioFile);
+    byFile.set(e.audioFile, {
+      file: e.audioFile,
+      instanceId: e.instanceId,
+      callId: e.callId ?? known?.callId,
+      sipCallId: e.sipCallId ?? known?.sipCallId,
+      stereo: e.stereo ?? known?.stereo ?? false,
+      durationMs: e.kind === 'recording-stopped' ? e.durationMs : known?.durationMs,
+    });
+  }
+  return [...byFile.values()];
+}
