@@ -1,9 +1,11 @@
 // Every example scenario runs and passes (examples/pbx/ needs a PBX: it runs in
 // test/interop/engine-kamailio.test.ts, and is only validated here). The sipflow JSON versions next to some of them mean the
 // same as their compact twins.
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { Engine, compileScenario, loadScenarioFile, validateScenarioFile } from '../../src/engine/index.js';
 import { meaning } from './scenario/helpers.js';
 
@@ -11,6 +13,10 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 const files = readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
 /** Examples that need a PBX: in their own folder, so `sipflow run examples/` passes on loopback. */
 const PBX_EXAMPLES = readdirSync(EXAMPLES + 'pbx/').filter((f) => f.endsWith('.json')).map((f) => 'pbx/' + f);
+
+// Recordings the examples make go to a scratch folder, not the working directory.
+const output = mkdtempSync(join(tmpdir(), 'sipflow-examples-'));
+afterAll(() => rmSync(output, { recursive: true, force: true }));
 
 describe('the examples', () => {
   it('are all valid, with no warning', () => {
@@ -26,7 +32,7 @@ describe('the examples', () => {
     .filter((f) => !f.endsWith('.sipflow.json'))
     .forEach((file, i) => {
       it(`${file} runs and passes`, async () => {
-        const engine = new Engine({ portBase: 35000 + 20 * i, closeTimeoutMs: 500 });
+        const engine = new Engine({ portBase: 35000 + 20 * i, closeTimeoutMs: 500, outputDir: join(output, file) });
         const scenario = loadScenarioFile(EXAMPLES + file, { env: {} });
         const graph = compileScenario(scenario);
         const result = await engine.run(graph);

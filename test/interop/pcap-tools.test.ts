@@ -1,7 +1,7 @@
 // The pcap report judged by the real tools: captures of example runs on loopback, read by
 // Wireshark's tshark (every SIP message with its CSeq, Call-ID and ends; every RTP and RTCP
 // datagram as set up by the SDP of the calls; IP and UDP checksums good; the events' times; the
-// RFC 4733 digits of the DTMF example) and by sngrep 1.6, run without its interface
+// RFC 4733 digits of the DTMF example; the SIP INFO digits of the INFO one) and by sngrep 1.6, run without its interface
 // (`sngrep -N -I in.pcap -O out.pcap`: it writes out the packets of the dialogs it parsed, so the
 // file it writes back must hold every SIP message, and with `-r` every RTP/RTCP packet too).
 // Without a tool on PATH its tests are skipped with a warning.
@@ -24,7 +24,7 @@ if (TSHARK === undefined) console.warn('tshark not found: skipping the tshark te
 if (SNGREP === undefined) console.warn('sngrep not found: skipping the sngrep tests of test/interop/pcap-tools.test.ts (apt-get install sngrep to run them)');
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
-const EXAMPLE_PORTS: Readonly<Record<string, number>> = { 'basic-call.json': 26200, 'attended-transfer.json': 26210, 'dtmf.json': 26220 };
+const EXAMPLE_PORTS: Readonly<Record<string, number>> = { 'basic-call.json': 26200, 'attended-transfer.json': 26210, 'dtmf.json': 26220, 'dtmf-info-and-recording.json': 26230 };
 const dir = mkdtempSync(join(tmpdir(), 'sipflow-pcap-tools-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -40,7 +40,7 @@ function capture(name: string): Promise<Capture> {
   let c = captures.get(name);
   if (c === undefined) {
     c = (async () => {
-      const engine = new Engine({ portBase: EXAMPLE_PORTS[name]!, closeTimeoutMs: 300 });
+      const engine = new Engine({ portBase: EXAMPLE_PORTS[name]!, closeTimeoutMs: 300, outputDir: join(dir, 'recordings') });
       const recorder = new ScenarioRecorder({ file: EXAMPLES + name, packets: true });
       const off = engine.addReporter(recorder);
       try {
@@ -128,6 +128,23 @@ describe.skipIf(TSHARK === undefined)('tshark reads our captures', () => {
     expect(rows.length).toBeGreaterThan(6 * 3);
     expect(presses.get(rtpPort('alice'))?.join('')).toBe('1234#');
     expect(presses.get(rtpPort('bob'))?.join('')).toBe('9');
+  }, 20_000);
+
+  it('dtmf-info-and-recording.json: the SIP INFO digits, application/dtmf-relay, as each side sent them', async () => {
+    const { file, run: ran } = await capture('dtmf-info-and-recording.json');
+    const rows = tshark(file, '-Y', 'sip.Method == "INFO"', '-T', 'fields', '-e', 'udp.srcport', '-e', 'sip.Content-Type', '-e', 'text');
+    const sipPort = (instanceId: string): string => String(ran.instances.find((i) => i.id === instanceId)!.address.port);
+    const digits = (port: string): string =>
+      rows
+        .filter((r) => r[0] === port)
+        .map((r) => {
+          expect(r[1]).toBe('application/dtmf-relay');
+          return /Signal=(.)/.exec(r[2] ?? '')?.[1] ?? '?';
+        })
+        .join('');
+    expect(rows.length).toBe(4);
+    expect(digits(sipPort('alice'))).toBe('42#');
+    expect(digits(sipPort('bob'))).toBe('7');
   }, 20_000);
 
   it('an IPv6 capture: SIP decoded, UDP checksums good', () => {

@@ -1,0 +1,185 @@
+// SIP INFO DTMF against SIPp (UDP, 127.0.0.1): SIPp calls an engine instance and, once the call is
+// up, keys 4, 2 and # as INFO requests with application/dtmf-relay bodies (the Cisco form most
+// PBXs use: Signal= and Duration=); the instance waits for 42# with DTMFReceived and answers with 7
+// as an INFO of its own (SendDTMF mode info), which SIPp must receive with `Signal=7` in its body
+// (an ereg check that fails the call otherwise). SIPp then hangs up. The run passes, every digit
+// is reported as come by SIP INFO, and SIPp counts one successful call.
+// Ports: 34700–34799. Without sipp on PATH the test is skipped with a warning.
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Engine, type MediaEvent, type RunEvent } from '../../src/engine/index.js';
+import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, screenCount, sippArgs, sippMissing, startSipp } from './sipp.js';
+
+const SIPP_TIMEOUT_S = 20;
+const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
+
+/** One INFO of SIPp's with a dtmf-relay body for `digit`. */
+const info = (digit: string, cseq: number): string => `
+  <send retrans="500">
+    <![CDATA[
+      INFO sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: ${cseq} INFO
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/dtmf-relay
+      Content-Length: [len]
+
+      Signal=${digit}
+      Duration=160
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+`;
+
+/** SIPp's side: call, key 42#, expect our INFO with 7, hang up. */
+const SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="INFO DTMF both ways">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0 101
+      a=rtpmap:0 PCMU/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <pause milliseconds="200"/>
+  ${info('4', 2)}
+  ${info('2', 3)}
+  ${info('#', 4)}
+  <recv request="INFO">
+    <action>
+      <ereg regexp="application/dtmf-relay" search_in="hdr" header="Content-Type:" check_it="true" assign_to="ct"/>
+      <ereg regexp="Signal=7" search_in="body" check_it="true" assign_to="signal"/>
+    </action>
+  </recv>
+  <send>
+    <![CDATA[
+      SIP/2.0 200 OK
+      [last_Via:]
+      [last_From:]
+      [last_To:]
+      [last_Call-ID:]
+      [last_CSeq:]
+      Content-Length: 0
+    ]]>
+  </send>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 5 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+  <Reference variables="ct,signal"/>
+</scenario>
+`;
+
+describe.skipIf(NO_SIPP)('SIP INFO DTMF ↔ SIPp', () => {
+  it('digits SIPp keys as INFO arrive in order as SIP INFO digits, and SIPp receives ours with the right body', async () => {
+    const BOB_PORT = 34700;
+    const SIPP_PORT = 34710;
+    const dir = await makeSippDir('sipflow-sipp-info-dtmf-');
+    try {
+      const file = join(dir, 'info-dtmf.xml');
+      const statsFile = join(dir, 'stats.csv');
+      const errors = join(dir, 'errors.log');
+      await writeFile(file, SCENARIO, 'latin1');
+      const engine = new Engine({ portBase: 34720, closeTimeoutMs: 500 });
+      const events: RunEvent[] = [];
+      engine.on((e) => events.push(e));
+      const done = engine.run(
+        {
+          name: 'INFO DTMF from SIPp',
+          instances: {
+            bob: {
+              dn: '200',
+              port: BOB_PORT,
+              steps: [
+                'INCOMING',
+                'Answer',
+                { id: 'digits', event: 'DTMFReceived', expectedDigits: '42#', timeout: 10_000 },
+                { id: 'reply', command: 'SendDTMF', digits: '7', mode: 'info' },
+                { id: 'bye', event: 'DISCONNECTED', timeout: 10_000 },
+              ],
+            },
+          },
+        },
+        { env: {} },
+      );
+      // Give the instance a moment to bind before SIPp calls it.
+      await new Promise((r) => setTimeout(r, 300));
+      const run = await startSipp(
+        [`127.0.0.1:${BOB_PORT}`, '-sf', file, '-s', '200', '-trace_err', '-error_file', errors, ...sippArgs({ port: SIPP_PORT, calls: 1, timeoutS: SIPP_TIMEOUT_S, statsFile })],
+        dir,
+        SIPP_KILL_MS,
+      );
+      const result = await done;
+      const stats = await lastCsvRow(statsFile).catch(() => new Map<string, string>());
+      const why = describeRun(run, [
+        `run: ${result.status} ${result.failure?.message ?? ''}`,
+        `sipp errors: ${(await readIfThere(errors)).slice(-3000)}`,
+        ...events.flatMap((e) => (e.type === 'scenario:action-log' ? [`${e.nodeId}: ${e.message}`] : e.type === 'sip' ? [`${e.direction} ${e.method ?? e.status}`] : [])),
+      ]);
+      expect(result.status, why).toBe('passed');
+      const digits = events.filter((e): e is MediaEvent => e.type === 'media' && e.kind === 'dtmf-received').map((e) => `${e.digits}:${e.form}`);
+      expect(digits, why).toEqual(['4:info', '2:info', '#:info']);
+      const ourInfo = events.find((e) => e.type === 'sip' && e.direction === 'sent' && e.method === 'INFO');
+      expect(ourInfo?.type === 'sip' ? ourInfo.raw : '', why).toMatch(/\r\nContent-Type: application\/dtmf-relay\r\n[\s\S]*\r\n\r\nSignal=7\r\nDuration=100\r\n$/);
+      // Every INFO of SIPp's got our 200.
+      const oks = events.filter((e) => e.type === 'sip' && e.direction === 'sent' && e.status === 200 && / INFO\r\n/.test(e.raw));
+      expect(oks.length, why).toBeGreaterThanOrEqual(3);
+      expect(run.code, why).toBe(0);
+      expect([stats.get('SuccessfulCall(C)'), stats.get('FailedCall(C)')], why).toEqual(['1', '0']);
+      expect(screenCount(run.stdout, 'Successful call'), why).toBe(1);
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, SIPP_KILL_MS + 15_000);
+});
