@@ -85,6 +85,9 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
   private readonly dtmfQueue: Array<(run: boolean) => void> = [];
   private dtmfSent = 0;
   private ignored = 0;
+  /** Packets and payload bytes received from sources before the current one (a new SSRC restarts the reception statistics). */
+  private earlierPackets = 0;
+  private earlierBytes = 0;
   private recording: Recording | undefined;
   private stereo: StereoRecording | undefined;
   private readonly rtcp: RtcpReporter;
@@ -256,8 +259,8 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     return {
       packetsSent: this.sendStats.packets,
       bytesSent: this.sendStats.octets,
-      packetsReceived: this.recvStats.packets,
-      bytesReceived: this.recvStats.bytes,
+      packetsReceived: this.earlierPackets + this.recvStats.packets,
+      bytesReceived: this.earlierBytes + this.recvStats.bytes,
       lost: Math.max(0, this.recvStats.lost),
       jitterMs: this.recvStats.jitterMs,
       burstRatio: this.bursts.burstRatio,
@@ -407,8 +410,13 @@ export class MediaSession extends TypedEmitter<MediaSessionEvents> implements Ti
     }
     this.latch(rinfo);
     const now = this.clock.now();
-    // A new source restarts the loss pattern, as it restarts the reception statistics.
-    if (this.recvStats.ssrc !== packet.ssrc) this.bursts.reset();
+    // A new source restarts the loss pattern, as it restarts the reception statistics; the packets
+    // and bytes of the earlier sources stay counted for the session.
+    if (this.recvStats.ssrc !== packet.ssrc) {
+      this.bursts.reset();
+      this.earlierPackets += this.recvStats.packets;
+      this.earlierBytes += this.recvStats.bytes;
+    }
     const verdict = this.recvStats.received(packet, now);
     if (verdict === 'duplicate') return;
     // Audio and telephone-events share the sequence numbers. Probation and unconfirmed jumps go in

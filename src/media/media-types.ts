@@ -57,11 +57,13 @@ export type DtmfEvent = ReceivedDigit;
 export interface MediaStats {
   packetsSent: number;
   bytesSent: number;
+  /** RTP packets received and counted (RFC 3550 A.1 validation, duplicates excluded), from every source the session has heard. */
   packetsReceived: number;
+  /** Their payload bytes. */
   bytesReceived: number;
-  /** Packets lost in the received stream (expected − received, RFC 3550 A.3). */
+  /** Packets lost in the received stream (expected − received, RFC 3550 A.3), of the current source: a new SSRC starts afresh. */
   lost: number;
-  /** Interarrival jitter of the received stream, ms (RFC 3550 A.8). */
+  /** Interarrival jitter of the received stream, ms (RFC 3550 A.8), of the current source. */
   jitterMs: number;
   /**
    * Burst ratio of the received stream's losses (ITU-T G.107 §7.5): the mean length of its runs

@@ -1,10 +1,18 @@
-// SIP INFO DTMF against SIPp (UDP, 127.0.0.1): SIPp calls an engine instance and, once the call is
+// DTMF and media checks against SIPp (UDP, 127.0.0.1).
+//
+// 1. SIP INFO DTMF: SIPp calls an engine instance and, once the call is
 // up, keys 4, 2 and # as INFO requests with application/dtmf-relay bodies (the Cisco form most
 // PBXs use: Signal= and Duration=); the instance waits for 42# with DTMFReceived and answers with 7
 // as an INFO of its own (SendDTMF mode info), which SIPp must receive with `Signal=7` in its body
 // (an ereg check that fails the call otherwise). SIPp then hangs up. The run passes, every digit
 // is reported as come by SIP INFO, and SIPp counts one successful call.
-// Ports: 34700–34799. Without sipp on PATH the test is skipped with a warning.
+// 2. Audio SIPp plays (play_pcap_audio): its sample recording g711a.pcap (7 s of recorded speech,
+//    PCMA in 30 ms packets) and then dtmf_2833_1.pcap (an RFC 2833 "1" from another stack). The
+//    instance hears sound (ExpectAudio), gets exactly the digit 1 as RFC 4733 events — no in-band
+//    digit taken from the speech, though the in-band receiver listens to all of it — and
+//    CheckMedia finds PCMA, every packet received and no loss.
+// Ports: 34700–34799. Without sipp on PATH (or its sample pcaps) the tests are skipped with a warning.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,6 +22,9 @@ import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, re
 const SIPP_TIMEOUT_S = 20;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
 const NO_SIPP = sippMissing(import.meta.url);
+/** SIPp's sample audio (Debian's sip-tester installs it here). */
+const SIPP_PCAPS = ['/usr/share/sip-tester', '/usr/share/sipp/pcap', '/usr/local/share/sipp/pcap'].find((d) => existsSync(join(d, 'g711a.pcap')) && existsSync(join(d, 'dtmf_2833_1.pcap')));
+if (!NO_SIPP && SIPP_PCAPS === undefined) console.warn('SIPp sample pcaps (g711a.pcap, dtmf_2833_1.pcap) not found: skipping the pcap audio test of test/interop/sipp-info-dtmf.test.ts');
 afterEach(killLeftoverSipp);
 
 /** One INFO of SIPp's with a dtmf-relay body for `digit`. */
@@ -182,4 +193,127 @@ describe.skipIf(NO_SIPP)('SIP INFO DTMF ↔ SIPp', () => {
       await removeSippDir(dir);
     }
   }, SIPP_KILL_MS + 15_000);
+
+  it.skipIf(SIPP_PCAPS === undefined)('audio SIPp plays from its sample pcaps: speech heard, the RFC 2833 digit taken once, no in-band digit from the speech, a clean PCMA stream', async () => {
+    const BOB_PORT = 34740;
+    const SIPP_PORT = 34750;
+    const dir = await makeSippDir('sipflow-sipp-pcap-audio-');
+    try {
+      const file = join(dir, 'pcap-audio.xml');
+      const statsFile = join(dir, 'stats.csv');
+      const errors = join(dir, 'errors.log');
+      await writeFile(file, PCAP_SCENARIO(SIPP_PCAPS!), 'latin1');
+      const engine = new Engine({ portBase: 34760, closeTimeoutMs: 500 });
+      const events: RunEvent[] = [];
+      engine.on((e) => events.push(e));
+      const done = engine.run(
+        {
+          name: 'audio from SIPp pcaps',
+          instances: {
+            bob: {
+              dn: '200',
+              port: BOB_PORT,
+              codecs: ['PCMA', 'PCMU'],
+              steps: [
+                'INCOMING',
+                'Answer',
+                { id: 'speech', event: 'ExpectAudio', expect: 'sound', minDurationMs: 500, timeout: 5000 },
+                { id: 'digit', event: 'DTMFReceived', timeout: 15_000 },
+                { id: 'check', command: 'CheckMedia', codec: 'PCMA', minPacketsReceived: 200, maxLossPercent: 0, minMos: 4 },
+                { id: 'bye', event: 'DISCONNECTED', timeout: 10_000 },
+              ],
+            },
+          },
+        },
+        { env: {} },
+      );
+      await new Promise((r) => setTimeout(r, 300));
+      const run = await startSipp(
+        [`127.0.0.1:${BOB_PORT}`, '-sf', file, '-s', '200', '-mp', '34790', '-trace_err', '-error_file', errors, ...sippArgs({ port: SIPP_PORT, calls: 1, timeoutS: SIPP_TIMEOUT_S, statsFile })],
+        dir,
+        SIPP_KILL_MS,
+      );
+      const result = await done;
+      const why = describeRun(run, [
+        `run: ${result.status} ${result.failure?.message ?? ''}`,
+        `sipp errors: ${(await readIfThere(errors)).slice(-3000)}`,
+        ...events.flatMap((e) => (e.type === 'scenario:action-log' ? [`${e.nodeId}: ${e.message}`] : [])),
+      ]);
+      expect(result.status, why).toBe('passed');
+      const digits = events.filter((e): e is MediaEvent => e.type === 'media' && e.kind === 'dtmf-received').map((e) => `${e.digits}:${e.form}`);
+      expect(digits, why).toEqual(['1:rfc4733']);
+      const checked = events.find((e) => e.type === 'scenario:action-log' && e.nodeId === 'check');
+      expect(checked?.type === 'scenario:action-log' ? checked.message : '', why).toMatch(/^CheckMedia passed: codec PCMA = PCMA; packets received \d+ ≥ min 200; loss 0 % ≤ max 0 %; MOS 4\.\d\d ≥ min 4/);
+      expect(run.code, why).toBe(0);
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, SIPP_KILL_MS + 15_000);
 });
+
+/** SIPp's side of test 2: call, play the speech sample and an RFC 2833 digit, hang up. */
+function PCAP_SCENARIO(pcaps: string): string {
+  return `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="audio from pcaps">
+  <send retrans="500">
+    <![CDATA[
+      INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>
+      Call-ID: [call_id]
+      CSeq: 1 INVITE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 8 101
+      a=rtpmap:8 PCMA/8000
+      a=rtpmap:101 telephone-event/8000
+      a=fmtp:101 0-15
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rtd="true"/>
+  <send>
+    <![CDATA[
+      ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 1 ACK
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <nop><action><exec play_pcap_audio="${pcaps}/g711a.pcap"/></action></nop>
+  <pause milliseconds="7500"/>
+  <nop><action><exec play_pcap_audio="${pcaps}/dtmf_2833_1.pcap"/></action></nop>
+  <pause milliseconds="1000"/>
+  <send retrans="500">
+    <![CDATA[
+      BYE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: [service] <sip:[service]@[remote_ip]:[remote_port]>[peer_tag_param]
+      Call-ID: [call_id]
+      CSeq: 2 BYE
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70
+      Content-Length: 0
+    ]]>
+  </send>
+  <recv response="200" crlf="true"/>
+</scenario>
+`;
+}
