@@ -2,22 +2,19 @@
 // mode, registering where asked), runs every chain of the execution graph at once, reports what
 // happens as run events, and cleans up after every run, passed, failed or stopped.
 
-import { resolve as resolvePath } from 'node:path';
 import { RealClock, type Clock } from '../sip/transport/clock.js';
 import type { TimerSettings } from '../sip/transaction/timers.js';
-import { UdpTransport } from '../sip/transport/udp.js';
 import type { Endpoint, Transport } from '../sip/transport/transport.js';
 import type { Call, CallEnd } from './call.js';
-import { endCall, receiveInvite } from './call-wiring.js';
+import { receiveInvite } from './call-wiring.js';
 import { EngineError, RunHalted, describeError } from './errors.js';
 import { RunEventHub } from './event-hub.js';
 import { Executor, type ChainOutcome, type NodeResult } from './executor.js';
 import { HANDLERS } from './handlers/index.js';
-import { InstanceRuntime, PortAllocator } from './instance-runtime.js';
-import type { LogInput, RunContext, RunSettings } from './run-context.js';
+import type { RunContext } from './run-context.js';
+import { cleanupRun, newRunContext, runSettings, startInstances } from './run-setup.js';
 import type { RunEvent, RunInstance, RunReporter } from './run-events.js';
 import { compileScenario, type ExecutionGraph, type LoadOptions, type Scenario } from './scenario/index.js';
-import { SessionStore } from './session-store.js';
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
@@ -185,52 +182,16 @@ export class Engine {
 
   private async execute(graph: ExecutionGraph, controller: AbortController, scenarioId: string): Promise<RunResult> {
     const clock = this.options.clock ?? new RealClock();
-    const epoch = this.options.epoch?.() ?? performance.timeOrigin + performance.now();
-    const clockAtStart = clock.now();
-    const instances = new Map<string, InstanceRuntime>();
+    const run = newRunContext({ clock, settings: runSettings(this.options), hub: this.hub, signal: controller.signal, epoch: this.options.epoch?.() ?? performance.timeOrigin + performance.now() });
+    const instances = run.instances;
     const hub = this.hub;
-    const run: RunContext = {
-      clock,
-      settings: this.settings(),
-      store: new SessionStore(),
-      hub,
-      instances,
-      signal: controller.signal,
-      timestamp: () => Math.round(epoch + (clock.now() - clockAtStart)),
-      timeUs: () => Math.round((epoch + (clock.now() - clockAtStart)) * 1000),
-      media: (event) => {
-        if (hub.wants('media')) hub.emit({ type: 'media', ...event, timestamp: run.timestamp() });
-      },
-      log: (entry) => emitLog(hub, run, entry),
-      reportError: (err, where) => emitLog(hub, run, { message: `internal: ${where}: ${describeError(err)}`, level: 'error' }),
-    };
     const startedAt = run.timestamp();
 
     // Instances, in scenario order; registration in PBX mode.
-    const ports = new PortAllocator(run.settings.portBase);
     try {
-      for (const spec of graph.instances) {
-        const instance = await InstanceRuntime.start(spec, run, ports);
-        instances.set(spec.id, instance);
-        instance.detectsInbandDtmf = graph.nodes.some((n) => n.instance === spec.id && n.name === 'DTMFReceived');
-        instance.onInvite((call) => receiveInvite(run, instance, call));
-        run.log({ instanceId: spec.id, message: `Instance ${spec.id} (DN ${spec.dn || spec.user}) listening on ${instance.local.address}:${instance.local.port}`, level: 'debug' });
-      }
-      for (const instance of instances.values()) {
-        if (!instance.spec.register) continue;
-        run.log({ instanceId: instance.spec.id, message: `Registering DN ${instance.spec.dn}` });
-        try {
-          await raceSignal(instance.register(), controller.signal);
-        } catch (err) {
-          if (controller.signal.aborted) throw err;
-          // sipflow's words: `instance <id> register failed: …` (the reason already says "register failed").
-          const reason = describeError(err).replace(/^register failed: /, '');
-          throw new EngineError('register', `instance ${instance.spec.id} register failed: ${reason}`, { cause: err });
-        }
-        run.log({ instanceId: instance.spec.id, message: `Registered DN ${instance.spec.dn}` });
-      }
+      await startInstances(graph, run, controller.signal, (instance, call) => receiveInvite(run, instance, call));
     } catch (err) {
-      await this.cleanup(run);
+      await cleanupRun(run);
       if (controller.signal.aborted && !(err instanceof EngineError)) {
         return this.finish(run, graph, scenarioId, startedAt, 'stopped', undefined, new Map());
       }
@@ -265,43 +226,8 @@ export class Engine {
     }
     await Promise.all(chains);
     const stopped = controller.signal.aborted && failure === undefined;
-    await this.cleanup(run);
+    await cleanupRun(run);
     return this.finish(run, graph, scenarioId, startedAt, failure !== undefined ? 'failed' : stopped ? 'stopped' : 'passed', failure, executor.results);
-  }
-
-  /**
-   * Ends every call, then closes every instance (un-REGISTER, sockets). Calls end while every
-   * instance still listens, so each side sees the other's BYE, CANCEL or 480 answered (a tidy
-   * wire for the reports); each wait is bounded by closeTimeoutMs.
-   */
-  private async cleanup(run: RunContext): Promise<void> {
-    run.log({ nodeId: '', instanceId: '', message: 'Starting cleanup' });
-    const ending: Promise<unknown>[] = [];
-    for (const instance of run.instances.values()) instance.queue.splice(0);
-    // BYE for answered calls, CANCEL for ours still ringing: their answers come first...
-    for (const call of run.store.live()) {
-      if (call.session !== undefined && !call.session.signal.aborted) {
-        ending.push(call.session.bye().catch(() => undefined));
-      } else if (call.direction === 'outgoing' && call.session === undefined) {
-        call.cancel.abort();
-        if (call.invite !== undefined) ending.push(call.invite.catch(() => undefined));
-      }
-    }
-    if (ending.length > 0) await within(run.clock, Promise.all(ending), run.settings.closeTimeoutMs);
-    // ...then 480 for incoming calls nobody answered (a caller of ours has CANCELled by now).
-    for (const call of run.store.live()) {
-      if (call.incoming === undefined || call.incoming.state !== 'pending') continue;
-      try {
-        call.incoming.reject(480);
-      } catch {
-        // answered or gone meanwhile
-      }
-    }
-    for (const call of run.store.live()) endCall(run, call, 'closed', 'the run ended');
-    // Every call's media closed and its recording completed before the run returns.
-    await within(run.clock, Promise.all(run.store.calls.map((c) => c.mediaClosed ?? Promise.resolve())), run.settings.closeTimeoutMs);
-    await Promise.all([...run.instances.values()].map((i) => i.close().catch((err) => run.reportError(err, `closing instance ${i.spec.id}`))));
-    run.log({ nodeId: '', instanceId: '', message: 'Cleanup completed' });
   }
 
   private finish(
@@ -342,20 +268,6 @@ export class Engine {
     return result;
   }
 
-  private settings(): RunSettings {
-    const o = this.options;
-    return {
-      portBase: o.portBase ?? 15060,
-      queueLimit: o.queueLimit ?? 32,
-      media: o.media ?? true,
-      timers: o.timers,
-      bindTransport: o.bindTransport ?? ((local) => UdpTransport.bind({ host: local.address, port: local.port })),
-      closeTimeoutMs: o.closeTimeoutMs ?? 2000,
-      notifyGraceMs: o.notifyGraceMs ?? 2000,
-      outputDir: resolvePath(o.outputDir ?? 'sipflow-output'),
-    };
-  }
-
   private reportingError = false;
 
   /** A listener or reporter threw: tell the others with an error log, without recursing when that throws too. */
@@ -368,20 +280,6 @@ export class Engine {
       this.reportingError = false;
     }
   }
-}
-
-function emitLog(hub: RunEventHub, run: RunContext, entry: LogInput): void {
-  if (!hub.wants('scenario:action-log')) return;
-  hub.emit({
-    type: 'scenario:action-log',
-    nodeId: entry.nodeId ?? '',
-    instanceId: entry.instanceId ?? '',
-    message: entry.message,
-    level: entry.level ?? 'info',
-    timestamp: run.timestamp(),
-    ...(entry.callId !== undefined ? { callId: entry.callId } : {}),
-    ...(entry.sipMessage !== undefined ? { sipMessage: entry.sipMessage } : {}),
-  });
 }
 
 function summarize(call: Call, run: RunContext): CallSummary {
@@ -402,27 +300,4 @@ function summarize(call: Call, run: RunContext): CallSummary {
 
 function isGraph(input: unknown): input is ExecutionGraph {
   return typeof input === 'object' && input !== null && typeof (input as ExecutionGraph).node === 'function' && Array.isArray((input as ExecutionGraph).nodes);
-}
-
-/** Waits for `work`, at most `ms` on `clock`. */
-function within(clock: Clock, work: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = clock.setTimer(ms, resolve);
-    work.then(
-      () => (clock.clearTimer(timer), resolve()),
-      () => (clock.clearTimer(timer), resolve()),
-    );
-  });
-}
-
-function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
-    );
-  });
 }
