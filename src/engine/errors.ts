@@ -10,7 +10,9 @@ export type EngineErrorCode =
   /** The first REGISTER of an instance failed. */
   | 'register'
   /** The scenario given to run() has errors. */
-  | 'scenario';
+  | 'scenario'
+  /** A load run's options make no sense (a rate or concurrency not above 0 …), or its scenario has no chain. */
+  | 'bad-load';
 
 /**
  * An error of the engine, not of a node: a second run, an instance that cannot start, a failed

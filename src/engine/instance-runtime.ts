@@ -4,7 +4,7 @@
 
 import { isIP } from 'node:net';
 import { parseMessage } from '../sip/parser/parse.js';
-import { SipRequest, type SipResponse } from '../sip/parser/message.js';
+import { SipRequest, SipResponse } from '../sip/parser/message.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import { type Registration, RegistrationError } from '../sip/dialog/registration.js';
 import { UserAgent } from '../sip/dialog/user-agent.js';
@@ -14,6 +14,7 @@ import type { Call } from './call.js';
 import { instanceOfferAnswer, type MediaPlan } from './call-media.js';
 import { EngineError, NodeFailure } from './errors.js';
 import type { CallTarget, CompiledInstance } from './scenario/index.js';
+import type { WireCounters } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import type { RunInstance } from './run-events.js';
 
@@ -63,6 +64,8 @@ export class InstanceRuntime {
   readonly media: MediaPlan;
   /** Incoming calls waiting for an INCOMING node, oldest first. */
   readonly queue: Call[] = [];
+  /** Counters of a load run that its transport updates (retransmissions, error responses); none otherwise. */
+  counters: WireCounters | undefined;
   /** Its chains wait for DTMF (DTMFReceived): its calls run the in-band DTMF receiver on the audio. */
   detectsInbandDtmf = false;
   /** The registration with the PBX, once one was made. */
@@ -242,6 +245,7 @@ export class InstanceRuntime {
         ...(key !== undefined ? { callId: key } : {}),
       });
     };
+    const sent = new WeakSet<Uint8Array>();
     return {
       protocol: inner.protocol,
       reliable: inner.reliable,
@@ -250,11 +254,24 @@ export class InstanceRuntime {
         inner.setHandlers({
           ...handlers,
           message: (inbound) => {
+            const counters = this.counters;
+            if (counters !== undefined && inbound.message instanceof SipResponse) {
+              const status = inbound.message.status;
+              if (status >= 600) counters.received6xx++;
+              else if (status >= 500) counters.received5xx++;
+              else if (status >= 400) counters.received4xx++;
+            }
             report('received', inbound.data, inbound.source, inbound.message);
             handlers.message?.(inbound);
           },
         }),
       send: (data, destination) => {
+        const counters = this.counters;
+        // A transaction re-sends the very bytes it sent first: a buffer seen before is a retransmission.
+        if (counters !== undefined) {
+          if (sent.has(data)) counters.retransmissions++;
+          else sent.add(data);
+        }
         report('sent', data, destination);
         return inner.send(data, destination);
       },

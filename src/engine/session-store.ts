@@ -53,6 +53,8 @@ export class SessionStore {
     }
     call.key = key;
     this.byKey.set(at, call);
+    // A call another store saw arrive (a load run's incoming calls) becomes this one's.
+    if (this.bySipCallId.get(slot(call.instanceId, call.sipCallId)) !== call) this.track(call);
   }
 
   /** Frees `key` (MuteTransfer ends both legs and frees both keys). */

@@ -1,0 +1,328 @@
+// Load runs: a scenario as a call template, repeated at a rate. The instances start once (one
+// UserAgent each, shared by every call); chains that start with a command (client chains) start
+// together as one "call" `rate` times a second, after an optional linear ramp, until `calls` or
+// `durationS`, never more than `concurrency` at once; chains that start with INCOMING (server
+// chains) run once per incoming call. Every call runs on the full engine (every command and
+// event) with its own calls and keys, and leaves nothing behind when it ends.
+
+import { RealClock, type Clock } from '../sip/transport/clock.js';
+import type { IncomingCall } from '../sip/dialog/incoming-call.js';
+import { receiveInvite } from './call-wiring.js';
+import type { EngineOptions } from './engine.js';
+import { EngineError, RunHalted, describeError } from './errors.js';
+import { RunEventHub } from './event-hub.js';
+import { Executor } from './executor.js';
+import { HANDLERS } from './handlers/index.js';
+import type { InstanceRuntime } from './instance-runtime.js';
+import { LoadStats, type LoadFailureGroup, type LoadSnapshot } from './load-stats.js';
+import type { RunContext } from './run-context.js';
+import { cleanupRun, endCalls, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
+import { compileScenario, type CompiledNode, type ExecutionGraph, type LoadOptions, type Scenario } from './scenario/index.js';
+import { SessionStore } from './session-store.js';
+
+/** The commands and events that need RTP: with `media: 'auto'`, a scenario without them gets none. */
+export const MEDIA_STEPS: readonly string[] = Object.freeze(['PlayAudio', 'SendDTMF', 'DTMFReceived', 'CheckMedia', 'ExpectAudio', 'StartRecording', 'SessionProgress', 'EARLY_MEDIA']);
+
+/** How a load run goes. */
+export interface LoadRunOptions {
+  /** Calls started per second (after the ramp). Default 10. */
+  readonly rate?: number;
+  /** Stop starting calls after this many (client calls; server calls when there are no client chains). Default: no limit. */
+  readonly calls?: number;
+  /** Never more than this many calls at once; a call due beyond it waits. Default 10,000. */
+  readonly concurrency?: number;
+  /** Stop starting calls after this many seconds; calls in progress then finish. Default: no limit. */
+  readonly durationS?: number;
+  /** Rise linearly from 0 to `rate` over this many seconds first. Default 0. */
+  readonly rampS?: number;
+  /** A snapshot of the statistics this often, ms (to `onStats`). Default 1000. */
+  readonly statsIntervalMs?: number;
+  /**
+   * RTP for the calls: `on`, `off` (the SDP is still offered, port 9), or `auto` (default): only when
+   * the scenario has a media step (PlayAudio, SendDTMF, DTMFReceived, CheckMedia, ExpectAudio …).
+   */
+  readonly media?: 'on' | 'off' | 'auto';
+  /** Stops the load: calls in progress are stopped and ended, and the result is returned. */
+  readonly signal?: AbortSignal;
+  /** Receives a snapshot every `statsIntervalMs`, and a last one at the end. */
+  readonly onStats?: (snapshot: LoadSnapshot) => void;
+  /** Options for loading the scenario (vars, baseDir …) when it is not compiled yet. */
+  readonly load?: LoadOptions;
+}
+
+/** What a load run came to. */
+export interface LoadResult {
+  /** `completed`: it reached its calls or duration; `stopped`: the signal stopped it. */
+  readonly status: 'completed' | 'stopped';
+  /** The statistics over the whole run. */
+  readonly totals: LoadSnapshot;
+  /** Failed calls grouped by failing node and reason, most frequent first. */
+  readonly failures: readonly LoadFailureGroup[];
+  /** Setup times, `[ms, count]` per non-empty millisecond (for merging runs). */
+  readonly setupHistogram: readonly [number, number][];
+  /** The instances and where they listened. */
+  readonly instances: readonly { readonly id: string; readonly address: string; readonly port: number }[];
+  /** Whether the calls had RTP. */
+  readonly media: boolean;
+  readonly durationMs: number;
+}
+
+/** Client and server chains of a graph: start nodes by what they start with. */
+function chainsOf(graph: ExecutionGraph): { client: string[]; server: Map<string, string[]> } {
+  const client: string[] = [];
+  const server = new Map<string, string[]>();
+  for (const instance of graph.instances) {
+    for (const start of instance.startNodes) {
+      const node = graph.node(start)!;
+      if (node.kind === 'event' && node.name === 'INCOMING') server.set(instance.id, [...(server.get(instance.id) ?? []), start]);
+      else client.push(start);
+    }
+  }
+  return { client, server };
+}
+
+/** Whether a graph has a step that needs RTP. */
+export function needsMedia(graph: ExecutionGraph): boolean {
+  return graph.nodes.some((n: CompiledNode) => MEDIA_STEPS.includes(n.name) || (n.fields as { record?: unknown }).record === true) || graph.instances.some((i) => i.record !== 'off');
+}
+
+/**
+ * Runs scenarios as load: see {@link LoadRunOptions}. One load at a time per runner.
+ *
+ * @example
+ * ```ts
+ * const runner = new LoadRunner({ portBase: 20000 });
+ * const result = await runner.run(loadScenarioFile('call.json'), { rate: 50, calls: 500, onStats: (s) => console.log(s.completed) });
+ * console.log(result.totals.failed, result.failures);
+ * ```
+ */
+export class LoadRunner {
+  private readonly options: EngineOptions;
+  private running = false;
+
+  /** `options` as an {@link Engine}'s: ports, timers, clock, close timeout … (`media` is set per run). */
+  constructor(options: EngineOptions = {}) {
+    this.options = options;
+  }
+
+  /**
+   * Runs `input` (a loaded scenario, a compiled graph, or anything `loadScenario` takes) as load.
+   *
+   * @throws EngineError `already-running`, `instance-start`, `register`, or `bad-load` for options
+   *   that make no sense (a rate or concurrency not above 0, nothing that starts calls); ScenarioError
+   *   for a scenario with errors.
+   */
+  async run(input: Scenario | ExecutionGraph | unknown, options: LoadRunOptions = {}): Promise<LoadResult> {
+    if (this.running) throw new EngineError('already-running', 'a load run is already in progress');
+    const graph = isGraph(input) ? input : compileScenario(input, options.load ?? {});
+    const rate = options.rate ?? 10;
+    const concurrency = options.concurrency ?? 10_000;
+    const rampS = options.rampS ?? 0;
+    const intervalMs = options.statsIntervalMs ?? 1000;
+    for (const [name, value, min] of [['rate', rate, 0], ['concurrency', concurrency, 0], ['ramp', rampS, -1], ['stats interval', intervalMs, 0]] as const) {
+      if (!(Number.isFinite(value) && value > min)) throw new EngineError('bad-load', `the ${name} must be a number above ${min}, not ${value}`);
+    }
+    if (options.calls !== undefined && !(Number.isInteger(options.calls) && options.calls > 0)) throw new EngineError('bad-load', `calls must be a whole number above 0, not ${options.calls}`);
+    if (options.durationS !== undefined && !(options.durationS > 0)) throw new EngineError('bad-load', `the duration must be above 0 s, not ${options.durationS}`);
+    const { client, server } = chainsOf(graph);
+    if (client.length === 0 && server.size === 0) throw new EngineError('bad-load', 'the scenario has no chain to run: no instance has steps');
+    const media = options.media === 'on' ? true : options.media === 'off' ? false : needsMedia(graph);
+
+    this.running = true;
+    const controller = new AbortController();
+    const onOuterAbort = (): void => void controller.abort(new RunHalted('stopped', 'the load was stopped'));
+    if (options.signal?.aborted) onOuterAbort();
+    else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+    const clock = this.options.clock ?? new RealClock();
+    const run = newRunContext({
+      clock,
+      settings: { ...runSettings(this.options), media },
+      hub: new RunEventHub(() => undefined),
+      signal: controller.signal,
+      epoch: performance.timeOrigin + performance.now(),
+    });
+    try {
+      return await new Load(run, graph, { ...options, rate, concurrency, rampS, intervalMs }, client, server, controller).go();
+    } finally {
+      options.signal?.removeEventListener('abort', onOuterAbort);
+      this.running = false;
+    }
+  }
+}
+
+/** One load run in progress. */
+class Load {
+  private readonly stats: LoadStats;
+  private readonly startAt: number;
+  private readonly inFlight = new Set<Promise<void>>();
+  private stopStarting = false;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly run: NewRunContext,
+    private readonly graph: ExecutionGraph,
+    private readonly o: LoadRunOptions & { rate: number; concurrency: number; rampS: number; intervalMs: number },
+    private readonly client: readonly string[],
+    private readonly server: ReadonlyMap<string, readonly string[]>,
+    private readonly controller: AbortController,
+  ) {
+    this.startAt = run.clock.now();
+    this.stats = new LoadStats(this.startAt);
+  }
+
+  async go(): Promise<LoadResult> {
+    const { run, graph, controller } = this;
+    try {
+      await startInstances(graph, run, controller.signal, (instance, call) => this.incoming(instance, call));
+    } catch (err) {
+      await cleanupRun(run);
+      throw err;
+    }
+    for (const instance of run.instances.values()) instance.counters = this.stats.wire;
+    const snapshots = this.statsLoop();
+    try {
+      if (this.client.length > 0) await this.startClients();
+      else await this.serveOnly();
+      // Calls in progress finish (or are stopped with the run).
+      while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+    } finally {
+      snapshots.stop();
+      this.stopStarting = true;
+      await cleanupRun(run);
+    }
+    const totals = this.stats.snapshot(run.clock.now());
+    this.o.onStats?.(totals);
+    return {
+      status: controller.signal.aborted ? 'stopped' : 'completed',
+      totals,
+      failures: this.stats.failureGroups(),
+      setupHistogram: this.stats.setupHistogram(),
+      instances: [...run.instances.values()].map((i) => ({ id: i.spec.id, address: i.local.address, port: i.local.port })),
+      media: run.settings.media,
+      durationMs: run.clock.now() - this.startAt,
+    };
+  }
+
+  /** A snapshot to onStats every interval. */
+  private statsLoop(): { stop: () => void } {
+    const { clock } = this.run;
+    let timer = clock.setTimer(this.o.intervalMs, tick);
+    const self = this;
+    function tick(): void {
+      self.o.onStats?.(self.stats.snapshot(clock.now()));
+      timer = clock.setTimer(self.o.intervalMs, tick);
+    }
+    return { stop: () => clock.clearTimer(timer) };
+  }
+
+  /** How many calls should have started `elapsedMs` into the load: the ramp's triangle, then the rate. */
+  private due(elapsedMs: number): number {
+    const t = elapsedMs / 1000;
+    const { rate, rampS } = this.o;
+    if (rampS > 0 && t < rampS) return Math.floor((rate * t * t) / (2 * rampS));
+    return Math.floor(rate * (t - rampS / 2));
+  }
+
+  /** Starts client calls on schedule until the calls, the duration or the signal say stop. */
+  private async startClients(): Promise<void> {
+    const { clock } = this.run;
+    const signal = this.controller.signal;
+    const tickMs = Math.max(1, Math.min(20, 1000 / this.o.rate));
+    while (!signal.aborted) {
+      const elapsed = clock.now() - this.startAt;
+      if (this.o.durationS !== undefined && elapsed >= this.o.durationS * 1000) break;
+      if (this.o.calls !== undefined && this.stats.startedCalls >= this.o.calls) break;
+      let want = this.due(elapsed) - this.stats.startedCalls;
+      if (this.o.calls !== undefined) want = Math.min(want, this.o.calls - this.stats.startedCalls);
+      want = Math.min(want, this.o.concurrency - this.stats.concurrent);
+      for (let i = 0; i < want; i++) this.track(this.callOf(this.client, undefined));
+      await this.sleep(tickMs);
+    }
+  }
+
+  /** Server chains only: wait until the calls, the duration or the signal say stop. */
+  private async serveOnly(): Promise<void> {
+    const { clock } = this.run;
+    const signal = this.controller.signal;
+    while (!signal.aborted) {
+      const elapsed = clock.now() - this.startAt;
+      if (this.o.durationS !== undefined && elapsed >= this.o.durationS * 1000) break;
+      if (this.o.calls !== undefined && this.stats.endedCalls >= this.o.calls) break;
+      await this.sleep(50);
+    }
+  }
+
+  /** Resolves after `ms`, or at once when the load is stopped or a call ends (which may free a slot). */
+  private sleep(ms: number): Promise<void> {
+    const { clock } = this.run;
+    return new Promise<void>((resolve) => {
+      const done = (): void => {
+        clock.clearTimer(timer);
+        this.controller.signal.removeEventListener('abort', done);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = clock.setTimer(ms, done);
+      this.controller.signal.addEventListener('abort', done, { once: true });
+      this.wake = done;
+    });
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => {
+      this.inFlight.delete(work);
+      this.wake?.();
+    });
+  }
+
+  /** An INVITE to an instance: a server call runs its server chains; an instance without any queues it (and refuses when full). */
+  private incoming(instance: InstanceRuntime, call: IncomingCall): void {
+    const starts = this.server.get(instance.spec.id);
+    // The call is tracked by a store of its own: the server call whose INCOMING takes it keeps it.
+    receiveInvite({ ...this.run, store: new SessionStore() }, instance, call);
+    if (starts === undefined || this.stopStarting || this.controller.signal.aborted) return;
+    if (this.client.length === 0 && this.o.calls !== undefined && this.stats.startedCalls >= this.o.calls) return;
+    this.track(this.callOf(starts, this.client.length > 0 ? instance : undefined));
+  }
+
+  /**
+   * One call: the given chains run together with calls and keys of their own; a failure stops its
+   * other chains. `serving`: server chains answering a client call of this run (counted apart).
+   */
+  private async callOf(starts: readonly string[], serving: InstanceRuntime | undefined): Promise<void> {
+    const stats = this.stats;
+    if (serving !== undefined) stats.served();
+    else stats.started();
+    const own = new AbortController();
+    const ctx: RunContext = { ...this.run, store: new SessionStore(), signal: AbortSignal.any([this.run.signal, own.signal]) };
+    const executor = new Executor(ctx, this.graph, HANDLERS as never);
+    let failure: { nodeId: string; instanceId: string; message: string } | undefined;
+    try {
+      await Promise.all(
+        starts.map((start) =>
+          executor.runChain(start).then((outcome) => {
+            if (outcome.kind !== 'failed' || failure !== undefined) return;
+            failure = { nodeId: outcome.nodeId, instanceId: outcome.instanceId, message: outcome.message };
+            own.abort(new RunHalted('failed', `the call failed: instance ${outcome.instanceId}: ${outcome.message}`));
+          }),
+        ),
+      );
+    } catch (err) {
+      failure ??= { nodeId: '', instanceId: serving?.spec.id ?? '', message: `internal: ${describeError(err)}` };
+    }
+    // Setup time of the call's first outgoing call that was answered.
+    const placed = ctx.store.calls.find((c) => c.direction === 'outgoing' && c.answeredAt !== undefined);
+    if (placed !== undefined) stats.answered(placed.answeredAt! - placed.createdAt);
+    await endCalls(ctx, ctx.store);
+    if (this.run.signal.aborted && failure === undefined && executor.results.size > 0 && [...executor.results.values()].some((r) => r.state === 'stopped')) {
+      failure = { nodeId: '', instanceId: serving?.spec.id ?? '', message: 'stopped with the load' };
+    }
+    if (serving !== undefined) stats.servedEnded(failure);
+    else stats.ended(failure);
+  }
+}
+
+function isGraph(input: unknown): input is ExecutionGraph {
+  return typeof input === 'object' && input !== null && typeof (input as ExecutionGraph).node === 'function' && Array.isArray((input as ExecutionGraph).nodes);
+}

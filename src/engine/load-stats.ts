@@ -1,0 +1,336 @@
+// The statistics of a load run: calls started, completed and failed, concurrency, call rate,
+// setup times (a millisecond histogram, so percentiles are exact to the millisecond and two runs'
+// histograms merge), retransmissions and error responses on the wire, and failures grouped by
+// their reason. Snapshots are plain data, written as CSV rows or NDJSON lines by the CLI.
+
+/** Setup times are counted per millisecond up to this many; longer ones go in the last bucket. */
+export const SETUP_HISTOGRAM_MS = 60_000;
+
+/** What a load run looks like at one moment (and, at its end, over all of it). */
+export interface LoadSnapshot {
+  /** Seconds since the load began. */
+  readonly elapsedS: number;
+  /** Calls (iterations of the client chains, or of the server chains when there are none) started so far. */
+  readonly started: number;
+  /** Calls whose chains all ended well. */
+  readonly completed: number;
+  /** Calls in which a chain failed. */
+  readonly failed: number;
+  /** Calls in progress now. */
+  readonly concurrent: number;
+  /** The most calls in progress at once so far. */
+  readonly maxConcurrent: number;
+  /**
+   * Incoming calls the server chains took (INCOMING first) when the scenario also has client chains:
+   * they answer the calls above and are not counted as calls themselves. 0 when there are none.
+   */
+  readonly served: number;
+  /** Served calls in which a server chain failed (their reasons are among the failures). */
+  readonly servedFailed: number;
+  /** Calls started per second over the last interval. */
+  readonly rate: number;
+  /** Calls started per second since the beginning. */
+  readonly averageRate: number;
+  /** Setup time (INVITE sent → answered) percentiles over every answered call so far, ms; undefined before the first. */
+  readonly setupP50Ms: number | undefined;
+  readonly setupP95Ms: number | undefined;
+  readonly setupP99Ms: number | undefined;
+  /** Requests and responses sent again by a transaction (RFC 3261 timers A, E, G; 2xx re-sent). */
+  readonly retransmissions: number;
+  /** Final responses received, by class. */
+  readonly received4xx: number;
+  readonly received5xx: number;
+  readonly received6xx: number;
+}
+
+/** Calls that failed for one reason: the failing node and what it said. */
+export interface LoadFailureGroup {
+  readonly nodeId: string;
+  readonly instanceId: string;
+  /** The node's failure message (a timeout's waiting details cut off after its first clause). */
+  readonly reason: string;
+  readonly count: number;
+}
+
+/** Counters the instances' transports update: retransmissions sent and error responses received. */
+export interface WireCounters {
+  retransmissions: number;
+  received4xx: number;
+  received5xx: number;
+  received6xx: number;
+}
+
+/** The columns of the CSV statistics file, in order. */
+export const LOAD_CSV_COLUMNS = [
+  'ElapsedS',
+  'CallsStarted',
+  'CallsCompleted',
+  'CallsFailed',
+  'Concurrent',
+  'MaxConcurrent',
+  'Served',
+  'ServedFailed',
+  'RatePerS',
+  'AverageRatePerS',
+  'SetupP50Ms',
+  'SetupP95Ms',
+  'SetupP99Ms',
+  'Retransmissions',
+  'Received4xx',
+  'Received5xx',
+  'Received6xx',
+] as const;
+
+/**
+ * A snapshot as one CSV row (the columns of {@link LOAD_CSV_COLUMNS}, comma-separated, no
+ * quoting needed: every value is a number; an empty cell for a percentile not measured yet).
+ *
+ * @example
+ * ```ts
+ * out.write(LOAD_CSV_COLUMNS.join(',') + '\n');
+ * stats.on((s) => out.write(loadCsvRow(s) + '\n'));
+ * ```
+ */
+export function loadCsvRow(s: LoadSnapshot): string {
+  const n = (v: number | undefined, digits = 0): string => (v === undefined ? '' : digits > 0 ? v.toFixed(digits) : String(v));
+  return [
+    n(s.elapsedS, 3),
+    n(s.started),
+    n(s.completed),
+    n(s.failed),
+    n(s.concurrent),
+    n(s.maxConcurrent),
+    n(s.served),
+    n(s.servedFailed),
+    n(s.rate, 2),
+    n(s.averageRate, 2),
+    n(s.setupP50Ms),
+    n(s.setupP95Ms),
+    n(s.setupP99Ms),
+    n(s.retransmissions),
+    n(s.received4xx),
+    n(s.received5xx),
+    n(s.received6xx),
+  ].join(',');
+}
+
+/**
+ * The running statistics of a load run. The runner calls `started`, `answered`, `ended`; the
+ * instances' transports update `wire`; `snapshot` reads it all at a moment.
+ *
+ * @example
+ * ```ts
+ * const stats = new LoadStats(clock.now());
+ * stats.started();
+ * stats.answered(42);
+ * stats.ended(undefined);
+ * stats.snapshot(clock.now()).setupP50Ms; // 42
+ * ```
+ */
+export class LoadStats {
+  /** Updated by the instances' transports. */
+  readonly wire: WireCounters = { retransmissions: 0, received4xx: 0, received5xx: 0, received6xx: 0 };
+  private readonly setup = new Uint32Array(SETUP_HISTOGRAM_MS + 1);
+  private setupCount = 0;
+  private startedCount = 0;
+  private completedCount = 0;
+  private failedCount = 0;
+  private running = 0;
+  private maxRunning = 0;
+  private servedCount = 0;
+  private servedFailedCount = 0;
+  private lastAt: number;
+  private lastStarted = 0;
+  private readonly failures = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
+
+  constructor(private readonly startAt: number) {
+    this.lastAt = startAt;
+  }
+
+  /** Calls in progress. */
+  get concurrent(): number {
+    return this.running;
+  }
+
+  /** Calls started so far. */
+  get startedCalls(): number {
+    return this.startedCount;
+  }
+
+  /** Calls ended (completed or failed) so far. */
+  get endedCalls(): number {
+    return this.completedCount + this.failedCount;
+  }
+
+  /** Calls failed so far. */
+  get failedCalls(): number {
+    return this.failedCount;
+  }
+
+  /** A call began. */
+  started(): void {
+    this.startedCount++;
+    this.running++;
+    if (this.running > this.maxRunning) this.maxRunning = this.running;
+  }
+
+  /** A call of ours was answered `ms` after its INVITE went out. */
+  answered(ms: number): void {
+    const bucket = Math.min(SETUP_HISTOGRAM_MS, Math.max(0, Math.round(ms)));
+    this.setup[bucket]!++;
+    this.setupCount++;
+  }
+
+  /** A served call (server chains answering a client call of the same run) began. */
+  served(): void {
+    this.servedCount++;
+  }
+
+  /** A served call ended: well, or failed at a node. */
+  servedEnded(failure: { nodeId: string; instanceId: string; message: string } | undefined): void {
+    if (failure === undefined) return;
+    this.servedFailedCount++;
+    this.group(failure);
+  }
+
+  /** A call ended: well (`failure` undefined), or failed at a node. */
+  ended(failure: { nodeId: string; instanceId: string; message: string } | undefined): void {
+    this.running--;
+    if (failure === undefined) {
+      this.completedCount++;
+      return;
+    }
+    this.failedCount++;
+    this.group(failure);
+  }
+
+  private group(failure: { nodeId: string; instanceId: string; message: string }): void {
+    const reason = reasonOf(failure.message);
+    const key = `${failure.nodeId}\u0000${reason}`;
+    const group = this.failures.get(key);
+    if (group !== undefined) group.count++;
+    else this.failures.set(key, { nodeId: failure.nodeId, instanceId: failure.instanceId, reason, count: 1 });
+  }
+
+  /** The failures so far, grouped by node and reason, most frequent first. */
+  failureGroups(): LoadFailureGroup[] {
+    return [...this.failures.values()].map((g) => ({ ...g })).sort((a, b) => b.count - a.count || a.nodeId.localeCompare(b.nodeId));
+  }
+
+  /** The setup-time histogram: `[ms, count]` for every non-empty millisecond (the last one holds everything longer). */
+  setupHistogram(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let ms = 0; ms < this.setup.length; ms++) if (this.setup[ms]! > 0) out.push([ms, this.setup[ms]!]);
+    return out;
+  }
+
+  /** The statistics at `now` (clock ms); the interval rate is since the previous snapshot. */
+  snapshot(now: number): LoadSnapshot {
+    const elapsed = Math.max(0, now - this.startAt);
+    const interval = now - this.lastAt;
+    const rate = interval > 0 ? ((this.startedCount - this.lastStarted) * 1000) / interval : 0;
+    this.lastAt = now;
+    this.lastStarted = this.startedCount;
+    return {
+      elapsedS: elapsed / 1000,
+      started: this.startedCount,
+      completed: this.completedCount,
+      failed: this.failedCount,
+      concurrent: this.running,
+      maxConcurrent: this.maxRunning,
+      served: this.servedCount,
+      servedFailed: this.servedFailedCount,
+      rate,
+      averageRate: elapsed > 0 ? (this.startedCount * 1000) / elapsed : 0,
+      setupP50Ms: percentileOf(this.setup, this.setupCount, 0.5),
+      setupP95Ms: percentileOf(this.setup, this.setupCount, 0.95),
+      setupP99Ms: percentileOf(this.setup, this.setupCount, 0.99),
+      ...this.wire,
+    };
+  }
+}
+
+/**
+ * The `p` quantile (0–1) of a histogram of `count` values by millisecond: the smallest ms at or
+ * below which at least p of the values lie (nearest rank). Undefined when it is empty.
+ */
+export function percentileOf(histogram: ArrayLike<number>, count: number, p: number): number | undefined {
+  if (count === 0) return undefined;
+  const rank = Math.max(1, Math.ceil(p * count));
+  let seen = 0;
+  for (let ms = 0; ms < histogram.length; ms++) {
+    seen += histogram[ms]!;
+    if (seen >= rank) return ms;
+  }
+  return histogram.length - 1;
+}
+
+/** A failure message as a group reason: a timeout's details (what was awaited, on which call) cut after the first clause. */
+function reasonOf(message: string): string {
+  const timeout = /^(.* (?:event timeout|timed out) after [^:]+)(?::|$)/.exec(message);
+  return timeout !== null ? timeout[1]! : message;
+}
+
+/** The end of a load run as merging sees it: its totals, failures and setup-time histogram. */
+export interface LoadSummaryPart {
+  readonly totals: LoadSnapshot;
+  readonly failures: readonly LoadFailureGroup[];
+  readonly setupHistogram: readonly (readonly [number, number])[];
+}
+
+/**
+ * Several load runs that ran at the same time (workers, or processes on several machines) as one:
+ * counts add up, the setup-time histograms merge (so the percentiles are those of every call), the
+ * rates add up (the runs ran side by side), the elapsed time is the longest, and the most calls at
+ * once is the sum of each run's most (an upper bound: their peaks may not have coincided).
+ *
+ * @throws RangeError for an empty list.
+ * @example
+ * ```ts
+ * const merged = mergeLoadSummaries([resultA, resultB]);
+ * merged.totals.completed; // resultA's + resultB's
+ * ```
+ */
+export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSummaryPart & { readonly totals: LoadSnapshot } {
+  if (parts.length === 0) throw new RangeError('nothing to merge');
+  const histogram = new Uint32Array(SETUP_HISTOGRAM_MS + 1);
+  let count = 0;
+  for (const p of parts) {
+    for (const [ms, n] of p.setupHistogram) {
+      histogram[Math.min(SETUP_HISTOGRAM_MS, Math.max(0, Math.round(ms)))]! += n;
+      count += n;
+    }
+  }
+  const sum = (pick: (t: LoadSnapshot) => number): number => parts.reduce((n, p) => n + pick(p.totals), 0);
+  const totals: LoadSnapshot = {
+    elapsedS: Math.max(...parts.map((p) => p.totals.elapsedS)),
+    started: sum((t) => t.started),
+    completed: sum((t) => t.completed),
+    failed: sum((t) => t.failed),
+    concurrent: sum((t) => t.concurrent),
+    maxConcurrent: sum((t) => t.maxConcurrent),
+    served: sum((t) => t.served),
+    servedFailed: sum((t) => t.servedFailed),
+    rate: sum((t) => t.rate),
+    averageRate: sum((t) => t.averageRate),
+    setupP50Ms: percentileOf(histogram, count, 0.5),
+    setupP95Ms: percentileOf(histogram, count, 0.95),
+    setupP99Ms: percentileOf(histogram, count, 0.99),
+    retransmissions: sum((t) => t.retransmissions),
+    received4xx: sum((t) => t.received4xx),
+    received5xx: sum((t) => t.received5xx),
+    received6xx: sum((t) => t.received6xx),
+  };
+  const groups = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
+  for (const p of parts) {
+    for (const g of p.failures) {
+      const key = `${g.nodeId}\u0000${g.reason}`;
+      const known = groups.get(key);
+      if (known !== undefined) known.count += g.count;
+      else groups.set(key, { ...g });
+    }
+  }
+  const setupHistogram: [number, number][] = [];
+  for (let ms = 0; ms < histogram.length; ms++) if (histogram[ms]! > 0) setupHistogram.push([ms, histogram[ms]!]);
+  return { totals, failures: [...groups.values()].sort((a, b) => b.count - a.count || a.nodeId.localeCompare(b.nodeId)), setupHistogram };
+}

@@ -1,0 +1,100 @@
+// Load runs end to end on loopback: a client chain (MakeCall → TIMEOUT → Release) into a server
+// chain (INCOMING → Answer → DISCONNECTED) at a modest rate, with exact counts; failures grouped
+// by node and reason; the rate, calls, concurrency and duration limits; media auto/on/off; nothing
+// left behind. Ports: 30000–30999 (a block of 20 per test).
+
+import { describe, expect, it } from 'vitest';
+import { EngineError, LoadRunner, type LoadSnapshot } from '../../src/engine/index.js';
+
+const ports = (i: number): number => 30000 + 20 * i;
+
+const callAndAnswer = (hold = 50): unknown => ({
+  name: 'load: call and answer',
+  instances: {
+    alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: '200' }, { event: 'TIMEOUT', timeout: hold }, 'Release'] },
+    bob: { dn: '200', steps: ['INCOMING', 'Answer', 'DISCONNECTED'] },
+  },
+});
+
+describe('LoadRunner', () => {
+  it('runs the client chain at the rate until the calls, each answered by a server chain: exact counts', async () => {
+    const snapshots: LoadSnapshot[] = [];
+    const result = await new LoadRunner({ portBase: ports(0), closeTimeoutMs: 500 }).run(callAndAnswer(), { rate: 40, calls: 60, statsIntervalMs: 250, onStats: (s) => snapshots.push(s) });
+    expect(result.status).toBe('completed');
+    expect(result.failures).toEqual([]);
+    expect(result.totals).toMatchObject({ started: 60, completed: 60, failed: 0, concurrent: 0, received4xx: 0, received5xx: 0, received6xx: 0 });
+    expect(result.setupHistogram.reduce((n, [, c]) => n + c, 0)).toBe(60);
+    expect(result.totals.setupP50Ms).toBeLessThan(100);
+    // 60 calls at 40/s: about 1.5 s of starting; the interval snapshots rise to it.
+    expect(result.durationMs).toBeGreaterThan(1400);
+    expect(snapshots.length).toBeGreaterThanOrEqual(5);
+    expect(snapshots.at(-1)).toEqual(result.totals);
+    expect(result.media).toBe(false); // no media step: auto means none
+  }, 20_000);
+
+  it('groups failures by node and reason, and counts the error responses received', async () => {
+    const scenario = {
+      instances: {
+        alice: { dn: '100', steps: [{ id: 'dial', command: 'MakeCall', targetUri: '200' }, 'Release'] },
+        bob: { dn: '200', steps: ['INCOMING', { command: 'Reject', status: 486 }] },
+      },
+    };
+    const result = await new LoadRunner({ portBase: ports(1), closeTimeoutMs: 500 }).run(scenario, { rate: 50, calls: 20 });
+    expect(result.totals).toMatchObject({ started: 20, completed: 0, failed: 20, received4xx: 20 });
+    expect(result.failures).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 486 Busy Here', count: 20 }]);
+  }, 20_000);
+
+  it('never runs more calls at once than the concurrency', async () => {
+    let most = 0;
+    const result = await new LoadRunner({ portBase: ports(2), closeTimeoutMs: 500 }).run(callAndAnswer(400), { rate: 100, calls: 30, concurrency: 5, statsIntervalMs: 50, onStats: (s) => (most = Math.max(most, s.concurrent)) });
+    expect(result.totals).toMatchObject({ started: 30, completed: 30, maxConcurrent: 5 });
+    expect(most).toBeLessThanOrEqual(5);
+  }, 20_000);
+
+  it('stops starting calls after the duration, and calls in progress finish', async () => {
+    const result = await new LoadRunner({ portBase: ports(3), closeTimeoutMs: 500 }).run(callAndAnswer(300), { rate: 20, durationS: 1 });
+    expect(result.status).toBe('completed');
+    expect(result.totals.started).toBeGreaterThanOrEqual(18);
+    expect(result.totals.started).toBeLessThanOrEqual(21);
+    expect(result.totals.completed).toBe(result.totals.started);
+  }, 20_000);
+
+  it('stops at once on its signal: the calls in progress are ended and counted', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 700);
+    const result = await new LoadRunner({ portBase: ports(4), closeTimeoutMs: 500 }).run(callAndAnswer(5000), { rate: 20, signal: controller.signal });
+    expect(result.status).toBe('stopped');
+    expect(result.totals.concurrent).toBe(0);
+    expect(result.totals.started).toBeGreaterThan(5);
+    expect(result.totals.completed + result.totals.failed).toBe(result.totals.started);
+  }, 20_000);
+
+  it('ramps up linearly before the rate', async () => {
+    const snapshots: LoadSnapshot[] = [];
+    await new LoadRunner({ portBase: ports(5), closeTimeoutMs: 500 }).run(callAndAnswer(20), { rate: 40, rampS: 1, durationS: 2, statsIntervalMs: 500, onStats: (s) => snapshots.push(s) });
+    // Ramp: 0.5 s → 5 calls, 1 s → 20, 1.5 s → 40, 2 s → 60.
+    const at = (t: number): number => snapshots.find((s) => Math.abs(s.elapsedS - t) < 0.15)!.started;
+    expect(at(0.5)).toBeGreaterThanOrEqual(4);
+    expect(at(0.5)).toBeLessThanOrEqual(7);
+    expect(at(1)).toBeGreaterThanOrEqual(18);
+    expect(at(1)).toBeLessThanOrEqual(22);
+    expect(snapshots.at(-1)!.started).toBeGreaterThanOrEqual(57);
+    expect(snapshots.at(-1)!.started).toBeLessThanOrEqual(61);
+  }, 20_000);
+
+  it('opens RTP only when asked or when the scenario has a media step', async () => {
+    const withMedia = { instances: { alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: '200' }, { command: 'SendDTMF', digits: '1' }, 'Release'] }, bob: { dn: '200', steps: ['INCOMING', 'Answer', { event: 'DTMFReceived', expectedDigit: '1' }, 'DISCONNECTED'] } } };
+    const auto = await new LoadRunner({ portBase: ports(6), closeTimeoutMs: 500 }).run(withMedia, { rate: 20, calls: 5 });
+    expect(auto).toMatchObject({ media: true, totals: { completed: 5, failed: 0 } });
+    const off = await new LoadRunner({ portBase: ports(7), closeTimeoutMs: 500 }).run(callAndAnswer(), { rate: 20, calls: 3, media: 'on' });
+    expect(off.media).toBe(true);
+  }, 20_000);
+
+  it('refuses options that make no sense, with EngineError bad-load', async () => {
+    const runner = new LoadRunner({ portBase: ports(8) });
+    for (const o of [{ rate: 0 }, { concurrency: -1 }, { calls: 1.5 }, { durationS: 0 }, { rate: Number.NaN }]) {
+      await expect(runner.run(callAndAnswer(), o)).rejects.toMatchObject({ name: 'EngineError', code: 'bad-load' });
+    }
+    await expect(runner.run({ instances: { a: { dn: '1' } } }, {})).rejects.toBeInstanceOf(EngineError);
+  });
+});

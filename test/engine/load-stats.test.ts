@@ -1,0 +1,73 @@
+// The statistics of load runs: counters, exact millisecond percentiles, failure groups (a
+// timeout's details cut), the CSV row, and merging runs.
+
+import { describe, expect, it } from 'vitest';
+import { LOAD_CSV_COLUMNS, LoadStats, SETUP_HISTOGRAM_MS, loadCsvRow, mergeLoadSummaries, percentileOf } from '../../src/engine/index.js';
+
+describe('percentileOf', () => {
+  it('is the nearest rank over a millisecond histogram', () => {
+    const h = new Uint32Array(10);
+    h[1] = 50;
+    h[5] = 45;
+    h[9] = 5;
+    expect(percentileOf(h, 100, 0.5)).toBe(1);
+    expect(percentileOf(h, 100, 0.51)).toBe(5);
+    expect(percentileOf(h, 100, 0.95)).toBe(5);
+    expect(percentileOf(h, 100, 0.99)).toBe(9);
+    expect(percentileOf(h, 0, 0.5)).toBeUndefined();
+  });
+});
+
+describe('LoadStats', () => {
+  it('counts calls, concurrency, setup times and failures grouped by node and reason', () => {
+    const s = new LoadStats(1000);
+    for (let i = 0; i < 4; i++) s.started();
+    s.answered(12.4);
+    s.answered(30);
+    s.answered(SETUP_HISTOGRAM_MS * 2); // beyond the histogram: in its last bucket
+    s.ended(undefined);
+    s.ended({ nodeId: 'ring', instanceId: 'alice', message: 'RINGING event timeout after 10s: waiting for a 180 or 183; on call call-1 (calling)' });
+    s.ended({ nodeId: 'ring', instanceId: 'alice', message: 'RINGING event timeout after 10s: waiting for a 180 or 183; on call call-1 (early)' });
+    s.served();
+    s.servedEnded({ nodeId: 'answer', instanceId: 'bob', message: 'Answer failed' });
+    const snap = s.snapshot(3000);
+    expect(snap).toMatchObject({ elapsedS: 2, started: 4, completed: 1, failed: 2, concurrent: 1, maxConcurrent: 4, served: 1, servedFailed: 1, rate: 2, averageRate: 2, setupP50Ms: 30, setupP99Ms: SETUP_HISTOGRAM_MS });
+    expect(s.failureGroups()).toEqual([
+      { nodeId: 'ring', instanceId: 'alice', reason: 'RINGING event timeout after 10s', count: 2 },
+      { nodeId: 'answer', instanceId: 'bob', reason: 'Answer failed', count: 1 },
+    ]);
+    expect(s.setupHistogram()).toEqual([[12, 1], [30, 1], [SETUP_HISTOGRAM_MS, 1]]);
+    // The interval rate is since the previous snapshot.
+    expect(s.snapshot(4000).rate).toBe(0);
+  });
+
+  it('writes a CSV row per snapshot, with the columns of its header', () => {
+    const s = new LoadStats(0);
+    const row = loadCsvRow(s.snapshot(1500)).split(',');
+    expect(row).toHaveLength(LOAD_CSV_COLUMNS.length);
+    expect(row[LOAD_CSV_COLUMNS.indexOf('ElapsedS')]).toBe('1.500');
+    expect(row[LOAD_CSV_COLUMNS.indexOf('SetupP50Ms')]).toBe('');
+  });
+});
+
+describe('mergeLoadSummaries', () => {
+  it('adds counts and rates, merges histograms and failure groups, keeps the longest time', () => {
+    const a = new LoadStats(0);
+    const b = new LoadStats(0);
+    for (const [stats, setups] of [[a, [10, 10, 10]], [b, [40]]] as const) {
+      for (const ms of setups) {
+        stats.started();
+        stats.answered(ms);
+        stats.ended(undefined);
+      }
+    }
+    b.started();
+    b.ended({ nodeId: 'x', instanceId: 'i', message: 'boom' });
+    const part = (s: LoadStats, at: number) => ({ totals: s.snapshot(at), failures: s.failureGroups(), setupHistogram: s.setupHistogram() });
+    const merged = mergeLoadSummaries([part(a, 1000), part(b, 2000)]);
+    expect(merged.totals).toMatchObject({ elapsedS: 2, started: 5, completed: 4, failed: 1, averageRate: 3 + 1, setupP50Ms: 10, setupP95Ms: 40 });
+    expect(merged.failures).toEqual([{ nodeId: 'x', instanceId: 'i', reason: 'boom', count: 1 }]);
+    expect(merged.setupHistogram).toEqual([[10, 3], [40, 1]]);
+    expect(() => mergeLoadSummaries([])).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,64 @@
+// Load runs against SIPp (UDP, 127.0.0.1), with exact counts on both sides:
+//   1. SIPp's uac calls 40 times at 20 calls/s into a server chain (INCOMING → Answer →
+//      DISCONNECTED) on a fixed port: the load counts 40 calls completed, SIPp 40 successful.
+//   2. A client chain (MakeCall → TIMEOUT → Release) at 20 calls/s for 40 calls into SIPp's uas:
+//      40 completed with their setup times, SIPp 40 successful.
+// Ports: 34800–34899. Without sipp on PATH the tests are skipped with a warning.
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { LoadRunner } from '../../src/engine/index.js';
+import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, startSipp, waitForUdpPort } from './sipp.js';
+
+const SIPP_TIMEOUT_S = 30;
+const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
+const NO_SIPP = sippMissing(import.meta.url);
+afterEach(killLeftoverSipp);
+
+describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp', () => {
+  it("SIPp's uac into server chains: 40 calls, each answered and ended, counted exactly on both sides", async () => {
+    const BOB_PORT = 34800;
+    const dir = await makeSippDir('sipflow-load-sipp-uac-');
+    try {
+      const statsFile = join(dir, 'stats.csv');
+      const load = new LoadRunner({ portBase: 34820, closeTimeoutMs: 500 }).run(
+        { name: 'answer SIPp', instances: { bob: { dn: 'service', port: BOB_PORT, steps: ['INCOMING', 'Answer', { event: 'DISCONNECTED', timeout: 10_000 }] } } },
+        { calls: 40, load: { env: {} } },
+      );
+      await waitForUdpPort(BOB_PORT).catch(() => undefined);
+      const run = await startSipp([`127.0.0.1:${BOB_PORT}`, '-sn', 'uac', '-r', '20', '-d', '200', ...sippArgs({ port: 34810, calls: 40, timeoutS: SIPP_TIMEOUT_S, statsFile })], dir, SIPP_KILL_MS);
+      const result = await load;
+      const stats = await lastCsvRow(statsFile).catch(() => new Map<string, string>());
+      const why = describeRun(run, [`load: ${JSON.stringify(result.totals)} ${JSON.stringify(result.failures)}`]);
+      expect(result.totals, why).toMatchObject({ started: 40, completed: 40, failed: 0, concurrent: 0, served: 0 });
+      expect(run.code, why).toBe(0);
+      expect([stats.get('SuccessfulCall(C)'), stats.get('FailedCall(C)')], why).toEqual(['40', '0']);
+      expect(screenCount(run.stdout, 'Successful call'), why).toBe(40);
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, SIPP_KILL_MS + 20_000);
+
+  it("client chains into SIPp's uas: 40 calls at 20/s, completed with their setup times, SIPp counts 40 successful", async () => {
+    const SIPP_PORT = 34850;
+    const dir = await makeSippDir('sipflow-load-sipp-uas-');
+    try {
+      const statsFile = join(dir, 'stats.csv');
+      const sipp = startSipp(['-sn', 'uas', ...sippArgs({ port: SIPP_PORT, calls: 40, timeoutS: SIPP_TIMEOUT_S, statsFile })], dir, SIPP_KILL_MS);
+      await waitForUdpPort(SIPP_PORT);
+      const result = await new LoadRunner({ portBase: 34860, closeTimeoutMs: 500 }).run(
+        { name: 'call SIPp', instances: { alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: `sip:service@127.0.0.1:${SIPP_PORT}` }, { event: 'TIMEOUT', timeout: 100 }, 'Release'] } } },
+        { rate: 20, calls: 40, load: { env: {} } },
+      );
+      const run = await sipp;
+      const stats = await lastCsvRow(statsFile).catch(() => new Map<string, string>());
+      const why = describeRun(run, [`load: ${JSON.stringify(result.totals)} ${JSON.stringify(result.failures)}`]);
+      expect(result.totals, why).toMatchObject({ started: 40, completed: 40, failed: 0, received4xx: 0 });
+      expect(result.setupHistogram.reduce((n, [, c]) => n + c, 0), why).toBe(40);
+      expect(result.totals.averageRate, why).toBeGreaterThan(15);
+      expect(run.code, why).toBe(0);
+      expect([stats.get('SuccessfulCall(C)'), stats.get('FailedCall(C)')], why).toEqual(['40', '0']);
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, SIPP_KILL_MS + 20_000);
+});
