@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/api/cli/main.js';
 import { COMMAND_USAGE } from '../../src/api/cli/help.js';
+import { LOAD_FLAGS, STATS_FLAGS } from '../../src/api/cli/load-command.js';
 import { RUN_FLAGS } from '../../src/api/cli/run-command.js';
 import { CONVERT_FLAGS, VALIDATE_FLAGS } from '../../src/api/cli/scenario-commands.js';
 import type { CliIo } from '../../src/api/cli/terminal.js';
@@ -286,6 +287,8 @@ describe('usage', () => {
       ['run', RUN_FLAGS],
       ['validate', VALIDATE_FLAGS],
       ['convert', CONVERT_FLAGS],
+      ['load', LOAD_FLAGS],
+      ['stats', STATS_FLAGS],
     ] as const) {
       const r = await cli([command, '--help']);
       expect(r.code).toBe(0);

@@ -8,6 +8,8 @@ Run SIP call-flow scenarios on sipflow's own SIP stack and see what happened on 
 
 Commands:
   run <scenario|dir>...      Run scenarios one after the other; exit 0 if all pass.
+  load <scenario>            Run a scenario as load: calls at a rate, live statistics.
+  stats merge <file>...      Merge the summaries of load runs (their --format json output).
   validate <scenario|dir>... Check scenarios: every error and warning with file:line:column.
   convert <file>             Print a scenario in the other format (compact <-> sipflow).
   parse <file|->             Parse one raw SIP message and print its fields as JSON.
@@ -21,7 +23,8 @@ Examples:
   sipflow run examples/basic-call.json
   sipflow run examples/ --report run.html --junit junit.xml --pcap run.pcap
   sipflow validate my-flow.json
-Docs: docs/cli.md, docs/scenarios.md, docs/engine.md`;
+  sipflow load call.json --rate 50 --calls 1000 --stats-file stats.csv
+Docs: docs/cli.md, docs/scenarios.md, docs/engine.md, docs/load.md`;
 
 /** Each command's usage. */
 export const COMMAND_USAGE: Readonly<Record<string, string>> = {
@@ -52,6 +55,45 @@ Options:
 Ctrl-C stops the run, cleans up (BYE, CANCEL, un-REGISTER), writes the reports asked for so far,
 and exits 1. Colours only on a terminal, and never with NO_COLOR set.
 Exit codes: 0 all passed, 1 one failed or was stopped, 2 an invalid scenario or bad usage.`,
+  load: `Usage: sipflow load <scenario> [options]
+
+Runs a scenario as a call template, as SIPp runs a scenario: its chains that start with a command
+(client chains) start together as one call --rate times a second, after an optional linear
+--ramp, until --calls or --duration, never more than --concurrency at once; chains that start with
+INCOMING (server chains) run once per incoming call (give those instances a fixed port so another
+system can call in). The instances start once and are shared by every call; each call has its own
+Call-ID, tags and keys, and leaves nothing behind.
+
+Options:
+  --rate <cps>           Calls started per second (default 10; decimals allowed).
+  --calls <n>            Stop starting calls after n (default: no limit).
+  --concurrency <n>      Never more than n calls at once (default 10000).
+  --duration <s>         Stop starting calls after s seconds; calls in progress finish.
+  --ramp <s>             Rise linearly from 0 to --rate over s seconds first.
+  --stats-file <f.csv>   Write a CSV row of statistics every --stats-interval (header first).
+  --stats-interval <s>   How often the statistics are shown and written (default 1).
+  --max-failures <n>     Exit 0 when at most n calls failed (default 0).
+  --format pretty|json   pretty (default): a live statistics line, then a summary with the failures
+                         grouped by reason. json: a load:stats line per interval and a
+                         load:summary line at the end (NDJSON, for sipflow stats merge).
+  --media on|off|auto    RTP for the calls (default auto: only when the scenario has a media step).
+  --port-base <n>        First local port for the instances (default 15060; they step by 2).
+  --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
+  -h, --help             Show this help.
+
+Without --calls or --duration the load runs until Ctrl-C, which stops it, ends its calls and
+prints the summary. Exit codes: 0 failures within --max-failures, 1 more (or stopped), 2 an
+invalid scenario or bad usage.`,
+  stats: `Usage: sipflow stats merge <load.ndjson>... [--format pretty|json]
+
+Merges the summaries of load runs that ran side by side (sipflow load --format json > a.ndjson on
+each machine or worker): calls, failures and responses add up, setup-time percentiles come from
+the merged histograms, rates add up, failures are grouped by reason across the runs.
+
+Options:
+  --format pretty|json   json: one load:summary line, as sipflow load --format json ends with.
+  -h, --help             Show this help.
+Exit codes: 0 every run passed, 1 one did not, 2 a file is missing or has no summary.`,
   validate: `Usage: sipflow validate <scenario | directory>... [options]
 
 Checks scenarios without running them: every error and warning, with file:line:column, node id

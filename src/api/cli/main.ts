@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, UsageError, type FlagSpec, type ParsedArgs } from './args.js';
 import { COMMAND_USAGE, USAGE } from './help.js';
+import { LOAD_FLAGS, loadCommand, STATS_FLAGS, statsCommand } from './load-command.js';
 import { PARSE_FLAGS, parseCommand } from './parse-command.js';
 import { RUN_FLAGS, runCommand } from './run-command.js';
 import { CONVERT_FLAGS, convertCommand, VALIDATE_FLAGS, validateCommand } from './scenario-commands.js';
@@ -16,6 +17,8 @@ interface Command {
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   run: { flags: RUN_FLAGS, run: runCommand },
+  load: { flags: LOAD_FLAGS, run: loadCommand },
+  stats: { flags: STATS_FLAGS, run: statsCommand },
   validate: { flags: VALIDATE_FLAGS, run: validateCommand },
   convert: { flags: CONVERT_FLAGS, run: convertCommand },
   parse: { flags: PARSE_FLAGS, run: (args, io) => parseCommand(args, io) },

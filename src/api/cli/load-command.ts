@@ -1,0 +1,231 @@
+// `sipflow load`: a scenario as a call template at a rate (the engine's LoadRunner), with a live
+// view of the statistics (a redrawn line on a terminal, a line per interval otherwise, or NDJSON),
+// a CSV statistics file, and a final summary with the failures grouped by reason. Exit 0 when the
+// failures are at most --max-failures, 1 otherwise, 2 for an invalid scenario or bad usage.
+// `sipflow stats merge`: the summaries of several load runs (their NDJSON output) as one.
+
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { EngineError } from '../../engine/errors.js';
+import { LoadRunner, type LoadResult } from '../../engine/load-runner.js';
+import { LOAD_CSV_COLUMNS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
+import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
+import { validateScenarioFile } from '../../engine/scenario/load.js';
+import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
+import { styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
+
+/** The version of the `load:*` NDJSON lines. */
+const LINE_VERSION = 1;
+
+/** JSON text of a line: a value not measured yet (a percentile before the first answer) is null, not left out. */
+function jsonLine(value: object): string {
+  return JSON.stringify(value, (_key, v: unknown) => (v === undefined ? null : v));
+}
+
+/** Flags of `sipflow load`. */
+export const LOAD_FLAGS = {
+  rate: { kind: 'value' },
+  calls: { kind: 'value' },
+  concurrency: { kind: 'value' },
+  duration: { kind: 'value' },
+  ramp: { kind: 'value' },
+  'stats-file': { kind: 'value' },
+  'stats-interval': { kind: 'value' },
+  'max-failures': { kind: 'value' },
+  format: { kind: 'value' },
+  media: { kind: 'value' },
+  'port-base': { kind: 'value' },
+  var: { kind: 'list' },
+  help: { kind: 'switch', short: 'h' },
+} as const;
+
+/** Flags of `sipflow stats`. */
+export const STATS_FLAGS = {
+  format: { kind: 'value' },
+  help: { kind: 'switch', short: 'h' },
+} as const;
+
+/** A positive number flag (decimals allowed), if given. */
+function numberFlag(args: ParsedArgs, name: string, command: string, min = 0): number | undefined {
+  const v = flagValue(args, name);
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+(\.\d+)?$/.test(v) || !(n > min)) throw new UsageError(`option --${name} must be a number above ${min}, not ${JSON.stringify(v)}`, command);
+  return n;
+}
+
+/** One snapshot in words, for the live line and the log lines. */
+export function describeSnapshot(s: LoadSnapshot, style: Style): string {
+  const ms = (v: number | undefined): string => (v === undefined ? '-' : String(v));
+  const parts = [
+    `${s.elapsedS.toFixed(1)} s`,
+    `started ${s.started}`,
+    style.green(`completed ${s.completed}`),
+    s.failed > 0 ? style.red(`failed ${s.failed}`) : `failed 0`,
+    `concurrent ${s.concurrent} (max ${s.maxConcurrent})`,
+    `rate ${s.rate.toFixed(1)}/s (avg ${s.averageRate.toFixed(1)})`,
+    `setup p50 ${ms(s.setupP50Ms)} p95 ${ms(s.setupP95Ms)} p99 ${ms(s.setupP99Ms)} ms`,
+    `retrans ${s.retransmissions}`,
+    `4xx ${s.received4xx} 5xx ${s.received5xx} 6xx ${s.received6xx}`,
+  ];
+  if (s.served > 0) parts.splice(5, 0, `served ${s.served}${s.servedFailed > 0 ? ` (${s.servedFailed} failed)` : ''}`);
+  return parts.join('  ');
+}
+
+/** The failure groups as lines: `  12 × node (instance): reason`. */
+function failureLines(failures: readonly LoadFailureGroup[]): string[] {
+  return failures.map((f) => `  ${String(f.count).padStart(6)} × ${f.nodeId === '' ? '(no node)' : f.nodeId}${f.instanceId !== '' ? ` (${f.instanceId})` : ''}: ${f.reason}`);
+}
+
+/** Runs `sipflow load`; resolves with the exit code. */
+export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.positionals.length !== 1) throw new UsageError('sipflow load takes one scenario file', 'load');
+  const file = args.positionals[0]!;
+  const format = flagValue(args, 'format') ?? 'pretty';
+  if (format !== 'pretty' && format !== 'json') throw new UsageError(`--format must be pretty or json, not ${JSON.stringify(format)}`, 'load');
+  const media = flagValue(args, 'media') ?? 'auto';
+  if (media !== 'on' && media !== 'off' && media !== 'auto') throw new UsageError(`--media must be on, off or auto, not ${JSON.stringify(media)}`, 'load');
+  const rate = numberFlag(args, 'rate', 'load');
+  const calls = intFlag(args, 'calls', 1, Number.MAX_SAFE_INTEGER, 'load');
+  const concurrency = intFlag(args, 'concurrency', 1, 10_000_000, 'load');
+  const durationS = numberFlag(args, 'duration', 'load');
+  const rampS = numberFlag(args, 'ramp', 'load', -1);
+  const intervalS = numberFlag(args, 'stats-interval', 'load') ?? 1;
+  const maxFailures = intFlag(args, 'max-failures', 0, Number.MAX_SAFE_INTEGER, 'load') ?? 0;
+  const portBase = intFlag(args, 'port-base', 1, 65_000, 'load');
+  const statsFile = flagValue(args, 'stats-file');
+  const vars = varsOf(args, 'load');
+
+  const style = styleOf(wantsColour(io.stdout, io.env));
+  const errStyle = styleOf(wantsColour(io.stderr, io.env));
+  const checked = validateScenarioFile(file, { vars, env: io.env });
+  for (const d of checked.warnings) io.stderr.write(`${errStyle.yellow(formatDiagnostic(d))}\n`);
+  if (checked.scenario === undefined) {
+    for (const d of checked.errors) io.stderr.write(`${errStyle.red(formatDiagnostic(d))}\n`);
+    io.stderr.write(errStyle.red(`${checked.errors.length} error${checked.errors.length === 1 ? '' : 's'} in ${file}: not run\n`));
+    return 2;
+  }
+
+  let csv: number | undefined;
+  if (statsFile !== undefined) {
+    try {
+      csv = openSync(statsFile, 'w');
+      writeSync(csv, LOAD_CSV_COLUMNS.join(',') + '\n');
+    } catch (err) {
+      io.stderr.write(errStyle.red(`cannot write the statistics to ${statsFile}: ${(err as Error).message}\n`));
+      return 2;
+    }
+  }
+  const live = format === 'pretty' && io.stdout.isTTY === true && io.env.TERM !== 'dumb';
+  const onStats = (s: LoadSnapshot): void => {
+    if (csv !== undefined) writeSync(csv, loadCsvRow(s) + '\n');
+    if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:stats', file, ...s }) + '\n');
+    else if (live) io.stdout.write(`\r\x1b[2K${describeSnapshot(s, style)}`);
+    else io.stdout.write(describeSnapshot(s, style) + '\n');
+  };
+
+  const interrupt = new AbortController();
+  let interrupts = 0;
+  const stopListening = io.onInterrupt(() => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.stderr.write(errStyle.yellow('\nInterrupted: stopping the load and ending its calls (Ctrl-C again to quit at once)\n'));
+      interrupt.abort();
+    } else {
+      process.exit(130);
+    }
+  });
+  if (format === 'pretty') {
+    const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined];
+    io.stdout.write(`${style.bold('▶ load')} ${file}${checked.scenario.name !== undefined ? `  ${checked.scenario.name}` : ''}: ${limits.filter((x) => x !== undefined).join(', ')}${calls === undefined && durationS === undefined ? ' until Ctrl-C' : ''}\n`);
+  }
+  let result: LoadResult;
+  try {
+    result = await new LoadRunner(portBase !== undefined ? { portBase } : {}).run(checked.scenario, {
+      ...(rate !== undefined ? { rate } : {}),
+      ...(calls !== undefined ? { calls } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(durationS !== undefined ? { durationS } : {}),
+      ...(rampS !== undefined ? { rampS } : {}),
+      statsIntervalMs: intervalS * 1000,
+      media,
+      signal: interrupt.signal,
+      onStats,
+    });
+  } catch (err) {
+    if (err instanceof EngineError) {
+      if (live) io.stdout.write('\n');
+      io.stderr.write(errStyle.red(`${err.message}\n`));
+      return err.code === 'bad-load' ? 2 : 1;
+    }
+    throw err;
+  } finally {
+    stopListening();
+    if (csv !== undefined) closeSync(csv);
+  }
+
+  const failures = result.totals.failed + result.totals.servedFailed;
+  const passed = failures <= maxFailures && result.status === 'completed';
+  if (format === 'json') {
+    io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:summary', file, passed, maxFailures, ...result }) + '\n');
+  } else {
+    if (live) io.stdout.write('\n');
+    io.stdout.write(summaryText(file, result, maxFailures, passed, style));
+  }
+  return passed ? 0 : 1;
+}
+
+/** The final summary in words. */
+function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { media?: boolean }, maxFailures: number, passed: boolean, style: Style): string {
+  const t = result.totals;
+  const lines = [
+    '',
+    `${passed ? style.green('✔ PASSED') : style.red('✘ FAILED')} ${file}: ${t.started} calls in ${t.elapsedS.toFixed(1)} s, ${t.completed} completed, ${t.failed} failed${t.served > 0 ? `; ${t.served} served, ${t.servedFailed} failed` : ''}${result.status === 'stopped' ? ' (stopped)' : ''}`,
+    `  rate ${t.averageRate.toFixed(1)} calls/s, at most ${t.maxConcurrent} at once; setup p50 ${t.setupP50Ms ?? '-'} p95 ${t.setupP95Ms ?? '-'} p99 ${t.setupP99Ms ?? '-'} ms; ${t.retransmissions} retransmissions; received 4xx ${t.received4xx}, 5xx ${t.received5xx}, 6xx ${t.received6xx}`,
+  ];
+  if (result.failures.length > 0) lines.push('  failures by reason:', ...failureLines(result.failures));
+  const failures = t.failed + t.servedFailed;
+  if (!passed) lines.push(result.status === 'stopped' ? '  the load was stopped before its end' : `  ${failures} failure${failures === 1 ? '' : 's'}, more than --max-failures ${maxFailures}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Runs `sipflow stats merge <file>...`: the last load:summary line of each NDJSON file, merged. */
+export function statsCommand(args: ParsedArgs, io: CliIo): number {
+  const [sub, ...files] = args.positionals;
+  if (sub !== 'merge') throw new UsageError(sub === undefined ? 'sipflow stats needs a subcommand: merge' : `unknown stats subcommand ${JSON.stringify(sub)}; the one there is: merge`, 'stats');
+  if (files.length === 0) throw new UsageError('sipflow stats merge needs the NDJSON output (--format json) of one or more load runs', 'stats');
+  const format = flagValue(args, 'format') ?? 'pretty';
+  if (format !== 'pretty' && format !== 'json') throw new UsageError(`--format must be pretty or json, not ${JSON.stringify(format)}`, 'stats');
+  const errStyle = styleOf(wantsColour(io.stderr, io.env));
+  const parts: (LoadSummaryPart & { passed: boolean; maxFailures: number })[] = [];
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (err) {
+      io.stderr.write(errStyle.red(`cannot read ${file}: ${(err as Error).message}\n`));
+      return 2;
+    }
+    const summary = text
+      .split('\n')
+      .reverse()
+      .map((line) => {
+        try {
+          return JSON.parse(line) as { type?: string } & LoadSummaryPart & { passed: boolean; maxFailures: number };
+        } catch {
+          return undefined;
+        }
+      })
+      .find((l) => l?.type === 'load:summary');
+    if (summary === undefined) {
+      io.stderr.write(errStyle.red(`${file} has no load:summary line: give the output of sipflow load --format json, whole\n`));
+      return 2;
+    }
+    parts.push(summary);
+  }
+  const merged = mergeLoadSummaries(parts);
+  const maxFailures = parts.reduce((n, p) => n + (p.maxFailures ?? 0), 0);
+  const passed = parts.every((p) => p.passed);
+  if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:summary', file: files.join(','), merged: files.length, passed, maxFailures, ...merged }) + '\n');
+  else io.stdout.write(summaryText(`${files.length} runs`, { ...merged, status: 'completed' }, maxFailures, passed, styleOf(wantsColour(io.stdout, io.env))));
+  return passed ? 0 : 1;
+}

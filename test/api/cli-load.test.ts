@@ -1,0 +1,145 @@
+// sipflow load and sipflow stats merge end to end, in-process: exact counts between two local
+// instances, the live line, the CSV statistics file, the NDJSON lines, --max-failures and the exit
+// codes, Ctrl-C, usage errors, and merging two runs' summaries. Ports: 29100–29199.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/api/cli/main.js';
+import type { CliIo } from '../../src/api/cli/terminal.js';
+import { LOAD_CSV_COLUMNS } from '../../src/engine/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'sipflow-cli-load-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const scenario = (file: string, value: unknown): string => {
+  const path = join(dir, file);
+  writeFileSync(path, JSON.stringify(value));
+  return path;
+};
+const CALL = scenario('call.json', {
+  name: 'call and answer',
+  instances: {
+    alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: '200' }, { event: 'TIMEOUT', timeout: 50 }, 'Release'] },
+    bob: { dn: '200', steps: ['INCOMING', 'Answer', 'DISCONNECTED'] },
+  },
+});
+const BUSY = scenario('busy.json', {
+  instances: {
+    alice: { dn: '100', steps: [{ id: 'dial', command: 'MakeCall', targetUri: '200' }, 'Release'] },
+    bob: { dn: '200', steps: ['INCOMING', { command: 'Reject', status: 486 }] },
+  },
+});
+
+async function cli(argv: string[], options: { tty?: boolean; interruptAfter?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  let interrupt: (() => void) | undefined;
+  const io: CliIo = {
+    stdout: { write: (t: string) => (stdout += t), isTTY: options.tty === true, columns: 200 },
+    stderr: { write: (t: string) => (stderr += t), isTTY: false },
+    env: {},
+    onInterrupt: (fn) => {
+      interrupt = fn;
+      return () => (interrupt = undefined);
+    },
+  };
+  const timer = options.interruptAfter === undefined ? undefined : setTimeout(() => interrupt?.(), options.interruptAfter);
+  try {
+    return { code: await main(argv, io), stdout, stderr };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+interface Json {
+  type: string;
+  [key: string]: unknown;
+}
+const lines = (stdout: string): Json[] => stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Json);
+
+describe('sipflow load', () => {
+  it('runs the calls, shows a line per interval and a summary, writes the CSV, exits 0', async () => {
+    const csv = join(dir, 'stats.csv');
+    const r = await cli(['load', CALL, '--rate', '50', '--calls', '40', '--stats-interval', '0.25', '--stats-file', csv, '--port-base', '29100']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls\n/);
+    expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0\n/);
+    expect(r.stdout).toMatch(/✔ PASSED .*call\.json: 40 calls in [\d.]+ s, 40 completed, 0 failed; 40 served, 0 failed\n/);
+    const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
+    expect(rows[0]).toBe(LOAD_CSV_COLUMNS.join(','));
+    expect(rows.length).toBeGreaterThanOrEqual(4);
+    const last = rows.at(-1)!.split(',');
+    expect(last).toHaveLength(LOAD_CSV_COLUMNS.length);
+    const col = (name: (typeof LOAD_CSV_COLUMNS)[number]): string => last[LOAD_CSV_COLUMNS.indexOf(name)]!;
+    expect([col('CallsStarted'), col('CallsCompleted'), col('CallsFailed'), col('Concurrent'), col('Served')]).toEqual(['40', '40', '0', '0', '40']);
+  }, 30_000);
+
+  it('redraws one live line on a terminal', async () => {
+    const r = await cli(['load', CALL, '--rate', '40', '--calls', '20', '--stats-interval', '0.2', '--port-base', '29120'], { tty: true });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('\r\x1b[2K');
+  }, 30_000);
+
+  it('with --format json: load:stats lines and a load:summary with the failures grouped; --max-failures sets the exit code', async () => {
+    const failing = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--format', 'json', '--port-base', '29140']);
+    expect(failing.code).toBe(1);
+    const all = lines(failing.stdout);
+    expect(all.slice(0, -1).every((l) => l.type === 'load:stats' && l['v'] === 1)).toBe(true);
+    const summary = all.at(-1)!;
+    expect(summary).toMatchObject({ type: 'load:summary', v: 1, passed: false, maxFailures: 0, status: 'completed', totals: { started: 10, failed: 10, received4xx: 10 } });
+    expect(summary['failures']).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 486 Busy Here', count: 10 }]);
+    writeFileSync(join(dir, 'busy.ndjson'), failing.stdout);
+
+    const tolerated = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--max-failures', '10', '--port-base', '29140']);
+    expect(tolerated.code).toBe(0);
+    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
+  }, 30_000);
+
+  it('stops on Ctrl-C, ends its calls, prints the summary and exits 1', async () => {
+    const r = await cli(['load', CALL, '--rate', '20', '--port-base', '29160'], { interruptAfter: 600 });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('Interrupted: stopping the load');
+    expect(r.stdout).toMatch(/✘ FAILED .*\(stopped\)\n[\s\S]*the load was stopped before its end\n$/);
+  }, 30_000);
+
+  it('refuses bad usage and invalid scenarios with exit 2', async () => {
+    expect((await cli(['load'])).code).toBe(2);
+    expect((await cli(['load', CALL, '--rate', 'fast'])).stderr).toContain('option --rate must be a number above 0, not "fast"');
+    expect((await cli(['load', CALL, '--media', 'maybe'])).code).toBe(2);
+    expect((await cli(['load', CALL, '--calls', '0'])).code).toBe(2);
+    const bad = scenario('bad.json', { instances: { a: { steps: [{ command: 'MakeCall' }] } } });
+    const r = await cli(['load', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('MakeCall requires a targetUri');
+  });
+});
+
+describe('sipflow stats merge', () => {
+  it('merges the summaries of two runs: counts add up, percentiles from the merged histograms, failures grouped', async () => {
+    const ok = await cli(['load', CALL, '--rate', '50', '--calls', '20', '--format', 'json', '--port-base', '29180']);
+    expect(ok.code).toBe(0);
+    writeFileSync(join(dir, 'ok.ndjson'), ok.stdout);
+    const merged = await cli(['stats', 'merge', join(dir, 'ok.ndjson'), join(dir, 'busy.ndjson'), '--format', 'json']);
+    expect(merged.code).toBe(1); // the busy run did not pass
+    const m = lines(merged.stdout)[0]!;
+    expect(m).toMatchObject({ type: 'load:summary', merged: 2, passed: false, totals: { started: 30, completed: 20, failed: 10, served: 30, received4xx: 10 } });
+    expect(m['failures']).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 486 Busy Here', count: 10 }]);
+    const okSummary = lines(ok.stdout).at(-1)!;
+    expect((m['totals'] as { setupP50Ms: number }).setupP50Ms).toBe((okSummary['totals'] as { setupP50Ms: number }).setupP50Ms);
+    const pretty = await cli(['stats', 'merge', join(dir, 'ok.ndjson'), join(dir, 'ok.ndjson')]);
+    expect(pretty.code).toBe(0);
+    expect(pretty.stdout).toMatch(/✔ PASSED 2 runs: 40 calls in [\d.]+ s, 40 completed, 0 failed/);
+  }, 30_000);
+
+  it('says what is wrong with its input', async () => {
+    expect((await cli(['stats'])).code).toBe(2);
+    expect((await cli(['stats', 'sum', 'x'])).stderr).toContain('unknown stats subcommand "sum"');
+    writeFileSync(join(dir, 'empty.ndjson'), '{"type":"load:stats"}\n');
+    const r = await cli(['stats', 'merge', join(dir, 'empty.ndjson')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('has no load:summary line');
+  });
+});
