@@ -65,6 +65,11 @@ export interface LoadResult {
   /** Whether the calls had RTP. */
   readonly media: boolean;
   readonly durationMs: number;
+  /**
+   * CPU time this process spent from the start of the load to its end (user + system, µs; start-up
+   * and scenario loading excluded), and per call (every call and served call counted once).
+   */
+  readonly cpu: { readonly userUs: number; readonly systemUs: number; readonly perCallUs: number | undefined };
 }
 
 /** Client and server chains of a graph: start nodes by what they start with. */
@@ -172,6 +177,7 @@ class Load {
 
   async go(): Promise<LoadResult> {
     const { run, graph, controller } = this;
+    const cpuAtStart = process.cpuUsage();
     try {
       await startInstances(graph, run, controller.signal, (instance, call) => this.incoming(instance, call));
     } catch (err) {
@@ -192,6 +198,8 @@ class Load {
     }
     const totals = this.stats.snapshot(run.clock.now());
     this.o.onStats?.(totals);
+    const cpu = process.cpuUsage(cpuAtStart);
+    const calls = totals.started + totals.served;
     return {
       status: controller.signal.aborted ? 'stopped' : 'completed',
       totals,
@@ -200,6 +208,7 @@ class Load {
       instances: [...run.instances.values()].map((i) => ({ id: i.spec.id, address: i.local.address, port: i.local.port })),
       media: run.settings.media,
       durationMs: run.clock.now() - this.startAt,
+      cpu: { userUs: cpu.user, systemUs: cpu.system, perCallUs: calls > 0 ? Math.round((cpu.user + cpu.system) / calls) : undefined },
     };
   }
 

@@ -95,7 +95,7 @@ describe('sipflow load', () => {
 
     const tolerated = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--max-failures', '10', '--port-base', '29140']);
     expect(tolerated.code).toBe(0);
-    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
+    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
   }, 30_000);
 
   it('stops on Ctrl-C, ends its calls, prints the summary and exits 1', async () => {

@@ -175,13 +175,14 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
 }
 
 /** The final summary in words. */
-function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { media?: boolean }, maxFailures: number, passed: boolean, style: Style): string {
+function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { cpu?: LoadResult['cpu'] }, maxFailures: number, passed: boolean, style: Style): string {
   const t = result.totals;
   const lines = [
     '',
     `${passed ? style.green('✔ PASSED') : style.red('✘ FAILED')} ${file}: ${t.started} calls in ${t.elapsedS.toFixed(1)} s, ${t.completed} completed, ${t.failed} failed${t.served > 0 ? `; ${t.served} served, ${t.servedFailed} failed` : ''}${result.status === 'stopped' ? ' (stopped)' : ''}`,
     `  rate ${t.averageRate.toFixed(1)} calls/s, at most ${t.maxConcurrent} at once; setup p50 ${t.setupP50Ms ?? '-'} p95 ${t.setupP95Ms ?? '-'} p99 ${t.setupP99Ms ?? '-'} ms; ${t.retransmissions} retransmissions; received 4xx ${t.received4xx}, 5xx ${t.received5xx}, 6xx ${t.received6xx}`,
   ];
+  if (result.cpu?.perCallUs !== undefined) lines.push(`  CPU ${((result.cpu.userUs + result.cpu.systemUs) / 1e6).toFixed(2)} s, ${result.cpu.perCallUs} µs per call`);
   if (result.failures.length > 0) lines.push('  failures by reason:', ...failureLines(result.failures));
   const failures = t.failed + t.servedFailed;
   if (!passed) lines.push(result.status === 'stopped' ? '  the load was stopped before its end' : `  ${failures} failure${failures === 1 ? '' : 's'}, more than --max-failures ${maxFailures}`);

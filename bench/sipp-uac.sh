@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Calls into SIPp's uas at rising rates, from (a) `sipflow load` with a client scenario (MakeCall →
+# Release, bench/scenarios/call.json) and (b) SIPp's own uac, alternating at each rate in the same
+# run. For each: calls successful and failed (as the uas counts them, and as the caller does), the
+# rate achieved, the setup-time p99 (sipflow's own figure; SIPp's share of calls over 200 ms), and
+# the caller's CPU time per call. A rate is clean when every call succeeded, at least 90 % of the
+# offered rate was achieved and under 1 % of the calls took 200 ms or more to set up. Prints the
+# highest clean rate of each and their ratio (sipflow / SIPp).
+#
+# usage: bench/sipp-uac.sh [rate ...]      (default: 100 250 500 1000 2000; each runs 5 s)
+# needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
+[ -f dist/api/cli.js ] || npm run build >/dev/null
+RATES=("$@")
+[ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000)
+SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+UAS_PORT=38300
+UAC_PORT=38301
+declare -A BEST=([sipflow]=0 [sipp]=0)
+
+printf '%-8s %6s %12s %7s %9s %10s %11s %12s %s\n' caller rate 'uas ok' failed achieved 'slow %' 'cpu µs' 'cpu µs/call' clean
+for rate in "${RATES[@]}"; do
+  calls=$((rate * SECONDS_PER_RATE))
+  for peer in sipflow sipp; do
+    dir="$WORK/$peer-$rate"; mkdir -p "$dir"
+    (cd "$dir" && sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
+      -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
+    uas=$!
+    sleep 1
+    TIMEFORMAT='%U %S'
+    start=$(date +%s.%N)
+    if [ "$peer" = sipflow ]; then
+      { time node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
+          --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
+    else
+      { time sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
+          -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
+    fi
+    end=$(date +%s.%N)
+    wait $uas || true
+    row=$(tail -1 "$dir/uas.csv"); header=$(head -1 "$dir/uas.csv")
+    col() { awk -F';' -v name="$1" -v h="$2" 'BEGIN{n=split(h,H,";"); for(i=1;i<=n;i++) if (H[i]==name) c=i} {print $c}' <<<"$3"; }
+    ok=$(col 'SuccessfulCall(C)' "$header" "$row")
+    if [ "$peer" = sipflow ]; then
+      failed=$(grep -o '"failed":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
+      achieved=$(grep -o '"averageRate":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
+      slow=$(node -e '
+        const l = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse).find((x) => x.type === "load:summary");
+        const n = l.setupHistogram.reduce((a, [, c]) => a + c, 0), slow = l.setupHistogram.filter(([ms]) => ms >= 200).reduce((a, [, c]) => a + c, 0);
+        console.log(n > 0 ? (100 * slow / n).toFixed(2) : "100.00");' "$dir/load.ndjson")
+    else
+      urow=$(tail -1 "$dir/uac.csv"); uheader=$(head -1 "$dir/uac.csv")
+      failed=$(col 'FailedCall(C)' "$uheader" "$urow")
+      elapsed=$(col 'ElapsedTime(C)' "$uheader" "$urow")
+      secs=$(awk -F: '{print $1*3600 + $2*60 + $3}' <<<"$elapsed")
+      achieved=$(awk -v ok="$(col 'SuccessfulCall(C)' "$uheader" "$urow")" -v s="$secs" 'BEGIN{ if (s > 0) printf "%.0f", ok / s; else print 0 }')
+      slow=$(awk -v g="$(col 'ResponseTimeRepartition1_>=200' "$uheader" "$urow")" -v c="$calls" 'BEGIN{ printf "%.2f", 100 * g / c }')
+    fi
+    read -r user sys <"$dir/time"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{ printf "%.0f", (u + s) * 1e6 }')
+    per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
+    achieved=$(awk -v a="$achieved" 'BEGIN{ printf "%.0f", a }')
+    clean=no
+    if [ "$ok" = "$calls" ] && [ "${failed:-1}" = 0 ] && awk -v a="$achieved" -v r="$rate" -v s="$slow" 'BEGIN{ exit !(a >= 0.9 * r && s < 1) }'; then
+      clean=yes
+      [ "$rate" -gt "${BEST[$peer]}" ] && BEST[$peer]=$rate
+    fi
+    printf '%-8s %6s %12s %7s %9s %10s %11s %12s %s\n' "$peer" "$rate" "$ok/$calls" "${failed:-?}" "$achieved" "$slow" "$cpu" "$per" "$clean"
+  done
+done
+echo
+echo "highest clean rate: sipflow load ${BEST[sipflow]} calls/s, SIPp uac ${BEST[sipp]} calls/s"
+awk -v a="${BEST[sipflow]}" -v b="${BEST[sipp]}" 'BEGIN{ if (b > 0) printf "ratio sipflow / SIPp: %.2f (target >= 1.0)\n", a / b; else print "ratio: SIPp had no clean rate" }'

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# SIPp's uac at rising call rates against (a) `sipflow load` with a server scenario (INCOMING →
+# Answer → DISCONNECTED, bench/scenarios/answer.json) and (b) SIPp's own uas, alternating at each
+# rate in the same run. For each: calls successful and failed, the call rate achieved, the share of
+# calls whose response time (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more,
+# and the server's CPU time per call: the whole process (user + system, from bash's `time`, start-up
+# included) and, for sipflow, its own figure for the load alone (the summary's cpu.perCallUs). A
+# rate is clean when
+# every call succeeded, at least 90 % of the offered rate was achieved and under 1 % of the calls
+# took 200 ms or more. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
+#
+# usage: bench/sipp-uas.sh [rate ...]      (default: 100 250 500 1000 2000; each runs 5 s)
+# needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
+[ -f dist/api/cli.js ] || npm run build >/dev/null
+RATES=("$@")
+[ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000)
+SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+SERVER_PORT=38200
+UAC_PORT=38201
+declare -A BEST=([sipflow]=0 [sipp]=0)
+
+printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %s\n' peer rate calls failed achieved '>=200ms%' 'cpu µs' 'cpu µs/call' 'load µs/call' clean
+for rate in "${RATES[@]}"; do
+  calls=$((rate * SECONDS_PER_RATE))
+  for peer in sipflow sipp; do
+    dir="$WORK/$peer-$rate"; mkdir -p "$dir"
+    TIMEFORMAT='%U %S'
+    if [ "$peer" = sipflow ]; then
+      { time node dist/api/cli.js load bench/scenarios/answer.json --var PORT=$SERVER_PORT --calls "$calls" --duration $((SECONDS_PER_RATE + 40)) --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time" &
+    else
+      { time sipp -sn uas -i 127.0.0.1 -p $SERVER_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s >"$dir/uas.out" 2>&1; } 2>"$dir/time" &
+    fi
+    server=$!
+    sleep 1.5
+    (cd "$dir" && sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \
+      -timeout $((SECONDS_PER_RATE + 30))s -trace_stat -stf stats.csv -fd 1 >uac.out 2>&1 || true)
+    wait $server || true
+    row=$(tail -1 "$dir/stats.csv")
+    header=$(head -1 "$dir/stats.csv")
+    col() { awk -F';' -v name="$1" -v h="$header" 'BEGIN{n=split(h,H,";"); for(i=1;i<=n;i++) if (H[i]==name) c=i} {print $c}' <<<"$row"; }
+    ok=$(col 'SuccessfulCall(C)'); failed=$(col 'FailedCall(C)'); ge200=$(col 'ResponseTimeRepartition1_>=200')
+    elapsed=$(col 'ElapsedTime(C)')
+    secs=$(awk -F: '{print $1*3600 + $2*60 + $3}' <<<"$elapsed")
+    achieved=$(awk -v ok="$ok" -v s="$secs" 'BEGIN{ if (s > 0) printf "%.0f", ok / s; else print 0 }')
+    slow=$(awk -v g="$ge200" -v c="$calls" 'BEGIN{ printf "%.2f", 100 * g / c }')
+    read -r user sys <"$dir/time"
+    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{ printf "%.0f", (u + s) * 1e6 }')
+    per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
+    inload=-
+    if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2); fi
+    clean=no
+    if [ "$ok" = "$calls" ] && [ "$failed" = 0 ] && awk -v a="$achieved" -v r="$rate" -v g="$ge200" -v c="$calls" 'BEGIN{ exit !(a >= 0.9 * r && g < 0.01 * c) }'; then
+      clean=yes
+      [ "$rate" -gt "${BEST[$peer]}" ] && BEST[$peer]=$rate
+    fi
+    printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %s\n' "$peer" "$rate" "$ok/$calls" "$failed" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "$clean"
+  done
+done
+echo
+echo "highest clean rate: sipflow ${BEST[sipflow]} calls/s, SIPp uas ${BEST[sipp]} calls/s"
+awk -v a="${BEST[sipflow]}" -v b="${BEST[sipp]}" 'BEGIN{ if (b > 0) printf "ratio sipflow / SIPp: %.2f (target >= 1.0)\n", a / b; else print "ratio: SIPp had no clean rate" }'
