@@ -3,9 +3,12 @@
 # RATE calls/s and keeps each up; `sipflow load` answers them with a server chain
 # (bench/scenarios/hold-open.json). Once every call is up: sipflow's resident memory (VmRSS) next to
 # what it had before the first call, per call, and its CPU use over IDLE_S seconds of holding
-# (target: RSS under 150 MB for 10,000 calls, CPU near zero). Then both are stopped.
+# (target: RSS under 150 MB for 10,000 calls, CPU near zero). RSS is read twice: as soon as every
+# call is up, and SETTLE_S seconds later (default 60), once the INVITE server transactions have left
+# RFC 6026's Accepted state (Timer L, 64·T1 = 32 s) and only the dialogs remain. Then both are
+# stopped.
 #
-# usage: CALLS=10000 RATE=500 IDLE_S=5 bench/capacity.sh
+# usage: CALLS=10000 RATE=500 IDLE_S=5 SETTLE_S=60 bench/capacity.sh
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +17,7 @@ command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester
 CALLS=${CALLS:-10000}
 RATE=${RATE:-500}
 IDLE_S=${IDLE_S:-5}
+SETTLE_S=${SETTLE_S:-60}
 PORT=38400
 WORK=$(mktemp -d)
 cleanup() { kill -9 "${SIPP_PID:-}" "${LOAD_PID:-}" 2>/dev/null || true; rm -rf "$WORK"; }
@@ -26,7 +30,7 @@ node dist/api/cli.js load bench/scenarios/hold-open.json --var PORT=$PORT --call
 LOAD_PID=$!
 sleep 2
 before=$(rss_kb $LOAD_PID)
-(cd "$WORK" && sipp 127.0.0.1:$PORT -sn uac -i 127.0.0.1 -p $((PORT + 1)) -r "$RATE" -m "$CALLS" -l "$CALLS" -d 3600000 \
+(cd "$WORK" && exec sipp 127.0.0.1:$PORT -sn uac -i 127.0.0.1 -p $((PORT + 1)) -r "$RATE" -m "$CALLS" -l "$CALLS" -d 3600000 \
   -nostdin -timeout 3600s >sipp.out 2>&1) &
 SIPP_PID=$!
 peak=$before
@@ -40,6 +44,8 @@ while [ $SECONDS -lt $deadline ]; do
 done
 [ "${up:-0}" -ge "$CALLS" ] || { echo "only ${up:-0} of $CALLS calls came up; see SIPp: $(tail -5 "$WORK/sipp.out")" >&2; exit 1; }
 sleep 2
+up_rss=$(rss_kb $LOAD_PID)
+sleep "$SETTLE_S"
 held=$(rss_kb $LOAD_PID)
 t0=$(cpu_ticks $LOAD_PID)
 sleep "$IDLE_S"
@@ -47,6 +53,6 @@ t1=$(cpu_ticks $LOAD_PID)
 hz=$(getconf CLK_TCK)
 echo "calls held open:           $up"
 echo "RSS before the first call: $((before / 1024)) MB"
-echo "RSS with every call up:    $((held / 1024)) MB (peak while they came up $((peak / 1024)) MB; target under 150 MB)"
-echo "per call:                  $(( (held - before) * 1024 / CALLS )) bytes"
+echo "RSS with every call up:    $((up_rss / 1024)) MB (peak while they came up $((peak / 1024)) MB)"
+echo "RSS $SETTLE_S s later:          $((held / 1024)) MB (target under 150 MB), $(( (held - before) * 1024 / CALLS )) bytes per call"
 awk -v a="$t0" -v b="$t1" -v hz="$hz" -v s="$IDLE_S" 'BEGIN{ printf "CPU while holding:         %.1f %% of a core over %d s\n", 100 * (b - a) / hz / s, s }'
