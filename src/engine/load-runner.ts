@@ -44,8 +44,11 @@ export interface LoadRunOptions {
   readonly media?: 'on' | 'off' | 'auto';
   /** Stops the load: calls in progress are stopped and ended, and the result is returned. */
   readonly signal?: AbortSignal;
-  /** Receives a snapshot every `statsIntervalMs`, and a last one at the end. */
-  readonly onStats?: (snapshot: LoadSnapshot) => void;
+  /**
+   * Receives a snapshot every `statsIntervalMs`, and a last one at the end; `setupHistogram` gives
+   * the setup times so far (`[ms, count]` per non-empty millisecond), for merging live.
+   */
+  readonly onStats?: (snapshot: LoadSnapshot, setupHistogram: () => [number, number][]) => void;
   /** Options for loading the scenario (vars, baseDir …) when it is not compiled yet. */
   readonly load?: LoadOptions;
 }
@@ -197,7 +200,7 @@ class Load {
       await cleanupRun(run);
     }
     const totals = this.stats.snapshot(run.clock.now());
-    this.o.onStats?.(totals);
+    this.o.onStats?.(totals, () => this.stats.setupHistogram());
     const cpu = process.cpuUsage(cpuAtStart);
     const calls = totals.started + totals.served;
     return {
@@ -218,7 +221,7 @@ class Load {
     let timer = clock.setTimer(this.o.intervalMs, tick);
     const self = this;
     function tick(): void {
-      self.o.onStats?.(self.stats.snapshot(clock.now()));
+      self.o.onStats?.(self.stats.snapshot(clock.now()), () => self.stats.setupHistogram());
       timer = clock.setTimer(self.o.intervalMs, tick);
     }
     return { stop: () => clock.clearTimer(timer) };

@@ -105,6 +105,19 @@ describe('sipflow load', () => {
     expect(r.stdout).toMatch(/✘ FAILED .*\(stopped\)\n[\s\S]*the load was stopped before its end\n$/);
   }, 30_000);
 
+  it('--workers 2: two processes share the calls and the rate; their statistics merge', async () => {
+    const r = await cli(['load', CALL, '--rate', '40', '--calls', '30', '--workers', '2', '--format', 'json', '--port-base', '29190']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const summary = lines(r.stdout).at(-1)!;
+    expect(summary).toMatchObject({ type: 'load:summary', workers: 2, passed: true, status: 'completed', totals: { started: 30, completed: 30, failed: 0, served: 30 }, problems: [] });
+    expect((summary['setupHistogram'] as [number, number][]).reduce((n, [, c]) => n + c, 0)).toBe(30);
+    const fixed = scenario('fixed.json', { instances: { bob: { dn: '200', port: 29199, steps: ['INCOMING', 'Answer', 'DISCONNECTED'] } } });
+    const refused = await cli(['load', fixed, '--workers', '2']);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--workers needs instances without a fixed port, since each worker binds its own: instance bob has port 29199');
+  }, 30_000);
+
   it('refuses bad usage and invalid scenarios with exit 2', async () => {
     expect((await cli(['load'])).code).toBe(2);
     expect((await cli(['load', CALL, '--rate', 'fast'])).stderr).toContain('option --rate must be a number above 0, not "fast"');

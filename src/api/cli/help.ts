@@ -78,6 +78,9 @@ Options:
                          load:summary line at the end (NDJSON, for sipflow stats merge).
   --media on|off|auto    RTP for the calls (default auto: only when the scenario has a media step).
   --port-base <n>        First local port for the instances (default 15060; they step by 2).
+  --workers <n>          Spread the calls over n processes (default 1), each with its share of the
+                         rate, calls and concurrency and its own ports; their statistics merge.
+                         Needs instances without a fixed port.
   --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
   -h, --help             Show this help.
 

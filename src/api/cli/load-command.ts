@@ -9,8 +9,9 @@ import { EngineError } from '../../engine/errors.js';
 import { LoadRunner, type LoadResult } from '../../engine/load-runner.js';
 import { LOAD_CSV_COLUMNS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
 import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
-import { validateScenarioFile } from '../../engine/scenario/load.js';
+import { compileScenario, validateScenarioFile } from '../../engine/scenario/load.js';
 import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
+import { runWorkers, WORKER_ENV, type WorkersResult } from './load-workers.js';
 import { styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
 
 /** The version of the `load:*` NDJSON lines. */
@@ -34,6 +35,7 @@ export const LOAD_FLAGS = {
   format: { kind: 'value' },
   media: { kind: 'value' },
   'port-base': { kind: 'value' },
+  workers: { kind: 'value' },
   var: { kind: 'list' },
   help: { kind: 'switch', short: 'h' },
 } as const;
@@ -94,6 +96,8 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const portBase = intFlag(args, 'port-base', 1, 65_000, 'load');
   const statsFile = flagValue(args, 'stats-file');
   const vars = varsOf(args, 'load');
+  const workers = intFlag(args, 'workers', 1, 64, 'load') ?? 1;
+  const worker = io.env[WORKER_ENV] === '1';
 
   const style = styleOf(wantsColour(io.stdout, io.env));
   const errStyle = styleOf(wantsColour(io.stderr, io.env));
@@ -103,6 +107,11 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
     for (const d of checked.errors) io.stderr.write(`${errStyle.red(formatDiagnostic(d))}\n`);
     io.stderr.write(errStyle.red(`${checked.errors.length} error${checked.errors.length === 1 ? '' : 's'} in ${file}: not run\n`));
     return 2;
+  }
+  const instanceCount = checked.scenario.instances.length;
+  if (workers > 1) {
+    const fixed = compileScenario(checked.scenario).instances.find((i) => i.port !== undefined);
+    if (fixed !== undefined) throw new UsageError(`--workers needs instances without a fixed port, since each worker binds its own: instance ${fixed.id} has port ${fixed.port}`, 'load');
   }
 
   let csv: number | undefined;
@@ -116,9 +125,9 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
     }
   }
   const live = format === 'pretty' && io.stdout.isTTY === true && io.env.TERM !== 'dumb';
-  const onStats = (s: LoadSnapshot): void => {
+  const onStats = (s: LoadSnapshot, histogram?: () => [number, number][]): void => {
     if (csv !== undefined) writeSync(csv, loadCsvRow(s) + '\n');
-    if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:stats', file, ...s }) + '\n');
+    if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:stats', file, ...s, ...(worker && histogram !== undefined ? { setupHistogram: histogram() } : {}) }) + '\n');
     else if (live) io.stdout.write(`\r\x1b[2K${describeSnapshot(s, style)}`);
     else io.stdout.write(describeSnapshot(s, style) + '\n');
   };
@@ -136,21 +145,30 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   });
   if (format === 'pretty') {
     const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined];
-    io.stdout.write(`${style.bold('▶ load')} ${file}${checked.scenario.name !== undefined ? `  ${checked.scenario.name}` : ''}: ${limits.filter((x) => x !== undefined).join(', ')}${calls === undefined && durationS === undefined ? ' until Ctrl-C' : ''}\n`);
+    io.stdout.write(`${style.bold('▶ load')} ${file}${checked.scenario.name !== undefined ? `  ${checked.scenario.name}` : ''}: ${limits.filter((x) => x !== undefined).join(', ')}${calls === undefined && durationS === undefined ? ' until Ctrl-C' : ''}${workers > 1 ? `, ${workers} workers` : ''}\n`);
   }
-  let result: LoadResult;
+  let result: LoadResult | WorkersResult;
   try {
-    result = await new LoadRunner(portBase !== undefined ? { portBase } : {}).run(checked.scenario, {
-      ...(rate !== undefined ? { rate } : {}),
-      ...(calls !== undefined ? { calls } : {}),
-      ...(concurrency !== undefined ? { concurrency } : {}),
-      ...(durationS !== undefined ? { durationS } : {}),
-      ...(rampS !== undefined ? { rampS } : {}),
-      statsIntervalMs: intervalS * 1000,
-      media,
-      signal: interrupt.signal,
-      onStats,
-    });
+    if (workers > 1) {
+      result = await runWorkers(
+        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env },
+        onStats,
+        interrupt.signal,
+      );
+      for (const problem of result.problems) io.stderr.write(errStyle.red(`${problem}\n`));
+    } else {
+      result = await new LoadRunner(portBase !== undefined ? { portBase } : {}).run(checked.scenario, {
+        ...(rate !== undefined ? { rate } : {}),
+        ...(calls !== undefined ? { calls } : {}),
+        ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(durationS !== undefined ? { durationS } : {}),
+        ...(rampS !== undefined ? { rampS } : {}),
+        statsIntervalMs: intervalS * 1000,
+        media,
+        signal: interrupt.signal,
+        onStats,
+      });
+    }
   } catch (err) {
     if (err instanceof EngineError) {
       if (live) io.stdout.write('\n');
@@ -164,12 +182,12 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   }
 
   const failures = result.totals.failed + result.totals.servedFailed;
-  const passed = failures <= maxFailures && result.status === 'completed';
+  const passed = failures <= maxFailures && result.status === 'completed' && ('problems' in result ? result.problems.length === 0 : true);
   if (format === 'json') {
-    io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:summary', file, passed, maxFailures, ...result }) + '\n');
+    io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:summary', file, passed, maxFailures, ...(workers > 1 ? { workers } : {}), ...result }) + '\n');
   } else {
     if (live) io.stdout.write('\n');
-    io.stdout.write(summaryText(file, result, maxFailures, passed, style));
+    io.stdout.write(summaryText(workers > 1 ? `${file} (${workers} workers)` : file, result, maxFailures, passed, style));
   }
   return passed ? 0 : 1;
 }
