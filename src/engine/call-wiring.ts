@@ -3,13 +3,13 @@
 // carry out a peer's REFER (the transferee's side of TRANSFERRED), and answer an INVITE with
 // Replaces at once (the transfer target's side). Everything it does is logged.
 
-import { randomBytes } from 'node:crypto';
 import type { MediaPacket, MediaSession } from '../media/media-session.js';
 import { sdpBody } from '../sip/dialog/offer-answer.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { IncomingRefer } from '../sip/dialog/refer.js';
 import type { DialogSession } from '../sip/dialog/session.js';
 import { DialogEndedError } from '../sip/dialog/errors.js';
+import { randomHex } from '../sip/transaction/tags.js';
 import { Call, type DtmfForm } from './call.js';
 import { detectInbandDtmf } from './call-audio.js';
 import { stopRecording } from './call-recording.js';
@@ -23,7 +23,7 @@ export const NO_MEDIA_PORT = 9;
 
 /** A Call-ID for a call we place: unique, and known before the INVITE goes out. */
 export function newSipCallId(instance: InstanceRuntime): string {
-  return `${randomBytes(12).toString('hex')}@${instance.media.sdpAddress}`;
+  return `${randomHex(12)}@${instance.media.sdpAddress}`;
 }
 
 /** The user part of a SIP URI or name-addr, for logs. */
@@ -169,6 +169,7 @@ export function describeDialogEnd(reason: string): string {
 export function endCall(run: RunContext, call: Call, reason: string, detail: string, status?: number): void {
   if (call.ended) return;
   call.finish(reason, detail, status);
+  call.releaseIncoming?.();
   void closeMedia(run, call);
   run.log({ instanceId: call.instanceId, callId: call.key, message: `call ${call.key ?? call.sipCallId} ended: ${reason} (${detail})`, level: 'debug' });
 }
@@ -180,6 +181,7 @@ export function endCall(run: RunContext, call: Call, reason: string, detail: str
 export function attachSession(run: RunContext, instance: InstanceRuntime, call: Call, session: DialogSession): void {
   const previousSipCallId = call.sipCallId;
   call.session = session;
+  call.releaseIncoming?.();
   call.sipCallId = session.callId;
   if (previousSipCallId !== session.callId) run.store.renamed(call, previousSipCallId);
   const current = (): boolean => call.session === session;
@@ -313,16 +315,16 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
       run.reportError(err, `instance ${instance.spec.id}: 180 Ringing`);
     }
   }
-  incoming.signal.addEventListener(
-    'abort',
-    () => {
-      if (call.session !== undefined) return; // answered: the session speaks for the call now
-      instance.dequeue(call);
-      const reason = incoming.signal.reason instanceof DialogEndedError ? incoming.signal.reason.reason : 'cancelled';
-      endCall(run, call, reason, describeDialogEnd(reason));
-    },
-    { once: true },
-  );
+  const onAbort = (): void => {
+    if (call.session !== undefined) return; // answered: the session speaks for the call now
+    instance.dequeue(call);
+    const reason = incoming.signal.reason instanceof DialogEndedError ? incoming.signal.reason.reason : 'cancelled';
+    endCall(run, call, reason, describeDialogEnd(reason));
+  };
+  incoming.signal.addEventListener('abort', onAbort, { once: true });
+  // Once answered or ended the listener has nothing to do; the stack keeps the IncomingCall a while
+  // longer (its transaction's Accepted state), and must not keep the call and its run through it.
+  call.releaseIncoming = () => incoming.signal.removeEventListener('abort', onAbort);
 }
 
 /**

@@ -104,6 +104,8 @@ export class Call {
   readonly recordings: { readonly file: string; readonly stereo: boolean; durationMs: number | undefined }[] = [];
   /** The last DTMF digit reported, to tell one key press sent in two forms at once from two presses. */
   lastDigit: { readonly digit: string; readonly form: DtmfForm; readonly at: number; paired: boolean } | undefined;
+  /** Removes the engine's listener from the unanswered INVITE's signal (once answered or ended). */
+  releaseIncoming: (() => void) | undefined;
   /** Listeners on the call's received audio (the in-band DTMF receiver): stopped before the media closes. */
   readonly audioTaps: (() => void)[] = [];
   /** Settles when the call's media has closed (its recording completed): the cleanup waits for it. */

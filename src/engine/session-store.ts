@@ -18,8 +18,12 @@ export class SessionStore {
   /** Every call of the run, in order of creation (queued ones included), for the result and cleanup. */
   readonly calls: Call[] = [];
 
-  /** Adds a call the run now knows of (queued incoming calls too). */
+  private readonly tracked = new WeakSet<Call>();
+
+  /** Adds a call the run now knows of (queued incoming calls too); a call already known stays as it is. */
   track(call: Call): void {
+    if (this.tracked.has(call)) return;
+    this.tracked.add(call);
     this.calls.push(call);
     this.bySipCallId.set(slot(call.instanceId, call.sipCallId), call);
   }
@@ -54,7 +58,7 @@ export class SessionStore {
     call.key = key;
     this.byKey.set(at, call);
     // A call another store saw arrive (a load run's incoming calls) becomes this one's.
-    if (this.bySipCallId.get(slot(call.instanceId, call.sipCallId)) !== call) this.track(call);
+    this.track(call);
   }
 
   /** Frees `key` (MuteTransfer ends both legs and frees both keys). */

@@ -45,9 +45,13 @@ function jsonParse(text: string): { value: unknown } | undefined {
 }
 
 /** Equal as JSON values: same numbers by Object.is (so -0 is not 0), same keys in the same order. */
-function expectSameJson(actual: unknown, expected: unknown): void {
+/**
+ * The same value, members in the same order too, except after a duplicated key: parseJsonc puts
+ * the member where it last occurs, JSON.parse where it first occurs (documented on parseJsonc).
+ */
+function expectSameJson(actual: unknown, expected: unknown, duplicates = false): void {
   expect(actual).toStrictEqual(expected);
-  expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
+  if (!duplicates) expect(JSON.stringify(actual)).toBe(JSON.stringify(expected));
 }
 
 type Path = (string | number)[];
@@ -191,7 +195,7 @@ function checkAgainstJsonParse(text: string): void {
   } else if (reference !== undefined) {
     // whatever JSON.parse accepts, parseJsonc accepts with the same value
     expect(result.errors).toEqual([]);
-    expectSameJson(result.value, reference.value);
+    expectSameJson(result.value, reference.value, result.warnings.length > 0);
   }
   if (result.errors.length === 0) {
     // whatever parseJsonc accepts is JSON once comments and trailing commas are taken out; so
@@ -199,7 +203,7 @@ function checkAgainstJsonParse(text: string): void {
     const plain = stripJsonc(text);
     const stripped = jsonParse(plain);
     expect(stripped, `JSON.parse rejects ${JSON.stringify(plain)}`).toBeDefined();
-    expectSameJson(result.value, stripped!.value);
+    expectSameJson(result.value, stripped!.value, result.warnings.length > 0);
     if (plain === text) expect(reference).toBeDefined();
   }
 }

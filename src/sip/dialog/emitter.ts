@@ -37,6 +37,15 @@ export class TypedEmitter<E extends EventMap> {
     if (i >= 0) list.splice(i, 1);
   }
 
+  /**
+   * Drops every listener: for an object that will emit nothing more (a dialog that ended), so
+   * that whatever its listeners hold can be collected even while the object itself is still
+   * referenced for a while (a transaction in RFC 6026's Accepted state).
+   */
+  protected removeAllListeners(): void {
+    this.listeners.clear();
+  }
+
   /** Number of listeners for `event`. */
   listenerCount(event: keyof E): number {
     return this.listeners.get(event)?.length ?? 0;

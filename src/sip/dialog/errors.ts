@@ -86,6 +86,10 @@ export class DialogEndedError extends Error {
   constructor(reason: DialogEndReason, detail?: string, options?: { cause?: unknown }) {
     super(detail === undefined ? `dialog ended: ${reason}` : `dialog ended: ${reason} (${detail})`, options);
     this.reason = reason;
+    // The ended session keeps this error as its endReason (and its signal's reason), and the stack
+    // keeps the session a while (a transaction's Accepted state). V8 holds the frames' receivers
+    // until the stack is formatted: format it now, so the error holds text, not whoever called.
+    void this.stack;
   }
 }
 

@@ -53,7 +53,7 @@ export class OutgoingInvite {
   private finalArrived!: () => void;
   private readonly ctx: UaContext;
   private readonly nextHop: Uri;
-  private readonly options: InviteOptions;
+  private options: InviteOptions;
   private readonly progress: (response: SipResponse) => void;
   private resolve!: (session: DialogSession) => void;
   private reject!: (err: RequestFailedError) => void;
@@ -270,6 +270,9 @@ export class OutgoingInvite {
     if (this.settled) return;
     this.settled = true;
     this.options.signal?.removeEventListener('abort', this.onAbort);
+    // The transaction keeps us for a while yet (RFC 6026's Accepted state, 64·T1) to ACK 2xx
+    // retransmissions; the caller's callbacks and signal are of no more use, and not held.
+    this.options = {};
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimer(this.timeoutTimer);
     if (outcome instanceof DialogSession) this.resolve(outcome);
     else this.reject(outcome);

@@ -371,6 +371,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.notifyIdle();
     this.controller.abort(error);
     this.emit('ended', error);
+    // Nothing is emitted after 'ended': let go of the listeners (and what they hold).
+    this.removeAllListeners();
   }
 
   protected override onListenerError(err: unknown, event: string): void {
