@@ -211,6 +211,8 @@ describe('BYE (RFC 3261 §15)', () => {
     expect(byes).toEqual(['BYE']);
     expect(ended.sort()).toEqual(['a:local-bye', 'b:remote-bye']);
     expect(a.state).toBe('terminated');
+    // Nothing is emitted after 'ended': the listeners are let go (the stack may keep the session a while).
+    for (const s of [a, b]) for (const event of ['ended', 'bye'] as const) expect(s.listenerCount(event)).toBe(0);
     expect(await a.bye()).toBeUndefined();
     await expect(a.reinvite()).rejects.toBeInstanceOf(DialogStateError);
     await expect(a.info('x')).rejects.toBeInstanceOf(DialogStateError);
