@@ -432,6 +432,20 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     }
   }
 
+  /** What the INVITE server transaction tells us: ACKs for our 2xx, CANCEL and failures while the call is pending. */
+  private inviteUser(ref: { call: IncomingCall | undefined }, callId: string, localTag: string, fromTag: string): ServerTransactionUser {
+    return {
+      ack: (ack) => this.usageFor(ack)?.receiveAck(ack),
+      cancelled: () => ref.call?.cancelled(),
+      failed: (f) => {
+        if (f.kind !== 'transport') return;
+        ref.call?.failed(f.error.message);
+        const usage = this.dialogs.get(dialogKey(callId, localTag, fromTag));
+        if (usage instanceof DialogSession) usage.end('transport', f.error.message);
+      },
+    };
+  }
+
   private receiveInDialog(request: SipRequest, tx: ServerTransaction, toTag: string): ServerTransactionUser | void {
     const usage = this.usageFor(request, toTag);
     if (usage === undefined) {
@@ -471,18 +485,16 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       return;
     }
     this.incoming.add(call);
-    call.whenSettled(() => this.incoming.delete(call));
-    const user: ServerTransactionUser = {
-      ack: (ack) => this.usageFor(ack)?.receiveAck(ack),
-      cancelled: () => call.cancelled(),
-      failed: (f) => {
-        if (f.kind === 'transport') {
-          call.failed(f.error.message);
-          const usage = this.dialogs.get(dialogKey(request.callId!, call.localTag, request.from!.tag!));
-          if (usage instanceof DialogSession) usage.end('transport', f.error.message);
-        }
-      },
-    };
+    // The transaction keeps its user until it ends (for an answered call, 64·T1 in RFC 6026's
+    // Accepted state); a settled call has nothing more to hear from it (CANCEL and failures only
+    // matter while it is pending), so the user lets go of it then. (Made apart from this scope, so
+    // that its closures hold only what they name.)
+    const ref: { call: IncomingCall | undefined } = { call };
+    call.whenSettled(() => {
+      this.incoming.delete(call);
+      ref.call = undefined;
+    });
+    const user = this.inviteUser(ref, request.callId!, call.localTag, request.from!.tag!);
     this.emit('invite', call);
     return user;
   }
