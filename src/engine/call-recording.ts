@@ -21,9 +21,6 @@ function fileFor(run: RunContext, call: Call, count: number): string {
   return join(run.settings.outputDir, `${base}${count > 1 ? `-${count}` : ''}.wav`);
 }
 
-/** How many recordings each call has had, for the file names. */
-const counts = new WeakMap<Call, number>();
-
 /**
  * Starts recording `call` (completing a recording already running on it). Resolves with the file.
  *
@@ -32,9 +29,7 @@ const counts = new WeakMap<Call, number>();
 export async function startRecording(run: RunContext, instance: InstanceRuntime, call: Call, stereo: boolean, nodeId?: string): Promise<string> {
   if (call.media === undefined) throw new NodeFailure(`cannot record call ${call.key ?? call.sipCallId}: it has no media session${run.settings.media ? '' : ' (media is off in this run)'}`);
   await stopRecording(run, call, nodeId);
-  const count = (counts.get(call) ?? 0) + 1;
-  counts.set(call, count);
-  const file = fileFor(run, call, count);
+  const file = fileFor(run, call, call.recordings.length + 1);
   await mkdir(run.settings.outputDir, { recursive: true });
   await call.media.record(file, { stereo });
   call.recording = { file, stereo };

@@ -12,9 +12,9 @@ import { RunEventHub } from './event-hub.js';
 import { Executor, type ChainOutcome, type NodeResult } from './executor.js';
 import { HANDLERS } from './handlers/index.js';
 import type { RunContext } from './run-context.js';
-import { cleanupRun, newRunContext, runSettings, startInstances } from './run-setup.js';
+import { cleanupRun, graphOf, newRunContext, runSettings, startInstances } from './run-setup.js';
 import type { RunEvent, RunInstance, RunReporter } from './run-events.js';
-import { compileScenario, type ExecutionGraph, type LoadOptions, type Scenario } from './scenario/index.js';
+import type { ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
@@ -165,7 +165,7 @@ export class Engine {
    */
   async run(input: Scenario | ExecutionGraph | unknown, options: RunOptions = {}): Promise<RunResult> {
     if (this.active !== undefined) throw new EngineError('already-running', 'scenario already running');
-    const graph = isGraph(input) ? input : compileScenario(input, options);
+    const graph = graphOf(input, options);
     const controller = new AbortController();
     const active: ActiveRun = { controller };
     this.active = active;
@@ -296,8 +296,4 @@ function summarize(call: Call, run: RunContext): CallSummary {
     end: call.end === undefined ? undefined : { reason: call.end.reason, detail: call.end.detail, ...(call.end.status !== undefined ? { status: call.end.status } : {}) },
     recordings: call.recordings.map((r) => ({ ...r })),
   };
-}
-
-function isGraph(input: unknown): input is ExecutionGraph {
-  return typeof input === 'object' && input !== null && typeof (input as ExecutionGraph).node === 'function' && Array.isArray((input as ExecutionGraph).nodes);
 }

@@ -16,8 +16,8 @@ import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
 import { LoadStats, type LoadFailureGroup, type LoadSnapshot } from './load-stats.js';
 import type { RunContext } from './run-context.js';
-import { cleanupRun, endCalls, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
-import { compileScenario, type CompiledNode, type ExecutionGraph, type LoadOptions, type Scenario } from './scenario/index.js';
+import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
+import type { CompiledNode, ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
 
 /** The commands and events that need RTP: with `media: 'auto'`, a scenario without them gets none. */
@@ -122,7 +122,7 @@ export class LoadRunner {
    */
   async run(input: Scenario | ExecutionGraph | unknown, options: LoadRunOptions = {}): Promise<LoadResult> {
     if (this.running) throw new EngineError('already-running', 'a load run is already in progress');
-    const graph = isGraph(input) ? input : compileScenario(input, options.load ?? {});
+    const graph = graphOf(input, options.load);
     const rate = options.rate ?? 10;
     const concurrency = options.concurrency ?? 10_000;
     const rampS = options.rampS ?? 0;
@@ -327,14 +327,10 @@ class Load {
     const placed = ctx.store.calls.find((c) => c.direction === 'outgoing' && c.answeredAt !== undefined);
     if (placed !== undefined) stats.answered(placed.answeredAt! - placed.createdAt);
     await endCalls(ctx, ctx.store);
-    if (this.run.signal.aborted && failure === undefined && executor.results.size > 0 && [...executor.results.values()].some((r) => r.state === 'stopped')) {
+    if (this.run.signal.aborted && failure === undefined && [...executor.results.values()].some((r) => r.state === 'stopped')) {
       failure = { nodeId: '', instanceId: serving?.spec.id ?? '', message: 'stopped with the load' };
     }
     if (serving !== undefined) stats.servedEnded(failure);
     else stats.ended(failure);
   }
-}
-
-function isGraph(input: unknown): input is ExecutionGraph {
-  return typeof input === 'object' && input !== null && typeof (input as ExecutionGraph).node === 'function' && Array.isArray((input as ExecutionGraph).nodes);
 }

@@ -12,8 +12,14 @@ import { EngineError, describeError } from './errors.js';
 import type { RunEventHub } from './event-hub.js';
 import { InstanceRuntime, PortAllocator } from './instance-runtime.js';
 import type { LogInput, RunContext, RunSettings } from './run-context.js';
-import type { ExecutionGraph } from './scenario/index.js';
+import { compileScenario, type ExecutionGraph, type LoadOptions } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
+
+/** `input` as an execution graph: a compiled one as it is, anything else compiled (`loadScenario`'s inputs). */
+export function graphOf(input: unknown, options: LoadOptions = {}): ExecutionGraph {
+  const isGraph = typeof input === 'object' && input !== null && typeof (input as ExecutionGraph).node === 'function' && Array.isArray((input as ExecutionGraph).nodes);
+  return isGraph ? (input as ExecutionGraph) : compileScenario(input, options);
+}
 
 /** A run context whose instance map the setup fills. */
 export type NewRunContext = RunContext & { readonly instances: Map<string, InstanceRuntime> };
