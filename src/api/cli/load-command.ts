@@ -12,7 +12,7 @@ import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
 import { compileScenario, validateScenarioFile } from '../../engine/scenario/load.js';
 import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
 import { runWorkers, WORKER_ENV, type WorkersResult } from './load-workers.js';
-import { styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
+import { canRedraw, interruptOnCtrlC, styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
 
 /** The version of the `load:*` NDJSON lines. */
 const LINE_VERSION = 1;
@@ -124,7 +124,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
       return 2;
     }
   }
-  const live = format === 'pretty' && io.stdout.isTTY === true && io.env.TERM !== 'dumb';
+  const live = format === 'pretty' && canRedraw(io);
   const onStats = (s: LoadSnapshot, histogram?: () => [number, number][]): void => {
     if (csv !== undefined) writeSync(csv, loadCsvRow(s) + '\n');
     if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:stats', file, ...s, ...(worker && histogram !== undefined ? { setupHistogram: histogram() } : {}) }) + '\n');
@@ -132,17 +132,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
     else io.stdout.write(describeSnapshot(s, style) + '\n');
   };
 
-  const interrupt = new AbortController();
-  let interrupts = 0;
-  const stopListening = io.onInterrupt(() => {
-    interrupts++;
-    if (interrupts === 1) {
-      io.stderr.write(errStyle.yellow('\nInterrupted: stopping the load and ending its calls (Ctrl-C again to quit at once)\n'));
-      interrupt.abort();
-    } else {
-      process.exit(130);
-    }
-  });
+  const { signal: interrupted, stop: stopListening } = interruptOnCtrlC(io, 'stopping the load and ending its calls');
   if (format === 'pretty') {
     const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined];
     io.stdout.write(`${style.bold('▶ load')} ${file}${checked.scenario.name !== undefined ? `  ${checked.scenario.name}` : ''}: ${limits.filter((x) => x !== undefined).join(', ')}${calls === undefined && durationS === undefined ? ' until Ctrl-C' : ''}${workers > 1 ? `, ${workers} workers` : ''}\n`);
@@ -153,7 +143,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
       result = await runWorkers(
         { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env },
         onStats,
-        interrupt.signal,
+        interrupted,
       );
       for (const problem of result.problems) io.stderr.write(errStyle.red(`${problem}\n`));
     } else {
@@ -165,7 +155,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
         ...(rampS !== undefined ? { rampS } : {}),
         statsIntervalMs: intervalS * 1000,
         media,
-        signal: interrupt.signal,
+        signal: interrupted,
         onStats,
       });
     }

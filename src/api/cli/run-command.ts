@@ -16,7 +16,7 @@ import { writePcap } from '../report/pcap.js';
 import { ScenarioRecorder, type ScenarioRun } from '../report/scenario-run.js';
 import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
 import { PrettyReporter } from './pretty-reporter.js';
-import { styleOf, wantsColour, type CliIo } from './terminal.js';
+import { canRedraw, interruptOnCtrlC, styleOf, wantsColour, type CliIo } from './terminal.js';
 
 /** What `sipflow run` was asked to do. */
 interface RunRequest {
@@ -99,24 +99,14 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const request = requestOf(args);
   const style = styleOf(wantsColour(io.stdout, io.env));
   const errStyle = styleOf(wantsColour(io.stderr, io.env));
-  const pretty = request.format === 'pretty' ? new PrettyReporter({ out: io.stdout, style, verbose: request.verbose, live: io.stdout.isTTY === true && io.env.TERM !== 'dumb' }) : undefined;
-  const interrupt = new AbortController();
-  let interrupts = 0;
-  const stopListening = io.onInterrupt(() => {
-    interrupts++;
-    if (interrupts === 1) {
-      io.stderr.write(errStyle.yellow('\nInterrupted: stopping the run and cleaning up (Ctrl-C again to quit at once)\n'));
-      interrupt.abort();
-    } else {
-      process.exit(130);
-    }
-  });
+  const pretty = request.format === 'pretty' ? new PrettyReporter({ out: io.stdout, style, verbose: request.verbose, live: canRedraw(io) }) : undefined;
+  const { signal: interrupted, stop: stopListening } = interruptOnCtrlC(io, 'stopping the run and cleaning up');
   const runs: ScenarioRun[] = [];
   let exit = 0;
   try {
     for (const file of request.files) {
-      if (interrupt.signal.aborted) break;
-      const run = await runOne(file, request, io, pretty, interrupt.signal, errStyle);
+      if (interrupted.aborted) break;
+      const run = await runOne(file, request, io, pretty, interrupted, errStyle);
       runs.push(run);
       exit = Math.max(exit, run.status === 'passed' ? 0 : run.status === 'invalid' ? 2 : 1);
     }
@@ -124,7 +114,7 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
     stopListening();
     pretty?.stopLive();
   }
-  if (interrupt.signal.aborted) exit = Math.max(exit, 1);
+  if (interrupted.aborted) exit = Math.max(exit, 1);
   if (pretty !== undefined && runs.length > 1) {
     const count = (s: ScenarioRun['status']): number => runs.filter((r) => r.status === s).length;
     const parts = [`${count('passed')} passed`, ...(['failed', 'stopped', 'invalid'] as const).filter((s) => count(s) > 0).map((s) => `${count(s)} ${s}`)];

@@ -33,6 +33,32 @@ export interface Style {
   cyan(text: string): string;
 }
 
+/** Whether stdout can be redrawn in place (a terminal that is not `TERM=dumb`): live lines. */
+export function canRedraw(io: Pick<CliIo, 'stdout' | 'env'>): boolean {
+  return io.stdout.isTTY === true && io.env.TERM !== 'dumb';
+}
+
+/**
+ * Ctrl-C as the commands take it: the first says `message` on stderr and aborts the returned
+ * signal (the command stops, cleans up and reports); a second quits at once (exit 130).
+ * `stop` stops listening.
+ */
+export function interruptOnCtrlC(io: CliIo, message: string): { signal: AbortSignal; stop: () => void } {
+  const interrupt = new AbortController();
+  const errStyle = styleOf(wantsColour(io.stderr, io.env));
+  let interrupts = 0;
+  const stop = io.onInterrupt(() => {
+    interrupts++;
+    if (interrupts === 1) {
+      io.stderr.write(errStyle.yellow(`\nInterrupted: ${message} (Ctrl-C again to quit at once)\n`));
+      interrupt.abort();
+    } else {
+      process.exit(130);
+    }
+  });
+  return { signal: interrupt.signal, stop };
+}
+
 /** Whether to colour what goes to `stream`: a TTY, no `NO_COLOR` (any value, no-color.org), not `TERM=dumb`. */
 export function wantsColour(stream: OutputStream, env: Readonly<Record<string, string | undefined>>): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
