@@ -6,8 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/api/cli/main.js';
-import type { CliIo } from '../../src/api/cli/terminal.js';
+import { cli } from './cli-harness.js';
 import { LOAD_CSV_COLUMNS } from '../../src/engine/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipflow-cli-load-'));
@@ -32,26 +31,6 @@ const BUSY = scenario('busy.json', {
   },
 });
 
-async function cli(argv: string[], options: { tty?: boolean; interruptAfter?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  let interrupt: (() => void) | undefined;
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t), isTTY: options.tty === true, columns: 200 },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env: {},
-    onInterrupt: (fn) => {
-      interrupt = fn;
-      return () => (interrupt = undefined);
-    },
-  };
-  const timer = options.interruptAfter === undefined ? undefined : setTimeout(() => interrupt?.(), options.interruptAfter);
-  try {
-    return { code: await main(argv, io), stdout, stderr };
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
 
 interface Json {
   type: string;

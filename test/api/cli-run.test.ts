@@ -10,12 +10,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/api/cli/main.js';
 import { COMMAND_USAGE } from '../../src/api/cli/help.js';
 import { LOAD_FLAGS, STATS_FLAGS } from '../../src/api/cli/load-command.js';
 import { RUN_FLAGS } from '../../src/api/cli/run-command.js';
 import { CONVERT_FLAGS, VALIDATE_FLAGS } from '../../src/api/cli/scenario-commands.js';
-import type { CliIo } from '../../src/api/cli/terminal.js';
+import { cli } from './cli-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const example = (name: string): string => join(ROOT, 'examples', name);
@@ -30,34 +29,6 @@ const ports = (): string => {
   return String(base);
 };
 
-interface Ran {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the CLI in-process. `tty` makes stdout a terminal; `interruptAfter` presses Ctrl-C after that many ms. */
-async function cli(argv: string[], options: { tty?: boolean; env?: Record<string, string>; interruptAfter?: number } = {}): Promise<Ran> {
-  let stdout = '';
-  let stderr = '';
-  let interrupt: (() => void) | undefined;
-  const io: CliIo = {
-    stdout: { write: (t: string) => (stdout += t), isTTY: options.tty === true, columns: 120 },
-    stderr: { write: (t: string) => (stderr += t), isTTY: false },
-    env: options.env ?? {},
-    onInterrupt: (fn) => {
-      interrupt = fn;
-      return () => (interrupt = undefined);
-    },
-  };
-  const timer = options.interruptAfter === undefined ? undefined : setTimeout(() => interrupt?.(), options.interruptAfter);
-  try {
-    const code = await main(argv, io);
-    return { code, stdout, stderr };
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
-  }
-}
 
 /** Writes a scenario into the temp folder; returns its path. */
 function scenario(name: string, value: unknown): string {
