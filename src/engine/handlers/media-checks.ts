@@ -107,6 +107,8 @@ export async function expectAudio(ctx: NodeContext<CompiledEventNode<'ExpectAudi
   }
   ctx.waitingFor = what;
   let stop: (() => void) | undefined;
+  // Ends the wait for the call's end with the step, however the step ends (the call lives on).
+  const stepDone = new AbortController();
   try {
     const match = await ctx.race(
       new Promise<NonNullable<ReturnType<AudioMatcher['push']>>>((resolve, reject) => {
@@ -120,7 +122,7 @@ export async function expectAudio(ctx: NodeContext<CompiledEventNode<'ExpectAudi
         });
         // The call ending (or its media closing) ends the wait at once: a prompt that ended the
         // stream is still searched for to its last sample; otherwise it fails with what was heard.
-        call.whenEnded(ctx.signal).then(
+        call.whenEnded(stepDone.signal).then(
           () => {
             const heard = matcher.describe();
             const last = matcher.push(new Int16Array(0));
@@ -144,5 +146,6 @@ export async function expectAudio(ctx: NodeContext<CompiledEventNode<'ExpectAudi
     throw err;
   } finally {
     stop?.();
+    stepDone.abort();
   }
 }
