@@ -226,15 +226,15 @@ export function attachSession(run: RunContext, instance: InstanceRuntime, call: 
     void carryOutRefer(run, instance, call, session, refer);
   });
 
-  session.signal.addEventListener(
-    'abort',
-    () => {
-      if (!current() || call.transfers > 0) return;
-      const reason = session.signal.reason instanceof DialogEndedError ? session.signal.reason.reason : 'ended';
-      endCall(run, call, reason, describeDialogEnd(reason));
-    },
-    { once: true },
-  );
+  const ended = (): void => {
+    if (!current() || call.transfers > 0) return;
+    const reason = session.signal.reason instanceof DialogEndedError ? session.signal.reason.reason : 'ended';
+    endCall(run, call, reason, describeDialogEnd(reason));
+  };
+  // A session can end before it reaches us (the caller's BYE stood in for a lost ACK and ended it
+  // before this step's turn): end the call once the step that took the session has finished.
+  if (session.signal.aborted) run.clock.setTimer(0, ended);
+  else session.signal.addEventListener('abort', ended, { once: true });
 }
 
 /** Calls on hold by their peer (the state HELD/RETRIEVED compare with). */

@@ -3,11 +3,14 @@
 //      DISCONNECTED) on a fixed port: the load counts 40 calls completed, SIPp 40 successful.
 //   2. A client chain (MakeCall → TIMEOUT → Release) at 20 calls/s for 40 calls into SIPp's uas:
 //      40 completed with their setup times, SIPp 40 successful.
+//   3. SIPp's uac never ACKs our 200 and hangs up with BYE: the BYE proves the 200 arrived, so
+//      Answer completes and DISCONNECTED follows on every call, as SIPp counts them successful.
 // Ports: 34800–34899. Without sipp on PATH the tests are skipped with a warning.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadRunner } from '../../src/engine/index.js';
-import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, startSipp, waitForUdpPort } from './sipp.js';
+import { writeFile } from 'node:fs/promises';
+import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
 
 const SIPP_TIMEOUT_S = 30;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
@@ -61,4 +64,63 @@ describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp', () => {
       await removeSippDir(dir);
     }
   }, SIPP_KILL_MS + 20_000);
+
+  it("SIPp's uac sends no ACK, only the BYE: Answer completes and DISCONNECTED follows on all 20 calls", async () => {
+    const BOB_PORT = 34870;
+    const dir = await makeSippDir('sipflow-load-sipp-noack-');
+    try {
+      const statsFile = join(dir, 'stats.csv');
+      await writeFile(join(dir, 'no-ack.xml'), NO_ACK_SCENARIO);
+      const load = new LoadRunner({ portBase: 34885, closeTimeoutMs: 500 }).run(
+        { name: 'answer SIPp without ACK', instances: { bob: { dn: 'service', port: BOB_PORT, steps: ['INCOMING', 'Answer', { event: 'DISCONNECTED', timeout: 10_000 }] } } },
+        { calls: 20, load: { env: {} } },
+      );
+      await waitForUdpPort(BOB_PORT).catch(() => undefined);
+      const run = await startSipp([`127.0.0.1:${BOB_PORT}`, '-sf', 'no-ack.xml', '-r', '10', ...sippArgs({ port: 34880, calls: 20, timeoutS: SIPP_TIMEOUT_S, statsFile })], dir, SIPP_KILL_MS);
+      const result = await load;
+      const stats = await lastCsvRow(statsFile).catch(() => new Map<string, string>());
+      const why = describeRun(run, [`load: ${JSON.stringify(result.totals)} ${JSON.stringify(result.failures)}`]);
+      expect(result.failures, why).toEqual([]);
+      expect(result.totals, why).toMatchObject({ started: 20, completed: 20, failed: 0, concurrent: 0 });
+      expect(run.code, why).toBe(0);
+      expect([stats.get('SuccessfulCall(C)'), stats.get('FailedCall(C)')], why).toEqual(['20', '0']);
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, SIPP_KILL_MS + 20_000);
 });
+
+/** SIPp's uac as a caller whose ACK is always lost: INVITE, the 200, then straight to BYE. */
+const NO_ACK_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
+<!DOCTYPE scenario SYSTEM "sipp.dtd">
+<scenario name="BYE without ACK">
+  <send retrans="500">
+    <![CDATA[
+${sippRequestHead('INVITE', 'sip:[service]@[remote_ip]:[remote_port]', 1)}
+      Contact: <sip:sipp@[local_ip]:[local_port]>
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=sipp 42 1 IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP 0
+      a=rtpmap:0 PCMU/8000
+
+    ]]>
+  </send>
+  <recv response="100" optional="true"/>
+  <recv response="180" optional="true"/>
+  <recv response="200" rrs="true"/>
+  <send retrans="500">
+    <![CDATA[
+${sippRequestHead('BYE', '[next_url]', 2)}
+      Content-Length: 0
+
+    ]]>
+  </send>
+  <recv response="200"/>
+</scenario>
+`;

@@ -125,7 +125,9 @@ export class IncomingCall implements DialogUsage {
    * out: the user agent's offer/answer handler makes it); if it had none, `sdp` is our offer and
    * the answer comes in the ACK. The 2xx is re-sent (T1 doubling to T2) until the ACK arrives,
    * which resolves the promise; with no ACK after 64·T1 we send BYE and the promise rejects with
-   * a {@link DialogEndedError} (`no-ack`). A BYE before the ACK rejects it too (`remote-bye`).
+   * a {@link DialogEndedError} (`no-ack`). A BYE before the ACK (the ACK lost) stands for it: the
+   * BYE proves the caller got our 200, so the promise resolves and the session then ends
+   * `remote-bye`, after the application's callbacks on the resolved promise have run.
    *
    * @throws DialogStateError (rejects) if the call is no longer pending; RequestFailedError-like
    *   negotiation errors are answered 488 and rethrown.
@@ -163,7 +165,7 @@ export class IncomingCall implements DialogUsage {
         this.tx,
         ok,
         (ack) => {
-          if (offer === undefined) {
+          if (offer === undefined && ack !== undefined) {
             // RFC 3264 §5: with the offer in our 2xx, the ACK carries the answer.
             const answer = sdpBody(ack);
             if (answer !== undefined) session.remoteSdp = answer;

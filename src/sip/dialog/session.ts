@@ -65,7 +65,8 @@ const MAX_GLARE_ATTEMPTS = 20;
 interface PendingAck {
   readonly seq: number;
   readonly retransmitter: Retransmitter2xx;
-  readonly onAck: (ack: SipRequest) => void;
+  /** The ACK, or undefined when a BYE stood in for a lost one. */
+  readonly onAck: (ack: SipRequest | undefined) => void;
 }
 
 /** The ACK we sent for the latest 2xx to our INVITE, re-sent for each retransmission of that 2xx (§13.2.2.4). */
@@ -260,6 +261,20 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       case 'BYE':
         // RFC 3261 §15.1.2: answer 2xx and end the session.
         tx.respond(createResponse(request, 200));
+        if (!this.established && this.pendingAck !== undefined) {
+          // The ACK of our 2xx to the initial INVITE was lost (or is still on its way) and the
+          // caller hangs up. A BYE can only follow the 2xx (a caller that gives up before it
+          // CANCELs, §9.1), so it proves the caller got the 2xx: the call was answered, then
+          // ended, as the caller counts it. Stop the 2xx retransmissions, let answer() resolve,
+          // and end once the application has had its turn with the session.
+          this.takeAck(undefined);
+          this.afterEstablished((ended) => {
+            if (ended) return;
+            this.emit('bye', { request });
+            this.end('remote-bye');
+          });
+          return;
+        }
         this.emit('bye', { request });
         this.end('remote-bye');
         return;
@@ -292,6 +307,12 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     // RFC 3261 §17.1.1.3 / §13.3.1.4: the ACK's CSeq number is the INVITE's. ACK retransmissions
     // (or an ACK for an INVITE already ACKed) are absorbed.
     if (pending === undefined || ack.cseq?.seq !== pending.seq) return;
+    this.takeAck(ack);
+  }
+
+  /** The pending 2xx is acknowledged (by its ACK, or by a BYE when `ack` is undefined). */
+  private takeAck(ack: SipRequest | undefined): void {
+    const pending = this.pendingAck!;
     pending.retransmitter.stop();
     this.pendingAck = undefined;
     pending.onAck(ack);
@@ -314,7 +335,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * @internal Our 2xx to an INVITE went out (the initial one, answered by `call.answer()`, or a
    * re-INVITE): re-send it until the ACK (RFC 3261 §13.3.1.4); with none after 64·T1, BYE.
    */
-  awaitAck(tx: ServerTransaction, ok: SipResponse, onAck: (ack: SipRequest) => void, onNoAck: () => void): void {
+  awaitAck(tx: ServerTransaction, ok: SipResponse, onAck: (ack: SipRequest | undefined) => void, onNoAck: () => void): void {
     const seq = ok.cseq!.seq;
     const retransmitter = new Retransmitter2xx(
       this.ctx.clock,
@@ -534,7 +555,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       tx,
       ok,
       (ack) => {
-        if (offer === undefined) {
+        if (offer === undefined && ack !== undefined) {
           const answer = sdpBody(ack);
           if (answer !== undefined) this.remoteSdp = answer;
         }

@@ -83,16 +83,41 @@ describe('answering', () => {
     expect(w.bob.activeSessions).toEqual([bobSession]);
   });
 
-  it('a BYE before the ACK ends the session and rejects answer() with remote-bye', async () => {
+  it('a BYE before the ACK (the ACK lost) stands for it: answer() resolves, then the session ends remote-bye', async () => {
     const w = world();
     w.block.bob.in = isAck;
-    const answered = new Promise<unknown>((resolve) => w.bob.on('invite', (c) => void c.answer().then(resolve, resolve)));
+    const order: string[] = [];
+    // Listeners on the UA's 'session' event (sent as answer() resolves) hear the BYE and the end.
+    w.bob.on('session', (s) => {
+      order.push(`session:${s.state}`);
+      s.on('bye', () => order.push('bye'));
+      s.on('ended', (e) => order.push(`ended:${e.reason}`));
+    });
+    const answered = new Promise<DialogSession>((resolve, reject) => w.bob.on('invite', (c) => void c.answer().then(resolve, reject)));
     const session = await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000) }));
     await pass(w.clock, 600);
     await until(w.clock, session.bye());
-    expect(await answered).toMatchObject({ name: 'DialogEndedError', reason: 'remote-bye' });
+    const bobSession = await answered;
+    await pass(w.clock, 10);
+    expect(order).toEqual(['session:confirmed', 'bye', 'ended:remote-bye']);
+    expect(bobSession.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'remote-bye' });
+    expect(w.bob.activeSessions).toEqual([]);
     await pass(w.clock, 5000);
     expect(timesOf(w.network, '200 INVITE', BOB)).toEqual([0, 500]); // retransmissions stopped with the BYE
+    expect(timesOf(w.network, '200 BYE', BOB)).toHaveLength(1);
+  });
+
+  it('a BYE before the ACK, late offer: answer() resolves with no remote SDP (the answer was in the lost ACK)', async () => {
+    const w = world();
+    w.block.bob.in = isAck;
+    const answered = new Promise<DialogSession>((resolve, reject) => w.bob.on('invite', (c) => void c.answer().then(resolve, reject)));
+    const session = await until(w.clock, w.alice.invite(BOB_URI));
+    await pass(w.clock, 100);
+    await until(w.clock, session.bye());
+    const bobSession = await answered;
+    expect(bobSession.remoteSdp).toBeUndefined();
+    await pass(w.clock, 10);
+    expect(bobSession.signal.reason).toMatchObject({ reason: 'remote-bye' });
   });
 });
 
