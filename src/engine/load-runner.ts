@@ -6,6 +6,7 @@
 // event) with its own calls and keys, and leaves nothing behind when it ends.
 
 import { RealClock, type Clock } from '../sip/transport/clock.js';
+import { UdpTransport } from '../sip/transport/udp.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import { receiveInvite } from './call-wiring.js';
 import type { EngineOptions } from './engine.js';
@@ -19,6 +20,9 @@ import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
 import type { CompiledNode, ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
+
+/** SO_RCVBUF asked for on a load run's sockets (capped by the system, e.g. Linux's net.core.rmem_max). */
+const LOAD_RECV_BUFFER_BYTES = 4 * 1024 * 1024;
 
 /** The commands and events that need RTP: with `media: 'auto'`, a scenario without them gets none. */
 export const MEDIA_STEPS: readonly string[] = Object.freeze(['PlayAudio', 'SendDTMF', 'DTMFReceived', 'CheckMedia', 'ExpectAudio', 'StartRecording', 'SessionProgress', 'EARLY_MEDIA']);
@@ -144,7 +148,14 @@ export class LoadRunner {
     const clock = this.options.clock ?? new RealClock();
     const run = newRunContext({
       clock,
-      settings: { ...runSettings(this.options), media },
+      settings: {
+        ...runSettings(this.options),
+        media,
+        // A load instance takes bursts of datagrams from many calls at once: room for about
+        // 4 MiB of them (best effort: the system's maximum applies) before the kernel drops any
+        // while a garbage collection holds up the event loop.
+        bindTransport: this.options.bindTransport ?? ((local) => UdpTransport.bind({ host: local.address, port: local.port, recvBufferSize: LOAD_RECV_BUFFER_BYTES })),
+      },
       hub: new RunEventHub(() => undefined),
       signal: controller.signal,
       epoch: performance.timeOrigin + performance.now(),
@@ -306,8 +317,14 @@ class Load {
     const stats = this.stats;
     if (serving !== undefined) stats.served();
     else stats.started();
+    // The call's own signal ends with the call's failure or with the run. (Not AbortSignal.any:
+    // each one leaves a dependant on the run's long-lived signal, cleaned up only by the GC.)
     const own = new AbortController();
-    const ctx: RunContext = { ...this.run, store: new SessionStore(), signal: AbortSignal.any([this.run.signal, own.signal]) };
+    const runSignal = this.run.signal;
+    const onRunEnd = (): void => own.abort(runSignal.reason);
+    if (runSignal.aborted) onRunEnd();
+    else runSignal.addEventListener('abort', onRunEnd, { once: true });
+    const ctx: RunContext = { ...this.run, store: new SessionStore(), signal: own.signal };
     const executor = new Executor(ctx, this.graph, HANDLERS as never);
     let failure: { nodeId: string; instanceId: string; message: string } | undefined;
     try {
@@ -330,6 +347,7 @@ class Load {
     if (this.run.signal.aborted && failure === undefined && [...executor.results.values()].some((r) => r.state === 'stopped')) {
       failure = { nodeId: '', instanceId: serving?.spec.id ?? '', message: 'stopped with the load' };
     }
+    runSignal.removeEventListener('abort', onRunEnd);
     if (serving !== undefined) stats.servedEnded(failure);
     else stats.ended(failure);
   }

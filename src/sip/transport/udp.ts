@@ -69,6 +69,9 @@ export interface UdpTransportOptions {
  * await transport.close();
  * ```
  */
+/** How many checked destination addresses a transport remembers (the cache is emptied when full). */
+const ADDRESS_CACHE_SIZE = 1024;
+
 /** How many event-loop turns close() lets sends in flight take before it closes the socket anyway. */
 const CLOSE_DRAIN_TURNS = 50;
 
@@ -91,6 +94,8 @@ export class UdpTransport implements Transport {
   private closing: Promise<void> | undefined;
   /** Rejecters of sends in flight, so close() can settle them (dgram drops their callbacks). */
   private readonly inFlight = new Set<(error: TransportError) => void>();
+  /** Destination addresses already accepted by checkSend, with the form the socket takes. */
+  private readonly goodAddresses = new Map<string, string>();
 
   private constructor(socket: Socket, family: 4 | 6, local: Endpoint, handlers: TransportHandlers) {
     this.socket = socket;
@@ -192,10 +197,7 @@ export class UdpTransport implements Transport {
     }
     const invalid = this.checkSend(data, destination);
     if (invalid !== undefined) return Promise.reject(new TransportError('send', `cannot send UDP datagram: ${invalid}`, { destination }));
-    // IPv4-mapped destinations are sent as IPv4 on a udp4 socket; IPv4 ones as mapped on a udp6 socket.
-    const plain = plainAddress(destination.address);
-    const address = this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain;
-    const to = formatEndpoint(destination);
+    const address = this.socketAddress(destination.address);
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (error: TransportError | undefined): void => {
@@ -208,11 +210,11 @@ export class UdpTransport implements Transport {
       this.inFlight.add(settle);
       try {
         this.socket.send(data, destination.port, address, (err) => {
-          if (err) settle(new TransportError('send', `UDP send to ${to} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
+          if (err) settle(new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
           else settle(undefined);
         });
       } catch (err) {
-        settle(new TransportError('send', `UDP send to ${to} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
+        settle(new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
       }
     });
   }
@@ -242,6 +244,17 @@ export class UdpTransport implements Transport {
     return this.closing;
   }
 
+  /**
+   * The address as the socket takes it: IPv4-mapped destinations are sent as IPv4 on a udp4
+   * socket, IPv4 ones as mapped on a udp6 socket. Only called for addresses checkSend accepted.
+   */
+  private socketAddress(address: string): string {
+    const known = this.goodAddresses.get(address);
+    if (known !== undefined) return known;
+    const plain = plainAddress(address);
+    return this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain;
+  }
+
   private checkSend(data: Uint8Array, destination: Endpoint): string | undefined {
     if (!(data instanceof Uint8Array)) return 'data must be a Uint8Array';
     if (data.byteLength > MAX_DATAGRAM_BYTES) return `${data.byteLength} bytes is over the ${MAX_DATAGRAM_BYTES}-byte UDP payload limit`;
@@ -249,6 +262,19 @@ export class UdpTransport implements Transport {
     const { address, port } = destination;
     if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535) return `destination port must be an integer from 1 to 65535, got ${String(port)}`;
     if (typeof address !== 'string') return 'destination address must be a string';
+    // The same few peers take nearly every datagram: remember the addresses already checked
+    // (Node's isIPv4/isIPv6 are regular expressions, a measurable cost per datagram under load).
+    if (this.goodAddresses.has(address)) return undefined;
+    const problem = this.checkAddress(address);
+    if (problem === undefined) {
+      if (this.goodAddresses.size >= ADDRESS_CACHE_SIZE) this.goodAddresses.clear();
+      const plain = plainAddress(address);
+      this.goodAddresses.set(address, this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain);
+    }
+    return problem;
+  }
+
+  private checkAddress(address: string): string | undefined {
     if (isIPv4(plainAddress(address))) {
       if (!this.acceptsIPv4) return `destination ${address} is IPv4 but the socket is bound to IPv6 ${this.local.address}`;
     } else if (isIPv6(address)) {
@@ -312,7 +338,8 @@ function setBufferSize(socket: Socket, requested: number | undefined): void {
 
 /** `::ffff:192.0.2.1` → `192.0.2.1`; anything else unchanged. */
 function plainAddress(address: string): string {
-  if (address.length > 7 && address.slice(0, 7).toLowerCase() === '::ffff:') {
+  // (The first character test keeps the common IPv4 source free of string work.)
+  if (address.length > 7 && address.charCodeAt(0) === 58 && address.slice(0, 7).toLowerCase() === '::ffff:') {
     const v4 = address.slice(7);
     if (isIPv4(v4)) return v4;
   }
