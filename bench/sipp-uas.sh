@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SIPp's uac at rising call rates against (a) `sipflow load` with a server scenario (INCOMING →
 # Answer → DISCONNECTED, bench/scenarios/answer.json), (b) the bare stack (one UserAgent answering,
-# bench/bare-uas.ts) and (c) SIPp's own uas, alternating at each rate in the same run. For each: calls successful and failed, the call rate achieved, the share of
+# bench/bare-uas.ts), (c) Node's floor (canned responses on a bare node:dgram socket, no SIP stack,
+# bench/raw-uas.ts) and (d) SIPp's own uas, alternating at each rate in the same run. For each: calls successful and failed, the call rate achieved, the share of
 # calls whose response time (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more,
 # and the server's CPU time per call: the whole process (user + system, from bash's `time`, start-up
 # included) and, for sipflow and the bare stack, their own figure for the calls alone. A
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
 [ -f dist/api/cli.js ] || npm run build >/dev/null
-[ -f .bench-out/bench/bare-uas.js ] || npx tsc -p tsconfig.bench.json
+[ -f .bench-out/bench/bare-uas.js ] && [ -f .bench-out/bench/raw-uas.js ] || npx tsc -p tsconfig.bench.json
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000)
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
@@ -23,18 +24,20 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 SERVER_PORT=38200
 UAC_PORT=38201
-declare -A BEST=([sipflow]=0 [bare]=0 [sipp]=0)
+declare -A BEST=([sipflow]=0 [bare]=0 [raw]=0 [sipp]=0)
 
 printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %s\n' peer rate calls failed achieved '>=200ms%' 'cpu µs' 'cpu µs/call' 'load µs/call' clean
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
-  for peer in sipflow bare sipp; do
+  for peer in sipflow bare raw sipp; do
     dir="$WORK/$peer-$rate"; mkdir -p "$dir"
     TIMEFORMAT='%U %S'
     if [ "$peer" = sipflow ]; then
       { time node dist/api/cli.js load bench/scenarios/answer.json --var PORT=$SERVER_PORT --calls "$calls" --duration $((SECONDS_PER_RATE + 40)) --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time" &
     elif [ "$peer" = bare ]; then
       { time node .bench-out/bench/bare-uas.js $SERVER_PORT "$calls" >"$dir/bare.json" 2>"$dir/bare.err"; } 2>"$dir/time" &
+    elif [ "$peer" = raw ]; then
+      { time node .bench-out/bench/raw-uas.js $SERVER_PORT "$calls" >"$dir/raw.json" 2>"$dir/raw.err"; } 2>"$dir/time" &
     else
       { time sipp -sn uas -i 127.0.0.1 -p $SERVER_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s >"$dir/uas.out" 2>&1; } 2>"$dir/time" &
     fi
@@ -56,7 +59,7 @@ for rate in "${RATES[@]}"; do
     per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
     inload=-
     if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2); fi
-    if [ "$peer" = bare ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/bare.json" | tail -1 | cut -d: -f2); fi
+    if [ "$peer" = bare ] || [ "$peer" = raw ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/$peer.json" | tail -1 | cut -d: -f2); fi
     clean=no
     if [ "$ok" = "$calls" ] && [ "$failed" = 0 ] && awk -v a="$achieved" -v r="$rate" -v g="$ge200" -v c="$calls" 'BEGIN{ exit !(a >= 0.9 * r && g < 0.01 * c) }'; then
       clean=yes
@@ -66,5 +69,5 @@ for rate in "${RATES[@]}"; do
   done
 done
 echo
-echo "highest clean rate: sipflow load ${BEST[sipflow]} calls/s, bare UserAgent ${BEST[bare]} calls/s, SIPp uas ${BEST[sipp]} calls/s"
+echo "highest clean rate: sipflow load ${BEST[sipflow]} calls/s, bare UserAgent ${BEST[bare]} calls/s, Node floor (raw dgram) ${BEST[raw]} calls/s, SIPp uas ${BEST[sipp]} calls/s"
 awk -v a="${BEST[sipflow]}" -v b="${BEST[sipp]}" 'BEGIN{ if (b > 0) printf "ratio sipflow / SIPp: %.2f (target >= 1.0)\n", a / b; else print "ratio: SIPp had no clean rate" }'

@@ -289,8 +289,8 @@ async function carryOutRefer(run: RunContext, instance: InstanceRuntime, call: C
 /**
  * An INVITE that arrived on an instance. With a Replaces that names one of our calls (RFC 3891
  * §3), it is answered at once on that call's media and takes its key: a replacing call is not
- * alerted. Otherwise it waits in the instance's queue for an INCOMING node (486 when the queue is
- * full), ringing unless the instance says `autoRinging: false`.
+ * alerted. Otherwise it waits in the instance's queue for an INCOMING node (503 with Retry-After
+ * when the queue is full), ringing unless the instance says `autoRinging: false`.
  */
 export function receiveInvite(run: RunContext, instance: InstanceRuntime, incoming: IncomingCall): void {
   const peer = userOf(incoming.from === undefined ? undefined : String(incoming.from.uri));
@@ -303,9 +303,10 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
   call.incoming = incoming;
   run.store.track(call);
   if (!instance.enqueue(call)) {
-    incoming.reject(486, 'Busy Here');
-    endCall(run, call, 'rejected', `the incoming queue is full (${run.settings.queueLimit}): 486 Busy Here`, 486);
-    run.log({ instanceId: instance.spec.id, message: `INVITE from ${peer} refused with 486: ${run.settings.queueLimit} calls are already waiting`, level: 'warn' });
+    // RFC 3261 §21.5.4: overloaded, try again later (a flood must not queue without bound).
+    incoming.reject(503, 'Service Unavailable', { headers: { 'Retry-After': String(run.settings.limits?.retryAfterS ?? 5) } });
+    endCall(run, call, 'rejected', `the incoming queue is full (${run.settings.queueLimit}): 503 Service Unavailable`, 503);
+    run.log({ instanceId: instance.spec.id, message: `INVITE from ${peer} refused with 503: ${run.settings.queueLimit} calls are already waiting`, level: 'warn' });
     return;
   }
   if (instance.spec.autoRinging) {

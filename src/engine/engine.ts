@@ -3,6 +3,7 @@
 // happens as run events, and cleans up after every run, passed, failed or stopped.
 
 import { RealClock, type Clock } from '../sip/transport/clock.js';
+import type { UserAgentLimits } from '../sip/dialog/user-agent.js';
 import type { TimerSettings } from '../sip/transaction/timers.js';
 import type { Endpoint, Transport } from '../sip/transport/transport.js';
 import type { Call, CallEnd } from './call.js';
@@ -20,8 +21,13 @@ import type { ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js'
 export interface EngineOptions {
   /** First local-mode SIP port; instances take it and the next free ones, two apart. Default 15060. */
   portBase?: number;
-  /** Incoming calls that may wait in an instance's queue for an INCOMING node; beyond, 486. Default 32. */
+  /** Incoming calls that may wait in an instance's queue for an INCOMING node; beyond, 503 with Retry-After. Default 32. */
   queueLimit?: number;
+  /**
+   * Bounds on each instance's user agent (live transactions, calls at once, the Retry-After of
+   * the 503 beyond them); the defaults of {@link UserAgentLimits} when left out.
+   */
+  limits?: UserAgentLimits;
   /** Give every call its own RTP session (default true). Off: SDP still offered (port 9), no RTP. */
   media?: boolean;
   /** Time source for SIP timers, node timeouts and media. Default a RealClock. */

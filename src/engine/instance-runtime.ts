@@ -91,10 +91,12 @@ export class InstanceRuntime {
       closeTimeout: run.settings.closeTimeoutMs,
       ...(spec.userAgent !== undefined ? { userAgent: spec.userAgent } : {}),
       ...(run.settings.timers !== undefined ? { timers: run.settings.timers } : {}),
+      ...(run.settings.limits !== undefined ? { limits: run.settings.limits } : {}),
       ...(spec.password !== undefined ? { credentials: { username: spec.authUsername, password: spec.password } } : {}),
     });
     this.ua.on('event', (e) => {
       if (e.type === 'error') run.reportError(e.error, `instance ${spec.id}: ${e.where}`);
+      else if (e.type === 'overload') this.overloaded(e.limit, e.live);
     });
   }
 
@@ -117,6 +119,17 @@ export class InstanceRuntime {
       transport = await ports.bind(spec.id, host, run.settings.bindTransport);
     }
     return new InstanceRuntime(spec, transport, run, host);
+  }
+
+  /** New requests refused with 503 because a limit of the user agent was reached. */
+  overloadRefusals = 0;
+
+  /** A 503 for a limit: said in the log at the 1st, 10th, 100th … refusal, so a flood costs a few lines. */
+  private overloaded(limit: 'transactions' | 'dialogs', live: number): void {
+    const n = ++this.overloadRefusals;
+    if (n !== 10 ** Math.round(Math.log10(n))) return;
+    const bound = limit === 'transactions' ? `${live} live transactions` : `${live} calls at once`;
+    this.run.log({ instanceId: this.spec.id, level: 'warn', message: `overloaded: a new request was refused with 503 at ${bound} (${n} refused so far); see the limits option` });
   }
 
   /** What the run events say of this instance. */

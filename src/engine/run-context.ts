@@ -1,6 +1,7 @@
 // What one run shares between the instance manager, the call wiring, the executor and the
 // handlers: the clock, the calls, the instances, and the way out (run events).
 
+import type { UserAgentLimits } from '../sip/dialog/user-agent.js';
 import type { Clock } from '../sip/transport/clock.js';
 import type { TimerSettings } from '../sip/transaction/timers.js';
 import type { Transport } from '../sip/transport/transport.js';
@@ -14,7 +15,7 @@ import type { SessionStore } from './session-store.js';
 export interface RunSettings {
   /** First local-mode port (default 15060); instances take it and the next ones, stepping by 2. */
   readonly portBase: number;
-  /** Incoming calls that may wait in an instance's queue; beyond, 486 (default 32). */
+  /** Incoming calls that may wait in an instance's queue; beyond, 503 with Retry-After (default 32). */
   readonly queueLimit: number;
   /** Open a MediaSession (RTP) for every call (default true). Off: SDP still offered, port 9, no RTP. */
   readonly media: boolean;
@@ -28,6 +29,8 @@ export interface RunSettings {
   readonly notifyGraceMs: number;
   /** Where recordings go (an absolute path; created when the first recording starts). */
   readonly outputDir: string;
+  /** Bounds on each instance's user agent (its defaults when undefined). */
+  readonly limits: UserAgentLimits | undefined;
 }
 
 /** A log line of a node or of the engine. */

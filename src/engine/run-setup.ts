@@ -35,6 +35,7 @@ export function runSettings(o: EngineOptions): RunSettings {
     closeTimeoutMs: o.closeTimeoutMs ?? 2000,
     notifyGraceMs: o.notifyGraceMs ?? 2000,
     outputDir: resolvePath(o.outputDir ?? 'sipflow-output'),
+    limits: o.limits,
   };
 }
 

@@ -522,7 +522,7 @@ describe('incoming queue', () => {
     await expectCleanEnd(ran);
   }, T);
 
-  it('beyond queueLimit an INVITE gets 486 Busy Here', async () => {
+  it('beyond queueLimit an INVITE gets 503 Service Unavailable', async () => {
     const ran = await runScenario(
       {
         instances: {
@@ -534,19 +534,19 @@ describe('incoming queue', () => {
       { portBase: portBlock(), queueLimit: 1 },
     );
     expect(ran.result.status).toBe('passed');
-    expect(ran.node('carol.steps[1]')).toMatchObject({ state: 'failed', error: 'MakeCall failed: 486 Busy Here' });
-    expect(ran.call('carol', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 486 } });
-    expect(ran.wire('carol')).toEqual(['sent INVITE', 'received 486', 'sent ACK']);
+    expect(ran.node('carol.steps[1]')).toMatchObject({ state: 'failed', error: 'MakeCall failed: 503 Service Unavailable' });
+    expect(ran.call('carol', 'call-1')).toMatchObject({ end: { reason: 'rejected', status: 503 } });
+    expect(ran.wire('carol')).toEqual(['sent INVITE', 'received 503', 'sent ACK']);
     // bob refused it without ringing, said so, and kept the one that waited.
-    expect(ran.wire('bob').filter((m) => m !== 'received ACK' && m !== 'sent 200')).toEqual(['received INVITE', 'sent 180', 'received INVITE', 'sent 486', 'sent BYE', 'received 200']);
-    expect(logEntries(ran)).toContainEqual(expect.objectContaining({ instanceId: 'bob', level: 'warn', message: expect.stringContaining('486') }));
+    expect(ran.wire('bob').filter((m) => m !== 'received ACK' && m !== 'sent 200')).toEqual(['received INVITE', 'sent 180', 'received INVITE', 'sent 503', 'sent BYE', 'received 200']);
+    expect(logEntries(ran)).toContainEqual(expect.objectContaining({ instanceId: 'bob', level: 'warn', message: expect.stringContaining('503') }));
     expect(ran.call('bob', 'call-1')).toMatchObject({ peer: '100', end: { reason: 'local-bye' } });
     const refused = ran.result.calls.filter((c) => c.instanceId === 'bob' && c.callId === undefined);
-    expect(refused.map((c) => [c.peer, c.end?.status])).toEqual([['300', 486]]);
+    expect(refused.map((c) => [c.peer, c.end?.status])).toEqual([['300', 503]]);
     await expectCleanEnd(ran);
   }, T);
 
-  it('the default queueLimit is 32: the 33rd waiting call gets 486, the others 480 when the run ends', async () => {
+  it('the default queueLimit is 32: the 33rd waiting call gets 503, the others 480 when the run ends', async () => {
     const base = portBlock();
     const raw = await RawSip.open(base + 8);
     try {
@@ -557,16 +557,16 @@ describe('incoming queue', () => {
       expect(r.result.status).toBe('passed');
       // Every INVITE was taken in arrival order: 32 rang and waited, the 33rd was refused.
       expect(r.wire('bob').filter((m) => m === 'sent 180')).toHaveLength(32);
-      expect(r.wire('bob').filter((m) => m === 'sent 486')).toHaveLength(1);
+      expect(r.wire('bob').filter((m) => m === 'sent 503')).toHaveLength(1);
       expect(r.result.calls).toHaveLength(33);
       expect(r.result.calls.every((c) => c.callId === undefined && c.end !== undefined)).toBe(true);
-      expect(r.result.calls.filter((c) => c.end?.status === 486).map((c) => c.peer)).toEqual(['peer32']);
+      expect(r.result.calls.filter((c) => c.end?.status === 503).map((c) => c.peer)).toEqual(['peer32']);
       // The 32 that waited got 480 at the end, on the wire.
       await raw.waitFor(() => raw.statuses('INVITE').filter((s) => s === 480).length === 32, 1000).catch(() => undefined);
       await expectCleanEnd(r);
       const statuses = raw.statuses('INVITE');
       expect(statuses.filter((s) => s === 180)).toHaveLength(32);
-      expect(statuses.filter((s) => s === 486)).toHaveLength(1);
+      expect(statuses.filter((s) => s === 503)).toHaveLength(1);
       expect(statuses.filter((s) => s === 480)).toHaveLength(32);
     } finally {
       await raw.close();

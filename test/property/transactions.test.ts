@@ -274,6 +274,8 @@ function describeEvent(e: TransactionLayerEvent): string {
       return `malformed: ${e.datagram.error.message}`;
     case 'merged':
       return `merged ${e.request.method} ${e.request.callId}`;
+    case 'overload':
+      return `overload: ${e.request.method} ${e.request.callId} refused at ${e.live} live transactions`;
   }
 }
 

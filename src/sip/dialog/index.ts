@@ -13,7 +13,7 @@ export { DialogSession, type SessionRole, type ReinviteEvent, type DialogSession
 export { type ReferOptions } from './session-refer.js';
 export { IncomingCall, type IncomingCallState, type IncomingResponseOptions } from './incoming-call.js';
 export { type InviteOptions } from './outgoing-call.js';
-export { UserAgent, type UserAgentOptions, type UserAgentIdentity, type UserAgentEvent, type UserAgentEvents } from './user-agent.js';
+export { UserAgent, DEFAULT_MAX_DIALOGS, type UserAgentOptions, type UserAgentIdentity, type UserAgentEvent, type UserAgentEvents, type UserAgentLimits, type UserAgentCounts } from './user-agent.js';
 export { ReferSubscription, IncomingRefer, DEFAULT_REFER_TIMEOUT_MS, type ReferProgress, type ReferOutcome, type ReferSubscriptionEvents, type SubscriptionState } from './refer.js';
 export { parseReplaces, formatReplaces, replacesFor, type ReplacesTarget } from './replaces.js';
 export {

@@ -69,6 +69,48 @@ export interface UserAgentOptions {
   closeTimeout?: number;
   /** A User-Agent header value for every request we send (RFC 3261 §20.41), e.g. `sipflow/0.1`; none by default. */
   userAgent?: string;
+  /** What this user agent takes on at once before it refuses new work with 503; see {@link UserAgentLimits}. */
+  limits?: UserAgentLimits;
+}
+
+/**
+ * Bounds on what one user agent keeps at once, so a flood of requests cannot exhaust memory.
+ * Beyond a bound, a new INVITE (or other request from outside a dialog) is answered 503 Service
+ * Unavailable with a Retry-After (RFC 3261 §21.5.4) and nothing already running is affected.
+ */
+export interface UserAgentLimits {
+  /**
+   * Live transactions, client and server. At the limit a new request from outside any dialog
+   * gets a stateless 503 (no transaction is kept for it); requests in a dialog are still taken up
+   * to a quarter beyond. Default {@link DEFAULT_MAX_TRANSACTIONS} (100,000).
+   */
+  maxTransactions?: number;
+  /**
+   * Calls at once: confirmed sessions plus incoming and outgoing calls not yet answered. At the
+   * limit a new INVITE gets 503. Default {@link DEFAULT_MAX_DIALOGS} (20,000).
+   */
+  maxDialogs?: number;
+  /** The Retry-After of those 503s, seconds. Default 5. */
+  retryAfterS?: number;
+}
+
+/** Default {@link UserAgentLimits.maxDialogs}. */
+export const DEFAULT_MAX_DIALOGS = 20_000;
+
+/** What a user agent holds right now, for leak checks and monitoring; every count is 0 on an idle user agent. */
+export interface UserAgentCounts {
+  /** Live client and server transactions (an answered INVITE's lasts 64·T1 after the 2xx, RFC 6026). */
+  readonly transactions: { readonly client: number; readonly server: number };
+  /** Dialogs (early and confirmed) requests can be matched to. */
+  readonly dialogs: number;
+  /** Confirmed sessions. */
+  readonly sessions: number;
+  /** Incoming calls not yet answered, rejected or cancelled. */
+  readonly incoming: number;
+  /** Outgoing calls without a final response. */
+  readonly outgoing: number;
+  /** Requests sent and not finally answered. */
+  readonly unanswered: number;
 }
 
 /** Something the user agent noticed, for logs and traces: the transaction layer's reports and its own. */
@@ -77,6 +119,8 @@ export type UserAgentEvent =
   | { type: 'unmatched-ack'; request: SipRequest; source: Endpoint }
   | { type: 'stray-2xx'; response: SipResponse; source: Endpoint }
   | { type: 'answered'; request: SipRequest; status: number; reason: string }
+  /** A new INVITE refused with 503 because `maxDialogs` calls were under way. */
+  | { type: 'overload'; request: SipRequest; source: Endpoint; limit: 'dialogs'; live: number }
   | { type: 'error'; error: unknown; where: string };
 
 /** Events of a {@link UserAgent}. */
@@ -135,8 +179,13 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   /** What close() waits for: answers to BYEs under way, finals of the INVITEs it cancels. */
   private readonly finishing = new Set<Promise<void>>();
 
+  private readonly maxDialogs: number;
+
   constructor(options: UserAgentOptions) {
     super();
+    const maxDialogs = options.limits?.maxDialogs ?? DEFAULT_MAX_DIALOGS;
+    if (!(maxDialogs >= 0) || (!Number.isInteger(maxDialogs) && maxDialogs !== Infinity)) throw new RangeError(`limits.maxDialogs must be a whole number ≥ 0 or Infinity, got ${String(maxDialogs)}`);
+    this.maxDialogs = maxDialogs;
     if (typeof options.identity?.user !== 'string' || options.identity.user === '') throw new TypeError('identity.user is required');
     if ((options.bind === undefined) === (options.transport === undefined)) throw new TypeError('give exactly one of bind and transport');
     this.config = options;
@@ -167,6 +216,18 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   /** Sessions currently up. */
   get activeSessions(): readonly DialogSession[] {
     return [...this.sessions];
+  }
+
+  /** What the user agent holds right now (all 0 once every call has ended and every transaction timer has fired). */
+  get counts(): UserAgentCounts {
+    return {
+      transactions: this.layer?.counts ?? { client: 0, server: 0 },
+      dialogs: this.dialogs.size,
+      sessions: this.sessions.size,
+      incoming: this.incoming.size,
+      outgoing: this.outgoing.size,
+      unanswered: this.unanswered.size,
+    };
   }
 
   /**
@@ -305,6 +366,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       transport,
       clock: this.clock,
       ...(this.config.timers !== undefined ? { timers: this.config.timers } : {}),
+      ...(this.config.limits?.maxTransactions !== undefined ? { maxTransactions: this.config.limits.maxTransactions } : {}),
+      ...(this.config.limits?.retryAfterS !== undefined ? { retryAfterS: this.config.limits.retryAfterS } : {}),
       core: {
         request: (req, tx, source) => this.receiveRequest(req, tx, source),
         strayResponse: (res, source) => this.receiveStray2xx(res, source),
@@ -421,7 +484,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     if (toTag !== undefined) return this.receiveInDialog(request, tx, toTag);
     switch (request.method) {
       case 'INVITE':
-        return this.receiveInvite(request, tx as InviteServerTransaction);
+        return this.receiveInvite(request, tx as InviteServerTransaction, source);
       case 'OPTIONS':
         this.answer(tx, capabilitiesResponse(request, this.ctx().contact, this.extensions));
         return;
@@ -462,12 +525,19 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     return usage.receiveRequest(request, tx);
   }
 
-  private receiveInvite(request: SipRequest, tx: InviteServerTransaction): ServerTransactionUser | void {
+  private receiveInvite(request: SipRequest, tx: InviteServerTransaction, source: Endpoint): ServerTransactionUser | void {
     const ctx = this.ctx();
     // RFC 3261 §21.4.7 (RFC 4475 sdp01): our responses to an INVITE carry SDP; a caller whose
     // Accept excludes it gets 406 rather than a body it said it cannot take.
     if (!acceptsSdp(request)) {
       this.answer(tx, notAcceptable(request));
+      return;
+    }
+    // A bound on calls at once (RFC 3261 §21.5.4: 503 with Retry-After while overloaded).
+    const live = this.sessions.size + this.incoming.size + this.outgoing.size;
+    if (live >= this.maxDialogs) {
+      this.answer(tx, createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.config.limits?.retryAfterS ?? 5) } }));
+      this.emit('event', { type: 'overload', request, source, limit: 'dialogs', live });
       return;
     }
     const call = new IncomingCall(ctx, request, tx);

@@ -7,7 +7,7 @@ import { createResponse, serializeMessage } from '../parser/serialize.js';
 import { Via } from '../parser/via.js';
 import { type Clock, RealClock } from '../transport/clock.js';
 import { viaDestination } from '../transport/inbound.js';
-import type { Endpoint, InboundMessage, MalformedDatagram, Transport, TransportError } from '../transport/transport.js';
+import { type Endpoint, type InboundMessage, type MalformedDatagram, type Transport, TransportError } from '../transport/transport.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
 import { clientKeyOfRequest, clientKeyOfResponse, mergeKey, sameSentBy, serverKey, toTagMatches } from './matching.js';
@@ -27,6 +27,8 @@ export type TransactionLayerEvent =
   | { type: 'malformed'; datagram: MalformedDatagram }
   | { type: 'discarded'; message: SipRequest | SipResponse; source: Endpoint; reason: string }
   | { type: 'merged'; request: SipRequest; source: Endpoint }
+  /** A new request refused with a stateless 503 because `maxTransactions` transactions were live. */
+  | { type: 'overload'; request: SipRequest; source: Endpoint; limit: 'transactions'; live: number }
   | { type: 'transport-error'; error: TransportError };
 
 /** The transaction user above the layer: the user agent core (or a test). */
@@ -51,7 +53,20 @@ export interface TransactionLayerOptions {
   clock?: Clock;
   /** T1, T2, T4, Timer D for this stack instance. */
   timers?: Partial<TimerSettings>;
+  /**
+   * Live transactions (client and server) from which a new request from outside any dialog is
+   * refused with a stateless 503 Service Unavailable and Retry-After, without a transaction of its
+   * own, so a flood cannot grow memory without bound. A request inside a dialog (with a To tag)
+   * is still taken up to a quarter beyond, so calls already running can end. Default
+   * {@link DEFAULT_MAX_TRANSACTIONS}; `Infinity` for no limit.
+   */
+  maxTransactions?: number;
+  /** The Retry-After of that 503, seconds (RFC 3261 §21.5.4, §20.33). Default 5. */
+  retryAfterS?: number;
 }
+
+/** Default {@link TransactionLayerOptions.maxTransactions}: room for about 1,500 calls a second (two server transactions per call for 32 s). */
+export const DEFAULT_MAX_TRANSACTIONS = 100_000;
 
 
 /**
@@ -73,6 +88,8 @@ export class TransactionLayer {
   private readonly servers = new Map<string, ServerTransaction>();
   private readonly forward = new WeakMap<ServerTransaction, ServerTransactionUser>();
   private readonly merged = new Map<string, string>();
+  private readonly maxTransactions: number;
+  private readonly retryAfterS: number;
   private closed = false;
 
   constructor(options: TransactionLayerOptions) {
@@ -80,6 +97,8 @@ export class TransactionLayer {
     this.core = options.core;
     this.clock = options.clock ?? new RealClock();
     this.timers = resolveTimers(options.timers);
+    this.maxTransactions = checkLimit('maxTransactions', options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS);
+    this.retryAfterS = checkLimit('retryAfterS', options.retryAfterS ?? 5);
     this.transport.setHandlers({
       message: (inbound) => this.receive(inbound),
       malformed: (datagram) => this.core.event?.({ type: 'malformed', datagram }),
@@ -188,6 +207,13 @@ export class TransactionLayer {
       this.receiveCancel(request, key, source);
       return;
     }
+    // A flood must not grow the transaction tables without bound: beyond the limit, answer
+    // statelessly (RFC 3261 §21.5.4: 503 with Retry-After when the server is overloaded).
+    const live = this.clients.size + this.servers.size;
+    if (live >= this.maxTransactions && (request.to?.tag === undefined || live >= this.maxTransactions * 1.25)) {
+      this.refuseOverloaded(request, source, live);
+      return;
+    }
     const merge = mergeKey(request);
     const other = merge === undefined ? undefined : this.merged.get(merge);
     if (other !== undefined && other !== key && this.servers.has(other)) {
@@ -200,6 +226,14 @@ export class TransactionLayer {
     const tx = this.createServer(request, key, source, merge);
     const user = this.core.request(request, tx, source);
     if (user) this.forward.set(tx, user);
+  }
+
+  private refuseOverloaded(request: SipRequest, source: Endpoint, live: number): void {
+    const response = createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.retryAfterS) } });
+    this.transport.send(serializeMessage(response), viaDestination(request.vias[0]!) ?? source).catch((error: unknown) => {
+      if (error instanceof TransportError) this.core.event?.({ type: 'transport-error', error });
+    });
+    this.core.event?.({ type: 'overload', request, source, limit: 'transactions', live });
   }
 
   private receiveCancel(cancel: SipRequest, key: string, source: Endpoint): void {
@@ -262,4 +296,9 @@ export class TransactionLayer {
   private assertOpen(): void {
     if (this.closed) throw new TypeError('the transaction layer is closed');
   }
+}
+
+function checkLimit(name: string, value: number): number {
+  if (!(value >= 0) || (!Number.isInteger(value) && value !== Infinity)) throw new RangeError(`${name} must be a whole number ≥ 0 or Infinity, got ${String(value)}`);
+  return value;
 }

@@ -1,0 +1,60 @@
+// The floor of a Node.js SIP server, for bench/sipp-uas.sh: one node:dgram socket answering
+// SIPp's uac with canned text and no SIP stack at all — no parser beyond finding five header
+// lines, no transactions, no retransmissions, no dialogs, no timers, no promises. INVITE gets 180
+// and 200 (with a fixed SDP), BYE gets 200, ACK nothing. What this costs per call is what Node's
+// event loop and sockets cost for the same datagrams; sipflow's own figures sit on top of it.
+// Prints its CPU time per call (user + system, from the first INVITE to the CALLS-th BYE) as JSON.
+//
+//   node .bench-out/bench/raw-uas.js <port> <calls>
+
+import { createSocket } from 'node:dgram';
+
+const port = Number(process.argv[2]);
+const calls = Number(process.argv[3]);
+if (!(port > 0) || !(calls > 0)) throw new Error('usage: raw-uas <port> <calls>');
+
+const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+const socket = createSocket('udp4');
+let cpuAtFirst: NodeJS.CpuUsage | undefined;
+let ended = 0;
+let tag = 0;
+
+/** The header lines a response copies from the request (RFC 3261 §8.2.6.2), the To with `toTag`. */
+function copied(text: string, toTag: string): string {
+  let out = '';
+  for (const line of text.split('\r\n')) {
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).toLowerCase();
+    if (name === 'via' || name === 'from' || name === 'call-id' || name === 'cseq') out += `${line}\r\n`;
+    else if (name === 'to') out += line.includes(';tag=') ? `${line}\r\n` : `${line};tag=${toTag}\r\n`;
+  }
+  return out;
+}
+
+socket.on('message', (data, rinfo) => {
+  const text = data.toString('latin1');
+  const send = (s: string): void => socket.send(Buffer.from(s, 'latin1'), rinfo.port, rinfo.address);
+  if (text.startsWith('INVITE ')) {
+    cpuAtFirst ??= process.cpuUsage();
+    const head = copied(text, `t${++tag}`);
+    const contact = `Contact: <sip:service@127.0.0.1:${port}>\r\n`;
+    send(`SIP/2.0 180 Ringing\r\n${head}${contact}Content-Length: 0\r\n\r\n`);
+    send(`SIP/2.0 200 OK\r\n${head}${contact}Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
+  } else if (text.startsWith('BYE ')) {
+    send(`SIP/2.0 200 OK\r\n${copied(text, '')}Content-Length: 0\r\n\r\n`);
+    if (++ended === calls) finish();
+  }
+});
+
+function finish(): void {
+  const cpu = process.cpuUsage(cpuAtFirst);
+  console.log(JSON.stringify({ calls, userUs: cpu.user, systemUs: cpu.system, perCallUs: Math.round((cpu.user + cpu.system) / calls) }));
+  socket.close();
+}
+
+setTimeout(() => {
+  console.log(JSON.stringify({ error: `only ${ended} of ${calls} calls ended` }));
+  process.exit(1);
+}, 120_000).unref();
+socket.bind(port, '127.0.0.1');
