@@ -47,6 +47,12 @@ export interface EngineOptions {
    * working directory. Files are named `<instance>-<call key>-<Call-ID>.wav`.
    */
   outputDir?: string;
+  /**
+   * Leave credentials readable in `sip` run events (and so in NDJSON, reports and pcaps drawn
+   * from them). By default the credentials of Authorization and Proxy-Authorization headers are
+   * masked in place (`response="****…"`, see `maskCredentials`). Default false.
+   */
+  unsafeShowSecrets?: boolean;
 }
 
 /** Options of {@link Engine.run}. */

@@ -3,6 +3,7 @@
 // socket sends or receives becomes a `sip` run event (built only when someone listens).
 
 import { isIP } from 'node:net';
+import { maskCredentials } from '../sip/parser/mask-credentials.js';
 import { parseMessage } from '../sip/parser/parse.js';
 import { SipRequest, SipResponse } from '../sip/parser/message.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
@@ -232,6 +233,7 @@ export class InstanceRuntime {
   private tap(inner: Transport): Transport {
     const run = this.run;
     const instanceId = this.spec.id;
+    const showSecrets = run.settings.unsafeShowSecrets;
     const report = (direction: 'sent' | 'received', data: Uint8Array, remote: Endpoint, parsed?: SipRequest | SipResponse): void => {
       if (!run.hub.wants('sip')) return;
       let message = parsed;
@@ -244,6 +246,7 @@ export class InstanceRuntime {
       }
       const sipCallId = message.callId ?? '';
       const key = run.store.bySip(instanceId, sipCallId)?.key;
+      const text = Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
       run.hub.emit({
         type: 'sip',
         instanceId,
@@ -251,7 +254,7 @@ export class InstanceRuntime {
         local: inner.local,
         remote: { address: remote.address, port: remote.port },
         ...times(run.timeUs()),
-        raw: Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8'),
+        raw: showSecrets ? text : maskCredentials(text),
         ...(message instanceof SipRequest ? { method: message.method } : { status: message.status, reason: message.reason }),
         sipCallId,
         cseq: message.cseq === undefined ? '' : `${message.cseq.seq} ${message.cseq.method}`,

@@ -31,6 +31,8 @@ export interface RunSettings {
   readonly outputDir: string;
   /** Bounds on each instance's user agent (its defaults when undefined). */
   readonly limits: UserAgentLimits | undefined;
+  /** Leave credentials readable in `sip` run events (default false: masked in place). */
+  readonly unsafeShowSecrets: boolean;
 }
 
 /** A log line of a node or of the engine. */

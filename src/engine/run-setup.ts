@@ -36,6 +36,7 @@ export function runSettings(o: EngineOptions): RunSettings {
     notifyGraceMs: o.notifyGraceMs ?? 2000,
     outputDir: resolvePath(o.outputDir ?? 'sipflow-output'),
     limits: o.limits,
+    unsafeShowSecrets: o.unsafeShowSecrets ?? false,
   };
 }
 

@@ -22,6 +22,8 @@ export class RawSip {
   autoAnswer = true;
   /** Called with each new INVITE (retransmissions of one already seen are not passed on). */
   onInvite: ((invite: SipRequest) => void) | undefined;
+  /** Called with every message that arrives (after it is recorded). */
+  onMessage: ((message: SipRequest | SipResponse, from: { address: string; port: number }) => void) | undefined;
   private readonly invites = new Set<string>();
 
   private constructor(socket: Socket, port: number) {
@@ -44,6 +46,7 @@ export class RawSip {
           this.onInvite?.(message);
         }
       }
+      this.onMessage?.(message, { address: rinfo.address, port: rinfo.port });
       for (const wake of this.waiters.splice(0)) wake();
     });
   }

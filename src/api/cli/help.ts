@@ -50,6 +50,9 @@ Options:
   --timeout <ms>         Stop a scenario that has not finished after this long; it fails.
   --output-dir <dir>     Where call recordings go (default sipflow-output).
   -v, --verbose          Also print every action log and every SIP message in full.
+  --unsafe-show-secrets  Leave the credentials of Authorization and Proxy-Authorization headers
+                         readable in the output, the reports and the pcap (masked with * by
+                         default; passwords never appear at all).
   -h, --help             Show this help.
 
 Ctrl-C stops the run, cleans up (BYE, CANCEL, un-REGISTER), writes the reports asked for so far,

@@ -33,6 +33,8 @@ interface RunRequest {
   readonly verbose: boolean;
   /** With --format json: a line per RTP/RTCP packet too. */
   readonly rtp: boolean;
+  /** --unsafe-show-secrets: credentials left readable in events, reports and pcaps. */
+  readonly unsafeShowSecrets: boolean;
 }
 
 /** Flags of `sipflow run`. */
@@ -47,6 +49,7 @@ export const RUN_FLAGS = {
   'output-dir': { kind: 'value' },
   verbose: { kind: 'switch', short: 'v' },
   rtp: { kind: 'switch' },
+  'unsafe-show-secrets': { kind: 'switch' },
   help: { kind: 'switch', short: 'h' },
 } as const;
 
@@ -91,6 +94,7 @@ function requestOf(args: ParsedArgs): RunRequest {
     outputDir: flagValue(args, 'output-dir'),
     verbose: args.flags.get('verbose') === true,
     rtp: args.flags.get('rtp') === true,
+    unsafeShowSecrets: args.flags.get('unsafe-show-secrets') === true,
   };
 }
 
@@ -143,7 +147,7 @@ async function runOne(file: string, request: RunRequest, io: CliIo, pretty: Pret
     return run;
   }
   pretty?.begin(file, checked.scenario.name);
-  const engine = new Engine({ ...(request.portBase !== undefined ? { portBase: request.portBase } : {}), ...(request.outputDir !== undefined ? { outputDir: request.outputDir } : {}) });
+  const engine = new Engine({ ...(request.portBase !== undefined ? { portBase: request.portBase } : {}), ...(request.outputDir !== undefined ? { outputDir: request.outputDir } : {}), unsafeShowSecrets: request.unsafeShowSecrets });
   const removers = [engine.addReporter(recorder)];
   if (pretty !== undefined) removers.push(engine.addReporter(pretty));
   else {
