@@ -1,7 +1,8 @@
 // The floor of a Node.js SIP server, for bench/sipp-uas.sh: one node:dgram socket answering
 // SIPp's uac with canned text and no SIP stack at all — no parser beyond finding five header
 // lines, no transactions, no retransmissions, no dialogs, no timers, no promises. INVITE gets 180
-// and 200 (with a fixed SDP), BYE gets 200, ACK nothing. What this costs per call is what Node's
+// and 200 (with a fixed SDP), BYE gets 200, ACK nothing; a retransmitted INVITE or BYE (found by
+// Call-ID and CSeq) gets the same responses again. What this costs per call is what Node's
 // event loop and sockets cost for the same datagrams; sipflow's own figures sit on top of it.
 // Prints its CPU time per call (user + system, from the first INVITE to the CALLS-th BYE) as JSON.
 //
@@ -18,6 +19,8 @@ const socket = createSocket('udp4');
 let cpuAtFirst: NodeJS.CpuUsage | undefined;
 let ended = 0;
 let tag = 0;
+/** Responses sent, by Call-ID and CSeq line, re-sent as they were for a retransmitted request. */
+const sent = new Map<string, string[]>();
 
 /** The header lines a response copies from the request (RFC 3261 §8.2.6.2), the To with `toTag`. */
 function copied(text: string, toTag: string): string {
@@ -35,16 +38,27 @@ function copied(text: string, toTag: string): string {
 socket.on('message', (data, rinfo) => {
   const text = data.toString('latin1');
   const send = (s: string): void => socket.send(Buffer.from(s, 'latin1'), rinfo.port, rinfo.address);
-  if (text.startsWith('INVITE ')) {
+  const isInvite = text.startsWith('INVITE ');
+  const isBye = text.startsWith('BYE ');
+  if (!isInvite && !isBye) return;
+  const key = `${/\r\nCall-ID:\s*([^\r]*)/i.exec(text)?.[1]} ${/\r\nCSeq:\s*([^\r]*)/i.exec(text)?.[1]}`;
+  const again = sent.get(key);
+  if (again !== undefined) {
+    for (const s of again) send(s);
+    return;
+  }
+  let responses: string[];
+  if (isInvite) {
     cpuAtFirst ??= process.cpuUsage();
     const head = copied(text, `t${++tag}`);
     const contact = `Contact: <sip:service@127.0.0.1:${port}>\r\n`;
-    send(`SIP/2.0 180 Ringing\r\n${head}${contact}Content-Length: 0\r\n\r\n`);
-    send(`SIP/2.0 200 OK\r\n${head}${contact}Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`);
-  } else if (text.startsWith('BYE ')) {
-    send(`SIP/2.0 200 OK\r\n${copied(text, '')}Content-Length: 0\r\n\r\n`);
-    if (++ended === calls) finish();
+    responses = [`SIP/2.0 180 Ringing\r\n${head}${contact}Content-Length: 0\r\n\r\n`, `SIP/2.0 200 OK\r\n${head}${contact}Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`];
+  } else {
+    responses = [`SIP/2.0 200 OK\r\n${copied(text, '')}Content-Length: 0\r\n\r\n`];
   }
+  sent.set(key, responses);
+  for (const s of responses) send(s);
+  if (isBye && ++ended === calls) finish();
 });
 
 function finish(): void {

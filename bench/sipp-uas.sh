@@ -58,8 +58,8 @@ for rate in "${RATES[@]}"; do
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{ printf "%.0f", (u + s) * 1e6 }')
     per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
     inload=-
-    if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2); fi
-    if [ "$peer" = bare ] || [ "$peer" = raw ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/$peer.json" | tail -1 | cut -d: -f2); fi
+    if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
+    if [ "$peer" = bare ] || [ "$peer" = raw ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/$peer.json" | tail -1 | cut -d: -f2 || true); fi
     clean=no
     if [ "$ok" = "$calls" ] && [ "$failed" = 0 ] && awk -v a="$achieved" -v r="$rate" -v g="$ge200" -v c="$calls" 'BEGIN{ exit !(a >= 0.9 * r && g < 0.01 * c) }'; then
       clean=yes
