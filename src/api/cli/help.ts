@@ -50,6 +50,8 @@ Options:
   --timeout <ms>         Stop a scenario that has not finished after this long; it fails.
   --output-dir <dir>     Where call recordings go (default sipflow-output).
   -v, --verbose          Also print every action log and every SIP message in full.
+  --allow-outside-files  Accept PlayAudio/ExpectAudio files outside the scenario file's directory
+                         (refused by default: a scenario may come from anyone).
   --unsafe-show-secrets  Leave the credentials of Authorization and Proxy-Authorization headers
                          readable in the output, the reports and the pcap (masked with * by
                          default; passwords never appear at all).
@@ -85,6 +87,7 @@ Options:
                          rate, calls and concurrency and its own ports; their statistics merge.
                          Needs instances without a fixed port.
   --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
+  --allow-outside-files  Accept PlayAudio/ExpectAudio files outside the scenario file's directory.
   -h, --help             Show this help.
 
 Without --calls or --duration the load runs until Ctrl-C, which stops it, ends its calls and
@@ -108,6 +111,7 @@ and field. Exit 2 when any has an error (warnings alone exit 0).
 Options:
   --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
   --format pretty|json   json: one JSON object per file ({ file, ok, format, diagnostics }).
+  --allow-outside-files  Accept PlayAudio/ExpectAudio files outside the scenario file's directory.
   -h, --help             Show this help.`,
   convert: `Usage: sipflow convert <file> [--to compact|sipflow] [--ids keep|tidy]
 

@@ -37,6 +37,7 @@ export const LOAD_FLAGS = {
   'port-base': { kind: 'value' },
   workers: { kind: 'value' },
   var: { kind: 'list' },
+  'allow-outside-files': { kind: 'switch' },
   help: { kind: 'switch', short: 'h' },
 } as const;
 
@@ -101,7 +102,8 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
 
   const style = styleOf(wantsColour(io.stdout, io.env));
   const errStyle = styleOf(wantsColour(io.stderr, io.env));
-  const checked = validateScenarioFile(file, { vars, env: io.env });
+  const allowOutsideFiles = args.flags.get('allow-outside-files') === true;
+  const checked = validateScenarioFile(file, { vars, env: io.env, allowOutsideFiles });
   for (const d of checked.warnings) io.stderr.write(`${errStyle.yellow(formatDiagnostic(d))}\n`);
   if (checked.scenario === undefined) {
     for (const d of checked.errors) io.stderr.write(`${errStyle.red(formatDiagnostic(d))}\n`);
@@ -141,7 +143,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   try {
     if (workers > 1) {
       result = await runWorkers(
-        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env },
+        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
         onStats,
         interrupted,
       );

@@ -25,6 +25,8 @@ export interface WorkerPlan {
   /** Ports each worker's instances may take from its base on. */
   readonly portsPerWorker: number;
   readonly vars: Readonly<Record<string, string>>;
+  /** --allow-outside-files, passed on. */
+  readonly allowOutsideFiles: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -71,6 +73,7 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
     if (plan.durationS !== undefined) args.push('--duration', String(plan.durationS));
     if (plan.rampS !== undefined) args.push('--ramp', String(plan.rampS));
     for (const [name, value] of Object.entries(plan.vars)) args.push('--var', `${name}=${value}`);
+    if (plan.allowOutsideFiles) args.push('--allow-outside-files');
     // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one on.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...plan.env, [WORKER_ENV]: '1' }, detached: true });
     const state: WorkerState = { child, last: undefined, summary: undefined, stderr: '' };

@@ -35,6 +35,8 @@ interface RunRequest {
   readonly rtp: boolean;
   /** --unsafe-show-secrets: credentials left readable in events, reports and pcaps. */
   readonly unsafeShowSecrets: boolean;
+  /** --allow-outside-files: PlayAudio/ExpectAudio files outside the scenario's directory accepted. */
+  readonly allowOutsideFiles: boolean;
 }
 
 /** Flags of `sipflow run`. */
@@ -50,6 +52,7 @@ export const RUN_FLAGS = {
   verbose: { kind: 'switch', short: 'v' },
   rtp: { kind: 'switch' },
   'unsafe-show-secrets': { kind: 'switch' },
+  'allow-outside-files': { kind: 'switch' },
   help: { kind: 'switch', short: 'h' },
 } as const;
 
@@ -95,6 +98,7 @@ function requestOf(args: ParsedArgs): RunRequest {
     verbose: args.flags.get('verbose') === true,
     rtp: args.flags.get('rtp') === true,
     unsafeShowSecrets: args.flags.get('unsafe-show-secrets') === true,
+    allowOutsideFiles: args.flags.get('allow-outside-files') === true,
   };
 }
 
@@ -131,7 +135,7 @@ export async function runCommand(args: ParsedArgs, io: CliIo): Promise<number> {
 /** Loads and runs one scenario file; returns its record (invalid ones included). */
 async function runOne(file: string, request: RunRequest, io: CliIo, pretty: PrettyReporter | undefined, interrupted: AbortSignal, errStyle: ReturnType<typeof styleOf>): Promise<ScenarioRun> {
   const recorder = new ScenarioRecorder({ file, packets: request.pcap !== undefined });
-  const checked = validateScenarioFile(file, { vars: request.vars, env: io.env });
+  const checked = validateScenarioFile(file, { vars: request.vars, env: io.env, allowOutsideFiles: request.allowOutsideFiles });
   for (const d of checked.warnings) io.stderr.write(`${errStyle.yellow(formatDiagnostic(d))}\n`);
   if (checked.scenario === undefined) {
     const message = `${checked.errors.length} error${checked.errors.length === 1 ? '' : 's'} in the scenario`;

@@ -10,6 +10,7 @@ import { styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
 
 /** Flags of `sipflow validate`. */
 export const VALIDATE_FLAGS = {
+  'allow-outside-files': { kind: 'switch' },
   var: { kind: 'list' },
   format: { kind: 'value' },
   help: { kind: 'switch', short: 'h' },
@@ -34,7 +35,7 @@ export function validateCommand(args: ParsedArgs, io: CliIo): number {
   const out = styleOf(wantsColour(io.stdout, io.env));
   let exit = 0;
   for (const file of scenarioFiles(args.positionals, 'validate')) {
-    const result = validateScenarioFile(file, { vars, env: io.env });
+    const result = validateScenarioFile(file, { vars, env: io.env, allowOutsideFiles: args.flags.get('allow-outside-files') === true });
     if (!result.ok) exit = 2;
     if (format === 'json') {
       io.stdout.write(JSON.stringify({ file, ok: result.ok, format: result.format ?? null, diagnostics: result.diagnostics }) + '\n');

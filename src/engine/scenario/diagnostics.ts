@@ -63,6 +63,7 @@ export type DiagnosticCode =
   | 'unsupported-transport'
   | 'unknown-target'
   | 'file-not-found'
+  | 'file-outside'
   | 'duplicate-id'
   | 'duplicate-address'
   | 'unknown-step'

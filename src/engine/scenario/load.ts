@@ -20,6 +20,12 @@ export interface LoadOptions extends PlaceholderSource {
   readonly file?: string;
   /** Where relative PlayAudio paths resolve, and whether files are checked; the file's directory for the file functions. */
   readonly baseDir?: string;
+  /**
+   * Accept PlayAudio and ExpectAudio files outside {@link baseDir}. By default a path that leads
+   * out of the scenario's directory (`..`, an absolute path elsewhere, a symbolic link out) is
+   * the error `file-outside`: a scenario file may come from anyone. Default false.
+   */
+  readonly allowOutsideFiles?: boolean;
   /** Which format the input is in; detected when left out (`nodes`/`edges` → sipflow, `instances` → compact). */
   readonly format?: ScenarioFormat;
   /** Limits against hostile input; see {@link DEFAULT_SCENARIO_LIMITS}. */
@@ -84,7 +90,7 @@ function validate(input: unknown, options: LoadOptions): ValidationResult {
       const filled = fillPlaceholders(doc.value, options, mode, sink);
       const ctx = { format, sink, whole: filled.whole, opaque: filled.opaque, placeholders: mode };
       model = format === 'sipflow' ? readSipflowFlow(filled.value, ctx) : readCompactScenario(filled.value, ctx, memberOrder(doc.location, ['instances']));
-      validateModel(model, { sink, baseDir: options.baseDir, placeholders: mode, opaque: filled.opaque });
+      validateModel(model, { sink, baseDir: options.baseDir, allowOutsideFiles: options.allowOutsideFiles === true, placeholders: mode, opaque: filled.opaque });
     }
   }
   return result(model === undefined ? sink.list : withOwners(sink.list, model), doc, format, model, options, mode);

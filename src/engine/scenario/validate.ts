@@ -2,8 +2,8 @@
 // addresses), every node's fields against its command or event, call targets, call keys, and the
 // graph (reachability, instance of each chain, loops of commands).
 
-import { statSync } from 'node:fs';
-import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { realpathSync, statSync } from 'node:fs';
+import { isAbsolute, relative as relativePath, resolve as resolvePath, sep } from 'node:path';
 import {
   COMMON_STEP_FIELDS,
   INSTANCE_FIELDS,
@@ -38,6 +38,8 @@ export interface ValidateContext {
   readonly sink: DiagnosticSink;
   /** Where relative PlayAudio paths resolve; files are checked only when it is known. */
   readonly baseDir: string | undefined;
+  /** Accept file paths outside {@link baseDir} (default: refused, `file-outside`). */
+  readonly allowOutsideFiles?: boolean;
   /** `keep`: placeholders are still in the values. */
   readonly placeholders: 'fill' | 'keep';
   /** Values whose text is not final, by path key: their content is not checked. */
@@ -234,8 +236,10 @@ function checkNode(
         break;
       case 'file':
         if (ctx.baseDir !== undefined) {
-          const problem = checkFile(v, ctx.baseDir);
-          if (problem) sink.error('file-not-found', problem.message, at(field));
+          const outside = ctx.allowOutsideFiles === true ? undefined : checkInside(field, v, ctx.baseDir);
+          const problem = outside === undefined ? checkFile(v, ctx.baseDir) : undefined;
+          if (outside) sink.error('file-outside', outside.message, at(field));
+          else if (problem) sink.error('file-not-found', problem.message, at(field));
         }
         break;
     }
@@ -318,6 +322,27 @@ function requiredMessage(name: string, field: string): string {
     default:
       return `${name} requires ${field}`;
   }
+}
+
+/**
+ * A scenario file may come from anyone: the files it names must lie in its own directory (or
+ * below), so that running it cannot read, or play to a peer, a file from elsewhere on the
+ * machine. Absolute paths and `..` are judged by where they lead, symbolic links by their target.
+ */
+function checkInside(field: string, path: string, baseDir: string): ValueProblem | undefined {
+  const full = isAbsolute(path) ? path : resolvePath(baseDir, path);
+  const real = (p: string): string => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return p; // not there (yet): judged by its path; the file check reports it missing
+    }
+  };
+  const base = real(baseDir);
+  const target = real(full);
+  const rel = relativePath(base, target);
+  if (rel === '' || (rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel))) return undefined;
+  return { message: `${field} ${JSON.stringify(path)} is outside the scenario's directory (${base}); move the file there, or allow it with --allow-outside-files (allowOutsideFiles)` };
 }
 
 function checkFile(path: string, baseDir: string): ValueProblem | undefined {
