@@ -140,9 +140,11 @@ export class Dialog {
     const to = request.to;
     const callId = request.callId;
     const cseq = request.cseq;
-    const remoteTag = from?.tag;
-    if (from === undefined || to === undefined || callId === undefined || cseq === undefined || remoteTag === undefined) {
-      throw new DialogStateError('a UAS dialog needs From with a tag, To, Call-ID and CSeq in the request');
+    // RFC 3261 §12.1.1: "A UAS MUST be prepared to receive a request without a tag in the From
+    // field, in which case the tag is considered to have a value of null" (RFC 2543 peers).
+    const remoteTag = from?.tag ?? '';
+    if (from === undefined || to === undefined || callId === undefined || cseq === undefined) {
+      throw new DialogStateError('a UAS dialog needs From, To, Call-ID and CSeq in the request');
     }
     const localUri = to.clone();
     localUri.tag = localTag;

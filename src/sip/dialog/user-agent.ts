@@ -564,7 +564,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.incoming.delete(call);
       ref.call = undefined;
     });
-    const user = this.inviteUser(ref, request.callId!, call.localTag, request.from!.tag!);
+    const user = this.inviteUser(ref, request.callId!, call.localTag, request.from!.tag ?? '');
     this.emit('invite', call);
     return user;
   }
@@ -613,7 +613,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   /** The dialog usage a request from the peer belongs to: local tag = To tag, remote tag = From tag. */
   private usageFor(request: SipRequest, toTag = request.to?.tag): DialogUsage | undefined {
     const callId = request.callId;
-    const fromTag = request.from?.tag;
+    // A From without a tag is the null tag of an RFC 2543 peer (RFC 3261 §12.1.1).
+    const fromTag = request.from === undefined ? undefined : (request.from.tag ?? '');
     if (callId === undefined || toTag === undefined || fromTag === undefined) return undefined;
     return this.dialogs.get(dialogKey(callId, toTag, fromTag));
   }

@@ -198,6 +198,15 @@ export class TransactionLayer {
       existing.receiveRequest(request);
       return;
     }
+    // RFC 3261 §8.1.1: To, From and Call-ID are mandatory. Without them no proper response (nor a
+    // CANCEL's, a merged request's or an overload's, which the layer makes itself) can be built:
+    // answer 400 statelessly with what there is, and keep no transaction for it.
+    if (request.to === undefined || request.from === undefined || request.callId === undefined) {
+      const missing = [request.to === undefined ? 'To' : '', request.from === undefined ? 'From' : '', request.callId === undefined ? 'Call-ID' : ''].filter((h) => h !== '').join(', ');
+      if (request.method !== 'ACK') this.sendStatelessResponse(createResponse(request, 400, `Bad Request (missing ${missing})`), request, source);
+      this.core.event?.({ type: 'discarded', message: request, source, reason: `missing ${missing}: answered 400 without a transaction` });
+      return;
+    }
     if (request.method === 'ACK') {
       // §17.2.3 / RFC 6026: an ACK that matches no transaction is the ACK for a 2xx; the core takes it.
       this.core.request(request, undefined, source);
@@ -224,16 +233,34 @@ export class TransactionLayer {
       return;
     }
     const tx = this.createServer(request, key, source, merge);
-    const user = this.core.request(request, tx, source);
+    let user: ServerTransactionUser | void;
+    try {
+      user = this.core.request(request, tx, source);
+    } catch (err) {
+      // The core failed on this request: answer it (RFC 3261 §21.5.1) so the transaction ends
+      // with its timers rather than waiting for ever, then let the transport report the error.
+      if (tx.lastResponse === undefined || tx.lastResponse.status < 200) {
+        try {
+          tx.respond(createResponse(request, 500, undefined, { toTag: newTag() }));
+        } catch {
+          tx.abort();
+        }
+      }
+      throw err;
+    }
     if (user) this.forward.set(tx, user);
   }
 
   private refuseOverloaded(request: SipRequest, source: Endpoint, live: number): void {
-    const response = createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.retryAfterS) } });
+    this.sendStatelessResponse(createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.retryAfterS) } }), request, source);
+    this.core.event?.({ type: 'overload', request, source, limit: 'transactions', live });
+  }
+
+  /** A response outside any transaction, to the request's top Via (RFC 3261 §18.2.2). */
+  private sendStatelessResponse(response: SipResponse, request: SipRequest, source: Endpoint): void {
     this.transport.send(serializeMessage(response), viaDestination(request.vias[0]!) ?? source).catch((error: unknown) => {
       if (error instanceof TransportError) this.core.event?.({ type: 'transport-error', error });
     });
-    this.core.event?.({ type: 'overload', request, source, limit: 'transactions', live });
   }
 
   private receiveCancel(cancel: SipRequest, key: string, source: Endpoint): void {
