@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Soak: SIPp's uac calls `sipflow load` server chains (bench/scenarios/answer.json: INCOMING →
+# Soak: SIPp's uac (bench/scenarios/sipp-caller.xml: its uac, with responses matched to their
+# transactions, so a lost BYE is re-sent rather than "answered" by a retransmitted 200) calls `sipflow load` server chains (bench/scenarios/answer.json: INCOMING →
 # Answer → DISCONNECTED) at RATE calls/s for DURATION_S seconds while SIPp drops LOST % of the
 # packets it sends and receives (-lost). Every INTERVAL_S seconds: sipflow's resident memory
 # (VmRSS), its CPU time, and its live statistics line (calls completed, failed, concurrent,
@@ -17,6 +18,7 @@ RATE=${RATE:-50}
 LOST=${LOST:-10}
 INTERVAL_S=${INTERVAL_S:-30}
 PORT=38500
+CALLER="$PWD/bench/scenarios/sipp-caller.xml"
 WORK=$(mktemp -d)
 cleanup() { kill -9 "${SIPP_PID:-}" "${LOAD_PID:-}" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
@@ -30,7 +32,7 @@ node dist/api/cli.js load bench/scenarios/answer.json --var PORT=$PORT --calls "
 LOAD_PID=$!
 sleep 2
 start_rss=$(rss_kb $LOAD_PID)
-(cd "$WORK" && exec sipp 127.0.0.1:$PORT -sn uac -i 127.0.0.1 -p $((PORT + 1)) -r "$RATE" -m "$CALLS" -lost "$LOST" \
+(cd "$WORK" && exec sipp 127.0.0.1:$PORT -sf "$CALLER" -i 127.0.0.1 -p $((PORT + 1)) -r "$RATE" -m "$CALLS" -lost "$LOST" \
   -nostdin -timeout $((DURATION_S + 90))s -trace_stat -stf stats.csv -fd "$INTERVAL_S" >sipp.out 2>&1) &
 SIPP_PID=$!
 peak=$start_rss

@@ -5,12 +5,17 @@
 //      40 completed with their setup times, SIPp 40 successful.
 //   3. SIPp's uac never ACKs our 200 and hangs up with BYE: the BYE proves the 200 arrived, so
 //      Answer completes and DISCONNECTED follows on every call, as SIPp counts them successful.
+//   4. Both directions with SIPp dropping 20 % of what it sends and receives (-lost 20): every call
+//      completes on both sides, counted once. SIPp's own uac scenario takes any 200 as the answer
+//      to its BYE, so a retransmitted 200 to the INVITE can end a call whose BYE never left; the
+//      caller here (bench/scenarios/sipp-caller.xml) matches responses to their transaction.
 // Ports: 34800–34899. Without sipp on PATH the tests are skipped with a warning.
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadRunner } from '../../src/engine/index.js';
-import { writeFile } from 'node:fs/promises';
-import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
+import { copyFile, readdir, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { describeRun, killLeftoverSipp, lastCsvRow, readIfThere, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
 
 const SIPP_TIMEOUT_S = 30;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
@@ -89,6 +94,79 @@ describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp', () => {
     }
   }, SIPP_KILL_MS + 20_000);
 });
+
+describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp dropping 20 % of the packets', () => {
+  it("SIPp's caller (-lost 20) into server chains: 60 calls, all completed on our side, none twice; SIPp's own aborts explained", async () => {
+    const BOB_PORT = 34890;
+    const dir = await makeSippDir('sipflow-load-sipp-lost-uac-');
+    try {
+      const statsFile = join(dir, 'stats.csv');
+      await copyFile(fileURLToPath(new URL('../../bench/scenarios/sipp-caller.xml', import.meta.url)), join(dir, 'caller.xml'));
+      const load = new LoadRunner({ portBase: 34893, closeTimeoutMs: 500 }).run(
+        { name: 'answer SIPp over loss', instances: { bob: { dn: 'service', port: BOB_PORT, steps: ['INCOMING', 'Answer', { event: 'DISCONNECTED', timeout: 60_000 }] } } },
+        { calls: 60, load: { env: {} } },
+      );
+      await waitForUdpPort(BOB_PORT).catch(() => undefined);
+      const run = await startSipp([`127.0.0.1:${BOB_PORT}`, '-sf', 'caller.xml', '-r', '20', ...sippArgs({ port: 34891, calls: 60, timeoutS: 90, statsFile, lost: 20 }), '-trace_err'], dir, 100_000);
+      const result = await load;
+      const stats = await lastCsvRow(statsFile).catch(() => new Map<string, string>());
+      const why = describeRun(run, [`load: ${JSON.stringify(result.totals)} ${JSON.stringify(result.failures)}`]);
+      expect(result.failures, why).toEqual([]);
+      expect(result.totals, why).toMatchObject({ started: 60, completed: 60, failed: 0, concurrent: 0 });
+      expect(result.totals.retransmissions, why).toBeGreaterThan(0);
+      // SIPp's own count: every call, except any it aborted itself on a retransmission it did not
+      // recognise as one (its error log says so for each).
+      await expectSippFailuresExplained(dir, stats, 60, why);
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, 140_000);
+
+  it("client chains into SIPp's uas (-lost 20): 60 calls at 20/s, every one finished, both sides agreeing on each", async () => {
+    const SIPP_PORT = 34895;
+    const dir = await makeSippDir('sipflow-load-sipp-lost-uas-');
+    try {
+      const statsFile = join(dir, 'stats.csv');
+      const sipp = startSipp(['-sn', 'uas', ...sippArgs({ port: SIPP_PORT, calls: 60, timeoutS: 90, statsFile, lost: 20 }), '-trace_err'], dir, 100_000);
+      await waitForUdpPort(SIPP_PORT);
+      const result = await new LoadRunner({ portBase: 34896, closeTimeoutMs: 5000 }).run(
+        { name: 'call SIPp over loss', instances: { alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: `sip:service@127.0.0.1:${SIPP_PORT}`, timeout: 60_000 }, { event: 'TIMEOUT', timeout: 100 }, 'Release'] } } },
+        { rate: 20, calls: 60, load: { env: {} } },
+      );
+      const run = await sipp;
+      const stats = await lastCsvRow(statsFile).catch(() => new Map<string, string>());
+      const why = describeRun(run, [`load: ${JSON.stringify(result.totals)} ${JSON.stringify(result.failures)}`]);
+      // Every call finished on our side, and both sides agree on each: SIPp's uas aborts a call
+      // when a retransmitted INVITE reaches it after its own 200 was lost (it expects the ACK, its
+      // error log says), and then never answers again, so our INVITE ends in Timer B's 408.
+      expect(result.totals, why).toMatchObject({ started: 60, concurrent: 0 });
+      expect(result.totals.completed + result.totals.failed, why).toBe(60);
+      const sippFailed = await expectSippFailuresExplained(dir, stats, 60, why);
+      expect(result.totals.failed, why).toBe(sippFailed);
+      for (const f of result.failures) expect(f.reason, why).toBe('MakeCall failed: 408 Request Timeout');
+    } finally {
+      await removeSippDir(dir);
+    }
+  }, 140_000);
+});
+
+/**
+ * SIPp's successful and failed calls add up to `calls`, and each failure is one its error log
+ * (-trace_err) puts down to an unexpected message: a retransmission SIPp did not recognise.
+ * Returns how many failed.
+ */
+async function expectSippFailuresExplained(dir: string, stats: Map<string, string>, calls: number, why: string): Promise<number> {
+  const ok = Number(stats.get('SuccessfulCall(C)'));
+  const failed = Number(stats.get('FailedCall(C)'));
+  expect(ok + failed, why).toBe(calls);
+  const errors = (await readdir(dir)).filter((f) => f.endsWith('_errors.log'));
+  const log = (await Promise.all(errors.map((f) => readIfThere(join(dir, f))))).join('');
+  const aborted = log.match(/Aborting call on unexpected message/g)?.length ?? 0;
+  expect(aborted, `${why}\nSIPp errors:\n${log.slice(0, 2000)}`).toBe(failed);
+  expect(failed, why).toBeLessThanOrEqual(calls / 10);
+  return failed;
+}
+
 
 /** SIPp's uac as a caller whose ACK is always lost: INVITE, the 200, then straight to BYE. */
 const NO_ACK_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
