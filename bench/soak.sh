@@ -36,11 +36,13 @@ start_rss=$(rss_kb $LOAD_PID)
   -nostdin -timeout $((DURATION_S + 90))s -trace_stat -stf stats.csv -fd "$INTERVAL_S" >sipp.out 2>&1) &
 SIPP_PID=$!
 peak=$start_rss
+last_rss=$start_rss
 printf '%8s %10s %8s %10s %8s %11s %8s\n' elapsed 'rss MB' 'cpu s' completed failed concurrent retrans
 t0=$SECONDS
 while kill -0 $SIPP_PID 2>/dev/null; do
   sleep "$INTERVAL_S"
   rss=$(rss_kb $LOAD_PID)
+  [ "$rss" -gt 0 ] && last_rss=$rss
   [ "$rss" -gt "$peak" ] && peak=$rss
   line=$(grep '"type":"load:stats"' "$WORK/load.ndjson" | tail -1 || true)
   field() { grep -o "\"$1\":[0-9]*" <<<"$line" | head -1 | cut -d: -f2; }
@@ -48,7 +50,8 @@ while kill -0 $SIPP_PID 2>/dev/null; do
     "$(field completed)" "$(field failed)" "$(field concurrent)" "$(field retransmissions)"
 done
 wait $SIPP_PID || true
-end_rss=$(rss_kb $LOAD_PID)
+# The last reading while sipflow ran (it ends by itself once its --calls are done).
+end_rss=$last_rss
 kill -INT $LOAD_PID 2>/dev/null || true
 wait $LOAD_PID || true
 row=$(tail -1 "$WORK/stats.csv")
@@ -59,4 +62,4 @@ echo "SIPp (uac, -lost $LOST): $(col 'SuccessfulCall(C)') successful, $(col 'Fai
 summary=$(grep '"type":"load:summary"' "$WORK/load.ndjson" | tail -1 || true)
 echo "sipflow: $(grep -o '"completed":[0-9]*' <<<"$summary" | head -1) $(grep -o '"failed":[0-9]*' <<<"$summary" | head -1) $(grep -o '"retransmissions":[0-9]*' <<<"$summary" | head -1)"
 echo "sipflow failures by reason: $(grep -o '"failures":\[[^]]*\]' <<<"$summary" || echo none)"
-awk -v s="$start_rss" -v p="$peak" -v e="$end_rss" 'BEGIN{printf "sipflow memory (RSS): start %.1f MB, peak %.1f MB, end %.1f MB\n", s/1024, p/1024, e/1024}'
+awk -v s="$start_rss" -v p="$peak" -v e="$end_rss" 'BEGIN{printf "sipflow memory (RSS): start %.1f MB, peak %.1f MB, last reading %.1f MB\n", s/1024, p/1024, e/1024}'
