@@ -5,6 +5,7 @@
 // Ports: this file uses 27500–28999 only (--port-base), 10 per run.
 
 import { spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { COMMAND_USAGE } from '../../src/api/cli/help.js';
 import { LOAD_FLAGS, STATS_FLAGS } from '../../src/api/cli/load-command.js';
 import { RUN_FLAGS } from '../../src/api/cli/run-command.js';
 import { CONVERT_FLAGS, VALIDATE_FLAGS } from '../../src/api/cli/scenario-commands.js';
+import { createResponse, parseMessage, serializeMessage } from '../../src/sip/parser/index.js';
 import { cli } from './cli-harness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -297,5 +299,30 @@ describe.runIf(existsSync(BIN))('the built binary, as a user runs it', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('STOPPED');
     expect(readFileSync(xml, 'utf8')).toContain('slow3.json');
+  }, 20_000);
+
+  it('a second SIGINT quits at once (exit 130), while the first one\'s cleanup still waits on a silent peer', async () => {
+    // A peer that rings and then says nothing more: the first SIGINT's cleanup CANCELs the call
+    // and waits (up to 2 s) for the INVITE's final response, which never comes.
+    const silent = createSocket('udp4');
+    silent.on('message', (data, from) => {
+      const m = parseMessage(new Uint8Array(data));
+      if (m.isRequest && m.method === 'INVITE') silent.send(serializeMessage(createResponse(m, 180, undefined, { toTag: 'ringing' })), from.port, from.address);
+    });
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const target = `sip:nobody@127.0.0.1:${silent.address().port}`;
+      const { done, kill } = spawnCli(['run', scenario('silent-peer.json', { instances: { alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: target, timeout: 60_000 }] } } }), '--port-base', ports()]);
+      await new Promise((r) => setTimeout(r, 1500));
+      kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 200));
+      const second = performance.now();
+      kill('SIGINT');
+      const r = await done;
+      expect(r.code).toBe(130);
+      expect(performance.now() - second).toBeLessThan(1000);
+    } finally {
+      silent.close();
+    }
   }, 20_000);
 });
