@@ -39,6 +39,7 @@ export async function ensureMedia(run: RunContext, instance: InstanceRuntime, ca
   if (call.media === undefined) {
     const media = await openMedia(instance.media, run.hub.wants('rtp') ? rtpEvents(run, instance, call) : undefined);
     call.media = media;
+    instance.openMediaSessions++;
     media.on('dtmf', (d) => receivedDigit(run, instance, call, d.digit, 'rfc4733'));
     if (instance.detectsInbandDtmf) call.audioTaps.push(detectInbandDtmf(media, (digit) => receivedDigit(run, instance, call, digit, 'inband')));
     media.on('error', (err) => run.log({ instanceId: instance.spec.id, callId: call.key, message: `media: ${err.message}`, level: 'warn' }));
@@ -124,6 +125,8 @@ export function closeMedia(run: RunContext, call: Call): Promise<void> {
     const media = call.media;
     call.media = undefined;
     await media?.close().catch(() => undefined);
+    const instance = run.instances.get(call.instanceId);
+    if (media !== undefined && instance !== undefined) instance.openMediaSessions--;
   })();
   return call.mediaClosed;
 }

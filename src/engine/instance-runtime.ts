@@ -124,6 +124,8 @@ export class InstanceRuntime {
 
   /** New requests refused with 503 because a limit of the user agent was reached. */
   overloadRefusals = 0;
+  /** The calls' RTP sessions open right now (each a socket pair). */
+  openMediaSessions = 0;
 
   /** A 503 for a limit: said in the log at the 1st, 10th, 100th … refusal, so a flood costs a few lines. */
   private overloaded(limit: 'transactions' | 'dialogs', live: number): void {

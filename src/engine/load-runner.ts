@@ -55,6 +55,31 @@ export interface LoadRunOptions {
   readonly onStats?: (snapshot: LoadSnapshot, setupHistogram: () => [number, number][]) => void;
   /** Options for loading the scenario (vars, baseDir …) when it is not compiled yet. */
   readonly load?: LoadOptions;
+  /**
+   * After the last call, wait this long (ms, on the run's clock) before {@link LoadResult.live}
+   * is read and the instances close, so that the transactions the calls left (an answered
+   * INVITE's lives 64·T1 = 32 s, RFC 6026) have ended: with 40,000 every count should be 0.
+   * Default 0 (read at once). The signal cuts the wait short.
+   */
+  readonly settleMs?: number;
+}
+
+/** What the instances of a load still held after its last call (and {@link LoadRunOptions.settleMs}), summed: a leak shows here. */
+export interface LoadLiveCounts {
+  /** Client and server transactions. */
+  readonly transactions: number;
+  /** Dialogs requests could still be matched to. */
+  readonly dialogs: number;
+  /** Confirmed sessions. */
+  readonly sessions: number;
+  /** Incoming and outgoing calls not finally answered. */
+  readonly pendingCalls: number;
+  /** Requests sent and not finally answered. */
+  readonly unanswered: number;
+  /** Open RTP sessions (each a socket pair). */
+  readonly mediaSessions: number;
+  /** Timers pending on the run's clock (undefined when the clock cannot tell). */
+  readonly timers: number | undefined;
 }
 
 /** What a load run came to. */
@@ -71,6 +96,8 @@ export interface LoadResult {
   readonly instances: readonly { readonly id: string; readonly address: string; readonly port: number }[];
   /** Whether the calls had RTP. */
   readonly media: boolean;
+  /** What the instances still held after the last call (see {@link LoadRunOptions.settleMs}). */
+  readonly live: LoadLiveCounts;
   readonly durationMs: number;
   /**
    * CPU time this process spent from the start of the load to its end (user + system, µs; start-up
@@ -200,14 +227,17 @@ class Load {
     }
     for (const instance of run.instances.values()) instance.counters = this.stats.wire;
     const snapshots = this.statsLoop();
+    let live: LoadLiveCounts;
     try {
       if (this.client.length > 0) await this.startClients();
       else await this.serveOnly();
       // Calls in progress finish (or are stopped with the run).
       while (this.inFlight.size > 0) await Promise.race(this.inFlight);
+      await this.settle();
     } finally {
       snapshots.stop();
       this.stopStarting = true;
+      live = this.liveCounts();
       await cleanupRun(run);
     }
     const totals = this.stats.snapshot(run.clock.now());
@@ -221,9 +251,49 @@ class Load {
       setupHistogram: this.stats.setupHistogram(),
       instances: [...run.instances.values()].map((i) => ({ id: i.spec.id, address: i.local.address, port: i.local.port })),
       media: run.settings.media,
+      live,
       durationMs: run.clock.now() - this.startAt,
       cpu: { userUs: cpu.user, systemUs: cpu.system, perCallUs: calls > 0 ? Math.round((cpu.user + cpu.system) / calls) : undefined },
     };
+  }
+
+  /** Waits `settleMs` on the run's clock (cut short by the signal). */
+  private async settle(): Promise<void> {
+    const ms = this.o.settleMs ?? 0;
+    if (ms <= 0 || this.controller.signal.aborted) return;
+    const { clock } = this.run;
+    const signal = this.controller.signal;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clock.clearTimer(timer);
+        signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = clock.setTimer(ms, done);
+      signal.addEventListener('abort', done, { once: true });
+    });
+  }
+
+  /** What the instances hold now, summed. */
+  private liveCounts(): LoadLiveCounts {
+    let transactions = 0;
+    let dialogs = 0;
+    let sessions = 0;
+    let pendingCalls = 0;
+    let unanswered = 0;
+    let mediaSessions = 0;
+    for (const instance of this.run.instances.values()) {
+      const c = instance.ua.counts;
+      transactions += c.transactions.client + c.transactions.server;
+      dialogs += c.dialogs;
+      sessions += c.sessions;
+      pendingCalls += c.incoming + c.outgoing;
+      unanswered += c.unanswered;
+      mediaSessions += instance.openMediaSessions;
+    }
+    const clock = this.run.clock as { pendingTimers?: unknown };
+    const timers = typeof clock.pendingTimers === 'number' ? clock.pendingTimers : undefined;
+    return { transactions, dialogs, sessions, pendingCalls, unanswered, mediaSessions, timers };
   }
 
   /** A snapshot to onStats every interval. */

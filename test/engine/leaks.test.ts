@@ -1,0 +1,57 @@
+// Leaks (issue 17): after a load run's calls have ended and their transactions have run out
+// (64·T1), nothing is left: no transaction, dialog, session, pending call, unanswered request,
+// RTP session or timer. Over a MemoryNetwork on a VirtualClock, so thousands of calls and the
+// 32 s of RFC 6026 take seconds; bench/leak.ts does 50,000 over real UDP and watches the heap.
+import { describe, expect, it } from 'vitest';
+import { LoadRunner } from '../../src/engine/index.js';
+import { VirtualClock } from '../../src/sip/transport/clock.js';
+import { MemoryNetwork } from '../../src/sip/transport/memory-network.js';
+
+async function drive<T>(clock: VirtualClock, work: Promise<T>): Promise<T> {
+  let done = false;
+  const watched = work.finally(() => (done = true));
+  watched.catch(() => undefined);
+  while (!done) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    clock.advanceTo(clock.now() + 5);
+  }
+  return watched;
+}
+
+const CALL_AND_ANSWER = {
+  name: 'call, answer, hang up',
+  instances: {
+    alice: { dn: '100', steps: [{ command: 'MakeCall', targetUri: '200' }, { event: 'TIMEOUT', timeout: 200 }, 'Release'] },
+    bob: { dn: '200', steps: ['INCOMING', 'Answer', 'DISCONNECTED'] },
+  },
+};
+
+describe('nothing left after a load run', () => {
+  it('2,000 calls (signalling only), then 40 s: every count back to 0', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock, seed: 3 });
+    const runner = new LoadRunner({ clock, media: false, portBase: 21000, bindTransport: async (local) => network.transport(local) });
+    const result = await drive(clock, runner.run(CALL_AND_ANSWER, { rate: 200, calls: 2000, media: 'off', settleMs: 40_000, load: { env: {} } }));
+    expect(result.totals).toMatchObject({ started: 2000, completed: 2000, failed: 0, served: 2000, concurrent: 0 });
+    expect(result.live).toEqual({ transactions: 0, dialogs: 0, sessions: 0, pendingCalls: 0, unanswered: 0, mediaSessions: 0, timers: 0 });
+  }, 120_000);
+
+  it('without the wait, what the calls left is counted (the answered INVITEs\' transactions, RFC 6026)', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock, seed: 4 });
+    const runner = new LoadRunner({ clock, media: false, portBase: 21100, bindTransport: async (local) => network.transport(local) });
+    const result = await drive(clock, runner.run(CALL_AND_ANSWER, { rate: 50, calls: 100, media: 'off', load: { env: {} } }));
+    expect(result.totals).toMatchObject({ completed: 100, failed: 0 });
+    expect(result.live.transactions).toBeGreaterThan(0);
+    expect(result.live).toMatchObject({ dialogs: 0, sessions: 0, pendingCalls: 0, mediaSessions: 0 });
+  }, 60_000);
+
+  it('with RTP: every media session closed at the end', async () => {
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock, seed: 5 });
+    const runner = new LoadRunner({ clock, portBase: 21200, bindTransport: async (local) => network.transport(local) });
+    const result = await drive(clock, runner.run(CALL_AND_ANSWER, { rate: 20, calls: 40, media: 'on', settleMs: 40_000, load: { env: {} } }));
+    expect(result.totals).toMatchObject({ completed: 40, failed: 0 });
+    expect(result.live).toMatchObject({ transactions: 0, dialogs: 0, sessions: 0, pendingCalls: 0, mediaSessions: 0 });
+  }, 60_000);
+});
