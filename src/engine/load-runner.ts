@@ -5,6 +5,7 @@
 // chains) run once per incoming call. Every call runs on the full engine (every command and
 // event) with its own calls and keys, and leaves nothing behind when it ends.
 
+import { setMaxListeners } from 'node:events';
 import { RealClock, type Clock } from '../sip/transport/clock.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
@@ -169,6 +170,8 @@ export class LoadRunner {
 
     this.running = true;
     const controller = new AbortController();
+    // Every call in flight listens for the run's end: thousands at once are expected, not a leak.
+    setMaxListeners(0, controller.signal);
     const onOuterAbort = (): void => void controller.abort(new RunHalted('stopped', 'the load was stopped'));
     if (options.signal?.aborted) onOuterAbort();
     else options.signal?.addEventListener('abort', onOuterAbort, { once: true });

@@ -54,4 +54,21 @@ describe('nothing left after a load run', () => {
     expect(result.totals).toMatchObject({ completed: 40, failed: 0 });
     expect(result.live).toMatchObject({ transactions: 0, dialogs: 0, sessions: 0, pendingCalls: 0, mediaSessions: 0 });
   }, 60_000);
+
+  it('hundreds of calls at once raise no process warning (every call listens for the run\'s end)', async () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+    process.on('warning', onWarning);
+    try {
+      const clock = new VirtualClock();
+      const network = new MemoryNetwork({ clock, seed: 6 });
+      const runner = new LoadRunner({ clock, media: false, portBase: 21300, bindTransport: async (local) => network.transport(local) });
+      const result = await drive(clock, runner.run(CALL_AND_ANSWER, { rate: 1000, calls: 300, media: 'off', load: { env: {} } }));
+      expect(result.totals.maxConcurrent).toBeGreaterThan(100);
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(warnings).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  }, 60_000);
 });
