@@ -19,6 +19,7 @@ import type { InstanceRuntime } from './instance-runtime.js';
 import { LoadStats, type LoadFailureGroup, type LoadSnapshot } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
+import { waitOn } from './wait.js';
 import type { CompiledNode, ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
 
@@ -263,19 +264,9 @@ class Load {
   /** Waits `settleMs` on the run's clock (cut short by the signal). */
   private async settle(): Promise<void> {
     const ms = this.o.settleMs ?? 0;
-    if (ms <= 0 || this.controller.signal.aborted) return;
-    const { clock } = this.run;
-    const signal = this.controller.signal;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clock.clearTimer(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = clock.setTimer(ms, done);
-      signal.addEventListener('abort', done, { once: true });
-    });
+    if (ms > 0) await waitOn(this.run.clock, ms, this.controller.signal);
   }
+
 
   /** What the instances hold now, summed. */
   private liveCounts(): LoadLiveCounts {

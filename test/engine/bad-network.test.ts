@@ -3,25 +3,13 @@
 // a VirtualClock. Every scenario still passes; and duplicated or reordered packets never make a
 // second call, a second event or a second completion of a node. Several seeds each.
 import { afterAll, describe, expect, it } from 'vitest';
+import { drive } from './harness.js';
 import { Engine, LoadRunner, type RunEvent, type RunResult } from '../../src/engine/index.js';
 import { VirtualClock } from '../../src/sip/transport/clock.js';
 import { MemoryNetwork } from '../../src/sip/transport/memory-network.js';
 
 const BAD = { loss: 0.2, duplicate: 0.2, delay: 5, jitter: 40 };
 
-/** Runs `work` while moving the virtual clock on in 10 ms steps, letting promises settle between. */
-async function drive<T>(clock: VirtualClock, work: Promise<T>, limitMs = 600_000): Promise<T> {
-  let done = false;
-  const watched = work.finally(() => (done = true));
-  watched.catch(() => undefined);
-  const end = clock.now() + limitMs;
-  while (!done && clock.now() < end) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    clock.advanceTo(Math.min(end, clock.now() + 10));
-  }
-  if (!done) throw new Error(`did not finish within ${limitMs} ms of virtual time`);
-  return watched;
-}
 
 function badWorld(seed: number): { clock: VirtualClock; network: MemoryNetwork; options: ConstructorParameters<typeof Engine>[0] } {
   const clock = new VirtualClock();

@@ -1,5 +1,6 @@
 // Shared by the engine tests: run a scenario on loopback and look at what it did.
 
+import type { VirtualClock } from '../../src/sip/transport/clock.js';
 import { Engine, type CallSummary, type EngineOptions, type NodeResult, type RunEvent, type RunOptions, type RunResult, type SipEvent } from '../../src/engine/index.js';
 
 /** A run and its events, with readers for the usual questions. */
@@ -81,4 +82,21 @@ function nodeResult(result: RunResult, nodeId: string): NodeResult {
 /** Resolves after `ms` of real time (for tests that act while a run is in progress). */
 export function wait(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * Runs `work` while moving `clock` on `stepMs` at a time, letting promises settle between steps
+ * (engines and load runs over a MemoryNetwork); throws after `limitMs` of virtual time.
+ */
+export async function drive<T>(clock: VirtualClock, work: Promise<T>, limitMs = 3_600_000, stepMs = 10): Promise<T> {
+  let done = false;
+  const watched = work.finally(() => (done = true));
+  watched.catch(() => undefined);
+  const end = clock.now() + limitMs;
+  while (!done && clock.now() < end) {
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    clock.advanceTo(Math.min(end, clock.now() + stepMs));
+  }
+  if (!done) throw new Error(`did not finish within ${limitMs} ms of virtual time`);
+  return watched;
 }

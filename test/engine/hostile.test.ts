@@ -9,23 +9,12 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type RunEvent } from '../../src/engine/index.js';
 import { parseMessage, type SipResponse } from '../../src/sip/parser/index.js';
+import { prng } from '../fuzz/mutate.js';
 
 const BASE = 36400;
 const ALICE = BASE;
 const BOB = BASE + 2;
 const HOSTILE = BASE + 10;
-
-/** A seeded PRNG (mulberry32), so a failure replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
 

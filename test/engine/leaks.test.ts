@@ -3,20 +3,11 @@
 // RTP session or timer. Over a MemoryNetwork on a VirtualClock, so thousands of calls and the
 // 32 s of RFC 6026 take seconds; bench/leak.ts does 50,000 over real UDP and watches the heap.
 import { describe, expect, it } from 'vitest';
+import { drive } from './harness.js';
 import { LoadRunner } from '../../src/engine/index.js';
 import { VirtualClock } from '../../src/sip/transport/clock.js';
 import { MemoryNetwork } from '../../src/sip/transport/memory-network.js';
 
-async function drive<T>(clock: VirtualClock, work: Promise<T>): Promise<T> {
-  let done = false;
-  const watched = work.finally(() => (done = true));
-  watched.catch(() => undefined);
-  while (!done) {
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    clock.advanceTo(clock.now() + 5);
-  }
-  return watched;
-}
 
 const CALL_AND_ANSWER = {
   name: 'call, answer, hang up',

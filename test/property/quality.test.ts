@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { BurstEstimator, lossPattern, markovBurstRatio } from '../../src/media/quality/burst.js';
 import { eModel, MAX_DELAY_MS, mosFromR, QualityError } from '../../src/media/quality/e-model.js';
 import { assessQuality, type MediaMeasurement } from '../../src/media/quality/quality.js';
+import { prng } from '../fuzz/mutate.js';
 
 /** numRuns, scaled by SIPFLOW_FC_SCALE for longer soak runs. */
 const runs = (n: number): number => Math.max(1, Math.round(n * Number(process.env.SIPFLOW_FC_SCALE ?? '1')));
@@ -24,16 +25,7 @@ const notAbove = (b: number, a: number): void => expect(b).toBeLessThanOrEqual(a
 const ordered = (a: fc.Arbitrary<number>): fc.Arbitrary<[number, number]> => fc.tuple(a, a).map(([x, y]) => (x <= y ? [x, y] : [y, x]));
 
 /** A seeded 32-bit generator (mulberry32), uniform in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 0x1_0000_0000;
-  };
-}
+const seeded = prng;
 
 /** `n` packets of a Gilbert (two-state Markov) loss process: lost after received with p, received after lost with q. Starts and ends received. */
 function gilbert(n: number, p: number, q: number, random: () => number): boolean[] {

@@ -8,6 +8,7 @@ import type { InstanceRuntime } from '../instance-runtime.js';
 import type { RunContext } from '../run-context.js';
 import type { LogLevel, MediaEvent, SipMessageSummary } from '../run-events.js';
 import type { CompiledNode } from '../scenario/index.js';
+import { waitOn } from '../wait.js';
 
 /** A handler's view of its node's run. */
 export class NodeContext<N extends CompiledNode = CompiledNode> {
@@ -86,19 +87,9 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
    * `ms` on the run's clock, and not past the run's end. Never rejects.
    */
   settle(work: Promise<unknown>, ms: number): Promise<void> {
-    const { clock, signal } = this.run;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clock.clearTimer(timer);
-        signal.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = clock.setTimer(ms, done);
-      signal.addEventListener('abort', done, { once: true });
-      work.then(done, done);
-    });
+    return waitOn(this.run.clock, ms, this.run.signal, work);
   }
+
 
   /** Waits `ms` on the run's clock; rejects with the signal's reason when it aborts first. */
   sleep(ms: number): Promise<void> {
