@@ -3,16 +3,7 @@
 // cut). Driven by a seeded PRNG, so a run replays from its seed.
 
 /** A seeded PRNG (mulberry32): numbers in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from '../../src/sip/transport/memory-network.js';
 
 const INTERESTING = ['0', '-1', '4294967296', '99999999999999999999', '1e999', 'NaN', '', ' ', '\r\n', '\0', '%00', '"', '\\', ';', ',', ':', '<', '>', '\u00ff', '\u{1F600}', '${X}'];
 

@@ -541,13 +541,4 @@ export const assembled: fc.Arbitrary<SipRequest | SipResponse> = fc
 export const message: fc.Arbitrary<SipRequest | SipResponse> = fc.oneof(request, response, assembled);
 
 /** A small seeded PRNG (mulberry32): reproducible choices from one seed. */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { mulberry32 as prng } from '../../src/sip/transport/memory-network.js';

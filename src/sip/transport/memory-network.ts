@@ -396,8 +396,8 @@ class NetworkTransport implements MemoryTransport {
   }
 }
 
-/** mulberry32: a small, fast 32-bit PRNG; good enough for test networks, not for cryptography. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small, fast 32-bit PRNG, uniform in [0, 1) from a seed; good enough for test networks and fuzzing, not for cryptography. */
+export function mulberry32(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
