@@ -59,9 +59,10 @@ export interface LoadRunOptions {
   readonly load?: LoadOptions;
   /**
    * After the last call, wait this long (ms, on the run's clock) before {@link LoadResult.live}
-   * is read and the instances close, so that the transactions the calls left (an answered
-   * INVITE's lives 64·T1 = 32 s, RFC 6026) have ended: with 40,000 every count should be 0.
-   * Default 0 (read at once). The signal cuts the wait short.
+   * is read and the instances close. The instances stay up meanwhile, answering what the peer
+   * re-sends (a BYE whose 200 it lost), and the transactions the calls left end (an answered
+   * INVITE's lives 64·T1 = 32 s, RFC 6026): with 40,000 every count should be 0. Default 0 (read
+   * at once, then close). The signal cuts the wait short. CLI: `--settle <s>`.
    */
   readonly settleMs?: number;
 }

@@ -104,7 +104,10 @@ describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp dropping 20 % of the packets', (
       await copyFile(fileURLToPath(new URL('../../bench/scenarios/sipp-caller.xml', import.meta.url)), join(dir, 'caller.xml'));
       const load = new LoadRunner({ portBase: 34893, closeTimeoutMs: 500 }).run(
         { name: 'answer SIPp over loss', instances: { bob: { dn: 'service', port: BOB_PORT, steps: ['INCOMING', 'Answer', { event: 'DISCONNECTED', timeout: 60_000 }] } } },
-        { calls: 60, load: { env: {} } },
+        // After the last call, stay up to answer SIPp's retransmitted BYEs whose 200 it lost (or
+        // whose retransmission it dropped itself): SIPp gives up on a BYE 15.5 s after sending it
+        // (5 retransmissions, T1 doubling to T2), so 16 s covers every BYE we have seen.
+        { calls: 60, settleMs: 16_000, load: { env: {} } },
       );
       await waitForUdpPort(BOB_PORT).catch(() => undefined);
       const run = await startSipp([`127.0.0.1:${BOB_PORT}`, '-sf', 'caller.xml', '-r', '20', ...sippArgs({ port: 34891, calls: 60, timeoutS: 90, statsFile, lost: 20 }), '-trace_err'], dir, 100_000);

@@ -75,6 +75,8 @@ Options:
   --concurrency <n>      Never more than n calls at once (default 10000).
   --duration <s>         Stop starting calls after s seconds; calls in progress finish.
   --ramp <s>             Rise linearly from 0 to --rate over s seconds first.
+  --settle <s>           After the last call, stay up s seconds (default 0) answering what the peer
+                         re-sends (a BYE whose 200 it lost) before the instances close.
   --stats-file <f.csv>   Write a CSV row of statistics every --stats-interval (header first).
   --stats-interval <s>   How often the statistics are shown and written (default 1).
   --max-failures <n>     Exit 0 when at most n calls failed (default 0).

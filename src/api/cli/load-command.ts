@@ -29,6 +29,7 @@ export const LOAD_FLAGS = {
   concurrency: { kind: 'value' },
   duration: { kind: 'value' },
   ramp: { kind: 'value' },
+  settle: { kind: 'value' },
   'stats-file': { kind: 'value' },
   'stats-interval': { kind: 'value' },
   'max-failures': { kind: 'value' },
@@ -92,6 +93,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const concurrency = intFlag(args, 'concurrency', 1, 10_000_000, 'load');
   const durationS = numberFlag(args, 'duration', 'load');
   const rampS = numberFlag(args, 'ramp', 'load', -1);
+  const settleS = numberFlag(args, 'settle', 'load');
   const intervalS = numberFlag(args, 'stats-interval', 'load') ?? 1;
   const maxFailures = intFlag(args, 'max-failures', 0, Number.MAX_SAFE_INTEGER, 'load') ?? 0;
   const portBase = intFlag(args, 'port-base', 1, 65_000, 'load');
@@ -143,7 +145,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   try {
     if (workers > 1) {
       result = await runWorkers(
-        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
+        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, settleS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
         onStats,
         interrupted,
       );
@@ -155,6 +157,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
         ...(concurrency !== undefined ? { concurrency } : {}),
         ...(durationS !== undefined ? { durationS } : {}),
         ...(rampS !== undefined ? { rampS } : {}),
+        ...(settleS !== undefined ? { settleMs: settleS * 1000 } : {}),
         statsIntervalMs: intervalS * 1000,
         media,
         signal: interrupted,

@@ -19,6 +19,7 @@ export interface WorkerPlan {
   readonly concurrency: number | undefined;
   readonly durationS: number | undefined;
   readonly rampS: number | undefined;
+  readonly settleS: number | undefined;
   readonly intervalS: number;
   readonly media: string;
   readonly portBase: number;
@@ -72,6 +73,7 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
     if (plan.concurrency !== undefined) args.push('--concurrency', String(Math.max(1, Math.ceil(plan.concurrency / plan.workers))));
     if (plan.durationS !== undefined) args.push('--duration', String(plan.durationS));
     if (plan.rampS !== undefined) args.push('--ramp', String(plan.rampS));
+    if (plan.settleS !== undefined) args.push('--settle', String(plan.settleS));
     for (const [name, value] of Object.entries(plan.vars)) args.push('--var', `${name}=${value}`);
     if (plan.allowOutsideFiles) args.push('--allow-outside-files');
     // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one on.

@@ -86,8 +86,9 @@ export interface UserAgentLimits {
    */
   maxTransactions?: number;
   /**
-   * Calls at once: confirmed sessions plus incoming and outgoing calls not yet answered. At the
-   * limit a new INVITE gets 503. Default {@link DEFAULT_MAX_DIALOGS} (20,000).
+   * Calls at once: sessions (answered, whether their ACK came yet or not) plus incoming and
+   * outgoing calls not yet answered. At the limit a new INVITE gets 503. Default
+   * {@link DEFAULT_MAX_DIALOGS} (20,000).
    */
   maxDialogs?: number;
   /** The Retry-After of those 503s, seconds. Default 5. */
@@ -167,6 +168,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private context: UaContext | undefined;
   private readonly dialogs = new Map<string, DialogUsage>();
   private readonly sessions = new Set<DialogSession>();
+  /** Every session with a live dialog, confirmed or still waiting for its ACK (what maxDialogs counts). */
+  private readonly dialogSessions = new Set<DialogSession>();
   private readonly outgoing = new Set<OutgoingInvite>();
   private readonly incoming = new Set<IncomingCall>();
   private readonly registrations = new Set<Registration>();
@@ -353,6 +356,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       }
     }
     this.dialogs.clear();
+    this.dialogSessions.clear();
     for (const reg of this.registrations) reg.stop();
     this.registrations.clear();
     await this.transport?.close();
@@ -443,10 +447,14 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);
       },
       capabilitiesResponse: (request) => capabilitiesResponse(request, this.ctx().contact, this.extensions),
-      addDialog: (key, usage) => void this.dialogs.set(key, usage),
+      addDialog: (key, usage) => {
+        this.dialogs.set(key, usage);
+        if (usage instanceof DialogSession) this.dialogSessions.add(usage);
+      },
       removeDialog: (key, usage) => {
         if (this.dialogs.get(key) === usage) this.dialogs.delete(key);
         if (usage instanceof DialogSession) {
+          this.dialogSessions.delete(usage);
           this.sessions.delete(usage);
           this.rememberEnded(key);
         }
@@ -533,8 +541,9 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.answer(tx, notAcceptable(request));
       return;
     }
-    // A bound on calls at once (RFC 3261 §21.5.4: 503 with Retry-After while overloaded).
-    const live = this.sessions.size + this.incoming.size + this.outgoing.size;
+    // A bound on calls at once (RFC 3261 §21.5.4: 503 with Retry-After while overloaded): sessions
+    // (answered, ACKed or not yet), and calls not answered yet either way.
+    const live = this.dialogSessions.size + this.incoming.size + this.outgoing.size;
     if (live >= this.maxDialogs) {
       this.answer(tx, createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.config.limits?.retryAfterS ?? 5) } }));
       this.emit('event', { type: 'overload', request, source, limit: 'dialogs', live });
