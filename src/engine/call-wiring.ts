@@ -328,7 +328,15 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
   incoming.signal.addEventListener('abort', onAbort, { once: true });
   // Once answered or ended the listener has nothing to do; the stack keeps the IncomingCall a while
   // longer (its transaction's Accepted state), and must not keep the call and its run through it.
-  call.releaseIncoming = () => incoming.signal.removeEventListener('abort', onAbort);
+  // Nor does the call keep the IncomingCall (its INVITE, transaction and their parsed messages):
+  // every use of it is for an unanswered call, and a held call may last hours.
+  call.releaseIncoming = () => {
+    incoming.signal.removeEventListener('abort', onAbort);
+    if (call.incoming === incoming && incoming.state !== 'pending') {
+      call.incoming = undefined;
+      call.releaseIncoming = undefined;
+    }
+  };
 }
 
 /**

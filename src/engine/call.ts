@@ -88,7 +88,7 @@ export class Call {
   sipCallId: string;
   /** The other party's user part, for logs. */
   peer: string;
-  /** The unanswered incoming call, for Answer, Reject and Release. */
+  /** The unanswered incoming call, for Answer, Reject and Release (let go of once answered or ended). */
   incoming: IncomingCall | undefined;
   /** The confirmed session, once answered. */
   session: DialogSession | undefined;
@@ -104,7 +104,7 @@ export class Call {
   readonly recordings: { readonly file: string; readonly stereo: boolean; durationMs: number | undefined }[] = [];
   /** The last DTMF digit reported, to tell one key press sent in two forms at once from two presses. */
   lastDigit: { readonly digit: string; readonly form: DtmfForm; readonly at: number; paired: boolean } | undefined;
-  /** Removes the engine's listener from the unanswered INVITE's signal (once answered or ended). */
+  /** Once answered or ended: removes the engine's listener from the INVITE's signal and lets go of {@link incoming}. */
   releaseIncoming: (() => void) | undefined;
   /** Listeners on the call's received audio (the in-band DTMF receiver): stopped before the media closes. */
   readonly audioTaps: (() => void)[] = [];

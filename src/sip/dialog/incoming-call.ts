@@ -161,10 +161,15 @@ export class IncomingCall implements DialogUsage {
     this.ctx.addDialog(dialog.key, session);
     this.tx.respond(ok);
     return new Promise((resolve, reject) => {
+      // Until the promise settles only: a listener left on the session's signal would keep this
+      // IncomingCall (its INVITE and transaction) as long as the session lasts.
+      const onEnd = (): void => reject(session.signal.reason);
+      session.signal.addEventListener('abort', onEnd, { once: true });
       session.awaitAck(
         this.tx,
         ok,
         (ack) => {
+          session.signal.removeEventListener('abort', onEnd);
           if (offer === undefined && ack !== undefined) {
             // RFC 3264 §5: with the offer in our 2xx, the ACK carries the answer.
             const answer = sdpBody(ack);
@@ -179,9 +184,11 @@ export class IncomingCall implements DialogUsage {
           else old?.abandon('cancelled');
           resolve(session);
         },
-        () => reject(new DialogEndedError('no-ack', `no ACK for our 200 within 64·T1 (${64 * this.ctx.timers.t1} ms)`)),
+        () => {
+          session.signal.removeEventListener('abort', onEnd);
+          reject(new DialogEndedError('no-ack', `no ACK for our 200 within 64·T1 (${64 * this.ctx.timers.t1} ms)`));
+        },
       );
-      session.signal.addEventListener('abort', () => reject(session.signal.reason), { once: true });
     });
   }
 
