@@ -77,11 +77,18 @@ describe('sipflow load', () => {
     expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
   }, 30_000);
 
-  it('stops on Ctrl-C, ends its calls, prints the summary and exits 1', async () => {
-    const r = await cli(['load', CALL, '--rate', '20', '--port-base', '29160'], { interruptAfter: 600 });
+  it('stops on Ctrl-C, ends its calls, prints the summary, writes the statistics so far and exits 1', async () => {
+    const csv = join(dir, 'interrupted.csv');
+    const r = await cli(['load', CALL, '--rate', '20', '--port-base', '29160', '--stats-file', csv, '--stats-interval', '0.2'], { interruptAfter: 600 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Interrupted: stopping the load');
     expect(r.stdout).toMatch(/✘ FAILED .*\(stopped\)\n[\s\S]*the load was stopped before its end\n$/);
+    // The CSV ends with the final row: every call started was ended (none left concurrent).
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe(LOAD_CSV_COLUMNS.join(','));
+    const last = Object.fromEntries(LOAD_CSV_COLUMNS.map((c, i) => [c, rows.at(-1)!.split(',')[i]]));
+    expect(Number(last['CallsStarted'])).toBeGreaterThan(0);
+    expect(last['Concurrent']).toBe('0');
   }, 30_000);
 
   it('--workers 2: two processes share the calls and the rate; their statistics merge', async () => {
