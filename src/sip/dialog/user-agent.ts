@@ -327,6 +327,10 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.track(call.final);
     }
     for (const call of this.incoming) call.close();
+    // RFC 3261 §17.2.1: a 300–699 final (these 480s, or any refusal sent just before) is re-sent
+    // until ACKed: wait for the ACKs too (within closeTimeout) rather than close under them, or a
+    // caller that lost its final would be left calling a closed port.
+    if (this.layer !== undefined) this.track(this.layer.finalsAcknowledged());
     // RFC 3261 §10.2.2: remove our bindings (Expires 0); their REGISTERs are tracked like BYEs.
     for (const reg of this.registrations) void reg.unregister();
     for (const session of [...this.sessions]) void session.hangUp('closed');

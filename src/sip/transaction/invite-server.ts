@@ -201,7 +201,29 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     }
   }
 
+  /**
+   * Runs `fn` once a 300–699 final is done with: its ACK arrived (Confirmed), or the transaction
+   * ended without one (Timer H, a transport failure, abort). At once if that has already happened,
+   * or if no such final was sent and the transaction is over. `UserAgent.close()` waits on it so
+   * a 480 sent at shutdown is re-sent until it is ACKed (RFC 3261 §17.2.1), within its bound.
+   */
+  whenFinalAcknowledged(fn: () => void): void {
+    if (this.state === 'Confirmed' || this.isTerminated) {
+      fn();
+      return;
+    }
+    if (this.onFinalAcknowledged.length === 0) this.whenTerminated(() => this.finalAcknowledged());
+    this.onFinalAcknowledged.push(fn);
+  }
+
+  private readonly onFinalAcknowledged: Array<() => void> = [];
+
+  private finalAcknowledged(): void {
+    for (const fn of this.onFinalAcknowledged.splice(0)) fn();
+  }
+
   protected enter(state: InviteServerState): void {
+    if (state === 'Confirmed') this.finalAcknowledged();
     switch (state) {
       case 'Completed':
         // RFC 3261 §17.2.1: "timer H MUST be set to fire in 64*T1 seconds for all transports";

@@ -150,6 +150,18 @@ export class TransactionLayer {
     return this.transport.send(serializeMessage(message), destination);
   }
 
+  /**
+   * Resolves once every INVITE server transaction that has sent a 300–699 final has had it ACKed
+   * or has ended (RFC 3261 §17.2.1: the final is re-sent until then). For a clean shutdown.
+   */
+  finalsAcknowledged(): Promise<void> {
+    const waits: Promise<void>[] = [];
+    for (const tx of this.servers.values()) {
+      if (tx instanceof InviteServerTransaction && tx.state === 'Completed') waits.push(new Promise<void>((resolve) => tx.whenFinalAcknowledged(resolve)));
+    }
+    return Promise.all(waits).then(() => undefined);
+  }
+
   /** Ends every transaction (timers stopped, TUs not told) and stops listening. The transport stays open. */
   close(): void {
     this.closed = true;
