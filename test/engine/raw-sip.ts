@@ -18,7 +18,7 @@ export class RawSip {
   private readonly socket: Socket;
   readonly port: number;
   private waiters: Array<() => void> = [];
-  /** Answer BYE, CANCEL and other requests but INVITE and ACK with 200 at once (default true). */
+  /** Answer BYE, CANCEL and other requests but INVITE and ACK with 200 at once, and ACK a 300–699 to an INVITE (default true). */
   autoAnswer = true;
   /** Called with each new INVITE (retransmissions of one already seen are not passed on). */
   onInvite: ((invite: SipRequest) => void) | undefined;
@@ -39,6 +39,11 @@ export class RawSip {
       this.received.push({ message, text: data.toString('utf8'), from: { address: rinfo.address, port: rinfo.port } });
       // BYE, CANCEL and the like get a 200 at once; INVITE and ACK are the test's business.
       if (this.autoAnswer && message.isRequest && message.method !== 'INVITE' && message.method !== 'ACK') void this.respond(message, 200, rinfo.port);
+      // A 300–699 to our INVITE is ACKed in its transaction, as any UAC does (RFC 3261 §17.1.1.3).
+      if (this.autoAnswer && !message.isRequest && message.status >= 300 && message.cseq?.method === 'INVITE') {
+        const ack = [`ACK ${String(message.to!.uri)} SIP/2.0`, `Via: ${message.header('Via')}`, `From: ${message.header('From')}`, `To: ${message.header('To')}`, `Call-ID: ${message.callId}`, `CSeq: ${message.cseq.seq} ACK`, 'Max-Forwards: 70', 'Content-Length: 0', '', ''];
+        void this.send(ack, rinfo.port);
+      }
       if (message.isRequest && message.method === 'INVITE') {
         const key = `${message.callId} ${message.cseq?.seq}`;
         if (!this.invites.has(key)) {
