@@ -9,6 +9,7 @@ import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { IncomingRefer } from '../sip/dialog/refer.js';
 import type { DialogSession } from '../sip/dialog/session.js';
 import { DialogEndedError } from '../sip/dialog/errors.js';
+import { DEFAULT_RETRY_AFTER_S } from '../sip/transaction/layer.js';
 import { randomHex } from '../sip/transaction/tags.js';
 import { Call, type DtmfForm } from './call.js';
 import { detectInbandDtmf } from './call-audio.js';
@@ -307,7 +308,7 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
   run.store.track(call);
   if (!instance.enqueue(call)) {
     // RFC 3261 §21.5.4: overloaded, try again later (a flood must not queue without bound).
-    incoming.reject(503, 'Service Unavailable', { headers: { 'Retry-After': String(run.settings.limits?.retryAfterS ?? 5) } });
+    incoming.reject(503, 'Service Unavailable', { headers: { 'Retry-After': String(run.settings.limits?.retryAfterS ?? DEFAULT_RETRY_AFTER_S) } });
     endCall(run, call, 'rejected', `the incoming queue is full (${run.settings.queueLimit}): 503 Service Unavailable`, 503);
     run.log({ instanceId: instance.spec.id, message: `INVITE from ${peer} refused with 503: ${run.settings.queueLimit} calls are already waiting`, level: 'warn' });
     return;

@@ -268,7 +268,6 @@ class Load {
     if (ms > 0) await waitOn(this.run.clock, ms, this.controller.signal);
   }
 
-
   /** What the instances hold now, summed. */
   private liveCounts(): LoadLiveCounts {
     let transactions = 0;

@@ -90,7 +90,6 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
     return waitOn(this.run.clock, ms, this.run.signal, work);
   }
 
-
   /** Waits `ms` on the run's clock; rejects with the signal's reason when it aborts first. */
   sleep(ms: number): Promise<void> {
     const { clock } = this.run;

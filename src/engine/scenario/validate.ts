@@ -236,8 +236,9 @@ function checkNode(
         break;
       case 'file':
         if (ctx.baseDir !== undefined) {
-          const outside = ctx.allowOutsideFiles === true ? undefined : checkInside(field, v, ctx.baseDir);
-          const problem = outside === undefined ? checkFile(v, ctx.baseDir) : undefined;
+          const full = resolvePath(ctx.baseDir, v); // v itself when absolute
+          const outside = ctx.allowOutsideFiles === true ? undefined : checkInside(field, v, full, ctx.baseDir);
+          const problem = outside === undefined ? checkFile(v, full) : undefined;
           if (outside) sink.error('file-outside', outside.message, at(field));
           else if (problem) sink.error('file-not-found', problem.message, at(field));
         }
@@ -329,8 +330,7 @@ function requiredMessage(name: string, field: string): string {
  * below), so that running it cannot read, or play to a peer, a file from elsewhere on the
  * machine. Absolute paths and `..` are judged by where they lead, symbolic links by their target.
  */
-function checkInside(field: string, path: string, baseDir: string): ValueProblem | undefined {
-  const full = isAbsolute(path) ? path : resolvePath(baseDir, path);
+function checkInside(field: string, path: string, full: string, baseDir: string): ValueProblem | undefined {
   const real = (p: string): string => {
     try {
       return realpathSync(p);
@@ -345,8 +345,7 @@ function checkInside(field: string, path: string, baseDir: string): ValueProblem
   return { message: `${field} ${JSON.stringify(path)} is outside the scenario's directory (${base}); move the file there, or allow it with --allow-outside-files (allowOutsideFiles)` };
 }
 
-function checkFile(path: string, baseDir: string): ValueProblem | undefined {
-  const full = isAbsolute(path) ? path : resolvePath(baseDir, path);
+function checkFile(path: string, full: string): ValueProblem | undefined {
   try {
     if (!statSync(full).isFile()) return { message: `audio file not found: ${path} (${full} is not a file)` };
   } catch {

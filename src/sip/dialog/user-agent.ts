@@ -7,7 +7,7 @@ import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
 import { Via } from '../parser/via.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
-import { type ClientTransaction, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
+import { checkLimit, type ClientTransaction, DEFAULT_RETRY_AFTER_S, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
 import { newBranch, newTag } from '../transaction/tags.js';
 import type { TimerSettings } from '../transaction/timers.js';
 import type { ClientTransactionUser, ServerTransactionUser } from '../transaction/transaction.js';
@@ -183,12 +183,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly finishing = new Set<Promise<void>>();
 
   private readonly maxDialogs: number;
+  private readonly retryAfterS: number;
 
   constructor(options: UserAgentOptions) {
     super();
-    const maxDialogs = options.limits?.maxDialogs ?? DEFAULT_MAX_DIALOGS;
-    if (!(maxDialogs >= 0) || (!Number.isInteger(maxDialogs) && maxDialogs !== Infinity)) throw new RangeError(`limits.maxDialogs must be a whole number ≥ 0 or Infinity, got ${String(maxDialogs)}`);
-    this.maxDialogs = maxDialogs;
+    this.maxDialogs = checkLimit('limits.maxDialogs', options.limits?.maxDialogs ?? DEFAULT_MAX_DIALOGS);
+    this.retryAfterS = checkLimit('limits.retryAfterS', options.limits?.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
     if (typeof options.identity?.user !== 'string' || options.identity.user === '') throw new TypeError('identity.user is required');
     if ((options.bind === undefined) === (options.transport === undefined)) throw new TypeError('give exactly one of bind and transport');
     this.config = options;
@@ -375,7 +375,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       clock: this.clock,
       ...(this.config.timers !== undefined ? { timers: this.config.timers } : {}),
       ...(this.config.limits?.maxTransactions !== undefined ? { maxTransactions: this.config.limits.maxTransactions } : {}),
-      ...(this.config.limits?.retryAfterS !== undefined ? { retryAfterS: this.config.limits.retryAfterS } : {}),
+      retryAfterS: this.retryAfterS,
       core: {
         request: (req, tx, source) => this.receiveRequest(req, tx, source),
         strayResponse: (res, source) => this.receiveStray2xx(res, source),
@@ -549,7 +549,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     // (answered, ACKed or not yet), and calls not answered yet either way.
     const live = this.dialogSessions.size + this.incoming.size + this.outgoing.size;
     if (live >= this.maxDialogs) {
-      this.answer(tx, createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.config.limits?.retryAfterS ?? 5) } }));
+      this.answer(tx, createResponse(request, 503, undefined, { toTag: newTag(), headers: { 'Retry-After': String(this.retryAfterS) } }));
       this.emit('event', { type: 'overload', request, source, limit: 'dialogs', live });
       return;
     }

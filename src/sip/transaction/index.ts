@@ -8,4 +8,4 @@ export { NonInviteServerTransaction, type NonInviteServerState } from './non-inv
 export { clientKeyOfRequest, clientKeyOfResponse, serverKey, mergeKey, sameSentBy, hasRfc3261Branch, toTagMatches } from './matching.js';
 export { InviteServerTransaction, type InviteServerState } from './invite-server.js';
 export { newBranch, newTag } from './tags.js';
-export { TransactionLayer, DEFAULT_MAX_TRANSACTIONS, type ClientTransaction, type ServerTransaction, type TransactionCore, type TransactionLayerEvent, type TransactionLayerOptions } from './layer.js';
+export { TransactionLayer, DEFAULT_MAX_TRANSACTIONS, DEFAULT_RETRY_AFTER_S, type ClientTransaction, type ServerTransaction, type TransactionCore, type TransactionLayerEvent, type TransactionLayerOptions } from './layer.js';

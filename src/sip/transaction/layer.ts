@@ -68,6 +68,9 @@ export interface TransactionLayerOptions {
 /** Default {@link TransactionLayerOptions.maxTransactions}: room for about 1,500 calls a second (two server transactions per call for 32 s). */
 export const DEFAULT_MAX_TRANSACTIONS = 100_000;
 
+/** Default Retry-After (seconds) of the 503 sent when a limit is reached. */
+export const DEFAULT_RETRY_AFTER_S = 5;
+
 
 /**
  * Owns every transaction of one stack instance over one transport.
@@ -98,7 +101,7 @@ export class TransactionLayer {
     this.clock = options.clock ?? new RealClock();
     this.timers = resolveTimers(options.timers);
     this.maxTransactions = checkLimit('maxTransactions', options.maxTransactions ?? DEFAULT_MAX_TRANSACTIONS);
-    this.retryAfterS = checkLimit('retryAfterS', options.retryAfterS ?? 5);
+    this.retryAfterS = checkLimit('retryAfterS', options.retryAfterS ?? DEFAULT_RETRY_AFTER_S);
     this.transport.setHandlers({
       message: (inbound) => this.receive(inbound),
       malformed: (datagram) => this.core.event?.({ type: 'malformed', datagram }),
@@ -337,7 +340,8 @@ export class TransactionLayer {
   }
 }
 
-function checkLimit(name: string, value: number): number {
+/** @internal `value` as a limit: a whole number ≥ 0, or Infinity; else a RangeError naming `name`. */
+export function checkLimit(name: string, value: number): number {
   if (!(value >= 0) || (!Number.isInteger(value) && value !== Infinity)) throw new RangeError(`${name} must be a whole number ≥ 0 or Infinity, got ${String(value)}`);
   return value;
 }

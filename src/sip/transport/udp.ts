@@ -38,6 +38,12 @@ export interface UdpTransportOptions {
   recvBufferSize?: number;
 }
 
+/** How many checked destination addresses a transport remembers (the cache is emptied when full). */
+const ADDRESS_CACHE_SIZE = 1024;
+
+/** How many event-loop turns close() lets sends in flight take before it closes the socket anyway. */
+const CLOSE_DRAIN_TURNS = 50;
+
 /**
  * SIP over UDP: a {@link Transport} on one `node:dgram` socket.
  *
@@ -69,12 +75,6 @@ export interface UdpTransportOptions {
  * await transport.close();
  * ```
  */
-/** How many checked destination addresses a transport remembers (the cache is emptied when full). */
-const ADDRESS_CACHE_SIZE = 1024;
-
-/** How many event-loop turns close() lets sends in flight take before it closes the socket anyway. */
-const CLOSE_DRAIN_TURNS = 50;
-
 export class UdpTransport implements Transport {
   /** Via transport token. */
   readonly protocol = 'UDP';
@@ -94,7 +94,7 @@ export class UdpTransport implements Transport {
   private closing: Promise<void> | undefined;
   /** Rejecters of sends in flight, so close() can settle them (dgram drops their callbacks). */
   private readonly inFlight = new Set<(error: TransportError) => void>();
-  /** Destination addresses already accepted by checkSend, with the form the socket takes. */
+  /** Destination addresses accepted by checkSend, each with the form the socket takes. */
   private readonly goodAddresses = new Map<string, string>();
 
   private constructor(socket: Socket, family: 4 | 6, local: Endpoint, handlers: TransportHandlers) {
@@ -197,7 +197,8 @@ export class UdpTransport implements Transport {
     }
     const invalid = this.checkSend(data, destination);
     if (invalid !== undefined) return Promise.reject(new TransportError('send', `cannot send UDP datagram: ${invalid}`, { destination }));
-    const address = this.socketAddress(destination.address);
+    // checkSend accepted the address, so it is in the cache, in the form the socket takes.
+    const address = this.goodAddresses.get(destination.address)!;
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const settle = (error: TransportError | undefined): void => {
@@ -244,17 +245,6 @@ export class UdpTransport implements Transport {
     return this.closing;
   }
 
-  /**
-   * The address as the socket takes it: IPv4-mapped destinations are sent as IPv4 on a udp4
-   * socket, IPv4 ones as mapped on a udp6 socket. Only called for addresses checkSend accepted.
-   */
-  private socketAddress(address: string): string {
-    const known = this.goodAddresses.get(address);
-    if (known !== undefined) return known;
-    const plain = plainAddress(address);
-    return this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain;
-  }
-
   private checkSend(data: Uint8Array, destination: Endpoint): string | undefined {
     if (!(data instanceof Uint8Array)) return 'data must be a Uint8Array';
     if (data.byteLength > MAX_DATAGRAM_BYTES) return `${data.byteLength} bytes is over the ${MAX_DATAGRAM_BYTES}-byte UDP payload limit`;
@@ -268,6 +258,7 @@ export class UdpTransport implements Transport {
     const problem = this.checkAddress(address);
     if (problem === undefined) {
       if (this.goodAddresses.size >= ADDRESS_CACHE_SIZE) this.goodAddresses.clear();
+      // IPv4-mapped destinations are sent as IPv4 on a udp4 socket; IPv4 ones as mapped on a udp6 socket.
       const plain = plainAddress(address);
       this.goodAddresses.set(address, this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain);
     }
