@@ -82,7 +82,10 @@ function connectionText(c: SdpConnection, at: string): string {
   word(c.netType, `${at}.netType`);
   word(c.addrType, `${at}.addrType`);
   word(c.address, `${at}.address`);
-  if (c.address.includes('/')) fail(`${at}.address`, 'must not contain "/"');
+  const ip = c.addrType.toUpperCase() === 'IP4' || c.addrType.toUpperCase() === 'IP6';
+  // RFC 4566 §5.7: only IP4 and IP6 addresses carry "/ttl" and "/count"; any other address type's
+  // address is opaque and kept verbatim, slashes included, as the parser reads it.
+  if (ip && c.address.includes('/')) fail(`${at}.address`, 'must not contain "/" (IP4 and IP6 put the TTL and count there)');
   let address = c.address;
   if (c.ttl !== undefined) {
     if (c.addrType.toUpperCase() !== 'IP4') fail(`${at}.ttl`, 'only IP4 addresses have a TTL');
@@ -92,7 +95,7 @@ function connectionText(c: SdpConnection, at: string): string {
     fail(`${at}.addressCount`, 'an IP4 address count needs a TTL');
   }
   if (c.addressCount !== undefined) {
-    if (c.addrType.toUpperCase() !== 'IP4' && c.addrType.toUpperCase() !== 'IP6') fail(`${at}.addressCount`, 'only IP4 and IP6 addresses have a count');
+    if (!ip) fail(`${at}.addressCount`, 'only IP4 and IP6 addresses have a count');
     count(c.addressCount, `${at}.addressCount`, 999_999_999, 1);
     address += `/${c.addressCount}`;
   }

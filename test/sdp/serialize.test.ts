@@ -58,6 +58,18 @@ describe('round trip', () => {
     );
   });
 
+  // Found by the mutated-descriptions property (seed 1837210045): `c=IN !IP4 a/0/1` parsed, as an
+  // address type the model does not know, with its address verbatim, and then would not serialize.
+  it('keeps the slashes of an address whose type is not IP4 or IP6', () => {
+    const text = sdp('v=0', 'o=- 1 1 IN IP4 h', 's=-', 't=0 0', 'm=audio 0 udptl t38', 'c=IN !IP4 a/0/1', 'c=ATM NSAP 47.0005/x');
+    const sd = parseSdp(text);
+    expect(sd.media[0]!.connections).toEqual([
+      { netType: 'IN', addrType: '!IP4', address: 'a/0/1' },
+      { netType: 'ATM', addrType: 'NSAP', address: '47.0005/x' },
+    ]);
+    expect(serializeSdp(sd)).toBe(text);
+  });
+
   it('keeps an attribute with an empty value apart from a flag', () => {
     const text = sdp('v=0', 'o=- 1 1 IN IP4 h', 's=-', 't=0 0', 'a=tool:', 'a=tool', 'a=fmtp:96');
     expect(serializeSdp(parseSdp(text))).toBe(text);
@@ -78,6 +90,8 @@ describe('refusing descriptions that could not be read back', () => {
     ['an attribute name that is not a token', (sd) => void sd.attributes.push({ kind: 'generic', name: 'a b' })],
     ['a value ending in whitespace', (sd) => void (sd.uri = 'http://x ')],
     ['an IP4 address count without TTL', (sd) => void (sd.connection = { netType: 'IN', addrType: 'IP4', address: '224.0.0.1', addressCount: 2 })],
+    ['a slash in an IP6 address', (sd) => void (sd.connection = { netType: 'IN', addrType: 'IP6', address: 'ff15::1/3' })],
+    ['an address count on an address type other than IP4 and IP6', (sd) => void (sd.connection = { netType: 'IN', addrType: 'X', address: 'h', addressCount: 2 })],
     ['a known letter as an unknown line', (sd) => void sd.otherLines.push({ type: 'm', value: 'audio 1 RTP/AVP 0' })],
     ['a zero clock rate', (sd) => void sd.media[0]!.attributes.push({ kind: 'rtpmap', payloadType: 0, encodingName: 'PCMU', clockRate: 0 })],
   ];
