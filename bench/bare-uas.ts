@@ -22,7 +22,10 @@ const done = new Promise<void>((resolve) => {
     cpuAtFirst ??= process.cpuUsage();
     call.ringing();
     call.answer().then(
-      (session) => session.signal.addEventListener('abort', () => ++ended === calls && resolve(), { once: true }),
+      (session) => {
+        if (session.signal.aborted) ++ended === calls && resolve();
+        else session.signal.addEventListener('abort', () => ++ended === calls && resolve(), { once: true });
+      },
       () => (failed++, ++ended === calls && resolve()),
     );
   });

@@ -266,13 +266,15 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
           // caller hangs up. A BYE can only follow the 2xx (a caller that gives up before it
           // CANCELs, §9.1), so it proves the caller got the 2xx: the call was answered, then
           // ended, as the caller counts it. Stop the 2xx retransmissions, let answer() resolve,
-          // and end once the application has had its turn with the session.
-          this.takeAck(undefined);
+          // and end once the application has had its turn with the session. (The end is queued
+          // before the ACK is taken: taking it establishes the session, and a callback queued
+          // after that would run at once, before answer()'s callers saw the session.)
           this.afterEstablished((ended) => {
             if (ended) return;
             this.emit('bye', { request });
             this.end('remote-bye');
           });
+          this.takeAck(undefined);
           return;
         }
         this.emit('bye', { request });
@@ -587,10 +589,14 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.established = true;
     const waiting = this.untilEstablished.splice(0);
     if (waiting.length === 0) return;
-    // After the promise callbacks of answer() (a timer, so a later macrotask on the real clock).
-    this.ctx.clock.setTimer(0, () => {
-      for (const fn of waiting) fn(this.endReason !== undefined);
-    });
+    // After the promise callbacks of answer(): a timer, so a later macrotask on the real clock,
+    // set from a microtask, so that a clock which fires due timers at once (a VirtualClock
+    // advancing) still lets the promise callbacks queued so far run first.
+    queueMicrotask(() =>
+      this.ctx.clock.setTimer(0, () => {
+        for (const fn of waiting) fn(this.endReason !== undefined);
+      }),
+    );
   }
 
   /** Our response could not be sent: a dialog whose 2xx cannot reach the peer is over. */

@@ -93,13 +93,23 @@ describe('answering', () => {
       s.on('bye', () => order.push('bye'));
       s.on('ended', (e) => order.push(`ended:${e.reason}`));
     });
-    const answered = new Promise<DialogSession>((resolve, reject) => w.bob.on('invite', (c) => void c.answer().then(resolve, reject)));
+    // So does the application that takes the session from answer(): it gets it still up.
+    const answered = new Promise<DialogSession>((resolve, reject) =>
+      w.bob.on('invite', (c) =>
+        void c.answer().then((s) => {
+          order.push(`answered:${s.signal.aborted ? 'ended' : 'up'}`);
+          s.on('bye', () => order.push('app:bye'));
+          s.signal.addEventListener('abort', () => order.push('app:abort'));
+          resolve(s);
+        }, reject),
+      ),
+    );
     const session = await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000) }));
     await pass(w.clock, 600);
     await until(w.clock, session.bye());
     const bobSession = await answered;
     await pass(w.clock, 10);
-    expect(order).toEqual(['session:confirmed', 'bye', 'ended:remote-bye']);
+    expect(order).toEqual(['session:confirmed', 'answered:up', 'bye', 'app:bye', 'app:abort', 'ended:remote-bye']);
     expect(bobSession.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'remote-bye' });
     expect(w.bob.activeSessions).toEqual([]);
     await pass(w.clock, 5000);
