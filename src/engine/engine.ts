@@ -16,6 +16,7 @@ import type { RunContext } from './run-context.js';
 import { cleanupRun, graphOf, newRunContext, runSettings, startInstances } from './run-setup.js';
 import type { RunEvent, RunInstance, RunReporter } from './run-events.js';
 import type { ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
+import { followSignal } from './wait.js';
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
@@ -178,16 +179,13 @@ export class Engine {
   async run(input: Scenario | ExecutionGraph | unknown, options: RunOptions = {}): Promise<RunResult> {
     if (this.active !== undefined) throw new EngineError('already-running', 'scenario already running');
     const graph = graphOf(input, options);
-    const controller = new AbortController();
+    const { controller, release } = followSignal(options.signal, () => new RunHalted('stopped', 'the run was stopped'));
     const active: ActiveRun = { controller };
     this.active = active;
-    const onOuterAbort = (): void => void controller.abort(new RunHalted('stopped', 'the run was stopped'));
-    if (options.signal?.aborted) onOuterAbort();
-    else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     try {
       return await this.execute(graph, controller, options.scenarioId ?? graph.name ?? graph.source.file ?? 'scenario');
     } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
+      release();
       this.active = undefined;
     }
   }

@@ -11,6 +11,7 @@ import type { InstanceRuntime } from './instance-runtime.js';
 import type { RunContext } from './run-context.js';
 import type { NodeState } from './run-events.js';
 import type { CompiledNode, ExecutionGraph } from './scenario/index.js';
+import { followSignal } from './wait.js';
 
 /** What became of a node (the last time it ran, when it ran more than once). */
 export interface NodeResult {
@@ -83,7 +84,7 @@ export class Executor {
     const timeoutMs = node.name === 'TIMEOUT' ? undefined : node.timeoutMs;
     // One controller for the node: its timeout, or the run's end (cheaper than AbortSignal.any,
     // which a load run would pay on every step of every call).
-    const nodeAbort = new AbortController();
+    const { controller: nodeAbort, release } = followSignal(this.run.signal);
     let timedOut = false;
     const timer =
       timeoutMs === undefined
@@ -92,10 +93,6 @@ export class Executor {
             timedOut = true;
             nodeAbort.abort(new NodeTimeout(timeoutMs));
           });
-    const runSignal = this.run.signal;
-    const onRunEnd = (): void => nodeAbort.abort(runSignal.reason);
-    if (runSignal.aborted) onRunEnd();
-    else runSignal.addEventListener('abort', onRunEnd, { once: true });
     const ctx = new NodeContext(node, instance, this.run, nodeAbort.signal);
     let state: NodeState;
     let error: string | undefined;
@@ -114,7 +111,7 @@ export class Executor {
       }
     } finally {
       if (timer !== undefined) this.run.clock.clearTimer(timer);
-      runSignal.removeEventListener('abort', onRunEnd);
+      release();
     }
     result.endedAt = this.run.timestamp();
     result.durationMs = elapsed(this.run.clock, clockStart);

@@ -19,7 +19,7 @@ import type { InstanceRuntime } from './instance-runtime.js';
 import { LoadStats, type LoadFailureGroup, type LoadSnapshot } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
-import { waitOn } from './wait.js';
+import { followSignal, waitOn } from './wait.js';
 import type { CompiledNode, ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
 
@@ -171,12 +171,9 @@ export class LoadRunner {
     const media = options.media === 'on' ? true : options.media === 'off' ? false : needsMedia(graph);
 
     this.running = true;
-    const controller = new AbortController();
+    const { controller, release } = followSignal(options.signal, () => new RunHalted('stopped', 'the load was stopped'));
     // Every call in flight listens for the run's end: thousands at once are expected, not a leak.
     setMaxListeners(0, controller.signal);
-    const onOuterAbort = (): void => void controller.abort(new RunHalted('stopped', 'the load was stopped'));
-    if (options.signal?.aborted) onOuterAbort();
-    else options.signal?.addEventListener('abort', onOuterAbort, { once: true });
     const clock = this.options.clock ?? new RealClock();
     const run = newRunContext({
       clock,
@@ -195,7 +192,7 @@ export class LoadRunner {
     try {
       return await new Load(run, graph, { ...options, rate, concurrency, rampS, intervalMs }, client, server, controller).go();
     } finally {
-      options.signal?.removeEventListener('abort', onOuterAbort);
+      release();
       this.running = false;
     }
   }
@@ -383,11 +380,7 @@ class Load {
     else stats.started();
     // The call's own signal ends with the call's failure or with the run. (Not AbortSignal.any:
     // each one leaves a dependant on the run's long-lived signal, cleaned up only by the GC.)
-    const own = new AbortController();
-    const runSignal = this.run.signal;
-    const onRunEnd = (): void => own.abort(runSignal.reason);
-    if (runSignal.aborted) onRunEnd();
-    else runSignal.addEventListener('abort', onRunEnd, { once: true });
+    const { controller: own, release } = followSignal(this.run.signal);
     const ctx: RunContext = { ...this.run, store: new SessionStore(), signal: own.signal };
     const executor = new Executor(ctx, this.graph, HANDLERS as never);
     let failure: { nodeId: string; instanceId: string; message: string } | undefined;
@@ -411,7 +404,7 @@ class Load {
     if (this.run.signal.aborted && failure === undefined && [...executor.results.values()].some((r) => r.state === 'stopped')) {
       failure = { nodeId: '', instanceId: serving?.spec.id ?? '', message: 'stopped with the load' };
     }
-    runSignal.removeEventListener('abort', onRunEnd);
+    release();
     if (serving !== undefined) stats.servedEnded(failure);
     else stats.ended(failure);
   }

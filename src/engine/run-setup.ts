@@ -14,6 +14,7 @@ import { InstanceRuntime, PortAllocator } from './instance-runtime.js';
 import type { LogInput, RunContext, RunSettings } from './run-context.js';
 import { compileScenario, type ExecutionGraph, type LoadOptions } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
+import { raceSignal } from './wait.js';
 
 /** `input` as an execution graph: a compiled one as it is, anything else compiled (`loadScenario`'s inputs). */
 export function graphOf(input: unknown, options: LoadOptions = {}): ExecutionGraph {
@@ -159,18 +160,6 @@ export function within(clock: Clock, work: Promise<unknown>, ms: number): Promis
     work.then(
       () => (clock.clearTimer(timer), resolve()),
       () => (clock.clearTimer(timer), resolve()),
-    );
-  });
-}
-
-function raceSignal<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => (signal.removeEventListener('abort', onAbort), resolve(v)),
-      (e) => (signal.removeEventListener('abort', onAbort), reject(e)),
     );
   });
 }

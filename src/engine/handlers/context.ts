@@ -8,7 +8,7 @@ import type { InstanceRuntime } from '../instance-runtime.js';
 import type { RunContext } from '../run-context.js';
 import type { LogLevel, MediaEvent, SipMessageSummary } from '../run-events.js';
 import type { CompiledNode } from '../scenario/index.js';
-import { waitOn } from '../wait.js';
+import { raceSignal, waitOn } from '../wait.js';
 
 /** A handler's view of its node's run. */
 export class NodeContext<N extends CompiledNode = CompiledNode> {
@@ -61,26 +61,9 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
 
   /** `work`, or the signal's reason when it aborts first. */
   race<T>(work: Promise<T>): Promise<T> {
-    const signal = this.signal;
-    if (signal.aborted) {
-      work.catch(() => undefined);
-      return Promise.reject(signal.reason);
-    }
-    return new Promise<T>((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      signal.addEventListener('abort', onAbort, { once: true });
-      work.then(
-        (v) => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(v);
-        },
-        (e) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e);
-        },
-      );
-    });
+    return raceSignal(work, this.signal);
   }
+
 
   /**
    * Lets `work` settle after the node has given up on it (its CANCEL answered, say), for at most
