@@ -111,7 +111,7 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
   if (missing.length > 0) return reject(request, 400, `Bad Request (missing ${missing.join(', ')})`);
 
   // §7.3.1: only list headers may repeat; two To or CSeq lines leave the request ambiguous (RFC 4475 multi01).
-  const repeated = SINGLE_VALUE_HEADERS.filter((name) => request.headers(name).length > 1);
+  const repeated = SINGLE_VALUE_HEADERS.filter((name) => request.headerLineCount(name) > 1);
   if (repeated.length > 0) return reject(request, 400, `Bad Request (more than one ${repeated.join(', ')})`);
 
   const methods = capabilities.methods;

@@ -150,6 +150,14 @@ export abstract class SipMessage {
     return this.fields.some((f) => f.key === key);
   }
 
+  /** How many header lines of that name the message has (a list header's values on one line count once). Reads no value. */
+  headerLineCount(name: string): number {
+    const key = headerKey(name);
+    let n = 0;
+    for (const f of this.fields) if (f.key === key) n++;
+    return n;
+  }
+
   /** Every header line in order, names as written. */
   headerFields(): HeaderField[] {
     return this.fields.map((f) => ({ name: f.name, value: fieldText(f) }));

@@ -52,12 +52,23 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   } as const satisfies Record<InviteServerState, readonly InviteServerState[]>;
   protected readonly terminated = 'Terminated';
   private readonly tu: ServerTransactionUser;
-  /** The most recent provisional sent (by the TU, or the transaction's own 100). */
+  /** The most recent provisional sent (by the TU, or the transaction's own 100), while in Proceeding. */
   private provisional: Serialized | undefined;
-  /** The final response sent: the one Timer G and INVITE retransmissions re-send in Completed. */
-  private final: Serialized | undefined;
+  /**
+   * The bytes of the final response sent: the ones Timer G and INVITE retransmissions re-send in
+   * Completed. Only the bytes: the transaction lingers for 64·T1 after its final, once per call,
+   * and a parsed response held that long costs every call its memory and the GC its copying.
+   */
+  private finalBytes: Uint8Array | undefined;
+  /**
+   * The final response object, weakly: the TU's 2xx retransmissions pass the same object again
+   * and get the same bytes, without the transaction keeping the object alive for 64·T1.
+   */
+  private finalRef: WeakRef<SipResponse> | undefined;
   /** The To tag of the latest provisional that had one, for a 487 after CANCEL. */
   private provisionalTag: string | undefined;
+  private status: number | undefined;
+  private toTag: string | undefined;
   private interval: number;
 
   /** @throws TransactionStateError if `request` is not an INVITE. */
@@ -70,9 +81,23 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     this.interval = ctx.timers.t1;
   }
 
-  /** The most recent response sent: the final once there is one, else the latest provisional. */
+  /**
+   * The latest provisional sent, while the transaction is in Proceeding. Once a final has gone out
+   * the transaction keeps only its bytes (to re-send) and {@link lastStatus} and {@link lastToTag}:
+   * this is then undefined.
+   */
   get lastResponse(): SipResponse | undefined {
-    return (this.final ?? this.provisional)?.response;
+    return this.provisional?.response;
+  }
+
+  /** The status of the most recent response sent (the final once there is one). */
+  get lastStatus(): number | undefined {
+    return this.status;
+  }
+
+  /** The To tag of the most recent response sent (the final once there is one). */
+  get lastToTag(): string | undefined {
+    return this.toTag;
   }
 
   /**
@@ -98,6 +123,10 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     checkResponseFor(this.request, response);
     const status = response.status;
     if (!this.started) throw new TransactionStateError('transaction not started');
+    if (this.state === 'Proceeding' || (this.state === 'Accepted' && status >= 200 && status < 300)) {
+      this.status = status;
+      this.toTag = response.to?.tag;
+    }
     switch (this.state) {
       case 'Proceeding':
         if (status < 200) {
@@ -105,21 +134,19 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
           // transaction. So long as the server transaction is in the 'Proceeding' state, each of
           // these MUST be passed to the transport layer for transmission." Not retransmitted by it.
           this.stopTimer('Trying');
-          this.provisional = this.serialize(response);
+          this.provisional = this.provisional?.response === response ? this.provisional : { response, bytes: serializeMessage(response) };
           const tag = response.to?.tag;
           if (tag !== undefined) this.provisionalTag = tag;
           this.transmit(this.provisional.bytes);
         } else if (status < 300) {
           // RFC 6026 §7.1 (replacing RFC 3261 §17.2.1): a 2xx is passed to the transport and the
           // transaction moves to Accepted; it is not retransmitted by the transaction (§13.3.1.4).
-          this.final = this.serialize(response);
-          this.transmit(this.final.bytes);
+          this.sendFinal(response);
           this.transition('Accepted');
         } else {
           // RFC 3261 §17.2.1: a 300-699 "MUST be passed to the transport layer for transmission,
           // and the state machine MUST enter the 'Completed' state".
-          this.final = this.serialize(response);
-          this.transmit(this.final.bytes);
+          this.sendFinal(response);
           this.transition('Completed');
         }
         return;
@@ -127,8 +154,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
         // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the
         // transaction while in the 'Accepted' state MUST be passed to the transport layer."
         if (status >= 200 && status < 300) {
-          this.final = this.serialize(response);
-          this.transmit(this.final.bytes);
+          this.sendFinal(response);
           return;
         }
         throw new TransactionStateError(`cannot send a ${status} after a 2xx (state Accepted)`);
@@ -258,7 +284,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
       case 'Completed':
         // RFC 3261 §17.2.1: "while in the 'Completed' state, if a request retransmission is
         // received, the server SHOULD pass the response to the transport for retransmission."
-        if (this.final !== undefined) this.transmit(this.final.bytes);
+        if (this.finalBytes !== undefined) this.transmit(this.finalBytes);
         return;
       case 'Accepted':
         // RFC 6026 §7.1: retransmissions of the INVITE "will be absorbed by the machine without
@@ -296,13 +322,15 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   // most recent provisional, re-sent on INVITE retransmissions like a TU's provisional.
   private timerTrying(): void {
     if (this.state !== 'Proceeding' || this.provisional !== undefined) return;
-    this.provisional = this.serialize(createResponse(this.request, 100));
+    const trying = createResponse(this.request, 100);
+    this.provisional = { response: trying, bytes: serializeMessage(trying) };
+    this.status = 100;
     this.transmit(this.provisional.bytes);
   }
 
   // RFC 3261 §17.2.1: Timer G fires in Completed → re-send the final, reset G to min(2·G, T2).
   private timerG(): void {
-    if (this.final !== undefined) this.transmit(this.final.bytes);
+    if (this.finalBytes !== undefined) this.transmit(this.finalBytes);
     this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
     this.startTimer('G', this.interval, ['Completed'], () => this.timerG());
   }
@@ -312,11 +340,13 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     this.endWith(() => this.tu.failed?.(failure));
   }
 
-  /** Serializes a response once; the same object passed again (a TU's 2xx retransmission) reuses its bytes. */
-  private serialize(response: SipResponse): Serialized {
-    for (const s of [this.final, this.provisional]) {
-      if (s !== undefined && s.response === response) return s;
+  /** Sends a final response and keeps its bytes only; the provisional is not needed any more. */
+  private sendFinal(response: SipResponse): void {
+    if (this.finalBytes === undefined || this.finalRef?.deref() !== response) {
+      this.finalBytes = serializeMessage(response);
+      this.finalRef = new WeakRef(response);
     }
-    return { response, bytes: serializeMessage(response) };
+    this.provisional = undefined;
+    this.transmit(this.finalBytes);
   }
 }

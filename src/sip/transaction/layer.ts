@@ -209,7 +209,7 @@ export class TransactionLayer {
       return;
     }
     const existing = this.servers.get(key);
-    if (existing !== undefined && toTagMatches(request, existing.request, existing.lastResponse?.to?.tag)) {
+    if (existing !== undefined && toTagMatches(request, existing.request, existing.lastToTag)) {
       existing.receiveRequest(request);
       return;
     }
@@ -254,7 +254,7 @@ export class TransactionLayer {
     } catch (err) {
       // The core failed on this request: answer it (RFC 3261 §21.5.1) so the transaction ends
       // with its timers rather than waiting for ever, then let the transport report the error.
-      if (tx.lastResponse === undefined || tx.lastResponse.status < 200) {
+      if ((tx.lastStatus ?? 0) < 200) {
         try {
           tx.respond(createResponse(request, 500, undefined, { toTag: newTag() }));
         } catch {
@@ -286,7 +286,7 @@ export class TransactionLayer {
       // §9.2: the CANCEL gets 200; the INVITE gets 487 unless a final response was already sent.
       // "The To tag of the response to the CANCEL and the To tag in the response to the original
       // request SHOULD be the same": both use the INVITE's tag so far, or one new tag.
-      const tag = invite.lastResponse?.to?.tag ?? newTag();
+      const tag = invite.lastToTag ?? newTag();
       tx.respond(createResponse(cancel, 200, undefined, { toTag: tag }));
       invite.cancel(cancel, tag);
     } else {

@@ -39,9 +39,15 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
   } as const satisfies Record<NonInviteServerState, readonly NonInviteServerState[]>;
   protected readonly terminated = 'Terminated';
   private readonly tu: ServerTransactionUser;
-  /** The bytes of the most recent response the TU sent: a provisional in Proceeding, the final in Completed. */
+  /**
+   * The bytes of the most recent response the TU sent: a provisional in Proceeding, the final in
+   * Completed. Of a final, only the bytes are kept (with its status and To tag): the transaction
+   * lingers for Timer J after it, and a parsed response held that long costs memory and GC time.
+   */
   private lastBytes: Uint8Array | undefined;
   private last: SipResponse | undefined;
+  private status: number | undefined;
+  private toTag: string | undefined;
 
   /**
    * @param request - the non-INVITE request that created the transaction (not INVITE or ACK).
@@ -66,9 +72,19 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     this.markStarted();
   }
 
-  /** The most recent response sent (the one a retransmitted request gets again). */
+  /** The latest provisional sent, while in Proceeding; undefined once a final has gone out (see {@link lastStatus}). */
   get lastResponse(): SipResponse | undefined {
     return this.last;
+  }
+
+  /** The status of the most recent response sent (the one a retransmitted request gets again). */
+  get lastStatus(): number | undefined {
+    return this.status;
+  }
+
+  /** The To tag of the most recent response sent. */
+  get lastToTag(): string | undefined {
+    return this.toTag;
   }
 
   /**
@@ -86,7 +102,9 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     checkResponseFor(this.request, response);
     const bytes = serializeMessage(response);
     this.lastBytes = bytes;
-    this.last = response;
+    this.last = response.status < 200 ? response : undefined;
+    this.status = response.status;
+    this.toTag = response.to?.tag;
     if (response.status < 200) {
       // RFC 3261 §17.2.2: in Trying, a provisional from the TU is passed to the transport and the
       // machine enters Proceeding; in Proceeding, further provisionals are passed to the transport.

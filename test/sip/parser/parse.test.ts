@@ -92,6 +92,14 @@ describe('headers', () => {
     expect(m.hasHeader('CALL-ID')).toBe(true);
   });
 
+  it('counts header lines without reading values: compact forms alike, a list on one line once', () => {
+    const m = parseMessage(msg(['Supported: replaces, timer', 't: <sip:x@example.com>', 'Supported: 100rel']));
+    expect(m.headerLineCount('to')).toBe(2);
+    expect(m.headerLineCount('Supported')).toBe(2);
+    expect(m.headers('Supported')).toHaveLength(3);
+    expect(m.headerLineCount('Absent')).toBe(0);
+  });
+
   it('understands every compact form', () => {
     const m = parseMessage(
       [

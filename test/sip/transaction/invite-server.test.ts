@@ -510,6 +510,31 @@ describe('InviteServerTransaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
     });
   });
 
+  describe('what a lingering transaction keeps', () => {
+    // After its final the transaction lives on for 64·T1 (Timer H or L) once per call: it keeps the
+    // bytes to re-send, the status and the To tag, not the parsed responses.
+    it('a provisional while Proceeding; after a final only its status and To tag', () => {
+      const t = setup();
+      t.tx.start();
+      const ringing = reply(t.req, 180);
+      t.tx.respond(ringing);
+      expect(t.tx.lastResponse).toBe(ringing);
+      expect([t.tx.lastStatus, t.tx.lastToTag]).toEqual([180, 'totag']);
+      t.tx.respond(reply(t.req, 200));
+      expect(t.tx.lastResponse).toBeUndefined();
+      expect([t.tx.lastStatus, t.tx.lastToTag]).toEqual([200, 'totag']);
+      const u = setup();
+      u.tx.start();
+      u.clock.advance(200); // the transaction's own 100 (no To tag)
+      expect([u.tx.lastStatus, u.tx.lastToTag]).toEqual([100, undefined]);
+      u.tx.respond(reply(u.req, 486));
+      u.tx.receiveRequest(u.req);
+      expect(u.tx.lastResponse).toBeUndefined();
+      expect([u.tx.lastStatus, u.tx.lastToTag]).toEqual([486, 'totag']);
+      expect(u.statuses()).toEqual([100, 486, 486]);
+    });
+  });
+
   describe('input checks', () => {
     it('refuses a request other than INVITE, and a second start', () => {
       const h = harness();

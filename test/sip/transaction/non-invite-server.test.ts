@@ -40,6 +40,17 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     expect(t.clock.pendingTimers).toBe(0);
   });
 
+  it('keeps a provisional while Proceeding; after the final only its bytes, status and To tag', () => {
+    const t = setup();
+    const trying = reply(t.req, 100);
+    t.tx.respond(trying);
+    expect([t.tx.lastResponse, t.tx.lastStatus, t.tx.lastToTag]).toEqual([trying, 100, undefined]);
+    t.tx.respond(reply(t.req, 200));
+    t.tx.receiveRequest(t.req);
+    expect([t.tx.lastResponse, t.tx.lastStatus, t.tx.lastToTag]).toEqual([undefined, 200, 'totag']);
+    expect(t.sent).toHaveLength(3); // the 100, the 200, the 200 again for the retransmission
+  });
+
   it('Trying × retransmission: absorbed, nothing sent', () => {
     const t = setup();
     t.clock.advance(500);
