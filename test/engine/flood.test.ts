@@ -7,31 +7,19 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LoadRunner } from '../../src/engine/index.js';
 import { parseMessage, type SipResponse } from '../../src/sip/parser/index.js';
+import { RAW_BARE_OFFER, rawRequest, type RawRequestInit } from './raw-sip.js';
 
 const BOB = 36420;
 const FLOOD = 36430;
 const INVITES = 5000;
 const MAX_DIALOGS = 300;
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
 
-function request(method: string, n: number, o: { toTag?: string; cseq?: number; body?: string } = {}): Buffer {
-  const body = o.body ?? '';
-  return Buffer.from(
-    [
-      `${method} sip:service@127.0.0.1:${BOB} SIP/2.0`,
-      `Via: SIP/2.0/UDP 127.0.0.1:${FLOOD};branch=z9hG4bKflood${method}${n}`,
-      `From: <sip:flood@127.0.0.1:${FLOOD}>;tag=f${n}`,
-      `To: <sip:service@127.0.0.1:${BOB}>${o.toTag !== undefined ? `;tag=${o.toTag}` : ''}`,
-      `Call-ID: flood-${n}@127.0.0.1`,
-      `CSeq: ${o.cseq ?? 1} ${method}`,
-      'Max-Forwards: 70',
-      `Contact: <sip:flood@127.0.0.1:${FLOOD}>`,
-      ...(body !== '' ? ['Content-Type: application/sdp'] : []),
-      `Content-Length: ${body.length}`,
-      '',
-      body,
-    ].join('\r\n'),
-  );
+/**
+ * A request numbered `n` from the flooding socket to sip:service@127.0.0.1:BOB (its branch, From tag
+ * and Call-ID made from `n`).
+ */
+function request(method: string, n: number, o: Partial<RawRequestInit> = {}): Buffer {
+  return Buffer.from(rawRequest({ method, toUser: 'service', toPort: BOB, fromUser: 'flood', fromPort: FLOOD, fromTag: `f${n}`, callId: `flood-${n}@127.0.0.1`, branch: `z9hG4bKflood${method}${n}`, ...o }));
 }
 
 let flood: Socket | undefined;
@@ -63,7 +51,7 @@ describe('an INVITE flood at ten times the sustainable rate', () => {
     let heapPeak = heapBefore;
     // 5,000 INVITEs over about a second: 5 a millisecond.
     for (let n = 0; n < INVITES; n++) {
-      await send(request('INVITE', n, { body: SDP }));
+      await send(request('INVITE', n, { sdp: RAW_BARE_OFFER }));
       if (n % 5 === 4) await new Promise((r) => setTimeout(r, 1));
       if (n % 250 === 0) heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
     }

@@ -10,38 +10,25 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type RunEvent } from '../../src/engine/index.js';
 import { parseMessage, type SipResponse } from '../../src/sip/parser/index.js';
 import { prng } from '../fuzz/mutate.js';
+import { RAW_BARE_OFFER, rawRequest, type RawRequestInit } from './raw-sip.js';
 
 const BASE = 36400;
 const ALICE = BASE;
 const BOB = BASE + 2;
 const HOSTILE = BASE + 10;
 
-const SDP = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';
-
-/** A well-formed request from the hostile socket to `port`, with `extra` header lines. */
-function request(method: string, port: number, n: number, o: { cseq?: string; extra?: string[]; body?: string; branch?: string; callId?: string; fromTag?: string } = {}): string {
-  const body = o.body ?? '';
-  return [
-    `${method} sip:x@127.0.0.1:${port} SIP/2.0`,
-    `Via: SIP/2.0/UDP 127.0.0.1:${HOSTILE};branch=${o.branch ?? `z9hG4bKhostile${n}`}`,
-    `From: <sip:evil@127.0.0.1:${HOSTILE}>;tag=${o.fromTag ?? `h${n}`}`,
-    `To: <sip:x@127.0.0.1:${port}>`,
-    `Call-ID: ${o.callId ?? `hostile-${n}@127.0.0.1`}`,
-    `CSeq: ${o.cseq ?? `1 ${method}`}`,
-    'Max-Forwards: 70',
-    `Contact: <sip:evil@127.0.0.1:${HOSTILE}>`,
-    ...(o.extra ?? []),
-    ...(body !== '' ? ['Content-Type: application/sdp'] : []),
-    `Content-Length: ${Buffer.byteLength(body)}`,
-    '',
-    body,
-  ].join('\r\n');
+/**
+ * A well-formed request numbered `n` from the hostile socket to sip:x@127.0.0.1:`port` (its
+ * branch, From tag and Call-ID made from `n` unless given).
+ */
+function request(method: string, port: number, n: number, o: Partial<RawRequestInit> = {}): string {
+  return rawRequest({ method, toUser: 'x', toPort: port, fromUser: 'evil', fromPort: HOSTILE, fromTag: `h${n}`, callId: `hostile-${n}@127.0.0.1`, branch: `z9hG4bKhostile${n}`, ...o });
 }
 
 /** Every kind of junk, `rounds` times over, for one target port. */
 function junk(port: number, rounds: number, random: () => number): Buffer[] {
   const out: Buffer[] = [];
-  const valid = Buffer.from(request('INVITE', port, 0, { body: SDP }));
+  const valid = Buffer.from(request('INVITE', port, 0, { sdp: RAW_BARE_OFFER }));
   let n = 1000 * port;
   for (let r = 0; r < rounds; r++) {
     // Random bytes of random length.
@@ -53,21 +40,21 @@ function junk(port: number, rounds: number, random: () => number): Buffer[] {
     for (let i = 0; i < 1 + Math.floor(random() * 8); i++) mutated[Math.floor(random() * mutated.length)] = Math.floor(random() * 256);
     out.push(mutated);
     // Oversized: near the UDP limit, one enormous header value.
-    out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-big-${n}`, extra: [`X-Big: ${'a'.repeat(60_000)}`] })));
+    out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-big-${n}`, headers: [`X-Big: ${'a'.repeat(60_000)}`] })));
     // Header bomb: thousands of headers.
-    out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-bomb-${n}`, extra: Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`) })));
+    out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-bomb-${n}`, headers: Array.from({ length: 3000 }, (_, i) => `X-H${i}: v`) })));
     // Absurd CSeqs: a number beyond 2^32, a negative one, a method that is not the request's.
     out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-cseq-huge-${n}`, cseq: '99999999999999999999999 OPTIONS' })));
     out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-cseq-negative-${n}`, cseq: '-1 OPTIONS' })));
-    out.push(Buffer.from(request('INVITE', port, ++n, { callId: `hostile-cseq-mismatch-${n}`, cseq: '1 BYE', body: SDP })));
+    out.push(Buffer.from(request('INVITE', port, ++n, { callId: `hostile-cseq-mismatch-${n}`, cseq: '1 BYE', sdp: RAW_BARE_OFFER })));
     // In-dialog requests for dialogs that do not exist, unknown methods, Max-Forwards 0.
-    out.push(Buffer.from(request('BYE', port, ++n, { callId: `hostile-no-dialog-${n}` }).replace(`To: <sip:x@127.0.0.1:${port}>`, `To: <sip:x@127.0.0.1:${port}>;tag=nosuch`)));
+    out.push(Buffer.from(request('BYE', port, ++n, { callId: `hostile-no-dialog-${n}`, toTag: 'nosuch' })));
     out.push(Buffer.from(request('FROBNICATE', port, ++n, { callId: `hostile-unknown-${n}` })));
-    out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-max-forwards-${n}` }).replace('Max-Forwards: 70', 'Max-Forwards: 0')));
+    out.push(Buffer.from(request('OPTIONS', port, ++n, { callId: `hostile-max-forwards-${n}`, maxForwards: 0 })));
   }
   // A loop: the same INVITE twice with different branches (RFC 3261 §8.2.2.2, 482 for the second).
-  out.push(Buffer.from(request('INVITE', port, 7, { branch: 'z9hG4bKloop1', callId: 'hostile-loop-1', fromTag: 'loop', body: SDP })));
-  out.push(Buffer.from(request('INVITE', port, 7, { branch: 'z9hG4bKloop2', callId: 'hostile-loop-1', fromTag: 'loop', body: SDP })));
+  out.push(Buffer.from(request('INVITE', port, 7, { branch: 'z9hG4bKloop1', callId: 'hostile-loop-1', fromTag: 'loop', sdp: RAW_BARE_OFFER })));
+  out.push(Buffer.from(request('INVITE', port, 7, { branch: 'z9hG4bKloop2', callId: 'hostile-loop-1', fromTag: 'loop', sdp: RAW_BARE_OFFER })));
   return out;
 }
 

@@ -142,3 +142,54 @@ export class RawSip {
 export function rawOffer(port: number): string {
   return ['v=0', 'o=- 1 1 IN IP4 127.0.0.1', 's=-', 'c=IN IP4 127.0.0.1', 't=0 0', `m=audio ${port} RTP/AVP 0`, 'a=rtpmap:0 PCMU/8000', 'a=sendrecv', ''].join('\r\n');
 }
+
+/** What {@link rawRequest} puts in a request. Every address is 127.0.0.1. */
+export interface RawRequestInit {
+  method: string;
+  /** The user and port of the Request-URI and the To header, and To's tag when there is one. */
+  toUser: string;
+  toPort: number;
+  toTag?: string;
+  /** The user and port of From, Contact and Via's sent-by, and From's tag. */
+  fromUser: string;
+  fromPort: number;
+  fromTag: string;
+  callId: string;
+  /** Via's branch. */
+  branch: string;
+  /** The CSeq number (followed by `method`), or the whole CSeq value as given (a malformed one, say); default 1. */
+  cseq?: number | string;
+  /** Default 70. */
+  maxForwards?: number;
+  /** Header lines added after Contact. */
+  headers?: readonly string[];
+  /** An SDP body (with Content-Type: application/sdp); none by default. */
+  sdp?: string;
+}
+
+/**
+ * The text of a request as a hand-driven peer sends it from its own socket: start line, Via, From,
+ * To, Call-ID, CSeq, Max-Forwards, Contact, `headers`, then Content-Type (with an SDP body) and
+ * Content-Length, lines joined with CRLF. Anything can be put in, well-formed or not.
+ */
+export function rawRequest(r: RawRequestInit): string {
+  const body = r.sdp ?? '';
+  return [
+    `${r.method} sip:${r.toUser}@127.0.0.1:${r.toPort} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${r.fromPort};branch=${r.branch}`,
+    `From: <sip:${r.fromUser}@127.0.0.1:${r.fromPort}>;tag=${r.fromTag}`,
+    `To: <sip:${r.toUser}@127.0.0.1:${r.toPort}>${r.toTag !== undefined ? `;tag=${r.toTag}` : ''}`,
+    `Call-ID: ${r.callId}`,
+    `CSeq: ${typeof r.cseq === 'string' ? r.cseq : `${r.cseq ?? 1} ${r.method}`}`,
+    `Max-Forwards: ${r.maxForwards ?? 70}`,
+    `Contact: <sip:${r.fromUser}@127.0.0.1:${r.fromPort}>`,
+    ...(r.headers ?? []),
+    ...(body !== '' ? ['Content-Type: application/sdp'] : []),
+    `Content-Length: ${Buffer.byteLength(body)}`,
+    '',
+    body,
+  ].join('\r\n');
+}
+
+/** A bare SDP offer (PCMU, no attributes) of media at 127.0.0.1 port 9 (discard), for requests whose media nobody uses. */
+export const RAW_BARE_OFFER = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\n';

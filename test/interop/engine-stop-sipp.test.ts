@@ -7,7 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../src/engine/index.js';
-import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, sippArgs, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
+import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, removeSippDir, sippArgs, sippInvite, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
 
 const NO_SIPP = sippMissing(import.meta.url);
 afterEach(killLeftoverSipp);
@@ -23,24 +23,7 @@ const BOB_PORT = 34920;
 const REFUSED_CALLER = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="caller refused with 480">
-  <send retrans="500" start_txn="invite">
-    <![CDATA[
-${sippRequestHead('INVITE', 'sip:[service]@[remote_ip]:[remote_port]', 1)}
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 42 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-    ]]>
-  </send>
-  <recv response="100" optional="true" response_txn="invite"/>
+${sippInvite({ attributes: 'start_txn="invite"' })}  <recv response="100" optional="true" response_txn="invite"/>
   <recv response="180" optional="true" response_txn="invite"/>
   <recv response="480" response_txn="invite"/>
   <send ack_txn="invite">

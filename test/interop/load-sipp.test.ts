@@ -15,7 +15,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { LoadRunner } from '../../src/engine/index.js';
 import { copyFile, readdir, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { describeRun, killLeftoverSipp, lastCsvRow, readIfThere, makeSippDir, removeSippDir, screenCount, sippArgs, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
+import { describeRun, killLeftoverSipp, lastCsvRow, readIfThere, makeSippDir, removeSippDir, screenCount, sippArgs, sippInvite, sippMissing, sippRequestHead, startSipp, waitForUdpPort } from './sipp.js';
 
 const SIPP_TIMEOUT_S = 30;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
@@ -175,24 +175,7 @@ async function expectSippFailuresExplained(dir: string, stats: Map<string, strin
 const NO_ACK_SCENARIO = `<?xml version="1.0" encoding="ISO-8859-1" ?>
 <!DOCTYPE scenario SYSTEM "sipp.dtd">
 <scenario name="BYE without ACK">
-  <send retrans="500">
-    <![CDATA[
-${sippRequestHead('INVITE', 'sip:[service]@[remote_ip]:[remote_port]', 1)}
-      Contact: <sip:sipp@[local_ip]:[local_port]>
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=sipp 42 1 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
+${sippInvite()}  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200" rrs="true"/>
   <send retrans="500">

@@ -17,7 +17,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine, type MediaEvent, type RunEvent } from '../../src/engine/index.js';
-import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, screenCount, sippArgs, sippMissing, startSipp } from './sipp.js';
+import { describeRun, killLeftoverSipp, lastCsvRow, makeSippDir, readIfThere, removeSippDir, screenCount, sippArgs, sippInvite, sippMissing, startSipp } from './sipp.js';
 
 const SIPP_TIMEOUT_S = 20;
 const SIPP_KILL_MS = (SIPP_TIMEOUT_S + 5) * 1000;
@@ -27,9 +27,12 @@ const SIPP_PCAPS = ['/usr/share/sip-tester', '/usr/share/sipp/pcap', '/usr/local
 if (!NO_SIPP && SIPP_PCAPS === undefined) console.warn('SIPp sample pcaps (g711a.pcap, dtmf_2833_1.pcap) not found: skipping the pcap audio test of test/interop/sipp-info-dtmf.test.ts');
 afterEach(killLeftoverSipp);
 
-/** SIPp's INVITE offering one codec (and telephone-events), and the answer up to the 200. */
-const inviteAndAnswer = (payloadType: number, codec: string): string => `  <send retrans="500">
-    <![CDATA[
+/**
+ * SIPp's INVITE offering one codec (and telephone-events), with the headers this file's requests
+ * all have (display names, a Contact without brackets), and the answer up to the 200.
+ */
+const inviteAndAnswer = (payloadType: number, codec: string): string => `${sippInvite({
+  head: `
       INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
       From: sipp <sip:sipp@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
@@ -37,22 +40,12 @@ const inviteAndAnswer = (payloadType: number, codec: string): string => `  <send
       Call-ID: [call_id]
       CSeq: 1 INVITE
       Contact: sip:sipp@[local_ip]:[local_port]
-      Max-Forwards: 70
-      Content-Type: application/sdp
-      Content-Length: [len]
-
-      v=0
-      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]
-      s=-
-      c=IN IP[media_ip_type] [media_ip]
-      t=0 0
-      m=audio [media_port] RTP/AVP ${payloadType} 101
-      a=rtpmap:${payloadType} ${codec}/8000
-      a=rtpmap:101 telephone-event/8000
-      a=fmtp:101 0-15
-    ]]>
-  </send>
-  <recv response="100" optional="true"/>
+      Max-Forwards: 70`,
+  origin: 'user1 53655765 2353687637',
+  payloadType,
+  codec,
+  telephoneEvent: 101,
+})}  <recv response="100" optional="true"/>
   <recv response="180" optional="true"/>
   <recv response="200" rtd="true"/>
 `;

@@ -257,3 +257,58 @@ export function sippRequestHead(method: string, uri: string, cseq: number | stri
       CSeq: ${cseq} ${method}
       Max-Forwards: 70`;
 }
+
+/** What {@link sippInvite} varies; every field is optional. */
+export interface SippInviteOptions {
+  /** Attributes of the `<send>` after `retrans="500"`, e.g. `start_txn="invite"`; none by default. */
+  attributes?: string;
+  /**
+   * The start line and the headers before Content-Type, as CDATA text indented as the scenarios
+   * are, each line after a line break (as {@link sippRequestHead} returns them). By default
+   * `sippRequestHead('INVITE', 'sip:[service]@[remote_ip]:[remote_port]', 1)` and
+   * `Contact: <sip:sipp@[local_ip]:[local_port]>`.
+   */
+  head?: string;
+  /** The o= line's username, session id and version (default `sipp 42 1`). */
+  origin?: string;
+  /** The RTP payload type of the audio format offered (default 0). */
+  payloadType?: number;
+  /** That format's encoding name, at 8000 Hz (default `PCMU`). */
+  codec?: string;
+  /** When given, telephone-events (0-15) are offered too, with this payload type. */
+  telephoneEvent?: number;
+}
+
+/**
+ * SIPp's INVITE with an SDP offer, as the `<send retrans="500">` element of a scenario (indented
+ * as the scenarios are, ending with a line break): the head (see {@link SippInviteOptions.head}),
+ * `Content-Type: application/sdp`, `Content-Length: [len]` and an offer of one audio stream at
+ * [media_ip]:[media_port] from [local_ip], in SIPp's keywords, which SIPp fills in per call.
+ */
+export function sippInvite(o: SippInviteOptions = {}): string {
+  const head = o.head ?? `${sippRequestHead('INVITE', 'sip:[service]@[remote_ip]:[remote_port]', 1)}
+      Contact: <sip:sipp@[local_ip]:[local_port]>`;
+  const pt = o.payloadType ?? 0;
+  const te = o.telephoneEvent;
+  const formats = te === undefined ? `${pt}` : `${pt} ${te}`;
+  const events = te === undefined ? '' : `
+      a=rtpmap:${te} telephone-event/8000
+      a=fmtp:${te} 0-15`;
+  return `  <send retrans="500"${o.attributes === undefined ? '' : ` ${o.attributes}`}>
+    <![CDATA[
+${head}
+      Content-Type: application/sdp
+      Content-Length: [len]
+
+      v=0
+      o=${o.origin ?? 'sipp 42 1'} IN IP[local_ip_type] [local_ip]
+      s=-
+      c=IN IP[media_ip_type] [media_ip]
+      t=0 0
+      m=audio [media_port] RTP/AVP ${formats}
+      a=rtpmap:${pt} ${o.codec ?? 'PCMU'}/8000${events}
+
+    ]]>
+  </send>
+`;
+}
