@@ -633,8 +633,9 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   }
 
   private answer(tx: ServerTransaction, response: SipResponse): void {
+    const request = tx.request; // whole: once answered, the transaction keeps only its skeleton
     tx.respond(response);
-    this.emit('event', { type: 'answered', request: tx.request, status: response.status, reason: response.reason });
+    this.emit('event', { type: 'answered', request, status: response.status, reason: response.reason });
   }
 
   // ---- sending ---------------------------------------------------------------------------------

@@ -344,6 +344,21 @@ export class SipRequest extends SipMessage {
   }
 }
 
+/**
+ * @internal A copy of `request` with only the header lines named by `keys` (lower-case keys, as
+ * {@link headerKey} gives), as text, without a body: what a transaction that outlives its work
+ * needs to go on matching, kept without the parse tree and the datagram the original holds. Typed
+ * values are rendered now and built again only if read.
+ */
+export function requestSkeleton(request: SipRequest, keys: ReadonlySet<string>): SipRequest {
+  const copy = SipRequest.fromWire(request.method, request.uriString);
+  copy.version = request.version;
+  for (const f of request.fields) {
+    if (keys.has(f.key)) copy.fields.push({ name: f.name, key: f.key, raw: fieldText(f), typed: PENDING });
+  }
+  return copy;
+}
+
 const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 // Set while the parser builds a response whose reason phrase it has checked already.
 let trustedReason = false;

@@ -340,13 +340,19 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     this.endWith(() => this.tu.failed?.(failure));
   }
 
-  /** Sends a final response and keeps its bytes only; the provisional is not needed any more. */
+  /**
+   * Sends a final response and keeps its bytes only; the provisional is not needed any more, nor
+   * more of the INVITE than its skeleton.
+   */
   private sendFinal(response: SipResponse): void {
     if (this.finalBytes === undefined || this.finalRef?.deref() !== response) {
       this.finalBytes = serializeMessage(response);
       this.finalRef = new WeakRef(response);
     }
-    this.provisional = undefined;
+    if (this.state === 'Proceeding') {
+      this.provisional = undefined;
+      this.keepSkeleton();
+    }
     this.transmit(this.finalBytes);
   }
 }

@@ -105,6 +105,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     this.last = response.status < 200 ? response : undefined;
     this.status = response.status;
     this.toTag = response.to?.tag;
+    if (response.status >= 200) this.keepSkeleton();
     if (response.status < 200) {
       // RFC 3261 §17.2.2: in Trying, a provisional from the TU is passed to the transport and the
       // machine enters Proceeding; in Proceeding, further provisionals are passed to the transport.

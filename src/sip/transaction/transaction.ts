@@ -1,7 +1,7 @@
 // What the four RFC 3261 §17 state machines share: timers owned by states, the one legal way to
 // change state, the context they run in, and the interfaces to their transaction user (TU).
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import { TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
@@ -24,6 +24,9 @@ export type TransactionFailure =
   | { kind: 'timeout'; timer: 'B' | 'F' | 'H' | 'Cancel' }
   | { kind: 'transport'; error: TransportError };
 
+/** The header lines a lingering transaction keeps of its request: those matching reads (§17.2.3) and responses copy (§8.2.6.2). */
+const SKELETON_KEYS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
+
 /** The timers of RFC 3261 §17 (A–K) and RFC 6026 (L, M). */
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
@@ -40,8 +43,7 @@ export class TransactionStateError extends Error {
 export abstract class Transaction<S extends string> {
   /** Current state. */
   state: S;
-  /** The request that created the transaction. */
-  readonly request: SipRequest;
+  private req: SipRequest;
   protected readonly ctx: TransactionContext;
   private readonly running = new Map<TimerName, { handle: TimerHandle; liveIn: readonly S[] }>();
   private readonly onTerminated: Array<() => void> = [];
@@ -49,7 +51,7 @@ export abstract class Transaction<S extends string> {
   protected started = false;
 
   protected constructor(request: SipRequest, ctx: TransactionContext, initial: S) {
-    this.request = request;
+    this.req = request;
     this.ctx = ctx;
     this.state = initial;
   }
@@ -61,6 +63,24 @@ export abstract class Transaction<S extends string> {
 
   /** Called after each transition, to start the new state's timers and do its entry work. */
   protected abstract enter(state: S, from: S): void;
+
+  /**
+   * The request that created the transaction. A server transaction that has sent its final and
+   * lingers to absorb retransmissions (RFC 3261 §17.2, RFC 6026) keeps only its skeleton: the
+   * method, Request-URI, Via, From, To, Call-ID and CSeq, no other header and no body.
+   */
+  get request(): SipRequest {
+    return this.req;
+  }
+
+  /**
+   * From now on keep only the skeleton of the request (see {@link request}): a transaction lingers
+   * for up to 64·T1 once per call, and the parsed request it would hold that long costs every
+   * call its memory and the GC its copying. What matching and re-sending need stays.
+   */
+  protected keepSkeleton(): void {
+    this.req = requestSkeleton(this.req, SKELETON_KEYS);
+  }
 
   /** True once the transaction has reached its terminal state. */
   get isTerminated(): boolean {

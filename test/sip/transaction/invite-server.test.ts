@@ -533,6 +533,31 @@ describe('InviteServerTransaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
       expect([u.tx.lastStatus, u.tx.lastToTag]).toEqual([486, 'totag']);
       expect(u.statuses()).toEqual([100, 486, 486]);
     });
+
+    it('of its INVITE, once a final is out, only the skeleton matching and re-sending read', () => {
+      const t = setup();
+      t.tx.start();
+      t.req.setHeader('Subject', 'kept by the caller, not by the transaction');
+      t.req.body = new TextEncoder().encode('v=0\r\n');
+      t.req.from!.params.set('x', 'live'); // a typed value changed after the parse is kept as it stands
+      t.tx.respond(reply(t.req, 180));
+      expect(t.tx.request).toBe(t.req);
+      const ok = reply(t.req, 200);
+      t.tx.respond(ok);
+      const kept = t.tx.request;
+      expect(kept).not.toBe(t.req);
+      expect(kept.headerFields().map((f) => f.name)).toEqual(['Via', 'To', 'From', 'Call-ID', 'CSeq']);
+      expect(kept.body.byteLength).toBe(0);
+      expect([kept.method, kept.uriString, kept.cseq?.seq, kept.from?.params.get('x'), kept.vias[0]?.branch]).toEqual(['INVITE', 'sip:bob@192.0.2.9', 1, 'live', 'z9hG4bKtest1']);
+      // the original is untouched
+      expect(t.req.header('Subject')).toBe('kept by the caller, not by the transaction');
+      // the TU's 2xx retransmissions are still checked against it and sent
+      t.tx.respond(ok);
+      const wrong = reply(t.req, 200);
+      wrong.setHeader('CSeq', '2 INVITE');
+      expect(() => t.tx.respond(wrong)).toThrow(TypeError);
+      expect(t.statuses()).toEqual([180, 200, 200]);
+    });
   });
 
   describe('input checks', () => {

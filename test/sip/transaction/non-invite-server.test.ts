@@ -48,6 +48,7 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     t.tx.respond(reply(t.req, 200));
     t.tx.receiveRequest(t.req);
     expect([t.tx.lastResponse, t.tx.lastStatus, t.tx.lastToTag]).toEqual([undefined, 200, 'totag']);
+    expect(t.tx.request.headerFields().map((f) => f.name)).toEqual(['Via', 'To', 'From', 'Call-ID', 'CSeq']);
     expect(t.sent).toHaveLength(3); // the 100, the 200, the 200 again for the retransmission
   });
 
