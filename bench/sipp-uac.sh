@@ -11,6 +11,7 @@
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sipp-stats.sh
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
 [ -f dist/api/cli.js ] || npm run build >/dev/null
 RATES=("$@")
@@ -42,9 +43,7 @@ for rate in "${RATES[@]}"; do
     fi
     end=$(date +%s.%N)
     wait $uas || true
-    row=$(tail -1 "$dir/uas.csv"); header=$(head -1 "$dir/uas.csv")
-    col() { awk -F';' -v name="$1" -v h="$2" 'BEGIN{n=split(h,H,";"); for(i=1;i<=n;i++) if (H[i]==name) c=i} {print $c}' <<<"$3"; }
-    ok=$(col 'SuccessfulCall(C)' "$header" "$row")
+    ok=$(sipp_stat "$dir/uas.csv" 'SuccessfulCall(C)')
     if [ "$peer" = sipflow ]; then
       failed=$(grep -o '"failed":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
       achieved=$(grep -o '"averageRate":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
@@ -53,12 +52,11 @@ for rate in "${RATES[@]}"; do
         const n = l.setupHistogram.reduce((a, [, c]) => a + c, 0), slow = l.setupHistogram.filter(([ms]) => ms >= 200).reduce((a, [, c]) => a + c, 0);
         console.log(n > 0 ? (100 * slow / n).toFixed(2) : "100.00");' "$dir/load.ndjson")
     else
-      urow=$(tail -1 "$dir/uac.csv"); uheader=$(head -1 "$dir/uac.csv")
-      failed=$(col 'FailedCall(C)' "$uheader" "$urow")
-      elapsed=$(col 'ElapsedTime(C)' "$uheader" "$urow")
+      failed=$(sipp_stat "$dir/uac.csv" 'FailedCall(C)')
+      elapsed=$(sipp_stat "$dir/uac.csv" 'ElapsedTime(C)')
       secs=$(awk -F: '{print $1*3600 + $2*60 + $3}' <<<"$elapsed")
-      achieved=$(awk -v ok="$(col 'SuccessfulCall(C)' "$uheader" "$urow")" -v s="$secs" 'BEGIN{ if (s > 0) printf "%.0f", ok / s; else print 0 }')
-      slow=$(awk -v g="$(col 'ResponseTimeRepartition1_>=200' "$uheader" "$urow")" -v c="$calls" 'BEGIN{ printf "%.2f", 100 * g / c }')
+      achieved=$(awk -v ok="$(sipp_stat "$dir/uac.csv" 'SuccessfulCall(C)')" -v s="$secs" 'BEGIN{ if (s > 0) printf "%.0f", ok / s; else print 0 }')
+      slow=$(awk -v g="$(sipp_stat "$dir/uac.csv" 'ResponseTimeRepartition1_>=200')" -v c="$calls" 'BEGIN{ printf "%.2f", 100 * g / c }')
     fi
     read -r user sys <"$dir/time"
     cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{ printf "%.0f", (u + s) * 1e6 }')

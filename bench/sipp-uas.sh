@@ -14,6 +14,7 @@
 # needs: sipp (apt-get install sip-tester); builds dist/ and .bench-out/ when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sipp-stats.sh
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
 [ -f dist/api/cli.js ] || npm run build >/dev/null
 [ -f .bench-out/bench/bare-uas.js ] && [ -f .bench-out/bench/raw-uas.js ] || npx tsc -p tsconfig.bench.json
@@ -46,9 +47,7 @@ for rate in "${RATES[@]}"; do
     (cd "$dir" && sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \
       -timeout $((SECONDS_PER_RATE + 30))s -trace_stat -stf stats.csv -fd 1 >uac.out 2>&1 || true)
     wait $server || true
-    row=$(tail -1 "$dir/stats.csv")
-    header=$(head -1 "$dir/stats.csv")
-    col() { awk -F';' -v name="$1" -v h="$header" 'BEGIN{n=split(h,H,";"); for(i=1;i<=n;i++) if (H[i]==name) c=i} {print $c}' <<<"$row"; }
+    col() { sipp_stat "$dir/stats.csv" "$1"; }
     ok=$(col 'SuccessfulCall(C)'); failed=$(col 'FailedCall(C)'); ge200=$(col 'ResponseTimeRepartition1_>=200')
     elapsed=$(col 'ElapsedTime(C)')
     secs=$(awk -F: '{print $1*3600 + $2*60 + $3}' <<<"$elapsed")

@@ -11,6 +11,7 @@
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sipp-stats.sh
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
 [ -f dist/api/cli.js ] || npm run build >/dev/null
 DURATION_S=${DURATION_S:-600}
@@ -54,9 +55,7 @@ wait $SIPP_PID || true
 end_rss=$last_rss
 kill -INT $LOAD_PID 2>/dev/null || true
 wait $LOAD_PID || true
-row=$(tail -1 "$WORK/stats.csv")
-header=$(head -1 "$WORK/stats.csv")
-col() { awk -F';' -v name="$1" -v h="$header" 'BEGIN{n=split(h,H,";"); for(i=1;i<=n;i++) if (H[i]==name) c=i} {print $c}' <<<"$row"; }
+col() { sipp_stat "$WORK/stats.csv" "$1"; }
 echo
 echo "SIPp (uac, -lost $LOST): $(col 'SuccessfulCall(C)') successful, $(col 'FailedCall(C)') failed of $CALLS; retransmissions $(col 'Retransmissions(C)')"
 summary=$(grep '"type":"load:summary"' "$WORK/load.ndjson" | tail -1 || true)
