@@ -64,7 +64,6 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
     return raceSignal(work, this.signal);
   }
 
-
   /**
    * Lets `work` settle after the node has given up on it (its CANCEL answered, say), for at most
    * `ms` on the run's clock, and not past the run's end. Never rejects.

@@ -5,7 +5,7 @@ import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
 import { newTag } from './tags.js';
-import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { checkResponseFor, ServerTransactionBase, type ServerTransactionUser, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 7 with RFC 6026's "Accepted". */
 export type InviteServerState = 'Proceeding' | 'Completed' | 'Confirmed' | 'Accepted' | 'Terminated';
@@ -42,7 +42,7 @@ interface Serialized {
  * if (tx.cancel(cancel)) report('answered 487');
  * ```
  */
-export class InviteServerTransaction extends Transaction<InviteServerState> {
+export class InviteServerTransaction extends ServerTransactionBase<InviteServerState> {
   protected readonly transitions = {
     Proceeding: ['Completed', 'Accepted', 'Terminated'],
     Completed: ['Confirmed', 'Terminated'],
@@ -67,8 +67,6 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
   private finalRef: WeakRef<SipResponse> | undefined;
   /** The To tag of the latest provisional that had one, for a 487 after CANCEL. */
   private provisionalTag: string | undefined;
-  private status: number | undefined;
-  private toTag: string | undefined;
   private interval: number;
 
   /** @throws TransactionStateError if `request` is not an INVITE. */
@@ -88,16 +86,6 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
    */
   get lastResponse(): SipResponse | undefined {
     return this.provisional?.response;
-  }
-
-  /** The status of the most recent response sent (the final once there is one). */
-  get lastStatus(): number | undefined {
-    return this.status;
-  }
-
-  /** The To tag of the most recent response sent (the final once there is one). */
-  get lastToTag(): string | undefined {
-    return this.toTag;
   }
 
   /**
@@ -123,10 +111,6 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     checkResponseFor(this.request, response);
     const status = response.status;
     if (!this.started) throw new TransactionStateError('transaction not started');
-    if (this.state === 'Proceeding' || (this.state === 'Accepted' && status >= 200 && status < 300)) {
-      this.status = status;
-      this.toTag = response.to?.tag;
-    }
     switch (this.state) {
       case 'Proceeding':
         if (status < 200) {
@@ -137,6 +121,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
           this.provisional = this.provisional?.response === response ? this.provisional : { response, bytes: serializeMessage(response) };
           const tag = response.to?.tag;
           if (tag !== undefined) this.provisionalTag = tag;
+          this.noteSent(response);
           this.transmit(this.provisional.bytes);
         } else if (status < 300) {
           // RFC 6026 §7.1 (replacing RFC 3261 §17.2.1): a 2xx is passed to the transport and the
@@ -324,7 +309,7 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
     if (this.state !== 'Proceeding' || this.provisional !== undefined) return;
     const trying = createResponse(this.request, 100);
     this.provisional = { response: trying, bytes: serializeMessage(trying) };
-    this.status = 100;
+    this.noteSent(trying);
     this.transmit(this.provisional.bytes);
   }
 
@@ -349,10 +334,8 @@ export class InviteServerTransaction extends Transaction<InviteServerState> {
       this.finalBytes = serializeMessage(response);
       this.finalRef = new WeakRef(response);
     }
-    if (this.state === 'Proceeding') {
-      this.provisional = undefined;
-      this.keepSkeleton();
-    }
+    this.provisional = undefined;
+    this.noteSent(response);
     this.transmit(this.finalBytes);
   }
 }

@@ -71,7 +71,6 @@ export const DEFAULT_MAX_TRANSACTIONS = 100_000;
 /** Default Retry-After (seconds) of the 503 sent when a limit is reached. */
 export const DEFAULT_RETRY_AFTER_S = 5;
 
-
 /**
  * Owns every transaction of one stack instance over one transport.
  *

@@ -3,7 +3,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { checkResponseFor, type ServerTransactionUser, Transaction, type TransactionContext, TransactionStateError } from './transaction.js';
+import { checkResponseFor, ServerTransactionBase, type ServerTransactionUser, type TransactionContext, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 8. */
 export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
@@ -30,7 +30,7 @@ export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Term
  * tx.respond(createResponse(options, 200, undefined, { toTag: 'a1b2' }));
  * ```
  */
-export class NonInviteServerTransaction extends Transaction<NonInviteServerState> {
+export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteServerState> {
   protected readonly transitions = {
     Trying: ['Proceeding', 'Completed'],
     Proceeding: ['Completed', 'Terminated'],
@@ -46,8 +46,6 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
    */
   private lastBytes: Uint8Array | undefined;
   private last: SipResponse | undefined;
-  private status: number | undefined;
-  private toTag: string | undefined;
 
   /**
    * @param request - the non-INVITE request that created the transaction (not INVITE or ACK).
@@ -77,16 +75,6 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     return this.last;
   }
 
-  /** The status of the most recent response sent (the one a retransmitted request gets again). */
-  get lastStatus(): number | undefined {
-    return this.status;
-  }
-
-  /** The To tag of the most recent response sent. */
-  get lastToTag(): string | undefined {
-    return this.toTag;
-  }
-
   /**
    * Input from the TU: send a response to the request. A provisional moves Trying to Proceeding
    * (later ones replace it as the one re-sent); a final (200–699) moves Trying or Proceeding to
@@ -103,9 +91,7 @@ export class NonInviteServerTransaction extends Transaction<NonInviteServerState
     const bytes = serializeMessage(response);
     this.lastBytes = bytes;
     this.last = response.status < 200 ? response : undefined;
-    this.status = response.status;
-    this.toTag = response.to?.tag;
-    if (response.status >= 200) this.keepSkeleton();
+    this.noteSent(response);
     if (response.status < 200) {
       // RFC 3261 §17.2.2: in Trying, a provisional from the TU is passed to the transport and the
       // machine enters Proceeding; in Proceeding, further provisionals are passed to the transport.

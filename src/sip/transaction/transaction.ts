@@ -181,6 +181,37 @@ export abstract class Transaction<S extends string> {
   abstract transportError(error: TransportError): void;
 }
 
+/**
+ * @internal What both server transactions share: the status and To tag of the most recent
+ * response sent, kept as plain values because a lingering transaction lets go of the response
+ * itself (and, after its final, of all but the skeleton of its request).
+ */
+export abstract class ServerTransactionBase<S extends string> extends Transaction<S> {
+  private status: number | undefined;
+  private toTag: string | undefined;
+  private skeletonOnly = false;
+
+  /** The status of the most recent response sent (the final once there is one). */
+  get lastStatus(): number | undefined {
+    return this.status;
+  }
+
+  /** The To tag of the most recent response sent (the final once there is one). */
+  get lastToTag(): string | undefined {
+    return this.toTag;
+  }
+
+  /** Records a response as the latest sent; from the first final on, keeps only the skeleton of the request. */
+  protected noteSent(response: SipResponse): void {
+    this.status = response.status;
+    this.toTag = response.to?.tag;
+    if (response.status >= 200 && !this.skeletonOnly) {
+      this.skeletonOnly = true;
+      this.keepSkeleton();
+    }
+  }
+}
+
 /** What a client transaction tells its TU. */
 export interface ClientTransactionUser {
   /**
