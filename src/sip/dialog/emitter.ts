@@ -14,9 +14,10 @@ export class TypedEmitter<E extends EventMap> {
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
-    let list = this.listeners.get(event);
-    if (list === undefined) this.listeners.set(event, (list = []));
-    list.push(listener as Listener<never>);
+    const list = this.listeners.get(event);
+    // A literal of one: an empty array's first push reserves room for 17 (most events get one listener).
+    if (list === undefined) this.listeners.set(event, [listener as Listener<never>]);
+    else list.push(listener as Listener<never>);
     return () => this.off(event, listener);
   }
 

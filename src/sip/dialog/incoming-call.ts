@@ -45,7 +45,11 @@ export class IncomingCall implements DialogUsage {
   state: IncomingCallState = 'pending';
   private readonly ctx: UaContext;
   private readonly tx: InviteServerTransaction;
-  private readonly controller = new AbortController();
+  /** Made on the first read of {@link signal}. */
+  private controller: AbortController | undefined;
+  /** Why the call ended unanswered, once it has. */
+  private endedWith: DialogEndedError | undefined;
+  private readonly endListeners: Array<(reason: DialogEndedError) => void> = [];
   private dialog: Dialog | undefined;
   private readonly settledCallbacks: Array<() => void> = [];
   private replaced: DialogSession | OutgoingInvite | undefined;
@@ -60,7 +64,26 @@ export class IncomingCall implements DialogUsage {
 
   /** Aborted when the call ends without an answer: CANCEL (`cancelled`), BYE on the early dialog, our reject, close(). */
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.endedWith !== undefined) this.controller.abort(this.endedWith);
+    }
     return this.controller.signal;
+  }
+
+  /**
+   * Calls `listener` once, with the same reason {@link signal} aborts with, when the call ends
+   * without an answer (never if it is answered; not at all if it has already ended: see
+   * {@link state}). Returns what removes it. What {@link signal} tells, without an AbortSignal per
+   * call: a load run takes thousands of calls a second.
+   */
+  onEnd(listener: (reason: DialogEndedError) => void): () => void {
+    if (this.endedWith !== undefined) return () => undefined;
+    this.endListeners.push(listener);
+    return () => {
+      const i = this.endListeners.indexOf(listener);
+      if (i >= 0) this.endListeners.splice(i, 1);
+    };
   }
 
   /** The caller's offer (the INVITE's SDP body), if it made one. */
@@ -150,6 +173,8 @@ export class IncomingCall implements DialogUsage {
     }
     this.state = 'answered';
     this.settled();
+    // Answered: it will not end unanswered.
+    this.endListeners.length = 0;
     const dialog = this.ensureDialog();
     dialog.confirm();
     const ok = createResponse(this.request, 200, undefined, {
@@ -161,15 +186,14 @@ export class IncomingCall implements DialogUsage {
     this.ctx.addDialog(dialog.key, session);
     this.tx.respond(ok);
     return new Promise((resolve, reject) => {
-      // Until the promise settles only: a listener left on the session's signal would keep this
+      // Until the promise settles only: a listener left on the session would keep this
       // IncomingCall (its INVITE and transaction) as long as the session lasts.
-      const onEnd = (): void => reject(session.signal.reason);
-      session.signal.addEventListener('abort', onEnd, { once: true });
+      const stopListening = session.once('ended', (reason) => reject(reason));
       session.awaitAck(
         this.tx,
         ok,
         (ack) => {
-          session.signal.removeEventListener('abort', onEnd);
+          stopListening();
           if (offer === undefined && ack !== undefined) {
             // RFC 3264 §5: with the offer in our 2xx, the ACK carries the answer.
             const answer = sdpBody(ack);
@@ -185,7 +209,7 @@ export class IncomingCall implements DialogUsage {
           resolve(session);
         },
         () => {
-          session.signal.removeEventListener('abort', onEnd);
+          stopListening();
           reject(new DialogEndedError('no-ack', `no ACK for our 200 within 64·T1 (${64 * this.ctx.timers.t1} ms)`));
         },
       );
@@ -297,6 +321,17 @@ export class IncomingCall implements DialogUsage {
       this.dialog.terminate();
       this.ctx.removeDialog(this.dialog.key, this);
     }
-    this.controller.abort(new DialogEndedError(reason, detail));
+    const error = new DialogEndedError(reason, detail);
+    this.endedWith = error;
+    this.controller?.abort(error);
+    for (const listener of this.endListeners.splice(0)) {
+      try {
+        listener(error);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
+      }
+    }
   }
 }

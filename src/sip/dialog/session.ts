@@ -102,20 +102,22 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   /** Why the session ended, once it has. */
   endReason: DialogEndedError | undefined;
   private readonly ctx: UaContext;
-  private readonly controller = new AbortController();
+  /** Made on the first read of {@link signal}: most sessions are followed through 'ended'. */
+  private controller: AbortController | undefined;
   private pendingAck: PendingAck | undefined;
   private sentAck: SentAck | undefined;
   /** Our re-INVITE's client transaction is running (no final yet). */
   private clientInvite = false;
   /** Callbacks waiting for no INVITE transaction in either direction (§14.1). */
   private idleWaiters: Array<() => void> = [];
-  private readonly retryTimers = new Set<ReturnType<UaContext['clock']['setTimer']>>();
+  /** Glare back-off timers running (RFC 3261 §14.1); made when the first one starts. */
+  private retryTimers: Set<ReturnType<UaContext['clock']['setTimer']>> | undefined;
   /** False while we, as callee, wait for the ACK of our 200 (see afterEstablished). */
   private established: boolean;
   /** Work held until {@link established}. */
   private readonly untilEstablished: Array<(ended: boolean) => void> = [];
-  /** REFER and NOTIFY in this dialog (RFC 3515). */
-  private readonly refers: ReferSide;
+  /** REFER and NOTIFY in this dialog (RFC 3515): made by the first REFER or NOTIFY, either way. */
+  private referSide: ReferSide | undefined;
 
   /** @internal Created by the user agent. */
   constructor(ctx: UaContext, dialog: Dialog, role: SessionRole, sdp: { local: string | undefined; remote: string | undefined }) {
@@ -126,7 +128,11 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.localSdp = sdp.local;
     this.remoteSdp = sdp.remote;
     this.established = role === 'uac';
-    this.refers = new ReferSide(ctx, this, {
+  }
+
+  /** The session's REFER side, made on first use: most calls never see a REFER. */
+  private get refers(): ReferSide {
+    this.referSide ??= new ReferSide(this.ctx, this, {
       send: (request, nextHop) => this.send(request, nextHop),
       endIfGone: (response) => this.endIfGone(response),
       afterEstablished: (fn) => this.afterEstablished(fn),
@@ -136,10 +142,15 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
         return true;
       },
     });
+    return this.referSide;
   }
 
   /** Aborted, with a {@link DialogEndedError} as `reason`, when the dialog ends for any cause. */
   get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.endReason !== undefined) this.controller.abort(this.endReason);
+    }
     return this.controller.signal;
   }
 
@@ -386,13 +397,13 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     this.dialog.terminate();
     this.pendingAck?.retransmitter.stop();
     this.pendingAck = undefined;
-    for (const t of this.retryTimers) this.ctx.clock.clearTimer(t);
-    this.retryTimers.clear();
-    this.refers.terminateAll();
+    for (const t of this.retryTimers ?? []) this.ctx.clock.clearTimer(t);
+    this.retryTimers = undefined;
+    this.referSide?.terminateAll();
     for (const fn of this.untilEstablished.splice(0)) fn(true);
     this.ctx.removeDialog(this.dialog.key, this);
     this.notifyIdle();
-    this.controller.abort(error);
+    this.controller?.abort(error);
     this.emit('ended', error);
     // Nothing is emitted after 'ended': let go of the listeners (and what they hold).
     this.removeAllListeners();
@@ -670,12 +681,13 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
       const t = this.ctx.clock.setTimer(ms, () => {
-        this.retryTimers.delete(t);
+        this.retryTimers?.delete(t);
+        stopListening();
         resolve();
       });
-      this.retryTimers.add(t);
+      (this.retryTimers ??= new Set()).add(t);
       // If the session ends while we sleep, the retry loop wakes and fails on assertActive.
-      this.signal.addEventListener('abort', () => resolve(), { once: true });
+      const stopListening = this.once('ended', () => resolve());
     });
   }
 }

@@ -173,6 +173,43 @@ describe('CANCEL and rejection', () => {
     expect(() => call!.reject()).toThrow(DialogStateError);
   });
 
+  it('onEnd() tells the end of an unanswered call with the reason its signal gives; removed, answered or too late, it says nothing', async () => {
+    const w = world();
+    const heard: string[] = [];
+    let call: IncomingCall | undefined;
+    w.bob.on('invite', (c) => {
+      call = c;
+      c.onEnd((e) => heard.push(`first:${e.reason}`));
+      const remove = c.onEnd(() => heard.push('removed'));
+      c.onEnd((e) => heard.push(`third:${e.reason}`));
+      remove();
+      remove();
+      c.ringing();
+    });
+    const ac = new AbortController();
+    await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000), signal: ac.signal, onProgress: () => ac.abort() })).catch(() => undefined);
+    expect(heard).toEqual(['first:cancelled', 'third:cancelled']);
+    // Its signal, read only now, is made aborted, with the same reason.
+    expect(call?.signal.aborted).toBe(true);
+    expect(call?.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'cancelled' });
+    call!.onEnd(() => heard.push('late'));
+    expect(heard).toHaveLength(2);
+
+    // An answered call never ends unanswered: its listener is not called, not even when the session ends.
+    const answered: string[] = [];
+    let bobSession: DialogSession | undefined;
+    w.bob.on('invite', (c) => {
+      c.onEnd(() => answered.push('unanswered end'));
+      void c.answer().then((s) => (bobSession = s));
+    });
+    const aliceSession = await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40002) }));
+    await pass(w.clock, 10);
+    await until(w.clock, aliceSession.bye());
+    await pass(w.clock, 10);
+    expect(bobSession?.state).toBe('terminated');
+    expect(answered).toEqual([]);
+  });
+
   it('reject() sends the status with our tag, aborts the signal (rejected) and checks its range', async () => {
     const w = world();
     let call: IncomingCall | undefined;
