@@ -8,7 +8,6 @@ import { sdpBody } from '../sip/dialog/offer-answer.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { IncomingRefer } from '../sip/dialog/refer.js';
 import type { DialogSession } from '../sip/dialog/session.js';
-import { DialogEndedError } from '../sip/dialog/errors.js';
 import { DEFAULT_RETRY_AFTER_S } from '../sip/transaction/layer.js';
 import { randomHex } from '../sip/transaction/tags.js';
 import { Call, type DtmfForm } from './call.js';
@@ -232,13 +231,13 @@ export function attachSession(run: RunContext, instance: InstanceRuntime, call: 
 
   const ended = (): void => {
     if (!current() || call.transfers > 0) return;
-    const reason = session.signal.reason instanceof DialogEndedError ? session.signal.reason.reason : 'ended';
+    const reason = session.endReason?.reason ?? 'ended';
     endCall(run, call, reason, describeDialogEnd(reason));
   };
   // A session can end before it reaches us (the caller's BYE stood in for a lost ACK and ended it
   // before this step's turn): end the call once the step that took the session has finished.
-  if (session.signal.aborted) run.clock.setTimer(0, ended);
-  else session.signal.addEventListener('abort', ended, { once: true });
+  if (session.endReason !== undefined) run.clock.setTimer(0, ended);
+  else session.on('ended', ended);
 }
 
 /** Calls on hold by their peer (the state HELD/RETRIEVED compare with). */
@@ -283,8 +282,8 @@ async function carryOutRefer(run: RunContext, instance: InstanceRuntime, call: C
     call.transfers--;
     // The old dialog may have ended while the transfer ran (the transferor's BYE): if the call
     // still rests on it, that end is the call's.
-    if (call.session === old && old.signal.aborted) {
-      const reason = old.signal.reason instanceof DialogEndedError ? old.signal.reason.reason : 'ended';
+    if (call.session === old && old.endReason !== undefined) {
+      const reason = old.endReason.reason;
       endCall(run, call, reason, describeDialogEnd(reason));
     }
   }
@@ -320,19 +319,17 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
       run.reportError(err, `instance ${instance.spec.id}: 180 Ringing`);
     }
   }
-  const onAbort = (): void => {
+  const stopListening = incoming.onEnd(({ reason }) => {
     if (call.session !== undefined) return; // answered: the session speaks for the call now
     instance.dequeue(call);
-    const reason = incoming.signal.reason instanceof DialogEndedError ? incoming.signal.reason.reason : 'cancelled';
     endCall(run, call, reason, describeDialogEnd(reason));
-  };
-  incoming.signal.addEventListener('abort', onAbort, { once: true });
+  });
   // Once answered or ended the listener has nothing to do; the stack keeps the IncomingCall a while
   // longer (its transaction's Accepted state), and must not keep the call and its run through it.
   // Nor does the call keep the IncomingCall (its INVITE, transaction and their parsed messages):
   // every use of it is for an unanswered call, and a held call may last hours.
   call.releaseIncoming = () => {
-    incoming.signal.removeEventListener('abort', onAbort);
+    stopListening();
     if (call.incoming === incoming && incoming.state !== 'pending') {
       call.incoming = undefined;
       call.releaseIncoming = undefined;

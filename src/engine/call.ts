@@ -10,6 +10,7 @@ import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { DialogSession } from '../sip/dialog/session.js';
 import type { Clock } from '../sip/transport/clock.js';
 import { NodeFailure } from './errors.js';
+import { onAbort, type Abortable } from './wait.js';
 
 /** Something that happened on a call, as event nodes see it. */
 export type CallHappening =
@@ -125,9 +126,11 @@ export class Call {
   readonly createdAt: number;
   answeredAt: number | undefined;
   end: CallEnd | undefined;
-  private readonly records: CallRecord[] = [];
-  private readonly waiters = new Set<Waiter>();
-  private readonly endWaiters = new Set<() => void>();
+  private records: CallRecord[] = [];
+  /** Event nodes waiting for a record, oldest first (made by the first one: a held call has none). */
+  private waiters: Waiter[] | undefined;
+  /** Waiting for the end (DISCONNECTED …), made by the first one. */
+  private endWaiters: (() => void)[] | undefined;
   private readonly clock: Clock;
 
   constructor(init: { instanceId: string; direction: 'outgoing' | 'incoming'; phase: CallPhase; sipCallId: string; peer: string; clock: Clock }) {
@@ -153,11 +156,16 @@ export class Call {
   /** Records a happening and hands it to the oldest waiter that wants it. */
   record(happening: CallHappening): void {
     const record: CallRecord = { ...happening, at: this.clock.now(), taken: false };
-    this.records.push(record);
-    for (const waiter of this.waiters) {
+    // (A literal of one: a first push on an empty array reserves room for 17; most calls keep one or two.)
+    if (this.records.length === 0) this.records = [record];
+    else this.records.push(record);
+    const waiters = this.waiters;
+    if (waiters === undefined) return;
+    for (let i = 0; i < waiters.length; i++) {
+      const waiter = waiters[i]!;
       if (!waiter.accept(record)) continue;
       record.taken = true;
-      this.waiters.delete(waiter);
+      waiters.splice(i, 1);
       waiter.resolve(record);
       return;
     }
@@ -168,7 +176,7 @@ export class Call {
    * none. Rejects with `signal`'s reason when it aborts, and — unless `failOnEnd` is false — with a
    * NodeFailure naming the end when the call ends first.
    */
-  take(accept: (record: CallRecord) => boolean, signal: AbortSignal, options: { failOnEnd?: boolean; what?: string } = {}): Promise<CallRecord> {
+  take(accept: (record: CallRecord) => boolean, signal: Abortable, options: { failOnEnd?: boolean; what?: string } = {}): Promise<CallRecord> {
     const failOnEnd = options.failOnEnd ?? true;
     for (const record of this.records) {
       if (record.taken || !accept(record)) continue;
@@ -178,44 +186,44 @@ export class Call {
     if (signal.aborted) return Promise.reject(signal.reason);
     if (failOnEnd && this.end !== undefined) return Promise.reject(this.endedFailure(options.what));
     return new Promise<CallRecord>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.waiters.delete(waiter);
-        reject(signal.reason);
-      };
       const waiter: Waiter = {
         accept,
         failOnEnd,
         what: options.what,
         resolve: (r) => {
-          signal.removeEventListener('abort', onAbort);
+          listening.remove();
           resolve(r);
         },
         reject: (err) => {
-          signal.removeEventListener('abort', onAbort);
-          this.waiters.delete(waiter);
+          listening.remove();
+          remove(this.waiters, waiter);
           reject(err);
         },
       };
-      this.waiters.add(waiter);
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (this.waiters === undefined) this.waiters = [waiter];
+      else this.waiters.push(waiter);
+      const listening = onAbort(signal, () => {
+        remove(this.waiters, waiter);
+        reject(signal.reason);
+      });
     });
   }
 
   /** Resolves when the call has ended (at once if it has); rejects with `signal`'s reason. */
-  whenEnded(signal: AbortSignal): Promise<CallEnd> {
+  whenEnded(signal: Abortable): Promise<CallEnd> {
     if (this.end !== undefined) return Promise.resolve(this.end);
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<CallEnd>((resolve, reject) => {
-      const onAbort = (): void => {
-        this.endWaiters.delete(done);
-        reject(signal.reason);
-      };
       const done = (): void => {
-        signal.removeEventListener('abort', onAbort);
+        listening.remove();
         resolve(this.end!);
       };
-      this.endWaiters.add(done);
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (this.endWaiters === undefined) this.endWaiters = [done];
+      else this.endWaiters.push(done);
+      const listening = onAbort(signal, () => {
+        remove(this.endWaiters, done);
+        reject(signal.reason);
+      });
     });
   }
 
@@ -224,12 +232,13 @@ export class Call {
     if (this.end !== undefined) return;
     this.end = { reason, detail, at: this.clock.now(), ...(status !== undefined ? { status } : {}) };
     this.phase = 'ended';
-    for (const waiter of [...this.waiters]) {
+    for (const waiter of [...(this.waiters ?? [])]) {
       if (!waiter.failOnEnd) continue;
       waiter.reject(this.endedFailure(waiter.what));
     }
-    for (const done of [...this.endWaiters]) done();
-    this.endWaiters.clear();
+    const endWaiters = this.endWaiters ?? [];
+    this.endWaiters = undefined;
+    for (const done of endWaiters) done();
   }
 
   /** The failure of a node that needed the call alive: `<what>: call <key> ended (<reason>: <detail>)`. */
@@ -239,4 +248,10 @@ export class Call {
       ...(end.status !== undefined ? { status: end.status } : {}),
     });
   }
+}
+
+/** Takes `item` out of `list` (if it is there). */
+function remove<T>(list: T[] | undefined, item: T): void {
+  const i = list?.indexOf(item) ?? -1;
+  if (i >= 0) list!.splice(i, 1);
 }

@@ -16,7 +16,7 @@ import type { RunContext } from './run-context.js';
 import { cleanupRun, graphOf, newRunContext, runSettings, startInstances } from './run-setup.js';
 import type { RunEvent, RunInstance, RunReporter } from './run-events.js';
 import type { ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
-import { followSignal } from './wait.js';
+import { AbortScope } from './wait.js';
 
 /** Options of an {@link Engine}. */
 export interface EngineOptions {
@@ -99,7 +99,7 @@ export interface RunResult {
 
 /** The state of the run in progress. */
 interface ActiveRun {
-  readonly controller: AbortController;
+  readonly scope: AbortScope;
 }
 
 /**
@@ -163,7 +163,7 @@ export class Engine {
   stop(): boolean {
     const active = this.active;
     if (active === undefined) return false;
-    active.controller.abort(new RunHalted('stopped', 'the run was stopped'));
+    active.scope.abort(new RunHalted('stopped', 'the run was stopped'));
     return true;
   }
 
@@ -179,30 +179,30 @@ export class Engine {
   async run(input: Scenario | ExecutionGraph | unknown, options: RunOptions = {}): Promise<RunResult> {
     if (this.active !== undefined) throw new EngineError('already-running', 'scenario already running');
     const graph = graphOf(input, options);
-    const { controller, release } = followSignal(options.signal, () => new RunHalted('stopped', 'the run was stopped'));
-    const active: ActiveRun = { controller };
+    const scope = AbortScope.following(options.signal, () => new RunHalted('stopped', 'the run was stopped'));
+    const active: ActiveRun = { scope };
     this.active = active;
     try {
-      return await this.execute(graph, controller, options.scenarioId ?? graph.name ?? graph.source.file ?? 'scenario');
+      return await this.execute(graph, scope, options.scenarioId ?? graph.name ?? graph.source.file ?? 'scenario');
     } finally {
-      release();
+      scope.release();
       this.active = undefined;
     }
   }
 
-  private async execute(graph: ExecutionGraph, controller: AbortController, scenarioId: string): Promise<RunResult> {
+  private async execute(graph: ExecutionGraph, scope: AbortScope, scenarioId: string): Promise<RunResult> {
     const clock = this.options.clock ?? new RealClock();
-    const run = newRunContext({ clock, settings: runSettings(this.options), hub: this.hub, signal: controller.signal, epoch: this.options.epoch?.() ?? performance.timeOrigin + performance.now() });
+    const run = newRunContext({ clock, settings: runSettings(this.options), hub: this.hub, scope, epoch: this.options.epoch?.() ?? performance.timeOrigin + performance.now() });
     const instances = run.instances;
     const hub = this.hub;
     const startedAt = run.timestamp();
 
     // Instances, in scenario order; registration in PBX mode.
     try {
-      await startInstances(graph, run, controller.signal, (instance, call) => receiveInvite(run, instance, call));
+      await startInstances(graph, run, scope, (instance, call) => receiveInvite(run, instance, call));
     } catch (err) {
       await cleanupRun(run);
-      if (controller.signal.aborted && !(err instanceof EngineError)) {
+      if (scope.aborted && !(err instanceof EngineError)) {
         return this.finish(run, graph, scenarioId, startedAt, 'stopped', undefined, new Map());
       }
       throw err;
@@ -224,18 +224,18 @@ export class Engine {
     const chains = graph.instances.flatMap((instance) =>
       instance.startNodes.map((start) =>
         executor.runChain(start).then((outcome) => {
-          if (outcome.kind !== 'failed' || failure !== undefined || controller.signal.aborted) return;
+          if (outcome.kind !== 'failed' || failure !== undefined || scope.aborted) return;
           failure = outcome;
-          controller.abort(new RunHalted('failed', `the run failed: instance ${outcome.instanceId}: ${outcome.message}`));
+          scope.abort(new RunHalted('failed', `the run failed: instance ${outcome.instanceId}: ${outcome.message}`));
         }),
       ),
     );
     if (chains.length === 0 && [...instances.values()].some((i) => i.spec.register)) {
       // Register-only: the instances stay registered until the run is stopped (reference §4.2).
-      await new Promise<void>((resolve) => (controller.signal.aborted ? resolve() : controller.signal.addEventListener('abort', () => resolve(), { once: true })));
+      await new Promise<void>((resolve) => (scope.aborted ? resolve() : scope.onAbort(resolve)));
     }
     await Promise.all(chains);
-    const stopped = controller.signal.aborted && failure === undefined;
+    const stopped = scope.aborted && failure === undefined;
     await cleanupRun(run);
     return this.finish(run, graph, scenarioId, startedAt, failure !== undefined ? 'failed' : stopped ? 'stopped' : 'passed', failure, executor.results);
   }

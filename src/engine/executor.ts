@@ -11,7 +11,7 @@ import type { InstanceRuntime } from './instance-runtime.js';
 import type { RunContext } from './run-context.js';
 import type { NodeState } from './run-events.js';
 import type { CompiledNode, ExecutionGraph } from './scenario/index.js';
-import { followSignal } from './wait.js';
+import { AbortScope } from './wait.js';
 
 /** What became of a node (the last time it ran, when it ran more than once). */
 export interface NodeResult {
@@ -59,7 +59,7 @@ export class Executor {
   async runChain(startId: string): Promise<ChainOutcome> {
     let id: string | undefined = startId;
     while (id !== undefined) {
-      if (this.run.signal.aborted) return { kind: 'stopped' };
+      if (this.run.scope.aborted) return { kind: 'stopped' };
       const node: CompiledNode = this.graph.node(id)!;
       const outcome = await this.runNode(node);
       if (outcome.state === 'completed') id = node.onSuccess;
@@ -82,18 +82,17 @@ export class Executor {
 
     // The node's own timeout (TIMEOUT's timeout is its delay, not a bound).
     const timeoutMs = node.name === 'TIMEOUT' ? undefined : node.timeoutMs;
-    // One controller for the node: its timeout, or the run's end (cheaper than AbortSignal.any,
-    // which a load run would pay on every step of every call).
-    const { controller: nodeAbort, release } = followSignal(this.run.signal);
+    // One scope for the node: its timeout, or the run's end.
+    const scope = AbortScope.following(this.run.scope);
     let timedOut = false;
     const timer =
       timeoutMs === undefined
         ? undefined
         : this.run.clock.setTimer(timeoutMs, () => {
             timedOut = true;
-            nodeAbort.abort(new NodeTimeout(timeoutMs));
+            scope.abort(new NodeTimeout(timeoutMs));
           });
-    const ctx = new NodeContext(node, instance, this.run, nodeAbort.signal);
+    const ctx = new NodeContext(node, instance, this.run, scope);
     let state: NodeState;
     let error: string | undefined;
     try {
@@ -102,16 +101,16 @@ export class Executor {
       await handler(ctx);
       state = 'completed';
     } catch (err) {
-      if (this.run.signal.aborted && !timedOut) {
+      if (this.run.scope.aborted && !timedOut) {
         state = 'stopped';
-        error = this.run.signal.reason instanceof RunHalted ? this.run.signal.reason.message : describeError(this.run.signal.reason);
+        error = this.run.scope.reason instanceof RunHalted ? this.run.scope.reason.message : describeError(this.run.scope.reason);
       } else {
         state = 'failed';
         error = err instanceof NodeTimeout ? timeoutMessage(node, err.timeoutMs, ctx) : describeError(err);
       }
     } finally {
       if (timer !== undefined) this.run.clock.clearTimer(timer);
-      release();
+      scope.release();
     }
     result.endedAt = this.run.timestamp();
     result.durationMs = elapsed(this.run.clock, clockStart);

@@ -16,6 +16,7 @@ import { instanceOfferAnswer, type MediaPlan } from './call-media.js';
 import { EngineError, NodeFailure } from './errors.js';
 import type { CallTarget, CompiledInstance } from './scenario/index.js';
 import type { WireCounters } from './load-stats.js';
+import { onAbort, type Abortable } from './wait.js';
 import type { RunContext } from './run-context.js';
 import type { RunInstance } from './run-events.js';
 
@@ -202,22 +203,21 @@ export class InstanceRuntime {
   }
 
   /** The oldest queued call, or the next to arrive; rejects with `signal`'s reason. */
-  takeIncoming(signal: AbortSignal): Promise<Call> {
+  takeIncoming(signal: Abortable): Promise<Call> {
     const first = this.queue.shift();
     if (first !== undefined) return Promise.resolve(first);
     if (signal.aborted) return Promise.reject(signal.reason);
     return new Promise<Call>((resolve, reject) => {
-      const onAbort = (): void => {
-        const i = this.takers.indexOf(take);
-        if (i >= 0) this.takers.splice(i, 1);
-        reject(signal.reason);
-      };
       const take = (call: Call): void => {
-        signal.removeEventListener('abort', onAbort);
+        listening.remove();
         resolve(call);
       };
       this.takers.push(take);
-      signal.addEventListener('abort', onAbort, { once: true });
+      const listening = onAbort(signal, () => {
+        const i = this.takers.indexOf(take);
+        if (i >= 0) this.takers.splice(i, 1);
+        reject(signal.reason);
+      });
     });
   }
 

@@ -5,7 +5,6 @@
 // chains) run once per incoming call. Every call runs on the full engine (every command and
 // event) with its own calls and keys, and leaves nothing behind when it ends.
 
-import { setMaxListeners } from 'node:events';
 import { RealClock, type Clock } from '../sip/transport/clock.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
@@ -13,13 +12,13 @@ import { receiveInvite } from './call-wiring.js';
 import type { EngineOptions } from './engine.js';
 import { EngineError, RunHalted, describeError } from './errors.js';
 import { RunEventHub } from './event-hub.js';
-import { Executor } from './executor.js';
+import { Executor, type ChainOutcome } from './executor.js';
 import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
 import { LoadStats, type LoadFailureGroup, type LoadSnapshot } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
-import { followSignal, waitOn } from './wait.js';
+import { AbortScope, waitOn } from './wait.js';
 import type { CompiledNode, ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
 
@@ -171,9 +170,7 @@ export class LoadRunner {
     const media = options.media === 'on' ? true : options.media === 'off' ? false : needsMedia(graph);
 
     this.running = true;
-    const { controller, release } = followSignal(options.signal, () => new RunHalted('stopped', 'the load was stopped'));
-    // Every call in flight listens for the run's end: thousands at once are expected, not a leak.
-    setMaxListeners(0, controller.signal);
+    const scope = AbortScope.following(options.signal, () => new RunHalted('stopped', 'the load was stopped'));
     const clock = this.options.clock ?? new RealClock();
     const run = newRunContext({
       clock,
@@ -186,13 +183,13 @@ export class LoadRunner {
         bindTransport: this.options.bindTransport ?? ((local) => UdpTransport.bind({ host: local.address, port: local.port, recvBufferSize: LOAD_RECV_BUFFER_BYTES })),
       },
       hub: new RunEventHub(() => undefined),
-      signal: controller.signal,
+      scope,
       epoch: performance.timeOrigin + performance.now(),
     });
     try {
-      return await new Load(run, graph, { ...options, rate, concurrency, rampS, intervalMs }, client, server, controller).go();
+      return await new Load(run, graph, { ...options, rate, concurrency, rampS, intervalMs }, client, server).go();
     } finally {
-      release();
+      scope.release();
       this.running = false;
     }
   }
@@ -212,17 +209,16 @@ class Load {
     private readonly o: LoadRunOptions & { rate: number; concurrency: number; rampS: number; intervalMs: number },
     private readonly client: readonly string[],
     private readonly server: ReadonlyMap<string, readonly string[]>,
-    private readonly controller: AbortController,
   ) {
     this.startAt = run.clock.now();
     this.stats = new LoadStats(this.startAt);
   }
 
   async go(): Promise<LoadResult> {
-    const { run, graph, controller } = this;
+    const { run, graph } = this;
     const cpuAtStart = process.cpuUsage();
     try {
-      await startInstances(graph, run, controller.signal, (instance, call) => this.incoming(instance, call));
+      await startInstances(graph, run, run.scope, (instance, call) => this.incoming(instance, call));
     } catch (err) {
       await cleanupRun(run);
       throw err;
@@ -247,7 +243,7 @@ class Load {
     const cpu = process.cpuUsage(cpuAtStart);
     const calls = totals.started + totals.served;
     return {
-      status: controller.signal.aborted ? 'stopped' : 'completed',
+      status: run.scope.aborted ? 'stopped' : 'completed',
       totals,
       failures: this.stats.failureGroups(),
       setupHistogram: this.stats.setupHistogram(),
@@ -262,7 +258,7 @@ class Load {
   /** Waits `settleMs` on the run's clock (cut short by the signal). */
   private async settle(): Promise<void> {
     const ms = this.o.settleMs ?? 0;
-    if (ms > 0) await waitOn(this.run.clock, ms, this.controller.signal);
+    if (ms > 0) await waitOn(this.run.clock, ms, this.run.scope);
   }
 
   /** What the instances hold now, summed. */
@@ -310,9 +306,9 @@ class Load {
   /** Starts client calls on schedule until the calls, the duration or the signal say stop. */
   private async startClients(): Promise<void> {
     const { clock } = this.run;
-    const signal = this.controller.signal;
+    const scope = this.run.scope;
     const tickMs = Math.max(1, Math.min(20, 1000 / this.o.rate));
-    while (!signal.aborted) {
+    while (!scope.aborted) {
       const elapsed = clock.now() - this.startAt;
       if (this.o.durationS !== undefined && elapsed >= this.o.durationS * 1000) break;
       if (this.o.calls !== undefined && this.stats.startedCalls >= this.o.calls) break;
@@ -327,8 +323,8 @@ class Load {
   /** Server chains only: wait until the calls, the duration or the signal say stop. */
   private async serveOnly(): Promise<void> {
     const { clock } = this.run;
-    const signal = this.controller.signal;
-    while (!signal.aborted) {
+    const scope = this.run.scope;
+    while (!scope.aborted) {
       const elapsed = clock.now() - this.startAt;
       if (this.o.durationS !== undefined && elapsed >= this.o.durationS * 1000) break;
       if (this.o.calls !== undefined && this.stats.endedCalls >= this.o.calls) break;
@@ -342,12 +338,12 @@ class Load {
     return new Promise<void>((resolve) => {
       const done = (): void => {
         clock.clearTimer(timer);
-        this.controller.signal.removeEventListener('abort', done);
+        listening.remove();
         this.wake = undefined;
         resolve();
       };
       const timer = clock.setTimer(ms, done);
-      this.controller.signal.addEventListener('abort', done, { once: true });
+      const listening = this.run.scope.onAbort(done);
       this.wake = done;
     });
   }
@@ -365,7 +361,7 @@ class Load {
     const starts = this.server.get(instance.spec.id);
     // The call is tracked by a store of its own: the server call whose INCOMING takes it keeps it.
     receiveInvite({ ...this.run, store: new SessionStore() }, instance, call);
-    if (starts === undefined || this.stopStarting || this.controller.signal.aborted) return;
+    if (starts === undefined || this.stopStarting || this.run.scope.aborted) return;
     if (this.client.length === 0 && this.o.calls !== undefined && this.stats.startedCalls >= this.o.calls) return;
     this.track(this.callOf(starts, this.client.length > 0 ? instance : undefined));
   }
@@ -378,22 +374,20 @@ class Load {
     const stats = this.stats;
     if (serving !== undefined) stats.served();
     else stats.started();
-    // The call's own signal ends with the call's failure or with the run. (Not AbortSignal.any:
-    // each one leaves a dependant on the run's long-lived signal, cleaned up only by the GC.)
-    const { controller: own, release } = followSignal(this.run.signal);
-    const ctx: RunContext = { ...this.run, store: new SessionStore(), signal: own.signal };
+    // The call's own scope ends with the call's failure or with the run.
+    const own = AbortScope.following(this.run.scope);
+    const ctx: RunContext = { ...this.run, store: new SessionStore(), scope: own };
     const executor = new Executor(ctx, this.graph, HANDLERS as never);
     let failure: { nodeId: string; instanceId: string; message: string } | undefined;
+    const settled = (outcome: ChainOutcome): void => {
+      if (outcome.kind !== 'failed' || failure !== undefined) return;
+      failure = { nodeId: outcome.nodeId, instanceId: outcome.instanceId, message: outcome.message };
+      own.abort(new RunHalted('failed', `the call failed: instance ${outcome.instanceId}: ${outcome.message}`));
+    };
     try {
-      await Promise.all(
-        starts.map((start) =>
-          executor.runChain(start).then((outcome) => {
-            if (outcome.kind !== 'failed' || failure !== undefined) return;
-            failure = { nodeId: outcome.nodeId, instanceId: outcome.instanceId, message: outcome.message };
-            own.abort(new RunHalted('failed', `the call failed: instance ${outcome.instanceId}: ${outcome.message}`));
-          }),
-        ),
-      );
+      // (One chain, the usual call, without Promise.all's promise and closures: a held call keeps them.)
+      if (starts.length === 1) settled(await executor.runChain(starts[0]!));
+      else await Promise.all(starts.map((start) => executor.runChain(start).then(settled)));
     } catch (err) {
       failure ??= { nodeId: '', instanceId: serving?.spec.id ?? '', message: `internal: ${describeError(err)}` };
     }
@@ -401,10 +395,10 @@ class Load {
     const placed = ctx.store.calls.find((c) => c.direction === 'outgoing' && c.answeredAt !== undefined);
     if (placed !== undefined) stats.answered(placed.answeredAt! - placed.createdAt);
     await endCalls(ctx, ctx.store);
-    if (this.run.signal.aborted && failure === undefined && [...executor.results.values()].some((r) => r.state === 'stopped')) {
+    if (this.run.scope.aborted && failure === undefined && [...executor.results.values()].some((r) => r.state === 'stopped')) {
       failure = { nodeId: '', instanceId: serving?.spec.id ?? '', message: 'stopped with the load' };
     }
-    release();
+    own.release();
     if (serving !== undefined) stats.servedEnded(failure);
     else stats.ended(failure);
   }

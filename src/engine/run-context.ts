@@ -10,6 +10,7 @@ import type { RunEventHub } from './event-hub.js';
 import type { InstanceRuntime } from './instance-runtime.js';
 import type { LogLevel, MediaEvent, SipMessageSummary } from './run-events.js';
 import type { SessionStore } from './session-store.js';
+import type { AbortScope } from './wait.js';
 
 /** Settings of a run that the engine's options give. */
 export interface RunSettings {
@@ -53,8 +54,8 @@ export interface RunContext {
   readonly hub: RunEventHub;
   /** The instances by id, once started. */
   readonly instances: ReadonlyMap<string, InstanceRuntime>;
-  /** Aborts when the run stops or fails. */
-  readonly signal: AbortSignal;
+  /** Aborts when the run stops or fails (in a load run: when the call does). */
+  readonly scope: AbortScope;
   /** A timestamp for events: Unix ms. */
   timestamp(): number;
   /** The same clock in Unix microseconds (whole), for `sip` and `rtp` events. */

@@ -14,7 +14,7 @@ import { InstanceRuntime, PortAllocator } from './instance-runtime.js';
 import type { LogInput, RunContext, RunSettings } from './run-context.js';
 import { compileScenario, type ExecutionGraph, type LoadOptions } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
-import { raceSignal } from './wait.js';
+import { raceSignal, type AbortScope, type Abortable } from './wait.js';
 
 /** `input` as an execution graph: a compiled one as it is, anything else compiled (`loadScenario`'s inputs). */
 export function graphOf(input: unknown, options: LoadOptions = {}): ExecutionGraph {
@@ -42,7 +42,7 @@ export function runSettings(o: EngineOptions): RunSettings {
 }
 
 /** A new run's context: its calls, no instances yet, timestamps from `epoch` (Unix ms) on. */
-export function newRunContext(o: { clock: Clock; settings: RunSettings; hub: RunEventHub; signal: AbortSignal; epoch: number }): NewRunContext {
+export function newRunContext(o: { clock: Clock; settings: RunSettings; hub: RunEventHub; scope: AbortScope; epoch: number }): NewRunContext {
   const { clock, hub, epoch } = o;
   const clockAtStart = clock.now();
   const run: NewRunContext = {
@@ -51,7 +51,7 @@ export function newRunContext(o: { clock: Clock; settings: RunSettings; hub: Run
     store: new SessionStore(),
     hub,
     instances: new Map<string, InstanceRuntime>(),
-    signal: o.signal,
+    scope: o.scope,
     timestamp: () => Math.round(epoch + (clock.now() - clockAtStart)),
     timeUs: () => Math.round((epoch + (clock.now() - clockAtStart)) * 1000),
     media: (event) => {
@@ -70,7 +70,7 @@ export function newRunContext(o: { clock: Clock; settings: RunSettings; hub: Run
  * @throws EngineError `instance-start` or `register`; the signal's reason when it aborts. The
  *   instances started stay in `run.instances` for {@link cleanupRun}.
  */
-export async function startInstances(graph: ExecutionGraph, run: NewRunContext, signal: AbortSignal, onInvite: (instance: InstanceRuntime, call: IncomingCall) => void): Promise<void> {
+export async function startInstances(graph: ExecutionGraph, run: NewRunContext, signal: Abortable, onInvite: (instance: InstanceRuntime, call: IncomingCall) => void): Promise<void> {
   const ports = new PortAllocator(run.settings.portBase);
   for (const spec of graph.instances) {
     const instance = await InstanceRuntime.start(spec, run, ports);
@@ -116,7 +116,7 @@ export async function endCalls(run: RunContext, store: SessionStore): Promise<vo
   const ending: Promise<unknown>[] = [];
   // BYE for answered calls, CANCEL for ours still ringing: their answers come first...
   for (const call of store.live()) {
-    if (call.session !== undefined && !call.session.signal.aborted) {
+    if (call.session !== undefined && call.session.endReason === undefined) {
       ending.push(call.session.bye().catch(() => undefined));
     } else if (call.direction === 'outgoing' && call.session === undefined) {
       call.cancel.abort();

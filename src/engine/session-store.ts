@@ -15,8 +15,12 @@ function slot(instanceId: string, key: string): string {
 export class SessionStore {
   private readonly byKey = new Map<string, Call>();
   private readonly bySipCallId = new Map<string, Call>();
+  private known: Call[] = [];
+
   /** Every call of the run, in order of creation (queued ones included), for the result and cleanup. */
-  readonly calls: Call[] = [];
+  get calls(): readonly Call[] {
+    return this.known;
+  }
 
   private readonly tracked = new WeakSet<Call>();
 
@@ -24,7 +28,9 @@ export class SessionStore {
   track(call: Call): void {
     if (this.tracked.has(call)) return;
     this.tracked.add(call);
-    this.calls.push(call);
+    // (A literal of one: a first push on an empty array reserves room for 17; a load call has one or two.)
+    if (this.known.length === 0) this.known = [call];
+    else this.known.push(call);
     this.bySipCallId.set(slot(call.instanceId, call.sipCallId), call);
   }
 

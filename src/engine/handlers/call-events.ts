@@ -11,7 +11,7 @@ export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>):
   const { node, instance, run } = ctx;
   ctx.waitingFor = `an incoming call on instance ${instance.spec.id} (callID: ${node.callId})`;
   ctx.log(`Waiting for INCOMING (timeout: ${node.timeoutMs} ms)`, { level: 'debug' });
-  const call = await instance.takeIncoming(ctx.signal);
+  const call = await instance.takeIncoming(ctx.scope);
   try {
     run.store.put(node.callId, call);
   } catch (err) {
@@ -29,7 +29,7 @@ export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>):
 export async function disconnected(ctx: NodeContext<CompiledEventNode<'DISCONNECTED'>>): Promise<void> {
   const call = ctx.call();
   ctx.waitingFor = 'the end of the call';
-  const end = await call.whenEnded(ctx.signal);
+  const end = await call.whenEnded(ctx.scope);
   ctx.log(`DISCONNECTED: ${end.reason} (${end.detail})`);
 }
 
@@ -37,7 +37,7 @@ export async function ringing(ctx: NodeContext<CompiledEventNode<'RINGING'>>): P
   const call = ctx.call();
   if (call.direction !== 'outgoing') throw new NodeFailure(`RINGING waits on a call we placed; call ${ctx.node.callId} is incoming`);
   ctx.waitingFor = 'a 180 or 183';
-  const record = await call.take((r) => r.kind === 'progress' && (r.status === 180 || r.status === 183), ctx.signal, { what: 'RINGING' });
+  const record = await call.take((r) => r.kind === 'progress' && (r.status === 180 || r.status === 183), ctx.scope, { what: 'RINGING' });
   const progress = record as Extract<typeof record, { kind: 'progress' }>;
   ctx.log(`RINGING: received ${progress.status} ${progress.reason}${progress.sdp ? ' with SDP (early media)' : ''}`, {
     sipMessage: { direction: 'received', method: 'INVITE', responseCode: progress.status, from: ctx.instance.spec.user, to: call.peer },
@@ -47,7 +47,7 @@ export async function ringing(ctx: NodeContext<CompiledEventNode<'RINGING'>>): P
 export async function held(ctx: NodeContext<CompiledEventNode<'HELD'>>): Promise<void> {
   const call = ctx.call();
   ctx.waitingFor = 'the peer to put the call on hold';
-  const record = await call.take((r) => r.kind === 'held', ctx.signal, { what: 'HELD' });
+  const record = await call.take((r) => r.kind === 'held', ctx.scope, { what: 'HELD' });
   ctx.log(`HELD event received (callID: ${ctx.node.callId}, sipCallID: ${call.sipCallId})`, {
     sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: ctx.instance.spec.user, note: (record as { direction?: string }).direction ?? 'sendonly' },
   });
@@ -56,7 +56,7 @@ export async function held(ctx: NodeContext<CompiledEventNode<'HELD'>>): Promise
 export async function retrieved(ctx: NodeContext<CompiledEventNode<'RETRIEVED'>>): Promise<void> {
   const call = ctx.call();
   ctx.waitingFor = 'the peer to take the call off hold';
-  const record = await call.take((r) => r.kind === 'retrieved', ctx.signal, { what: 'RETRIEVED' });
+  const record = await call.take((r) => r.kind === 'retrieved', ctx.scope, { what: 'RETRIEVED' });
   ctx.log(`RETRIEVED event received (callID: ${ctx.node.callId}, sipCallID: ${call.sipCallId})`, {
     sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: ctx.instance.spec.user, note: (record as { direction?: string }).direction ?? 'sendrecv' },
   });
@@ -65,7 +65,7 @@ export async function retrieved(ctx: NodeContext<CompiledEventNode<'RETRIEVED'>>
 export async function transferred(ctx: NodeContext<CompiledEventNode<'TRANSFERRED'>>): Promise<void> {
   const call = ctx.call();
   ctx.waitingFor = 'a REFER to be carried out';
-  const record = await call.take((r) => r.kind === 'transferred' || r.kind === 'transfer-failed', ctx.signal, { what: 'TRANSFERRED' });
+  const record = await call.take((r) => r.kind === 'transferred' || r.kind === 'transfer-failed', ctx.scope, { what: 'TRANSFERRED' });
   if (record.kind === 'transfer-failed') throw new NodeFailure(`TRANSFERRED: the call to ${record.target} failed: ${record.status} ${record.reason}`, { status: record.status });
   if (record.kind !== 'transferred') return;
   ctx.log(`TRANSFERRED event received (callID: ${ctx.node.callId}, sipCallID: ${record.sipCallId})`);

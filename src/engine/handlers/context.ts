@@ -1,4 +1,4 @@
-// What a command or event handler gets: its node, its instance, the run, a signal that aborts on
+// What a command or event handler gets: its node, its instance, the run, a scope that aborts on
 // the node's timeout and on the run's end, and small helpers. A handler resolves when its node
 // succeeds and throws (a NodeFailure, ideally) when it fails; it never sets timers of its own.
 
@@ -8,25 +8,36 @@ import type { InstanceRuntime } from '../instance-runtime.js';
 import type { RunContext } from '../run-context.js';
 import type { LogLevel, MediaEvent, SipMessageSummary } from '../run-events.js';
 import type { CompiledNode } from '../scenario/index.js';
-import { raceSignal, waitOn } from '../wait.js';
+import { raceSignal, waitOn, type AbortScope } from '../wait.js';
 
 /** A handler's view of its node's run. */
 export class NodeContext<N extends CompiledNode = CompiledNode> {
   readonly node: N;
   readonly instance: InstanceRuntime;
   readonly run: RunContext;
-  /** Aborts when the node's timeout runs out (reason NodeTimeout) or the run ends (RunHalted). */
-  readonly signal: AbortSignal;
+  /**
+   * Aborts when the node's timeout runs out (reason NodeTimeout) or the run ends (RunHalted). What
+   * the engine's own waits take ({@link Call.take}, {@link race}, {@link sleep} …).
+   */
+  readonly scope: AbortScope;
   /** What the node is waiting for, in words, for the message when its timeout runs out. */
   waitingFor: string | undefined;
   /** The call the node works on, once it found it (for the timeout message). */
   callInUse: Call | undefined;
 
-  constructor(node: N, instance: InstanceRuntime, run: RunContext, signal: AbortSignal) {
+  constructor(node: N, instance: InstanceRuntime, run: RunContext, scope: AbortScope) {
     this.node = node;
     this.instance = instance;
     this.run = run;
-    this.signal = signal;
+    this.scope = scope;
+  }
+
+  /**
+   * The node's scope as an AbortSignal, for the stack's calls that take one (an INVITE, a REFER,
+   * a playback). Made on first use: most nodes never need one.
+   */
+  get signal(): AbortSignal {
+    return this.scope.signal;
   }
 
   /** An action log of this node. */
@@ -59,9 +70,9 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
     return call;
   }
 
-  /** `work`, or the signal's reason when it aborts first. */
+  /** `work`, or the scope's reason when it aborts first. */
   race<T>(work: Promise<T>): Promise<T> {
-    return raceSignal(work, this.signal);
+    return raceSignal(work, this.scope);
   }
 
   /**
@@ -69,24 +80,23 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
    * `ms` on the run's clock, and not past the run's end. Never rejects.
    */
   settle(work: Promise<unknown>, ms: number): Promise<void> {
-    return waitOn(this.run.clock, ms, this.run.signal, work);
+    return waitOn(this.run.clock, ms, this.run.scope, work);
   }
 
-  /** Waits `ms` on the run's clock; rejects with the signal's reason when it aborts first. */
+  /** Waits `ms` on the run's clock; rejects with the scope's reason when it aborts first. */
   sleep(ms: number): Promise<void> {
     const { clock } = this.run;
-    const signal = this.signal;
-    if (signal.aborted) return Promise.reject(signal.reason);
+    const scope = this.scope;
+    if (scope.aborted) return Promise.reject(scope.reason);
     return new Promise<void>((resolve, reject) => {
       const timer = clock.setTimer(ms, () => {
-        signal.removeEventListener('abort', onAbort);
+        listening.remove();
         resolve();
       });
-      const onAbort = (): void => {
+      const listening = scope.onAbort(() => {
         clock.clearTimer(timer);
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
+        reject(scope.reason);
+      });
     });
   }
 }

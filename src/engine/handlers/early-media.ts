@@ -43,7 +43,7 @@ export async function earlyMedia(ctx: NodeContext<CompiledEventNode<'EARLY_MEDIA
   const call = ctx.call();
   if (call.direction !== 'outgoing') throw new NodeFailure(`EARLY_MEDIA waits on a call we placed; call ${ctx.node.callId} is incoming`);
   ctx.waitingFor = 'a provisional response with SDP (early media)';
-  const record = await call.take((r) => r.kind === 'early-media', ctx.signal, { what: 'EARLY_MEDIA' });
+  const record = await call.take((r) => r.kind === 'early-media', ctx.scope, { what: 'EARLY_MEDIA' });
   const progress = record as Extract<typeof record, { kind: 'early-media' }>;
   ctx.log(`EARLY_MEDIA: received ${progress.status} ${progress.reason} with SDP`, {
     sipMessage: { direction: 'received', method: 'INVITE', responseCode: progress.status, from: ctx.instance.spec.user, to: call.peer },

@@ -75,7 +75,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     }
     session = answered;
   } catch (err) {
-    if (ctx.signal.aborted) {
+    if (ctx.scope.aborted) {
       // Our timeout (not the run's end): the stack has sent the CANCEL; let its answer (487) come,
       // within the cleanup's grace time, so the wire tells a tidy story and the node still ends
       // soon. At the run's end the cleanup waits for it instead. A 2xx that still comes is ended.
@@ -86,8 +86,8 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
       ).finally(() => (settled = true));
       await ctx.settle(invite, run.settings.closeTimeoutMs);
       // A callee that never answers the CANCEL has had its grace: the cleanup does not wait again.
-      if (!settled && !run.signal.aborted) call.invite = undefined;
-      throw ctx.signal.reason;
+      if (!settled && !run.scope.aborted) call.invite = undefined;
+      throw ctx.scope.reason;
     }
     if (err instanceof RequestFailedError) throw new NodeFailure(`MakeCall failed: ${failed(err)}`, { status: err.status, cause: err });
     throw err;

@@ -142,7 +142,7 @@ export async function expectAudio(ctx: NodeContext<CompiledEventNode<'ExpectAudi
     ctx.log(`ExpectAudio: heard ${what} (${facts.join(', ')})`);
   } catch (err) {
     // The timeout's message says what was awaited; it also says what was heard instead.
-    if (ctx.signal.aborted) ctx.waitingFor = `${what}; ${matcher.describe()}`;
+    if (ctx.scope.aborted) ctx.waitingFor = `${what}; ${matcher.describe()}`;
     throw err;
   } finally {
     stop?.();

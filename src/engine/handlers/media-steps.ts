@@ -25,7 +25,7 @@ export function mediaOf(ctx: NodeContext, call: Call): MediaSession {
  */
 function whileCallLives(ctx: NodeContext, call: Call): AbortSignal {
   const ended = new AbortController();
-  call.whenEnded(ctx.signal).then(
+  call.whenEnded(ctx.scope).then(
     () => ended.abort(call.endedFailure(ctx.node.name)),
     () => undefined,
   );
@@ -51,7 +51,7 @@ export async function playAudio(ctx: NodeContext<CompiledCommandNode<'PlayAudio'
   let outcome: 'completed' | 'stopped' | 'failed' = 'failed';
   try {
     result = await media.play(filePath, { signal });
-    outcome = result.cancelled || ctx.signal.aborted || call.ended ? 'stopped' : 'completed';
+    outcome = result.cancelled || ctx.scope.aborted || call.ended ? 'stopped' : 'completed';
   } catch (err) {
     if (signal.aborted) outcome = 'stopped';
     if (err instanceof WavError) throw new NodeFailure(`PlayAudio: ${err.message}`, { cause: err });
@@ -60,7 +60,7 @@ export async function playAudio(ctx: NodeContext<CompiledCommandNode<'PlayAudio'
     media.off('note', onNote);
     ctx.media({ kind: 'playback-ended', audioFile: filePath, outcome });
   }
-  if (ctx.signal.aborted) throw ctx.signal.reason;
+  if (ctx.scope.aborted) throw ctx.scope.reason;
   if (call.ended) throw new NodeFailure(`${call.endedFailure('PlayAudio').message} after ${result.durationMs} ms of audio`, { ...(call.end?.status !== undefined ? { status: call.end.status } : {}) });
   if (result.cancelled) throw new NodeFailure(`PlayAudio: stopped after ${result.durationMs} ms`);
   ctx.log(`Playback completed (${result.packets} packets, ${result.durationMs} ms)`);
@@ -101,7 +101,7 @@ export async function sendDtmf(ctx: NodeContext<CompiledCommandNode<'SendDTMF'>>
       }
     } catch (err) {
       // The media closed before the digit began: the call ended (its end says why).
-      if (call.ended && !ctx.signal.aborted && !(err instanceof NodeFailure)) throw call.endedFailure('SendDTMF');
+      if (call.ended && !ctx.scope.aborted && !(err instanceof NodeFailure)) throw call.endedFailure('SendDTMF');
       throw err;
     }
     ctx.log(`Sent DTMF: ${digit}${mode === 'rfc4733' ? '' : ` (${mode})`}`, { level: 'debug' });
@@ -119,7 +119,7 @@ export async function dtmfReceived(ctx: NodeContext<CompiledEventNode<'DTMFRecei
   // Digits are records of the call: those that came before the node waited count, even after the
   // call ended; waiting for more fails at once once it has.
   // The form is named when it is not RFC 4733 (sipflow's messages are kept as they are for it).
-  const next = async (): Promise<{ digit: string; via: DtmfForm }> => (await call.take((r) => r.kind === 'dtmf', ctx.signal, { what: 'DTMFReceived' })) as { digit: string; via: DtmfForm };
+  const next = async (): Promise<{ digit: string; via: DtmfForm }> => (await call.take((r) => r.kind === 'dtmf', ctx.scope, { what: 'DTMFReceived' })) as { digit: string; via: DtmfForm };
   const formOf = (via: DtmfForm): string | undefined => (via === 'rfc4733' ? undefined : via === 'inband' ? 'in-band' : 'SIP INFO');
   if (sequence === '') {
     const { digit, via } = await next();

@@ -25,7 +25,7 @@ export async function release(ctx: NodeContext<CompiledCommandNode<'Release'>>):
     // Ringing: cancel the INVITE (MakeCall, on its own chain, then fails as cancelled).
     ctx.waitingFor = 'the end of the cancelled call';
     call.cancel.abort();
-    await call.whenEnded(ctx.signal);
+    await call.whenEnded(ctx.scope);
     ctx.log('Release: the unanswered call was cancelled', { sipMessage: { direction: 'sent', method: 'CANCEL', responseCode: 200, from: instance.spec.user, to: call.peer } });
     return;
   }

@@ -41,7 +41,7 @@ export async function blindTransfer(ctx: NodeContext<CompiledCommandNode<'BlindT
     ctx.waitingFor = 'the first NOTIFY';
     await ctx.race(Promise.race([new Promise<void>((resolve) => sub.once('notify', () => resolve())), sub.done.then(() => undefined), ctx.sleep(run.settings.notifyGraceMs)]));
   }
-  if (call.session === session && !session.signal.aborted) {
+  if (call.session === session && session.endReason === undefined) {
     const response = await ctx.race(session.bye());
     endCall(run, call, 'local-bye', 'we ended our leg after the transfer');
     ctx.log(`BlindTransfer succeeded (Refer-To: ${target})`, { sipMessage: { direction: 'sent', method: 'BYE', responseCode: response?.status ?? 0, from: instance.spec.user, to: call.peer } });
@@ -84,7 +84,7 @@ export async function muteTransfer(ctx: NodeContext<CompiledCommandNode<'MuteTra
     [consultKey, consult],
   ] as const) {
     const session = call.session;
-    if (session !== undefined && !session.signal.aborted) {
+    if (session !== undefined && session.endReason === undefined) {
       const response = await session.bye().catch(() => undefined);
       ctx.log(`sent BYE ${response?.status ?? 0}`, { callId: key, sipMessage: { direction: 'sent', method: 'BYE', responseCode: response?.status ?? 0, from: instance.spec.user, to: call.peer, callId: key } });
     }
