@@ -2,9 +2,10 @@
 // it is created on either side, and how requests inside it are built and checked.
 
 import type { SipRequest, SipResponse } from '../parser/message.js';
-import type { NameAddr } from '../parser/name-addr.js';
+import { NameAddr } from '../parser/name-addr.js';
+import { ownString } from '../parser/own-string.js';
 import { createRequest, type HeaderInit } from '../parser/serialize.js';
-import { SipUri, type Uri } from '../parser/uri.js';
+import { parseUri, SipUri, type Uri } from '../parser/uri.js';
 import { DialogStateError } from './errors.js';
 
 /** A dialog's identity (RFC 3261 §12): Call-ID, local tag and remote tag. */
@@ -38,7 +39,7 @@ export interface DialogRequestInit {
   contentType?: string;
 }
 
-/** Fields of a {@link Dialog}, as the two factories compute them. */
+/** Fields of a {@link Dialog}, as the two factories compute them (the addresses are kept as text). */
 interface DialogInit {
   id: DialogId;
   state: DialogState;
@@ -68,31 +69,31 @@ export class Dialog {
   readonly id: DialogId;
   /** `early`, `confirmed` or `terminated`. */
   state: DialogState;
-  /** Our address with our tag: From on the requests we send. */
-  readonly localUri: NameAddr;
-  /** The peer's address with its tag: To on the requests we send. */
-  readonly remoteUri: NameAddr;
+
   /** CSeq of the last request we sent in the dialog. */
   localSeq: number;
   /** CSeq of the last request the peer sent, `undefined` until it sends one (RFC 3261 §12.1.2). */
   remoteSeq: number | undefined;
-  /** The peer's Contact URI: the Request-URI of our requests (RFC 3261 §12.1). */
-  remoteTarget: Uri;
   /** Route set (RFC 3261 §12.1.1, §12.1.2): Route headers of our requests, first hop first. */
   routeSet: NameAddr[];
   /** Our Contact value, sent in target refresh requests and their responses. */
   readonly localContact: string;
   /** Whether the dialog was set up over sips (RFC 3261 §12.1.1). */
   readonly secure: boolean;
+  // The addresses as text, not parse trees: a dialog may last hours, and thousands are held at
+  // once; they are read when a request is built in the dialog, which writes them as they are.
+  private readonly localText: string;
+  private readonly remoteText: string;
+  private targetText: string;
 
   private constructor(init: DialogInit) {
-    this.id = init.id;
+    this.id = { callId: ownString(init.id.callId), localTag: ownString(init.id.localTag), remoteTag: ownString(init.id.remoteTag) };
     this.state = init.state;
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
+    this.localText = ownString(String(init.localUri));
+    this.remoteText = ownString(String(init.remoteUri));
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
-    this.remoteTarget = init.remoteTarget;
+    this.targetText = ownString(String(init.remoteTarget));
     this.routeSet = init.routeSet;
     this.localContact = init.localContact;
     this.secure = init.secure;
@@ -118,8 +119,8 @@ export class Dialog {
     return new Dialog({
       id: { callId, localTag, remoteTag },
       state: response.status < 200 ? 'early' : 'confirmed',
-      localUri: from.clone(),
-      remoteUri: to.clone(),
+      localUri: from,
+      remoteUri: to,
       localSeq: cseq.seq,
       remoteSeq: undefined,
       remoteTarget: targetOf(response) ?? request.uri,
@@ -152,7 +153,7 @@ export class Dialog {
       id: { callId, localTag, remoteTag },
       state,
       localUri,
-      remoteUri: from.clone(),
+      remoteUri: from,
       localSeq: initialSeq(),
       remoteSeq: cseq.seq,
       remoteTarget: targetOf(request) ?? request.uri,
@@ -160,6 +161,28 @@ export class Dialog {
       localContact,
       secure: isSecure(request.uri),
     });
+  }
+
+  /** Our address with our tag: From on the requests we send. A copy: changing it changes nothing. */
+  get localUri(): NameAddr {
+    return NameAddr.parse(this.localText);
+  }
+
+  /** The peer's address with its tag: To on the requests we send. A copy: changing it changes nothing. */
+  get remoteUri(): NameAddr {
+    return NameAddr.parse(this.remoteText);
+  }
+
+  /**
+   * The peer's Contact URI: the Request-URI of our requests (RFC 3261 §12.1). A copy: set it to
+   * change it (a target refresh does).
+   */
+  get remoteTarget(): Uri {
+    return parseUri(this.targetText);
+  }
+
+  set remoteTarget(uri: Uri) {
+    this.targetText = ownString(String(uri));
   }
 
   /** The key the user agent files this dialog under. */
@@ -217,7 +240,7 @@ export class Dialog {
   createRequest(method: string, init: DialogRequestInit = {}): DialogRequest {
     if (this.state === 'terminated' && method !== 'ACK') throw new DialogStateError(`cannot send ${method}: the dialog has ended`);
     const cseq = init.cseq ?? ++this.localSeq;
-    let uri: Uri = this.remoteTarget.clone();
+    let uri: Uri = this.remoteTarget;
     let routes = this.routeSet.map(String);
     let nextHop: Uri = uri;
     const first = this.routeSet[0];
@@ -228,7 +251,7 @@ export class Dialog {
         // parameters other than those allowed in a Request-URI kept as they are), and the
         // remote target goes to the end of the Route list.
         uri = first.uri.clone();
-        routes = [...this.routeSet.slice(1).map(String), `<${String(this.remoteTarget)}>`];
+        routes = [...this.routeSet.slice(1).map(String), `<${this.targetText}>`];
       }
     }
     const headers: Array<readonly [string, string | readonly string[]]> = [];
@@ -236,8 +259,8 @@ export class Dialog {
     const request = createRequest({
       method,
       uri,
-      from: this.localUri.clone(),
-      to: this.remoteUri.clone(),
+      from: this.localText,
+      to: this.remoteText,
       callId: this.id.callId,
       cseq,
       // RFC 3261 §12.2.1.1 asks for Contact in target refresh requests; we send it on every
@@ -254,7 +277,7 @@ export class Dialog {
 /** The first Contact's URI of a message, when it has one that is not `*`. */
 function targetOf(message: SipRequest | SipResponse): Uri | undefined {
   const c = message.contacts[0];
-  return c === undefined || c.wildcard ? undefined : c.uri.clone();
+  return c === undefined || c.wildcard ? undefined : c.uri;
 }
 
 function isSecure(uri: Uri): boolean {

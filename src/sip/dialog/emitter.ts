@@ -10,14 +10,15 @@ export type Listener<T> = (payload: T) => void;
 
 /** Base class giving `on`, `once` and `off` for the events in `E`. */
 export class TypedEmitter<E extends EventMap> {
-  private readonly listeners = new Map<keyof E, Array<Listener<never>>>();
+  // Events and listeners in one flat list, `event, listener, event, listener …` in the order they
+  // were added: a session holds a handful for as long as its call lasts, and a map of arrays cost
+  // it half a kilobyte.
+  private listeners: Array<keyof E | Listener<never>> | undefined;
 
   /** Adds a listener; returns a function that removes it. */
   on<K extends keyof E>(event: K, listener: Listener<E[K]>): () => void {
-    const list = this.listeners.get(event);
-    // A literal of one: an empty array's first push reserves room for 17 (most events get one listener).
-    if (list === undefined) this.listeners.set(event, [listener as Listener<never>]);
-    else list.push(listener as Listener<never>);
+    if (this.listeners === undefined) this.listeners = [event, listener as Listener<never>];
+    else this.listeners.push(event, listener as Listener<never>);
     return () => this.off(event, listener);
   }
 
@@ -30,12 +31,16 @@ export class TypedEmitter<E extends EventMap> {
     return off;
   }
 
-  /** Removes a listener added with {@link on}. */
+  /** Removes a listener added with {@link on} (the first of its kind, if added twice). */
   off<K extends keyof E>(event: K, listener: Listener<E[K]>): void {
-    const list = this.listeners.get(event);
+    const list = this.listeners;
     if (list === undefined) return;
-    const i = list.indexOf(listener as Listener<never>);
-    if (i >= 0) list.splice(i, 1);
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === event && list[i + 1] === listener) {
+        list.splice(i, 2);
+        return;
+      }
+    }
   }
 
   /**
@@ -44,21 +49,35 @@ export class TypedEmitter<E extends EventMap> {
    * referenced for a while (a transaction in RFC 6026's Accepted state).
    */
   protected removeAllListeners(): void {
-    this.listeners.clear();
+    this.listeners = undefined;
   }
 
   /** Number of listeners for `event`. */
   listenerCount(event: keyof E): number {
-    return this.listeners.get(event)?.length ?? 0;
+    const list = this.listeners;
+    let n = 0;
+    if (list !== undefined) for (let i = 0; i < list.length; i += 2) if (list[i] === event) n++;
+    return n;
   }
 
-  /** Calls every listener of `event`; a throwing listener is passed to {@link onListenerError}. */
+  /**
+   * Calls every listener of `event` (those it had when the emit began, in order); a throwing
+   * listener is passed to {@link onListenerError}.
+   */
   protected emit<K extends keyof E>(event: K, payload: E[K]): void {
-    const list = this.listeners.get(event);
-    if (list === undefined || list.length === 0) return;
-    for (const listener of [...list]) {
+    const list = this.listeners;
+    if (list === undefined) return;
+    let matched: Array<Listener<E[K]>> | undefined;
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] !== event) continue;
+      const listener = list[i + 1] as Listener<E[K]>;
+      if (matched === undefined) matched = [listener];
+      else matched.push(listener);
+    }
+    if (matched === undefined) return;
+    for (const listener of matched) {
       try {
-        (listener as Listener<E[K]>)(payload);
+        listener(payload);
       } catch (err) {
         this.onListenerError(err, String(event));
       }

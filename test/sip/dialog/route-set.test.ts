@@ -71,6 +71,27 @@ describe('Dialog.fromUas (RFC 3261 §12.1.1)', () => {
   });
 });
 
+describe('what a dialog keeps', () => {
+  it('its addresses and target are read as copies; the target changes only when set (a target refresh)', () => {
+    const d = Dialog.fromUas(invite(), 'b9', '<sip:bob@192.0.2.9:5080>');
+    expect(String(d.remoteUri)).toBe('"Alice" <sip:alice@example.com>;tag=a1');
+    expect(String(d.localUri)).toBe('<sip:bob@example.com>;tag=b9');
+    const copy = d.remoteUri;
+    copy.tag = 'changed';
+    d.remoteTarget.params.set('transport', 'tcp');
+    expect(d.remoteUri.tag).toBe('a1');
+    expect(String(d.remoteTarget)).toBe('sip:alice@192.0.2.1:5060');
+    d.refreshTarget(createRequest({ method: 'INVITE', uri: 'sip:bob@192.0.2.9', from: '<sip:alice@example.com>;tag=a1', to: '<sip:bob@example.com>;tag=b9', callId: 'c1@192.0.2.1', cseq: 8, contact: '<sip:alice@192.0.2.77:5062;transport=udp>' }));
+    expect(String(d.remoteTarget)).toBe('sip:alice@192.0.2.77:5062;transport=udp');
+    // The request it builds carries them as they were written.
+    const { request } = d.createRequest('BYE');
+    expect(String(request.uri)).toBe('sip:alice@192.0.2.77:5062;transport=udp');
+    expect(request.from?.tag).toBe('b9');
+    expect(request.to?.displayName).toBe('Alice');
+    expect(request.to?.tag).toBe('a1');
+  });
+});
+
 describe('requests inside a dialog (RFC 3261 §12.2.1.1)', () => {
   it('loose routing: Request-URI is the remote target, Route is the route set, next hop the first route', () => {
     const req = invite([['Record-Route', '<sip:p1.example.com;lr>']]);
