@@ -5,6 +5,7 @@
 
 import type { MediaPacket, MediaSession } from '../media/media-session.js';
 import { sdpBody } from '../sip/dialog/offer-answer.js';
+import { ownString } from '../sip/parser/own-string.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { IncomingRefer } from '../sip/dialog/refer.js';
 import type { DialogSession } from '../sip/dialog/session.js';
@@ -302,7 +303,8 @@ export function receiveInvite(run: RunContext, instance: InstanceRuntime, incomi
     void answerReplacing(run, instance, replaced, incoming, peer);
     return;
   }
-  const call = new Call({ instanceId: instance.spec.id, direction: 'incoming', phase: 'queued', sipCallId: incoming.callId ?? '', peer, clock: run.clock });
+  // (Own copies: sliced from the INVITE, they would keep its whole text for as long as the call lasts.)
+  const call = new Call({ instanceId: instance.spec.id, direction: 'incoming', phase: 'queued', sipCallId: ownString(incoming.callId ?? ''), peer: ownString(peer), clock: run.clock });
   call.incoming = incoming;
   run.store.track(call);
   if (!instance.enqueue(call)) {

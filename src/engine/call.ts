@@ -155,7 +155,9 @@ export class Call {
 
   /** Records a happening and hands it to the oldest waiter that wants it. */
   record(happening: CallHappening): void {
-    const record: CallRecord = { ...happening, at: this.clock.now(), taken: false };
+    // (Not a spread: record() sees every kind of happening, and a spread that sees many shapes
+    // gives each copy a hidden class of its own.)
+    const record = Object.assign({ at: this.clock.now(), taken: false }, happening) as CallRecord;
     // (A literal of one: a first push on an empty array reserves room for 17; most calls keep one or two.)
     if (this.records.length === 0) this.records = [record];
     else this.records.push(record);

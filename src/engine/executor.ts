@@ -36,6 +36,16 @@ export type ChainOutcome =
   | { readonly kind: 'stopped' }
   | { readonly kind: 'failed'; readonly nodeId: string; readonly instanceId: string; readonly message: string };
 
+/** A node while its handler runs. */
+interface RunningNode {
+  readonly node: CompiledNode;
+  readonly result: NodeResult;
+  readonly clockStart: number;
+  readonly ctx: NodeContext;
+  timer: ReturnType<Clock['setTimer']> | undefined;
+  timedOut: boolean;
+}
+
 /** The handler of each command and event. */
 export type HandlerTable = { readonly [name: string]: NodeHandler<never> };
 
@@ -61,7 +71,20 @@ export class Executor {
     while (id !== undefined) {
       if (this.run.scope.aborted) return { kind: 'stopped' };
       const node: CompiledNode = this.graph.node(id)!;
-      const outcome = await this.runNode(node);
+      // The node runs in this frame (no async function of its own: a held call waits in one
+      // frame per chain, not two).
+      const running = this.startNode(node);
+      let failure: unknown = undefined;
+      let failed = false;
+      try {
+        const handler = this.handlers[node.name] as NodeHandler | undefined;
+        if (handler === undefined) throw new Error(`no handler for ${node.name}`);
+        await handler(running.ctx);
+      } catch (err) {
+        failed = true;
+        failure = err;
+      }
+      const outcome = this.endNode(running, failed, failure);
       if (outcome.state === 'completed') id = node.onSuccess;
       else if (outcome.state === 'stopped') return { kind: 'stopped' };
       else if (node.onFailure !== undefined) id = node.onFailure;
@@ -70,50 +93,52 @@ export class Executor {
     return { kind: 'done' };
   }
 
-  private async runNode(node: CompiledNode): Promise<{ state: NodeState; error?: string }> {
+  /** A node starts: its result, state event, scope and timeout. */
+  private startNode(node: CompiledNode): RunningNode {
     const instance = this.run.instances.get(node.instance)!;
     const result = this.results.get(node.id)!;
-    const started = this.run.timestamp();
-    const clockStart = this.run.clock.now();
+    const running: RunningNode = {
+      node,
+      result,
+      clockStart: this.run.clock.now(),
+      // One scope for the node: its timeout, or the run's end.
+      ctx: new NodeContext(node, instance, this.run, AbortScope.following(this.run.scope)),
+      timer: undefined,
+      timedOut: false,
+    };
     result.runs++;
-    result.startedAt ??= started;
+    result.startedAt ??= this.run.timestamp();
     result.error = undefined;
     this.setState(node, result, 'running');
-
     // The node's own timeout (TIMEOUT's timeout is its delay, not a bound).
     const timeoutMs = node.name === 'TIMEOUT' ? undefined : node.timeoutMs;
-    // One scope for the node: its timeout, or the run's end.
-    const scope = AbortScope.following(this.run.scope);
-    let timedOut = false;
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : this.run.clock.setTimer(timeoutMs, () => {
-            timedOut = true;
-            scope.abort(new NodeTimeout(timeoutMs));
-          });
-    const ctx = new NodeContext(node, instance, this.run, scope);
-    let state: NodeState;
+    if (timeoutMs !== undefined) {
+      running.timer = this.run.clock.setTimer(timeoutMs, () => {
+        running.timedOut = true;
+        running.ctx.scope.abort(new NodeTimeout(timeoutMs));
+      });
+    }
+    return running;
+  }
+
+  /** A node's handler has settled (`failed` with `failure` when it threw): its state, its result, its log. */
+  private endNode(running: RunningNode, failed: boolean, failure: unknown): { state: NodeState; error?: string } {
+    const { node, result, ctx } = running;
+    if (running.timer !== undefined) this.run.clock.clearTimer(running.timer);
+    ctx.scope.release();
+    let state: NodeState = 'completed';
     let error: string | undefined;
-    try {
-      const handler = this.handlers[node.name] as NodeHandler | undefined;
-      if (handler === undefined) throw new Error(`no handler for ${node.name}`);
-      await handler(ctx);
-      state = 'completed';
-    } catch (err) {
-      if (this.run.scope.aborted && !timedOut) {
+    if (failed) {
+      if (this.run.scope.aborted && !running.timedOut) {
         state = 'stopped';
         error = this.run.scope.reason instanceof RunHalted ? this.run.scope.reason.message : describeError(this.run.scope.reason);
       } else {
         state = 'failed';
-        error = err instanceof NodeTimeout ? timeoutMessage(node, err.timeoutMs, ctx) : describeError(err);
+        error = failure instanceof NodeTimeout ? timeoutMessage(node, failure.timeoutMs, ctx) : describeError(failure);
       }
-    } finally {
-      if (timer !== undefined) this.run.clock.clearTimer(timer);
-      scope.release();
     }
     result.endedAt = this.run.timestamp();
-    result.durationMs = elapsed(this.run.clock, clockStart);
+    result.durationMs = elapsed(this.run.clock, running.clockStart);
     result.error = error;
     this.setState(node, result, state, error);
     if (state === 'failed') this.run.log({ nodeId: node.id, instanceId: node.instance, callId: node.callId, message: error!, level: 'error' });

@@ -22,15 +22,17 @@ export class SessionStore {
     return this.known;
   }
 
-  private readonly tracked = new WeakSet<Call>();
+  /** The calls known, for a quick test once there are many (a few are searched: a load call has one or two). */
+  private tracked: WeakSet<Call> | undefined;
 
   /** Adds a call the run now knows of (queued incoming calls too); a call already known stays as it is. */
   track(call: Call): void {
-    if (this.tracked.has(call)) return;
-    this.tracked.add(call);
+    if (this.tracked !== undefined ? this.tracked.has(call) : this.known.includes(call)) return;
+    this.tracked?.add(call);
     // (A literal of one: a first push on an empty array reserves room for 17; a load call has one or two.)
     if (this.known.length === 0) this.known = [call];
     else this.known.push(call);
+    if (this.tracked === undefined && this.known.length > 8) this.tracked = new WeakSet(this.known);
     this.bySipCallId.set(slot(call.instanceId, call.sipCallId), call);
   }
 

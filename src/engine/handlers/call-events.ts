@@ -26,11 +26,12 @@ export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>):
   });
 }
 
-export async function disconnected(ctx: NodeContext<CompiledEventNode<'DISCONNECTED'>>): Promise<void> {
+// Not an async function: a held call waits here for hours, and a suspended async frame is the
+// largest thing it would keep (the executor calls handlers inside its try, so a throw is a failure).
+export function disconnected(ctx: NodeContext<CompiledEventNode<'DISCONNECTED'>>): Promise<void> {
   const call = ctx.call();
   ctx.waitingFor = 'the end of the call';
-  const end = await call.whenEnded(ctx.scope);
-  ctx.log(`DISCONNECTED: ${end.reason} (${end.detail})`);
+  return call.whenEnded(ctx.scope).then((end) => ctx.log(`DISCONNECTED: ${end.reason} (${end.detail})`));
 }
 
 export async function ringing(ctx: NodeContext<CompiledEventNode<'RINGING'>>): Promise<void> {
