@@ -73,7 +73,7 @@ export function createAnswer(offer: SessionDescription, options: AnswerOptions):
     connection: o.connection,
     bandwidths: [],
     // RFC 3264 §6: "The "t=" line in the answer MUST equal that of the offer."
-    timing: structuredClone(offer.timing),
+    timing: offer.timing.map((t) => ({ start: t.start, stop: t.stop, repeats: [...t.repeats] })),
     attributes: [],
     otherLines: [],
     media,
