@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { Dialog } from '../../../src/sip/dialog/dialog.js';
 import { DialogStateError } from '../../../src/sip/dialog/errors.js';
-import { createRequest, createResponse, type SipRequest } from '../../../src/sip/parser/index.js';
+import { createRequest, createResponse, type SipRequest, type SipUri } from '../../../src/sip/parser/index.js';
 
 const CONTACT = '<sip:alice@192.0.2.1:5060>';
 
@@ -78,7 +78,7 @@ describe('what a dialog keeps', () => {
     expect(String(d.localUri)).toBe('<sip:bob@example.com>;tag=b9');
     const copy = d.remoteUri;
     copy.tag = 'changed';
-    d.remoteTarget.params.set('transport', 'tcp');
+    (d.remoteTarget as SipUri).params.set('transport', 'tcp');
     expect(d.remoteUri.tag).toBe('a1');
     expect(String(d.remoteTarget)).toBe('sip:alice@192.0.2.1:5060');
     d.refreshTarget(createRequest({ method: 'INVITE', uri: 'sip:bob@192.0.2.9', from: '<sip:alice@example.com>;tag=a1', to: '<sip:bob@example.com>;tag=b9', callId: 'c1@192.0.2.1', cseq: 8, contact: '<sip:alice@192.0.2.77:5062;transport=udp>' }));
