@@ -40,8 +40,9 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
     return this.scope.signal;
   }
 
-  /** An action log of this node. */
+  /** An action log of this node (nothing is built when nobody listens). */
   log(message: string, extra: { level?: LogLevel; sipMessage?: Omit<SipMessageSummary, 'callId'> & { callId?: string }; callId?: string } = {}): void {
+    if (!this.run.hub.wants('scenario:action-log')) return;
     const callId = extra.callId ?? this.node.callId;
     this.run.log({
       message,
