@@ -199,7 +199,7 @@ export class Engine {
 
     // Instances, in scenario order; registration in PBX mode.
     try {
-      await startInstances(graph, run, scope, (instance, call) => receiveInvite(run, instance, call));
+      await startInstances(graph, run, (instance, call) => receiveInvite(run, instance, call));
     } catch (err) {
       await cleanupRun(run);
       if (scope.aborted && !(err instanceof EngineError)) {

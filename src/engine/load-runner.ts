@@ -218,7 +218,7 @@ class Load {
     const { run, graph } = this;
     const cpuAtStart = process.cpuUsage();
     try {
-      await startInstances(graph, run, run.scope, (instance, call) => this.incoming(instance, call));
+      await startInstances(graph, run, (instance, call) => this.incoming(instance, call));
     } catch (err) {
       await cleanupRun(run);
       throw err;

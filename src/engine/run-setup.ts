@@ -14,7 +14,7 @@ import { InstanceRuntime, PortAllocator } from './instance-runtime.js';
 import type { LogInput, RunContext, RunSettings } from './run-context.js';
 import { compileScenario, type ExecutionGraph, type LoadOptions } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
-import { raceSignal, type AbortScope, type Abortable } from './wait.js';
+import { raceSignal, type AbortScope } from './wait.js';
 
 /** `input` as an execution graph: a compiled one as it is, anything else compiled (`loadScenario`'s inputs). */
 export function graphOf(input: unknown, options: LoadOptions = {}): ExecutionGraph {
@@ -67,10 +67,10 @@ export function newRunContext(o: { clock: Clock; settings: RunSettings; hub: Run
  * Starts the graph's instances in scenario order (each INVITE they receive goes to `onInvite`),
  * then registers those that register (PBX mode).
  *
- * @throws EngineError `instance-start` or `register`; the signal's reason when it aborts. The
+ * @throws EngineError `instance-start` or `register`; the run scope's reason when it aborts. The
  *   instances started stay in `run.instances` for {@link cleanupRun}.
  */
-export async function startInstances(graph: ExecutionGraph, run: NewRunContext, signal: Abortable, onInvite: (instance: InstanceRuntime, call: IncomingCall) => void): Promise<void> {
+export async function startInstances(graph: ExecutionGraph, run: NewRunContext, onInvite: (instance: InstanceRuntime, call: IncomingCall) => void): Promise<void> {
   const ports = new PortAllocator(run.settings.portBase);
   for (const spec of graph.instances) {
     const instance = await InstanceRuntime.start(spec, run, ports);
@@ -83,9 +83,9 @@ export async function startInstances(graph: ExecutionGraph, run: NewRunContext, 
     if (!instance.spec.register) continue;
     run.log({ instanceId: instance.spec.id, message: `Registering DN ${instance.spec.dn}` });
     try {
-      await raceSignal(instance.register(), signal);
+      await raceSignal(instance.register(), run.scope);
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (run.scope.aborted) throw err;
       // sipflow's words: `instance <id> register failed: …` (the reason already says "register failed").
       const reason = describeError(err).replace(/^register failed: /, '');
       throw new EngineError('register', `instance ${instance.spec.id} register failed: ${reason}`, { cause: err });
