@@ -158,9 +158,7 @@ export class Call {
     // (Not a spread: record() sees every kind of happening, and a spread that sees many shapes
     // gives each copy a hidden class of its own.)
     const record = Object.assign({ at: this.clock.now(), taken: false }, happening) as CallRecord;
-    // (A literal of one: a first push on an empty array reserves room for 17; most calls keep one or two.)
-    if (this.records.length === 0) this.records = [record];
-    else this.records.push(record);
+    this.records = appended(this.records, record);
     const waiters = this.waiters;
     if (waiters === undefined) return;
     for (let i = 0; i < waiters.length; i++) {
@@ -202,8 +200,7 @@ export class Call {
           reject(err);
         },
       };
-      if (this.waiters === undefined) this.waiters = [waiter];
-      else this.waiters.push(waiter);
+      this.waiters = appended(this.waiters, waiter);
       const listening = onAbort(signal, () => {
         remove(this.waiters, waiter);
         reject(signal.reason);
@@ -220,8 +217,7 @@ export class Call {
         listening.remove();
         resolve(this.end!);
       };
-      if (this.endWaiters === undefined) this.endWaiters = [done];
-      else this.endWaiters.push(done);
+      this.endWaiters = appended(this.endWaiters, done);
       const listening = onAbort(signal, () => {
         remove(this.endWaiters, done);
         reject(signal.reason);
@@ -250,6 +246,17 @@ export class Call {
       ...(end.status !== undefined ? { status: end.status } : {}),
     });
   }
+}
+
+/**
+ * `list` with `item` at its end; the first item goes into a new array of one: an empty array's
+ * first push reserves room for 17 (152 bytes), and most of a call's lists keep one or two items
+ * for as long as the call lasts.
+ */
+export function appended<T>(list: T[] | undefined, item: T): T[] {
+  if (list === undefined || list.length === 0) return [item];
+  list.push(item);
+  return list;
 }
 
 /** Takes `item` out of `list` (if it is there). */

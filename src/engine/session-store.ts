@@ -3,7 +3,7 @@
 // silently overwrote it and leaked the old call). The store knows keys and calls, nothing of the
 // executor.
 
-import type { Call } from './call.js';
+import { appended, type Call } from './call.js';
 import { NodeFailure } from './errors.js';
 
 /** `instance\0key`: instance ids and keys are any strings. */
@@ -29,9 +29,7 @@ export class SessionStore {
   track(call: Call): void {
     if (this.tracked !== undefined ? this.tracked.has(call) : this.known.includes(call)) return;
     this.tracked?.add(call);
-    // (A literal of one: a first push on an empty array reserves room for 17; a load call has one or two.)
-    if (this.known.length === 0) this.known = [call];
-    else this.known.push(call);
+    this.known = appended(this.known, call);
     if (this.tracked === undefined && this.known.length > 8) this.tracked = new WeakSet(this.known);
     this.bySipCallId.set(slot(call.instanceId, call.sipCallId), call);
   }
