@@ -337,19 +337,9 @@ class Load {
   }
 
   /** Resolves after `ms`, or at once when the load is stopped or a call ends (which may free a slot). */
-  private sleep(ms: number): Promise<void> {
-    const { clock } = this.run;
-    return new Promise<void>((resolve) => {
-      const done = (): void => {
-        clock.clearTimer(timer);
-        listening.remove();
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = clock.setTimer(ms, done);
-      const listening = this.run.scope.onAbort(done);
-      this.wake = done;
-    });
+  private async sleep(ms: number): Promise<void> {
+    await waitOn(this.run.clock, ms, this.run.scope, new Promise<void>((resolve) => (this.wake = resolve)));
+    this.wake = undefined;
   }
 
   private track(work: Promise<void>): void {
