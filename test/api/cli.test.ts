@@ -1,11 +1,12 @@
 // The sipflow CLI: exit codes 0 (ok), 1 (malformed message), 2 (usage or input error).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
 const CLI = fileURLToPath(new URL('../../dist/api/cli.js', import.meta.url));
 const FIXTURES = fileURLToPath(new URL('../fixtures/rfc4475/', import.meta.url));
+const BASIC_CALL = fileURLToPath(new URL('../../examples/basic-call.json', import.meta.url));
 
 function run(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, [CLI, ...args], { input, encoding: 'utf8' });
@@ -55,6 +56,19 @@ describe.runIf(existsSync(CLI))('sipflow CLI (built dist/)', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('cannot read');
   });
+
+  it('stops as on Ctrl-C when its reader goes away (| head), ending its calls, without an EPIPE crash', async () => {
+    // Ports 29170–29173.
+    const child = spawn(process.execPath, [CLI, 'load', BASIC_CALL, '--format', 'json', '--warmup', '0', '--rate', '20', '--stats-interval', '0.2', '--port-base', '29170'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    // The first line read, the reader goes: the next write finds the pipe closed.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(stderr).not.toMatch(/EPIPE|Unhandled|internal error/);
+    expect(stderr).toContain('Interrupted: stopping the load and ending its calls');
+    expect(code).toBe(1);
+  }, 30_000);
 });
 
 describe.skipIf(existsSync(CLI))('sipflow CLI', () => {

@@ -87,6 +87,16 @@ export function styleOf(enabled: boolean): Style {
 
 /** The real process's streams, environment and Ctrl-C. */
 export function processIo(): CliIo {
+  // A reader that goes away (`sipflow load … --format json | head -3`) stops the run as a Ctrl-C
+  // does, once, so its calls still end cleanly; what is written after that is dropped. Without
+  // this, the first write after it would throw EPIPE out of the run as an unhandled error.
+  let readerGone = false;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+    if (readerGone) return;
+    readerGone = true;
+    process.emit('SIGINT');
+  });
   return {
     stdout: process.stdout,
     stderr: process.stderr,
