@@ -12,6 +12,7 @@
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/sipp-stats.sh
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
 [ -f dist/api/cli.js ] || npm run build >/dev/null
 CALLS=${CALLS:-10000}
@@ -28,7 +29,7 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 node dist/api/cli.js load bench/scenarios/hold-open.json --var PORT=$PORT --calls "$CALLS" --duration 3600 \
   --max-failures "$CALLS" --format json >"$WORK/load.ndjson" 2>"$WORK/load.err" &
 LOAD_PID=$!
-sleep 2
+wait_load_ready "$WORK/load.ndjson" $LOAD_PID
 before=$(rss_kb $LOAD_PID)
 (cd "$WORK" && exec sipp 127.0.0.1:$PORT -sn uac -i 127.0.0.1 -p $((PORT + 1)) -r "$RATE" -m "$CALLS" -l "$CALLS" -d 3600000 \
   -nostdin -timeout 3600s >sipp.out 2>&1) &

@@ -2,15 +2,17 @@
 # SIPp's uac at rising call rates against (a) `sipflow load` with a server scenario (INCOMING →
 # Answer → DISCONNECTED, bench/scenarios/answer.json), (b) the bare stack (one UserAgent answering,
 # bench/bare-uas.ts), (c) Node's floor (canned responses on a bare node:dgram socket, no SIP stack,
-# bench/raw-uas.ts) and (d) SIPp's own uas, alternating at each rate in the same run. For each: calls successful and failed, the call rate achieved, the share of
-# calls whose response time (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more,
-# and the server's CPU time per call: the whole process (user + system, from bash's `time`, start-up
-# included) and, for sipflow and the bare stack, their own figure for the calls alone. A
-# rate is clean when
-# every call succeeded, at least 90 % of the offered rate was achieved and under 1 % of the calls
-# took 200 ms or more. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
+# bench/raw-uas.ts) and (d) SIPp's own uas, alternating at each rate in the same run. sipflow load
+# warms up first (its default --warmup); SIPp's uac starts once its load:ready line is out. For
+# each: calls successful and failed, the call rate achieved, the share of calls whose response time
+# (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more, and the server's CPU time per
+# call: the whole process (user + system, from bash's `time`, start-up and sipflow's warm-up
+# included) and, for sipflow and the bare stack, their own figure for the calls alone. A rate is
+# clean when every call succeeded, at least 90 % of the offered rate was achieved and under 1 % of
+# the calls took 200 ms or more. Prints the highest clean rate of each and their ratio (sipflow /
+# SIPp).
 #
-# usage: bench/sipp-uas.sh [rate ...]      (default: 100 250 500 1000 2000; each runs 5 s)
+# usage: bench/sipp-uas.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
 # needs: sipp (apt-get install sip-tester); builds dist/ and .bench-out/ when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,7 +21,7 @@ command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester
 [ -f dist/api/cli.js ] || npm run build >/dev/null
 [ -f .bench-out/bench/bare-uas.js ] && [ -f .bench-out/bench/raw-uas.js ] || npx tsc -p tsconfig.bench.json
 RATES=("$@")
-[ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000)
+[ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000 3000 4000)
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
@@ -43,8 +45,10 @@ for rate in "${RATES[@]}"; do
       { time sipp -sn uas -i 127.0.0.1 -p $SERVER_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s >"$dir/uas.out" 2>&1; } 2>"$dir/time" &
     fi
     server=$!
-    sleep 1.5
-    (cd "$dir" && sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \
+    # sipflow warms up first (its load:ready line says when it listens); the others are up in well under 1.5 s.
+    if [ "$peer" = sipflow ]; then wait_load_ready "$dir/load.ndjson" $server; else sleep 1.5; fi
+    # (timeout: SIPp's own -timeout did not end a uac whose server had stopped answering mid-run.)
+    (cd "$dir" && timeout $((SECONDS_PER_RATE + 60)) sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \
       -timeout $((SECONDS_PER_RATE + 30))s -trace_stat -stf stats.csv -fd 1 >uac.out 2>&1 || true)
     wait $server || true
     col() { sipp_stat "$dir/stats.csv" "$1"; }

@@ -31,7 +31,7 @@ CALLS=$((RATE * DURATION_S))
 node dist/api/cli.js load bench/scenarios/answer.json --var PORT=$PORT --calls "$CALLS" --duration $((DURATION_S + 120)) \
   --max-failures "$CALLS" --format json --stats-interval "$INTERVAL_S" >"$WORK/load.ndjson" 2>"$WORK/load.err" &
 LOAD_PID=$!
-sleep 2
+wait_load_ready "$WORK/load.ndjson" $LOAD_PID
 start_rss=$(rss_kb $LOAD_PID)
 (cd "$WORK" && exec sipp 127.0.0.1:$PORT -sf "$CALLER" -i 127.0.0.1 -p $((PORT + 1)) -r "$RATE" -m "$CALLS" -lost "$LOST" \
   -nostdin -timeout $((DURATION_S + 90))s -trace_stat -stf stats.csv -fd "$INTERVAL_S" >sipp.out 2>&1) &

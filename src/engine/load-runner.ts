@@ -64,6 +64,59 @@ export interface LoadRunOptions {
    * at once, then close). The signal cuts the wait short. CLI: `--settle <s>`.
    */
   readonly settleMs?: number;
+  /**
+   * Before the load, run this many calls of a built-in call (one instance calls another on this
+   * machine, 127.0.0.1, through the run's transport; MakeCall, Answer, Release, no RTP) as fast as
+   * they go, {@link WARMUP_CONCURRENCY} at once, then close those two instances. It puts the
+   * code every call runs (parser, transactions, dialogs, SDP, the engine) through V8's optimising
+   * compiler before the first call of the load, which otherwise pays for it: for its first second
+   * or two a cold process answers several times slower, and a load of a few seconds measures
+   * mostly that. Its figures are in {@link LoadResult.warmup}, apart from the load's; nothing of it
+   * is counted in the load's statistics or CPU. Default 0 (none). CLI: `--warmup <calls>`.
+   */
+  readonly warmupCalls?: number;
+  /**
+   * Called once the instances listen, after the warm-up and before the first call: where each
+   * instance listens, and the warm-up's figures. A peer that calls in (server chains) can start
+   * from here on. CLI: the `load:ready` line.
+   */
+  readonly onReady?: (ready: LoadReady) => void;
+}
+
+/** What {@link LoadRunOptions.onReady} is told. */
+export interface LoadReady {
+  /** The instances and where they listen. */
+  readonly instances: LoadResult['instances'];
+  /** The warm-up's figures, when there was one. */
+  readonly warmup: LoadWarmup | undefined;
+}
+
+/** Calls the warm-up ({@link LoadRunOptions.warmupCalls}) keeps going at once. */
+export const WARMUP_CONCURRENCY = 32;
+
+/**
+ * The warm-up's call ({@link LoadRunOptions.warmupCalls}): `warmup-caller` (DN 1) calls
+ * `warmup-callee` (DN 2), which answers; the caller hangs up at once and the callee sees it.
+ */
+export const WARMUP_SCENARIO = Object.freeze({
+  name: 'sipflow load warm-up',
+  instances: {
+    'warmup-caller': { dn: '1', steps: [{ command: 'MakeCall', targetUri: '2' }, 'Release'] },
+    'warmup-callee': { dn: '2', steps: ['INCOMING', 'Answer', 'DISCONNECTED'] },
+  },
+});
+
+/** What the warm-up before a load did ({@link LoadRunOptions.warmupCalls}). */
+export interface LoadWarmup {
+  /** Warm-up calls made. */
+  readonly calls: number;
+  /** Warm-up calls that failed (a failing warm-up does not stop the load, but is worth a look). */
+  readonly failed: number;
+  /** The first failure's reason, when one failed, or why the warm-up could not run at all. */
+  readonly problem: string | undefined;
+  readonly durationMs: number;
+  /** CPU time (user + system, µs) the warm-up took. */
+  readonly cpuUs: number;
 }
 
 /** What the instances of a load still held after its last call (and {@link LoadRunOptions.settleMs}), summed: a leak shows here. */
@@ -106,6 +159,8 @@ export interface LoadResult {
    * and scenario loading excluded), and per call (every call and served call counted once).
    */
   readonly cpu: { readonly userUs: number; readonly systemUs: number; readonly perCallUs: number | undefined };
+  /** The warm-up before the load, when {@link LoadRunOptions.warmupCalls} asked for one. */
+  readonly warmup?: LoadWarmup;
 }
 
 /** Client and server chains of a graph: start nodes by what they start with. */
@@ -169,11 +224,25 @@ export class LoadRunner {
     if (client.length === 0 && server.size === 0) throw new EngineError('bad-load', 'the scenario has no chain to run: no instance has steps');
     const media = options.media === 'on' ? true : options.media === 'off' ? false : needsMedia(graph);
 
+    const warmupCalls = options.warmupCalls ?? 0;
+    if (!(Number.isInteger(warmupCalls) && warmupCalls >= 0)) throw new EngineError('bad-load', `warm-up calls must be a whole number, 0 or above, not ${warmupCalls}`);
+
     this.running = true;
     const scope = AbortScope.following(options.signal, () => new RunHalted('stopped', 'the load was stopped'));
-    const clock = this.options.clock ?? new RealClock();
-    const run = newRunContext({
-      clock,
+    try {
+      const warmup = warmupCalls > 0 ? await this.warmUp(warmupCalls, scope) : undefined;
+      const result = await new Load(this.context(scope, media), graph, { ...options, rate, concurrency, rampS, intervalMs, warmup }, client, server).go();
+      return warmup === undefined ? result : { ...result, warmup };
+    } finally {
+      scope.release();
+      this.running = false;
+    }
+  }
+
+  /** A run context for a load (or its warm-up) under `scope`. */
+  private context(scope: AbortScope, media: boolean): NewRunContext {
+    return newRunContext({
+      clock: this.options.clock ?? new RealClock(),
       settings: {
         ...runSettings(this.options),
         media,
@@ -186,11 +255,32 @@ export class LoadRunner {
       scope,
       epoch: performance.timeOrigin + performance.now(),
     });
+  }
+
+  /**
+   * The warm-up ({@link LoadRunOptions.warmupCalls}): {@link WARMUP_SCENARIO} as a load of `calls`
+   * calls, as fast as they go. Never throws: what went wrong is in the returned figures.
+   */
+  private async warmUp(calls: number, scope: AbortScope): Promise<LoadWarmup> {
+    const started = performance.now();
+    const cpuAtStart = process.cpuUsage();
+    const figures = (made: number, failed: number, problem: string | undefined): LoadWarmup => {
+      const cpu = process.cpuUsage(cpuAtStart);
+      return { calls: made, failed, problem, durationMs: Math.round(performance.now() - started), cpuUs: cpu.user + cpu.system };
+    };
+    const own = AbortScope.following(scope);
     try {
-      return await new Load(run, graph, { ...options, rate, concurrency, rampS, intervalMs }, client, server).go();
+      const graph = graphOf(WARMUP_SCENARIO);
+      const { client, server } = chainsOf(graph);
+      // Calls go as fast as the process takes them: the rate never holds them back, the concurrency does.
+      const o = { rate: 1e9, calls, concurrency: WARMUP_CONCURRENCY, rampS: 0, intervalMs: 1e9, warmup: undefined };
+      const result = await new Load(this.context(own, false), graph, o, client, server).go();
+      const t = result.totals;
+      return figures(t.started, t.failed + t.servedFailed, result.failures[0]?.reason);
+    } catch (err) {
+      return figures(0, 0, `the warm-up could not run: ${describeError(err)}`);
     } finally {
-      scope.release();
-      this.running = false;
+      own.release();
     }
   }
 }
@@ -206,7 +296,7 @@ class Load {
   constructor(
     private readonly run: NewRunContext,
     private readonly graph: ExecutionGraph,
-    private readonly o: LoadRunOptions & { rate: number; concurrency: number; rampS: number; intervalMs: number },
+    private readonly o: LoadRunOptions & { rate: number; concurrency: number; rampS: number; intervalMs: number; warmup: LoadWarmup | undefined },
     private readonly client: readonly string[],
     private readonly server: ReadonlyMap<string, readonly string[]>,
   ) {
@@ -224,6 +314,7 @@ class Load {
       throw err;
     }
     for (const instance of run.instances.values()) instance.counters = this.stats.wire;
+    this.o.onReady?.({ instances: this.instances(), warmup: this.o.warmup });
     const snapshots = this.statsLoop();
     let live: LoadLiveCounts;
     try {
@@ -251,12 +342,17 @@ class Load {
       totals,
       failures: this.stats.failureGroups(),
       setupHistogram: this.stats.setupHistogram(),
-      instances: [...run.instances.values()].map((i) => ({ id: i.spec.id, address: i.local.address, port: i.local.port })),
+      instances: this.instances(),
       media: run.settings.media,
       live,
       durationMs: run.clock.now() - this.startAt,
       cpu: { userUs: cpu.user, systemUs: cpu.system, perCallUs: calls > 0 ? Math.round((cpu.user + cpu.system) / calls) : undefined },
     };
+  }
+
+  /** The instances and where they listen. */
+  private instances(): LoadResult['instances'] {
+    return [...this.run.instances.values()].map((i) => ({ id: i.spec.id, address: i.local.address, port: i.local.port }));
   }
 
   /** Waits `settleMs` on the run's clock (cut short by the signal). */

@@ -41,10 +41,10 @@ const lines = (stdout: string): Json[] => stdout.trimEnd().split('\n').map((l) =
 describe('sipflow load', () => {
   it('runs the calls, shows a line per interval and a summary, writes the CSV, exits 0', async () => {
     const csv = join(dir, 'stats.csv');
-    const r = await cli(['load', CALL, '--rate', '50', '--calls', '40', '--stats-interval', '0.25', '--stats-file', csv, '--port-base', '29100']);
+    const r = await cli(['load', CALL, '--rate', '50', '--calls', '40', '--stats-interval', '0.25', '--stats-file', csv, '--port-base', '29100', '--warmup', '30']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls\n/);
+    expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls, after a warm-up of 30 calls\nwarmed up: 30 calls in [\d.]+ s, CPU [\d.]+ s\n/);
     expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0\n/);
     expect(r.stdout).toMatch(/✔ PASSED .*call\.json: 40 calls in [\d.]+ s, 40 completed, 0 failed; 40 served, 0 failed\n/);
     const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
@@ -57,29 +57,31 @@ describe('sipflow load', () => {
   }, 30_000);
 
   it('redraws one live line on a terminal', async () => {
-    const r = await cli(['load', CALL, '--rate', '40', '--calls', '20', '--stats-interval', '0.2', '--port-base', '29120'], { tty: true });
+    const r = await cli(['load', CALL, '--rate', '40', '--calls', '20', '--stats-interval', '0.2', '--port-base', '29120', '--warmup', '0'], { tty: true });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('\r\x1b[2K');
   }, 30_000);
 
-  it('with --format json: load:stats lines and a load:summary with the failures grouped; --max-failures sets the exit code', async () => {
+  it('with --format json: load:ready (after the default warm-up), load:stats lines and a load:summary with the failures grouped; --max-failures sets the exit code', async () => {
     const failing = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--format', 'json', '--port-base', '29140']);
     expect(failing.code).toBe(1);
     const all = lines(failing.stdout);
-    expect(all.slice(0, -1).every((l) => l.type === 'load:stats' && l['v'] === 1)).toBe(true);
+    const warmup = { calls: 1000, failed: 0, problem: null, durationMs: expect.any(Number), cpuUs: expect.any(Number) };
+    expect(all[0]).toEqual({ v: 1, type: 'load:ready', file: BUSY, instances: [expect.objectContaining({ id: 'alice', address: '127.0.0.1' }), expect.objectContaining({ id: 'bob', address: '127.0.0.1' })], warmup });
+    expect(all.slice(1, -1).every((l) => l.type === 'load:stats' && l['v'] === 1)).toBe(true);
     const summary = all.at(-1)!;
-    expect(summary).toMatchObject({ type: 'load:summary', v: 1, passed: false, maxFailures: 0, status: 'completed', totals: { started: 10, failed: 10, received4xx: 10 } });
+    expect(summary).toMatchObject({ type: 'load:summary', v: 1, passed: false, maxFailures: 0, status: 'completed', totals: { started: 10, failed: 10, received4xx: 10 }, warmup });
     expect(summary['failures']).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 486 Busy Here', count: 10 }]);
     writeFileSync(join(dir, 'busy.ndjson'), failing.stdout);
 
-    const tolerated = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--max-failures', '10', '--port-base', '29140']);
+    const tolerated = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--max-failures', '10', '--port-base', '29140', '--warmup', '0']);
     expect(tolerated.code).toBe(0);
     expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
   }, 30_000);
 
   it('stops on Ctrl-C, ends its calls, prints the summary, writes the statistics so far and exits 1', async () => {
     const csv = join(dir, 'interrupted.csv');
-    const r = await cli(['load', CALL, '--rate', '20', '--port-base', '29160', '--stats-file', csv, '--stats-interval', '0.2'], { interruptAfter: 600 });
+    const r = await cli(['load', CALL, '--rate', '20', '--port-base', '29160', '--stats-file', csv, '--stats-interval', '0.2', '--warmup', '0'], { interruptAfter: 600 });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('Interrupted: stopping the load');
     expect(r.stdout).toMatch(/✘ FAILED .*\(stopped\)\n[\s\S]*the load was stopped before its end\n$/);
@@ -92,7 +94,7 @@ describe('sipflow load', () => {
   }, 30_000);
 
   it('--workers 2: two processes share the calls and the rate; their statistics merge', async () => {
-    const r = await cli(['load', CALL, '--rate', '40', '--calls', '30', '--workers', '2', '--format', 'json', '--port-base', '29190']);
+    const r = await cli(['load', CALL, '--rate', '40', '--calls', '30', '--workers', '2', '--format', 'json', '--port-base', '29190', '--warmup', '20']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const summary = lines(r.stdout).at(-1)!;
@@ -109,6 +111,7 @@ describe('sipflow load', () => {
     expect((await cli(['load', CALL, '--rate', 'fast'])).stderr).toContain('option --rate must be a number above 0, not "fast"');
     expect((await cli(['load', CALL, '--media', 'maybe'])).code).toBe(2);
     expect((await cli(['load', CALL, '--calls', '0'])).code).toBe(2);
+    expect((await cli(['load', CALL, '--warmup', '-1'])).stderr).toContain('option --warmup must be a whole number from 0 to 1000000, not "-1"');
     const bad = scenario('bad.json', { instances: { a: { steps: [{ command: 'MakeCall' }] } } });
     const r = await cli(['load', bad]);
     expect(r.code).toBe(2);
@@ -118,7 +121,7 @@ describe('sipflow load', () => {
 
 describe('sipflow stats merge', () => {
   it('merges the summaries of two runs: counts add up, percentiles from the merged histograms, failures grouped', async () => {
-    const ok = await cli(['load', CALL, '--rate', '50', '--calls', '20', '--format', 'json', '--port-base', '29180']);
+    const ok = await cli(['load', CALL, '--rate', '50', '--calls', '20', '--format', 'json', '--port-base', '29180', '--warmup', '0']);
     expect(ok.code).toBe(0);
     writeFileSync(join(dir, 'ok.ndjson'), ok.stdout);
     const merged = await cli(['stats', 'merge', join(dir, 'ok.ndjson'), join(dir, 'busy.ndjson'), '--format', 'json']);

@@ -1,10 +1,11 @@
 // Load runs end to end on loopback: a client chain (MakeCall → TIMEOUT → Release) into a server
 // chain (INCOMING → Answer → DISCONNECTED) at a modest rate, with exact counts; failures grouped
 // by node and reason; the rate, calls, concurrency and duration limits; media auto/on/off; nothing
-// left behind. Ports: 30000–30999 (a block of 20 per test).
+// left behind; the warm-up before the load and onReady. Ports: 30000–30999 (a block of 20 per test).
 
 import { describe, expect, it } from 'vitest';
-import { EngineError, LoadRunner, type LoadSnapshot } from '../../src/engine/index.js';
+import { EngineError, LoadRunner, type LoadReady, type LoadSnapshot } from '../../src/engine/index.js';
+import { UdpTransport } from '../../src/sip/transport/udp.js';
 
 const ports = (i: number): number => 30000 + 20 * i;
 
@@ -96,5 +97,65 @@ describe('LoadRunner', () => {
       await expect(runner.run(callAndAnswer(), o)).rejects.toMatchObject({ name: 'EngineError', code: 'bad-load' });
     }
     await expect(runner.run({ instances: { a: { dn: '1' } } }, {})).rejects.toBeInstanceOf(EngineError);
+    for (const warmupCalls of [-1, 1.5, Number.NaN]) {
+      await expect(runner.run(callAndAnswer(), { warmupCalls })).rejects.toMatchObject({ name: 'EngineError', code: 'bad-load' });
+    }
+  });
+
+  it('warms up before the load: its calls are made and reported apart, then onReady, then the load with exact counts', async () => {
+    const order: string[] = [];
+    let ready: LoadReady | undefined;
+    const result = await new LoadRunner({ portBase: ports(9), closeTimeoutMs: 500 }).run(callAndAnswer(), {
+      rate: 50,
+      calls: 10,
+      warmupCalls: 60,
+      statsIntervalMs: 100,
+      onReady: (r) => (order.push('ready'), (ready = r)),
+      onStats: () => order.push('stats'),
+    });
+    expect(order[0]).toBe('ready');
+    expect(order.filter((x) => x === 'ready')).toHaveLength(1);
+    expect(ready?.warmup).toMatchObject({ calls: 60, failed: 0, problem: undefined });
+    expect(ready!.warmup!.durationMs).toBeGreaterThan(0);
+    expect(ready!.warmup!.cpuUs).toBeGreaterThan(0);
+    expect(result.warmup).toEqual(ready!.warmup);
+    expect(ready!.instances).toEqual(result.instances);
+    expect(result.instances.map((i) => i.id).sort()).toEqual(['alice', 'bob']);
+    // None of the warm-up's calls is in the load's figures.
+    expect(result.totals).toMatchObject({ started: 10, completed: 10, failed: 0, served: 10, servedFailed: 0 });
+    expect(result.live).toMatchObject({ transactions: expect.any(Number), dialogs: 0, sessions: 0, pendingCalls: 0 });
+  });
+
+  it('tells onReady without a warm-up too, and leaves result.warmup out', async () => {
+    let ready: LoadReady | undefined;
+    const result = await new LoadRunner({ portBase: ports(10), closeTimeoutMs: 500 }).run(callAndAnswer(), { rate: 50, calls: 3, onReady: (r) => (ready = r) });
+    expect(ready).toEqual({ instances: result.instances, warmup: undefined });
+    expect('warmup' in result).toBe(false);
+    expect(result.totals.completed).toBe(3);
+  });
+
+  it('reports a warm-up that could not run, and runs the load all the same', async () => {
+    let binds = 0;
+    const result = await new LoadRunner({
+      portBase: ports(11),
+      closeTimeoutMs: 500,
+      // The first bind (the warm-up's first instance) fails; the load's own binds go through.
+      bindTransport: (local) => (++binds === 1 ? Promise.reject(new Error('no room for the warm-up')) : UdpTransport.bind({ host: local.address, port: local.port })),
+    }).run(callAndAnswer(), { rate: 50, calls: 4, warmupCalls: 20 });
+    expect(result.warmup).toMatchObject({ calls: 0, failed: 0 });
+    expect(result.warmup!.problem).toMatch(/^the warm-up could not run: .*no room for the warm-up/);
+    expect(result.totals).toMatchObject({ started: 4, completed: 4, failed: 0 });
+  });
+
+  it('stops during the warm-up on its signal: no load call starts', async () => {
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 300);
+    const t0 = performance.now();
+    const result = await new LoadRunner({ portBase: ports(12), closeTimeoutMs: 500 }).run(callAndAnswer(), { rate: 50, calls: 10, warmupCalls: 1_000_000, signal: controller.signal });
+    expect(performance.now() - t0).toBeLessThan(5000);
+    expect(result.status).toBe('stopped');
+    expect(result.warmup!.calls).toBeGreaterThan(0);
+    expect(result.warmup!.calls).toBeLessThan(1_000_000);
+    expect(result.totals.started).toBe(0);
   });
 });

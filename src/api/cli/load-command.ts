@@ -6,13 +6,16 @@
 
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { EngineError } from '../../engine/errors.js';
-import { LoadRunner, type LoadResult } from '../../engine/load-runner.js';
+import { LoadRunner, type LoadReady, type LoadResult } from '../../engine/load-runner.js';
 import { LOAD_CSV_COLUMNS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
 import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
 import { compileScenario, validateScenarioFile } from '../../engine/scenario/load.js';
 import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
 import { runWorkers, WORKER_ENV, type WorkersResult } from './load-workers.js';
 import { canRedraw, interruptOnCtrlC, styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
+
+/** `--warmup` when not given: calls of the built-in warm-up before the load (LoadRunOptions.warmupCalls). */
+export const DEFAULT_WARMUP_CALLS = 1000;
 
 /** The version of the `load:*` NDJSON lines. */
 const LINE_VERSION = 1;
@@ -30,6 +33,7 @@ export const LOAD_FLAGS = {
   duration: { kind: 'value' },
   ramp: { kind: 'value' },
   settle: { kind: 'value' },
+  warmup: { kind: 'value' },
   'stats-file': { kind: 'value' },
   'stats-interval': { kind: 'value' },
   'max-failures': { kind: 'value' },
@@ -94,6 +98,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const durationS = numberFlag(args, 'duration', 'load');
   const rampS = numberFlag(args, 'ramp', 'load', -1);
   const settleS = numberFlag(args, 'settle', 'load');
+  const warmupCalls = intFlag(args, 'warmup', 0, 1_000_000, 'load') ?? DEFAULT_WARMUP_CALLS;
   const intervalS = numberFlag(args, 'stats-interval', 'load') ?? 1;
   const maxFailures = intFlag(args, 'max-failures', 0, Number.MAX_SAFE_INTEGER, 'load') ?? 0;
   const portBase = intFlag(args, 'port-base', 1, 65_000, 'load');
@@ -136,16 +141,25 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
     else io.stdout.write(describeSnapshot(s, style) + '\n');
   };
 
+  const onReady = (ready: LoadReady): void => {
+    const w = ready.warmup;
+    if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:ready', file, ...ready }) + '\n');
+    else if (w !== undefined) {
+      io.stdout.write(`warmed up: ${w.calls} call${w.calls === 1 ? '' : 's'} in ${(w.durationMs / 1000).toFixed(1)} s, CPU ${(w.cpuUs / 1e6).toFixed(2)} s\n`);
+      if (w.problem !== undefined) io.stderr.write(errStyle.yellow(`the warm-up ${w.failed > 0 ? `had ${w.failed} failed call${w.failed === 1 ? '' : 's'}` : 'did not run'}: ${w.problem}\n`));
+    }
+  };
+
   const { signal: interrupted, stop: stopListening } = interruptOnCtrlC(io, 'stopping the load and ending its calls');
   if (format === 'pretty') {
-    const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined];
+    const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined, warmupCalls > 0 ? `after a warm-up of ${warmupCalls} calls` : undefined];
     io.stdout.write(`${style.bold('▶ load')} ${file}${checked.scenario.name !== undefined ? `  ${checked.scenario.name}` : ''}: ${limits.filter((x) => x !== undefined).join(', ')}${calls === undefined && durationS === undefined ? ' until Ctrl-C' : ''}${workers > 1 ? `, ${workers} workers` : ''}\n`);
   }
   let result: LoadResult | WorkersResult;
   try {
     if (workers > 1) {
       result = await runWorkers(
-        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, settleS, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
+        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, settleS, warmupCalls, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
         onStats,
         interrupted,
       );
@@ -158,6 +172,8 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
         ...(durationS !== undefined ? { durationS } : {}),
         ...(rampS !== undefined ? { rampS } : {}),
         ...(settleS !== undefined ? { settleMs: settleS * 1000 } : {}),
+        warmupCalls,
+        onReady,
         statsIntervalMs: intervalS * 1000,
         media,
         signal: interrupted,

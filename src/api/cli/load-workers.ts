@@ -20,6 +20,8 @@ export interface WorkerPlan {
   readonly durationS: number | undefined;
   readonly rampS: number | undefined;
   readonly settleS: number | undefined;
+  /** --warmup, passed on: each worker warms up its own process. */
+  readonly warmupCalls: number;
   readonly intervalS: number;
   readonly media: string;
   readonly portBase: number;
@@ -74,6 +76,7 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
     if (plan.durationS !== undefined) args.push('--duration', String(plan.durationS));
     if (plan.rampS !== undefined) args.push('--ramp', String(plan.rampS));
     if (plan.settleS !== undefined) args.push('--settle', String(plan.settleS));
+    args.push('--warmup', String(plan.warmupCalls));
     for (const [name, value] of Object.entries(plan.vars)) args.push('--var', `${name}=${value}`);
     if (plan.allowOutsideFiles) args.push('--allow-outside-files');
     // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one on.
