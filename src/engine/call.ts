@@ -10,7 +10,7 @@ import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import type { DialogSession } from '../sip/dialog/session.js';
 import type { Clock } from '../sip/transport/clock.js';
 import { NodeFailure } from './errors.js';
-import { onAbort, type Abortable } from './wait.js';
+import { AbortScope, onAbort, type Abortable } from './wait.js';
 
 /** Something that happened on a call, as event nodes see it. */
 export type CallHappening =
@@ -111,8 +111,11 @@ export class Call {
   readonly audioTaps: (() => void)[] = [];
   /** Settles when the call's media has closed (its recording completed): the cleanup waits for it. */
   mediaClosed: Promise<void> | undefined;
-  /** Aborts our INVITE while it is unanswered (Release on a ringing call sends CANCEL). */
-  readonly cancel = new AbortController();
+  /** Aborts our INVITE while it is unanswered (Release on a ringing call sends CANCEL); made on first use. */
+  get cancel(): AbortScope {
+    return (this.cancelScope ??= new AbortScope());
+  }
+  private cancelScope: AbortScope | undefined;
   /** REFERs of the peer being carried out: while one is, the old dialog's end is not the call's. */
   transfers = 0;
   /** Our INVITE while it is unanswered (it settles with the answer, or the CANCEL's 487): the cleanup waits for it. */

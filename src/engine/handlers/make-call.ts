@@ -8,6 +8,7 @@ import { attachSession, endCall, ensureMedia, followMedia, newSipCallId, userOf 
 import { offerFor } from '../call-media.js';
 import { recordIfAsked } from '../call-recording.js';
 import { NodeFailure } from '../errors.js';
+import { AbortScope } from '../wait.js';
 import type { CompiledCommandNode } from '../scenario/index.js';
 import type { NodeContext } from './context.js';
 
@@ -27,11 +28,15 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     endCall(run, call, 'media', String(err));
     throw new NodeFailure(`MakeCall: cannot open media: ${(err as Error).message}`, { cause: err });
   }
-  const signal = AbortSignal.any([ctx.signal, call.cancel.signal]);
+  // The INVITE stops with the node (its timeout, the run's end) or with Release's cancel. (A scope
+  // following the node's, which the cancel aborts too: AbortSignal.any made three AbortSignals per
+  // call, with weak references and a finalization-registry entry for the garbage collector.)
+  const stop = AbortScope.following(ctx.scope);
+  call.cancel.onAbort(() => stop.abort(call.cancel.reason));
   const invite = instance.ua.invite(uri, {
     sdp,
     callId: call.sipCallId,
-    signal,
+    signal: stop.signal,
     onProgress: (response) => {
       if (response.status <= 100) return;
       const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
@@ -54,7 +59,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   // 487) — that is the call's end.
   const failed = (err: unknown): string => {
     if (!(err instanceof RequestFailedError)) return String(err);
-    return err.kind === 'cancelled' && call.cancel.signal.aborted ? 'cancelled by Release' : `${err.status} ${err.reason}`;
+    return err.kind === 'cancelled' && call.cancel.aborted ? 'cancelled by Release' : `${err.status} ${err.reason}`;
   };
   invite.then(undefined, (err: unknown) => {
     if (call.session !== undefined) return; // picked up (INVITE with Replaces): the new call goes on
