@@ -5,7 +5,6 @@ import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { ServerTransactionUser, TransactionFailure } from '../transaction/transaction.js';
-import type { Endpoint } from '../transport/transport.js';
 import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, failure, RequestFailedError, sendFailure } from './errors.js';
@@ -15,7 +14,7 @@ import { answerOfferIn2xx, sdpBody, statusOfNegotiationError } from './offer-ans
 import type { IncomingRefer, ReferOutcome, ReferSubscription } from './refer.js';
 import { type ReferOptions, ReferSide } from './session-refer.js';
 import { Retransmitter2xx } from './retransmit-2xx.js';
-import type { DialogUsage, UaContext } from './ua-context.js';
+import type { DialogUsage, SentStateless, UaContext } from './ua-context.js';
 
 /** Which side of the INVITE that created the dialog we were. */
 export type SessionRole = 'uac' | 'uas';
@@ -70,10 +69,9 @@ interface PendingAck {
 }
 
 /** The ACK we sent for the latest 2xx to our INVITE, re-sent for each retransmission of that 2xx (§13.2.2.4). */
-interface SentAck {
+/** The ACK for our 2xx, as sent: its bytes (not the parsed request, kept as long as the INVITE's transaction lingers). */
+interface SentAck extends SentStateless {
   readonly seq: number;
-  readonly request: SipRequest;
-  readonly destination: Endpoint;
 }
 
 /**
@@ -336,7 +334,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   receive2xx(response: SipResponse): void {
     const sent = this.sentAck;
     if (sent === undefined || response.cseq?.seq !== sent.seq) return;
-    this.ctx.sendAck(sent.request, sent.destination).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
+    this.ctx.resend(sent).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
   }
 
   /** @internal RFC 3261 §12.2.2. */
@@ -379,7 +377,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
     this.ctx.sendAck(ack, nextHop).then(
-      (destination) => (this.sentAck = { seq: ack.cseq!.seq, request: ack, destination }),
+      (sent) => (this.sentAck = { seq: ack.cseq!.seq, bytes: sent.bytes, destination: sent.destination }),
       (err) => this.ctx.reportError(err, 'ACK'),
     );
   }

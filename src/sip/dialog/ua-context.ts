@@ -11,6 +11,12 @@ import type { Endpoint } from '../transport/transport.js';
 import type { FinalResponse } from './auth.js';
 import type { DigestClient } from './digest.js';
 import type { OfferAnswerHandler } from './offer-answer.js';
+
+/** @internal A message sent outside any transaction: its bytes and where they went, to send again as they were. */
+export interface SentStateless {
+  readonly bytes: Uint8Array;
+  readonly destination: Endpoint;
+}
 import type { InviteOptions } from './outgoing-call.js';
 import type { DialogSession } from './session.js';
 
@@ -42,7 +48,9 @@ export interface UaContext {
   /** Sends a request in a new client transaction and resolves with its final response (a synthetic 408/503 included). */
   sendFinal(request: SipRequest, nextHop: Uri): Promise<FinalResponse>;
   /** Sends an ACK (or any request) outside a transaction (Via added once); resolves with where it went. */
-  sendAck(ack: SipRequest, nextHop: Uri | Endpoint): Promise<Endpoint>;
+  sendAck(ack: SipRequest, nextHop: Uri | Endpoint): Promise<SentStateless>;
+  /** Sends again bytes {@link sendAck} sent (the ACK for a retransmitted 2xx). */
+  resend(sent: SentStateless): Promise<void>;
   /** Cancels an INVITE client transaction (RFC 3261 §9.1), sending the CANCEL where the INVITE went. */
   cancel(tx: ClientTransaction): void;
   /** Answers a request with 200 and our capabilities (Allow, Accept, Supported), for OPTIONS. */

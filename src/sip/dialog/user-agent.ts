@@ -443,9 +443,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
         if (ack.vias.length === 0) this.addVia(ack, hostPort);
         this.addUserAgent(ack);
-        await layer.sendStateless(ack, destination);
-        return destination;
+        const bytes = layer.statelessBytes(ack);
+        await layer.sendBytes(bytes, destination);
+        return { bytes, destination };
       },
+      resend: (sent) => layer.sendBytes(sent.bytes, sent.destination),
       cancel: (tx) => {
         const destination = this.destinations.get(tx);
         if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);

@@ -4,7 +4,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createRequest, createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { type ClientTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { type ClientTransactionUser, NO_BYTES, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 5 with RFC 6026's Accepted state. */
 export type InviteClientState = 'Calling' | 'Proceeding' | 'Completed' | 'Accepted' | 'Terminated';
@@ -58,8 +58,8 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     Terminated: [],
   } as const satisfies Record<InviteClientState, readonly InviteClientState[]>;
   protected readonly terminated = 'Terminated';
-  private readonly tu: ClientTransactionUser;
-  private readonly bytes: Uint8Array;
+  private tu: ClientTransactionUser;
+  private bytes: Uint8Array;
   private readonly identity: InviteIdentity;
   private interval: number;
   /** The ACK for the non-2xx final, serialized once so that every re-send is the same bytes. */
@@ -105,6 +105,9 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
           // transaction, sends its ACK.
           this.transition('Accepted');
           this.tu.response(response);
+          // Accepted passes later 2xx up (the TU stays) and sends nothing itself.
+          this.bytes = NO_BYTES;
+          this.keepSkeleton();
         } else {
           // RFC 3261 §17.1.1.2: a 300–699 moves Calling or Proceeding to Completed; the transaction
           // ACKs it (§17.1.1.3) and passes it to the TU.
@@ -113,6 +116,9 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
           this.transition('Completed');
           this.transmit(ack);
           this.tu.response(response);
+          // Completed re-sends that ACK and passes nothing up until Timer D.
+          this.bytes = NO_BYTES;
+          this.tu = this.linger(this.tu);
         }
         return;
       case 'Completed':

@@ -147,9 +147,24 @@ export class TransactionLayer {
 
   /** Sends a message outside any transaction (the ACK for a 2xx, a stateless response). */
   sendStateless(message: SipRequest | SipResponse, destination: Endpoint): Promise<void> {
+    return this.sendBytes(this.statelessBytes(message), destination);
+  }
+
+  /**
+   * The bytes {@link sendStateless} would send for `message` (a request gets a Via first, as
+   * there), for a caller that sends them with {@link sendBytes} and keeps them to send again: the
+   * ACK for a 2xx, re-sent as it was for each retransmission of the 2xx (RFC 3261 §13.2.2.4).
+   */
+  statelessBytes(message: SipRequest | SipResponse): Uint8Array {
     this.assertOpen();
     if (message.isRequest) this.ensureVia(message);
-    return this.transport.send(serializeMessage(message), destination);
+    return serializeMessage(message);
+  }
+
+  /** Sends a message's bytes, as made by {@link statelessBytes}, outside any transaction. */
+  sendBytes(bytes: Uint8Array, destination: Endpoint): Promise<void> {
+    this.assertOpen();
+    return this.transport.send(bytes, destination);
   }
 
   /**

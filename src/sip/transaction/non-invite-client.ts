@@ -3,7 +3,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { type ClientTransactionUser, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { type ClientTransactionUser, NO_BYTES, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 6. */
 export type NonInviteClientState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
@@ -31,8 +31,8 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
     Terminated: [],
   } as const satisfies Record<NonInviteClientState, readonly NonInviteClientState[]>;
   protected readonly terminated = 'Terminated';
-  private readonly tu: ClientTransactionUser;
-  private readonly bytes: Uint8Array;
+  private tu: ClientTransactionUser;
+  private bytes: Uint8Array;
   private interval: number;
 
   constructor(request: SipRequest, ctx: TransactionContext, tu: ClientTransactionUser) {
@@ -61,10 +61,14 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
         // RFC 3261 §17.1.2.2: a provisional moves Trying to Proceeding; any final to Completed.
         if (response.status < 200) {
           if (this.state === 'Trying') this.transition('Proceeding');
-        } else {
-          this.transition('Completed');
+          this.tu.response(response);
+          return;
         }
+        this.transition('Completed');
         this.tu.response(response);
+        // Completed only absorbs retransmitted finals until Timer K: nothing more is sent or passed up.
+        this.bytes = NO_BYTES;
+        this.tu = this.linger(this.tu);
         return;
       case 'Completed':
       case 'Terminated':

@@ -27,6 +27,12 @@ export type TransactionFailure =
 /** The header lines a lingering transaction keeps of its request: those matching reads (§17.2.3) and responses copy (§8.2.6.2). */
 const SKELETON_KEYS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq']);
 
+/** The TU of a lingering client transaction whose own TU did not ask to hear of its end: nothing is passed up any more. */
+const IDLE_TU: ClientTransactionUser = Object.freeze({ response: () => undefined });
+
+/** What a client transaction sends no more once it lingers: its request's bytes are let go for this. */
+export const NO_BYTES = new Uint8Array(0);
+
 /** The timers of RFC 3261 §17 (A–K) and RFC 6026 (L, M). */
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
@@ -80,6 +86,19 @@ export abstract class Transaction<S extends string> {
    */
   protected keepSkeleton(): void {
     this.req = requestSkeleton(this.req, SKELETON_KEYS);
+  }
+
+  /**
+   * For a client transaction whose TU has had the final response and which now only lingers
+   * (absorbing retransmissions until Timer K or D, RFC 3261 §17.1): keep the skeleton of the
+   * request, and the TU only when it wants to hear of the end. The TU is usually the closure that
+   * settled the caller's promise and, through it, whatever the caller's continuation holds; kept
+   * for Timer K (5 s) or D (32 s) after each request, that costs every call its memory and the
+   * GC the copying of it. Returns the TU to keep.
+   */
+  protected linger(tu: ClientTransactionUser): ClientTransactionUser {
+    this.keepSkeleton();
+    return tu.terminated === undefined ? IDLE_TU : tu;
   }
 
   /** True once the transaction has reached its terminal state. */

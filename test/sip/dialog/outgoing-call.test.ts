@@ -133,6 +133,10 @@ describe('the ACK for every 2xx (RFC 3261 §13.2.2.4)', () => {
     const acks = timesOf(w.network, 'ACK', ALICE);
     expect(oks).toEqual([0, 500, 1500, 3500, 7500, 11500, 15500, 19500, 23500, 27500, 31500]);
     expect(acks).toEqual(oks);
+    // Each one the same ACK, byte for byte (the session keeps the bytes it sent, not the request).
+    const sent = w.network.trace.filter((r) => r.from.port === ALICE.port && r.from.address === ALICE.address && Buffer.from(r.data).toString('latin1').startsWith('ACK '));
+    expect(sent).toHaveLength(oks.length);
+    expect(new Set(sent.map((r) => Buffer.from(r.data).toString('latin1'))).size).toBe(1);
     expect(w.events.alice.some((e) => e.type === 'stray-2xx')).toBe(false);
     // bob gave up with BYE (no-ack): alice's session ended remote-bye
     expect(session.signal.aborted).toBe(true);

@@ -60,6 +60,9 @@ function routedInvite(): SipRequest {
   });
 }
 
+/** The header lines a lingering transaction keeps of its request. */
+const SKELETON = ['via', 'from', 'to', 'call-id', 'cseq'];
+
 function setup(options: Parameters<typeof harness>[0] & { invite?: SipRequest } = {}) {
   const h = harness(options);
   const raw: Uint8Array[] = [];
@@ -298,6 +301,21 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026 §7.2)', () => {
       expect(t.tx.state).toBe('Completed');
     });
 
+    it('once the final is ACKed, keeps only the skeleton of its INVITE; its TU still hears of the end', () => {
+      const t = setup();
+      t.tx.start();
+      t.tx.receiveResponse(reply(t.req, 486));
+      const kept = t.tx.request;
+      expect(kept).not.toBe(t.req);
+      expect(kept.headerFields().map((f) => f.name.toLowerCase()).every((n) => SKELETON.includes(n))).toBe(true);
+      expect([kept.method, kept.callId, kept.cseq?.seq]).toEqual(['INVITE', t.req.callId, t.req.cseq?.seq]);
+      t.tx.receiveResponse(reply(t.req, 486)); // the same ACK again, from bytes made before
+      expect(t.methods()).toEqual(['INVITE', 'ACK', 'ACK']);
+      t.clock.advance(32_000);
+      expect(t.tx.state).toBe('Terminated');
+      expect(t.terminatedAt()).toBe(32_000);
+    });
+
     it('Timer D (32 s) ends it on an unreliable transport', () => {
       const t = setup();
       t.tx.start();
@@ -407,6 +425,25 @@ describe('InviteClientTransaction (RFC 3261 §17.1.1, RFC 6026 §7.2)', () => {
       t.clock.advance(32_000);
       expect(t.tx.state).toBe('Terminated');
       expect(t.terminatedAt()).toBe(35_000);
+    });
+
+    it('once the 2xx is in, keeps only the skeleton of its INVITE and not its bytes, and still passes every 2xx up', () => {
+      const t = setup();
+      t.req.setHeader('Subject', 'kept by the caller, not by the lingering transaction');
+      t.tx.start();
+      expect(t.tx.request).toBe(t.req);
+      t.tx.receiveResponse(reply(t.req, 200));
+      const kept = t.tx.request;
+      expect(kept).not.toBe(t.req);
+      const skeleton = t.req.headerFields().map((f) => f.name).filter((n) => SKELETON.includes(n.toLowerCase()));
+      expect(kept.headerFields().map((f) => f.name)).toEqual(skeleton);
+      expect(kept.body.byteLength).toBe(0);
+      expect([kept.method, kept.uriString, kept.callId, kept.cseq?.seq, kept.vias[0]?.branch, kept.from?.tag]).toEqual(['INVITE', t.req.uriString, t.req.callId, t.req.cseq?.seq, t.req.vias[0]?.branch, 'fromtag']);
+      expect(t.req.header('Subject')).toBe('kept by the caller, not by the lingering transaction');
+      t.tx.receiveResponse(reply(t.req, 200));
+      expect(t.got.map((g) => g.status)).toEqual([200, 200]);
+      t.clock.advance(32_000);
+      expect(t.terminatedAt()).toBe(32_000);
     });
 
     it('Timer M is 64·T1 on a reliable transport too, and follows the configured T1', () => {

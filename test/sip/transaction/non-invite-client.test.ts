@@ -137,6 +137,35 @@ describe('NonInviteClientTransaction (RFC 3261 §17.1.2)', () => {
     expect(seen[0]?.cseq?.method).toBe('REGISTER');
   });
 
+  it('in Completed keeps only the skeleton of its request; its TU still hears of the end, and nothing more is passed up', () => {
+    const t = setup();
+    t.req.setHeader('Subject', 'kept by the caller, not by the lingering transaction');
+    t.req.body = new TextEncoder().encode('body');
+    t.tx.start();
+    t.tx.receiveResponse(reply(t.req, 200));
+    const kept = t.tx.request;
+    expect(kept).not.toBe(t.req);
+    expect(kept.headerFields().map((f) => f.name.toLowerCase()).every((n) => ['via', 'from', 'to', 'call-id', 'cseq'].includes(n))).toBe(true);
+    expect(kept.body.byteLength).toBe(0);
+    expect([kept.method, kept.callId, kept.cseq?.seq, kept.vias[0]?.branch]).toEqual(['OPTIONS', t.req.callId, t.req.cseq?.seq, t.req.vias[0]?.branch]);
+    expect(t.req.header('Subject')).toBe('kept by the caller, not by the lingering transaction');
+    t.tx.receiveResponse(reply(t.req, 200));
+    expect(t.got.map((g) => g.status)).toEqual([200]);
+    t.clock.advance(5000);
+    expect(t.terminatedAt()).toBe(5000);
+    // A TU that does not ask to hear of the end is let go at the final: nothing more reaches it.
+    const h = harness();
+    const seen: number[] = [];
+    const req = request('OPTIONS');
+    const tx = new NonInviteClientTransaction(req, h.ctx, { response: (res) => seen.push(res.status) });
+    tx.start();
+    tx.receiveResponse(reply(req, 200));
+    tx.receiveResponse(reply(req, 200));
+    h.clock.advance(5000);
+    expect(tx.state).toBe('Terminated');
+    expect(seen).toEqual([200]);
+  });
+
   it('refuses INVITE and ACK, and a second start', () => {
     const h = harness();
     expect(() => new NonInviteClientTransaction(request('INVITE'), h.ctx, { response: () => undefined })).toThrow(TransactionStateError);
