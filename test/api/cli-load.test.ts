@@ -93,10 +93,15 @@ describe('sipflow load', () => {
     expect(last['Concurrent']).toBe('0');
   }, 30_000);
 
-  it('--workers 2: two processes share the calls and the rate; their statistics merge', async () => {
+  it('--workers 2: two processes share the calls and the rate; their statistics merge, and one load:ready says when both are up', async () => {
     const r = await cli(['load', CALL, '--rate', '40', '--calls', '30', '--workers', '2', '--format', 'json', '--port-base', '29190', '--warmup', '20']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // One load:ready line once both workers are: their instances, their warm-ups (20 calls each) summed.
+    const ready = lines(r.stdout)[0]!;
+    expect(ready).toMatchObject({ type: 'load:ready', warmup: { calls: 40, failed: 0, problem: null } });
+    expect((ready['instances'] as { id: string; worker: number }[]).map((i) => `${i.worker} ${i.id}`).sort()).toEqual(['1 alice', '1 bob', '2 alice', '2 bob']);
+    expect(lines(r.stdout).filter((l) => l.type === 'load:ready')).toHaveLength(1);
     const summary = lines(r.stdout).at(-1)!;
     expect(summary).toMatchObject({ type: 'load:summary', workers: 2, passed: true, status: 'completed', totals: { started: 30, completed: 30, failed: 0, served: 30 }, problems: [] });
     expect((summary['setupHistogram'] as [number, number][]).reduce((n, [, c]) => n + c, 0)).toBe(30);

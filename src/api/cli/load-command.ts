@@ -162,6 +162,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
         { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, settleS, warmupCalls, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
         onStats,
         interrupted,
+        onReady,
       );
       for (const problem of result.problems) io.stderr.write(errStyle.red(`${problem}\n`));
     } else {

@@ -5,6 +5,7 @@
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import type { LoadReady, LoadWarmup } from '../../engine/load-runner.js';
 import { mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
 
 /** The environment variable that makes a `sipflow load` a worker: its stats lines carry its histogram. */
@@ -49,8 +50,27 @@ export function shareOf(total: number, n: number, i: number): number {
   return Math.floor(total / n) + (i < total % n ? 1 : 0);
 }
 
+/** The workers' load:ready lines as one: every worker's instances (with its number, from 1), their warm-ups summed. */
+export interface WorkersReady extends LoadReady {
+  readonly instances: readonly { readonly id: string; readonly address: string; readonly port: number; readonly worker: number }[];
+}
+
+/** The workers' warm-ups as one: calls, failures and CPU add up, the longest duration, the first problem. */
+export function mergeWarmups(parts: readonly (LoadWarmup | undefined | null)[]): LoadWarmup | undefined {
+  const given = parts.filter((w): w is LoadWarmup => w !== undefined && w !== null);
+  if (given.length === 0) return undefined;
+  return {
+    calls: given.reduce((n, w) => n + w.calls, 0),
+    failed: given.reduce((n, w) => n + w.failed, 0),
+    problem: given.map((w) => w.problem ?? undefined).find((p) => p !== undefined),
+    durationMs: Math.max(...given.map((w) => w.durationMs)),
+    cpuUs: given.reduce((n, w) => n + w.cpuUs, 0),
+  };
+}
+
 interface WorkerState {
   readonly child: ChildProcess;
+  ready: LoadReady | undefined;
   last: (LoadSummaryPart & { totals: LoadSnapshot }) | undefined;
   summary: (LoadSummaryPart & { status: string; cpu?: WorkersResult['cpu'] }) | undefined;
   stderr: string;
@@ -60,11 +80,22 @@ interface WorkerState {
  * Runs the plan's workers; `onStats` gets the merged statistics every interval (once every
  * worker has reported at least once). `stop` aborts: each worker gets one SIGINT.
  */
-export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) => void, stop: AbortSignal): Promise<WorkersResult> {
+export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) => void, stop: AbortSignal, onReady?: (ready: WorkersReady) => void): Promise<WorkersResult> {
   // The built CLI next to this module; from the TypeScript sources (tests), the build in dist/.
   const here = fileURLToPath(import.meta.url);
   const cli = here.endsWith('.ts') ? fileURLToPath(new URL('../../../dist/api/cli.js', import.meta.url)) : fileURLToPath(new URL('../cli.js', import.meta.url));
   const states: WorkerState[] = [];
+  let spawned = false;
+  let told = false;
+  // Once every worker is ready (warmed up, listening): their instances and warm-ups as one.
+  const readyOne = (): void => {
+    if (!spawned || told || states.some((s) => s.ready === undefined)) return;
+    told = true;
+    onReady?.({
+      instances: states.flatMap((s, i) => s.ready!.instances.map((inst) => ({ id: inst.id, address: inst.address, port: inst.port, worker: i + 1 }))),
+      warmup: mergeWarmups(states.map((s) => s.ready!.warmup)),
+    });
+  };
   for (let i = 0; i < plan.workers; i++) {
     const args = [cli, 'load', plan.file, '--format', 'json', '--rate', String(plan.rate / plan.workers), '--stats-interval', String(plan.intervalS), '--media', plan.media, '--port-base', String(plan.portBase + i * plan.portsPerWorker), '--max-failures', String(Number.MAX_SAFE_INTEGER)];
     if (plan.calls !== undefined) {
@@ -81,7 +112,7 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
     if (plan.allowOutsideFiles) args.push('--allow-outside-files');
     // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one on.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...plan.env, [WORKER_ENV]: '1' }, detached: true });
-    const state: WorkerState = { child, last: undefined, summary: undefined, stderr: '' };
+    const state: WorkerState = { child, ready: undefined, last: undefined, summary: undefined, stderr: '' };
     states.push(state);
     let pending = '';
     child.stdout!.setEncoding('utf8');
@@ -99,11 +130,17 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
         }
         if (parsed.type === 'load:stats') state.last = { totals: parsed as unknown as LoadSnapshot, failures: [], setupHistogram: (parsed['setupHistogram'] as [number, number][] | undefined) ?? [] };
         else if (parsed.type === 'load:summary') state.summary = parsed as unknown as WorkerState['summary'];
+        else if (parsed.type === 'load:ready' && state.ready === undefined) {
+          state.ready = parsed as unknown as LoadReady;
+          readyOne();
+        }
       }
     });
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (chunk: string) => (state.stderr = (state.stderr + chunk).slice(-4000)));
   }
+  spawned = true;
+  readyOne();
   const killAll = (): void => {
     for (const s of states) if (s.child.exitCode === null) s.child.kill('SIGKILL');
   };
