@@ -3,7 +3,11 @@
 // until the BYE, with nothing of the engine around it. Prints its CPU time per call (user + system,
 // from the first INVITE to the end of the CALLS-th call) as JSON and exits.
 //
-//   node .bench-out/bench/bare-uas.js <port> <calls>
+// Like `sipflow load`, it first warms up (WARMUP calls, default 1,000: a UserAgent of its own on an
+// ephemeral port calls another, which answers, 32 at a time, then both close), so that V8 has
+// compiled the stack before SIPp's first call; it writes `ready` on stderr once it listens on PORT.
+//
+//   WARMUP=1000 node .bench-out/bench/bare-uas.js <port> <calls>
 
 import { sdpOfferAnswer } from '../src/sdp/index.js';
 import { UserAgent } from '../src/sip/dialog/user-agent.js';
@@ -12,8 +16,11 @@ const port = Number(process.argv[2]);
 const calls = Number(process.argv[3]);
 if (!(port > 0) || !(calls > 0)) throw new Error('usage: bare-uas <port> <calls>');
 
-const ua = new UserAgent({ bind: { host: '127.0.0.1', port }, identity: { user: 'service' }, offerAnswer: sdpOfferAnswer({ address: '127.0.0.1', port: 9 }) });
+const offerAnswer = sdpOfferAnswer({ address: '127.0.0.1', port: 9 });
+await warmUp(Number(process.env.WARMUP ?? 1000));
+const ua = new UserAgent({ bind: { host: '127.0.0.1', port }, identity: { user: 'service' }, offerAnswer });
 await ua.ready;
+process.stderr.write('ready\n');
 let cpuAtFirst: NodeJS.CpuUsage | undefined;
 let ended = 0;
 let failed = 0;
@@ -39,3 +46,27 @@ clearTimeout(timeout);
 const cpu = process.cpuUsage(cpuAtFirst);
 console.log(JSON.stringify({ calls, failed, userUs: cpu.user, systemUs: cpu.system, perCallUs: Math.round((cpu.user + cpu.system) / calls) }));
 await ua.close();
+
+/** `n` calls from a UserAgent of its own to another on ephemeral ports, 32 at a time: the same answering path, compiled. */
+async function warmUp(n: number): Promise<void> {
+  if (!(n > 0)) return;
+  const callee = new UserAgent({ bind: { host: '127.0.0.1', port: 0 }, identity: { user: 'service' }, offerAnswer });
+  const caller = new UserAgent({ bind: { host: '127.0.0.1', port: 0 }, identity: { user: 'warmup' }, offerAnswer });
+  await Promise.all([callee.ready, caller.ready]);
+  callee.on('invite', (call) => {
+    call.ringing();
+    call.answer().catch(() => undefined);
+  });
+  const target = `sip:service@127.0.0.1:${callee.local.port}`;
+  const offer = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 9 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n';
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < n) {
+      next++;
+      const session = await caller.invite(target, { sdp: offer });
+      await session.bye();
+    }
+  };
+  await Promise.all(Array.from({ length: 32 }, worker));
+  await Promise.all([caller.close(), callee.close()]);
+}

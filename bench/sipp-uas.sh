@@ -3,7 +3,7 @@
 # Answer → DISCONNECTED, bench/scenarios/answer.json), (b) the bare stack (one UserAgent answering,
 # bench/bare-uas.ts), (c) Node's floor (canned responses on a bare node:dgram socket, no SIP stack,
 # bench/raw-uas.ts) and (d) SIPp's own uas, alternating at each rate in the same run. sipflow load
-# warms up first (its default --warmup); SIPp's uac starts once its load:ready line is out. For
+# and the bare stack warm up first (1,000 calls each); SIPp's uac starts once they listen. For
 # each: calls successful and failed, the call rate achieved, the share of calls whose response time
 # (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more, and the server's CPU time per
 # call: the whole process (user + system, from bash's `time`, start-up and sipflow's warm-up
@@ -45,8 +45,12 @@ for rate in "${RATES[@]}"; do
       { time sipp -sn uas -i 127.0.0.1 -p $SERVER_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s >"$dir/uas.out" 2>&1; } 2>"$dir/time" &
     fi
     server=$!
-    # sipflow warms up first (its load:ready line says when it listens); the others are up in well under 1.5 s.
-    if [ "$peer" = sipflow ]; then wait_load_ready "$dir/load.ndjson" $server; else sleep 1.5; fi
+    # sipflow and the bare stack warm up first (a load:ready line, a 'ready' line on stderr, says when
+    # they listen); the others are up in well under 1.5 s.
+    if [ "$peer" = sipflow ]; then wait_load_ready "$dir/load.ndjson" $server
+    elif [ "$peer" = bare ]; then
+      until grep -q '^ready' "$dir/bare.err" 2>/dev/null; do kill -0 $server 2>/dev/null || break; sleep 0.1; done
+    else sleep 1.5; fi
     # (timeout: SIPp's own -timeout did not end a uac whose server had stopped answering mid-run.)
     (cd "$dir" && timeout $((SECONDS_PER_RATE + 60)) sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \
       -timeout $((SECONDS_PER_RATE + 30))s -trace_stat -stf stats.csv -fd 1 >uac.out 2>&1 || true)
