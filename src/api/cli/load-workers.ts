@@ -78,7 +78,8 @@ interface WorkerState {
 
 /**
  * Runs the plan's workers; `onStats` gets the merged statistics every interval (once every
- * worker has reported at least once). `stop` aborts: each worker gets one SIGINT.
+ * worker has reported at least once), `onReady` their load:ready lines as one, once every worker
+ * has sent its own. `stop` aborts: each worker gets one SIGINT.
  */
 export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) => void, stop: AbortSignal, onReady?: (ready: WorkersReady) => void): Promise<WorkersResult> {
   // The built CLI next to this module; from the TypeScript sources (tests), the build in dist/.
