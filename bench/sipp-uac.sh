@@ -4,9 +4,9 @@
 # run. For each: calls successful and failed (as the uas counts them, and as the caller does), the
 # rate achieved, the setup-time p99 (sipflow's own figure; SIPp's share of calls over 200 ms), and
 # the caller's CPU time per call (the whole process, start-up and sipflow's warm-up included; and
-# sipflow's own figure for the calls alone, "load µs/call"). A rate is clean when every call succeeded, at least 90 % of the
-# offered rate was achieved and under 1 % of the calls took 200 ms or more to set up. Prints the
-# highest clean rate of each and their ratio (sipflow / SIPp).
+# sipflow's own figure for the calls alone, "load µs/call"). A rate is clean when every call
+# succeeded, at least 90 % of the offered rate was achieved and under 1 % of the calls took 200 ms
+# or more to set up. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
 #
 # usage: bench/sipp-uac.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)

@@ -48,8 +48,7 @@ for rate in "${RATES[@]}"; do
     # sipflow and the bare stack warm up first (a load:ready line, a 'ready' line on stderr, says when
     # they listen); the others are up in well under 1.5 s.
     if [ "$peer" = sipflow ]; then wait_load_ready "$dir/load.ndjson" $server
-    elif [ "$peer" = bare ]; then
-      until grep -q '^ready' "$dir/bare.err" 2>/dev/null; do kill -0 $server 2>/dev/null || break; sleep 0.1; done
+    elif [ "$peer" = bare ]; then wait_for_line "$dir/bare.err" '^ready' $server || true
     else sleep 1.5; fi
     # (timeout: SIPp's own -timeout did not end a uac whose server had stopped answering mid-run.)
     (cd "$dir" && timeout $((SECONDS_PER_RATE + 60)) sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \

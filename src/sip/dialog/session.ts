@@ -68,8 +68,11 @@ interface PendingAck {
   readonly onAck: (ack: SipRequest | undefined) => void;
 }
 
-/** The ACK we sent for the latest 2xx to our INVITE, re-sent for each retransmission of that 2xx (§13.2.2.4). */
-/** The ACK for our 2xx, as sent: its bytes (not the parsed request, kept as long as the INVITE's transaction lingers). */
+/**
+ * The ACK we sent for the latest 2xx to our INVITE, re-sent for each retransmission of that 2xx
+ * (§13.2.2.4): its bytes, not the parsed request, since it is kept as long as the INVITE's
+ * transaction lingers.
+ */
 interface SentAck extends SentStateless {
   readonly seq: number;
 }

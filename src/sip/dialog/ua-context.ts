@@ -11,14 +11,14 @@ import type { Endpoint } from '../transport/transport.js';
 import type { FinalResponse } from './auth.js';
 import type { DigestClient } from './digest.js';
 import type { OfferAnswerHandler } from './offer-answer.js';
+import type { InviteOptions } from './outgoing-call.js';
+import type { DialogSession } from './session.js';
 
 /** @internal A message sent outside any transaction: its bytes and where they went, to send again as they were. */
 export interface SentStateless {
   readonly bytes: Uint8Array;
   readonly destination: Endpoint;
 }
-import type { InviteOptions } from './outgoing-call.js';
-import type { DialogSession } from './session.js';
 
 /** Something filed under a dialog key: an answered session, or an incoming call's early dialog. */
 export interface DialogUsage {
