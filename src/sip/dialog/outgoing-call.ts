@@ -1,7 +1,7 @@
 // Placing a call (RFC 3261 §13.2): the INVITE's responses, early dialogs, the ACK for each 2xx,
 // forked 2xx, and giving up with CANCEL (§9.1) on abort or timeout.
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
 import type { HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
@@ -34,6 +34,12 @@ export interface InviteOptions {
   callId?: string;
 }
 
+/** What an INVITE's late 2xx needs of it, once the call is settled (see OutgoingInvite.lingerLight). */
+const LATE_FORK_KEYS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'authorization', 'proxy-authorization']);
+
+/** The progress callback of a settled call: nobody listens any more. */
+const NO_PROGRESS = (): void => undefined;
+
 /**
  * One outgoing INVITE from `ua.invite()`: settles its promise with a {@link DialogSession} after
  * the first 2xx is ACKed, or with a {@link RequestFailedError}. Keeps answering 2xx retransmissions
@@ -45,6 +51,8 @@ export class OutgoingInvite {
     return this.current;
   }
   private current: SipRequest;
+  /** INVITEs sent so far (see send()). */
+  private attempts = 0;
   private readonly auth: DigestClient | undefined;
   /** Settles as described above. */
   readonly promise: Promise<DialogSession>;
@@ -54,7 +62,7 @@ export class OutgoingInvite {
   private readonly ctx: UaContext;
   private readonly nextHop: Uri;
   private options: InviteOptions;
-  private readonly progress: (response: SipResponse) => void;
+  private progress: (response: SipResponse) => void;
   private resolve!: (session: DialogSession) => void;
   private reject!: (err: RequestFailedError) => void;
   private settled = false;
@@ -106,16 +114,18 @@ export class OutgoingInvite {
 
   /** Sends the current INVITE in a new client transaction. */
   private send(): void {
-    const request = this.current;
+    // Which INVITE this is (a challenged one is sent again): only the latest one's responses count.
+    // A number, not the request: the transaction keeps this callback for 64·T1 after a 2xx.
+    const attempt = ++this.attempts;
     this.ctx
-      .sendRequest(request, this.nextHop, {
+      .sendRequest(this.current, this.nextHop, {
         response: (res, fail) => {
-          if (request === this.current) this.response(res, fail);
+          if (attempt === this.attempts) this.response(res, fail);
         },
       })
       .then(
         (tx) => {
-          if (request !== this.current) return;
+          if (attempt !== this.attempts) return;
           this.tx = tx as InviteClientTransaction;
           // Abandoned while the INVITE was being sent: cancel now, as abandon() would have.
           if (this.abandoned !== undefined) this.cancelTransaction(this.abandoned);
@@ -184,7 +194,20 @@ export class OutgoingInvite {
       this.finalResponse(res, fail);
     } finally {
       this.finalArrived();
+      this.lingerLight();
     }
+  }
+
+  /**
+   * Once the call is settled and its final has come, this object stays only for RFC 6026's
+   * Accepted state (64·T1, held by the transaction): to ACK 2xx retransmissions and to ACK and BYE
+   * a late 2xx from another fork. Neither needs the INVITE's body or most of its headers, so keep
+   * only what Dialog.fromUac and the ACK copy (RFC 3261 §13.2.2.4: the INVITE's credentials too):
+   * under load the whole INVITE kept that long is most of what an ended call leaves behind.
+   */
+  private lingerLight(): void {
+    if (!this.settled) return;
+    this.current = requestSkeleton(this.current, LATE_FORK_KEYS);
   }
 
   private finalResponse(res: SipResponse, fail: TransactionFailure | undefined): void {
@@ -273,6 +296,7 @@ export class OutgoingInvite {
     // The transaction keeps us for a while yet (RFC 6026's Accepted state, 64·T1) to ACK 2xx
     // retransmissions; the caller's callbacks and signal are of no more use, and not held.
     this.options = {};
+    this.progress = NO_PROGRESS;
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimer(this.timeoutTimer);
     if (outcome instanceof DialogSession) this.resolve(outcome);
     else this.reject(outcome);

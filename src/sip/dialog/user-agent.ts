@@ -392,21 +392,22 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       if (request.method === 'BYE' || (request.method === 'REGISTER' && request.header('Expires') === '0')) {
         this.track(new Promise<void>((resolve) => (answered = resolve)));
       }
-      const waiting: UnansweredRequest = {
-        request,
-        tu: {
-          response: (res, fail) => {
-            try {
-              tu.response(res, fail);
-            } finally {
-              if (res.status >= 200) done();
-            }
-          },
-          ...(tu.terminated !== undefined ? { terminated: () => tu.terminated!() } : {}),
+      // `let`, and let go of in done(): the transaction keeps this TU after the final (an INVITE's
+      // for 64·T1, RFC 6026), and through `waiting` it would keep the whole request.
+      const upward: ClientTransactionUser = {
+        response: (res, fail) => {
+          try {
+            tu.response(res, fail);
+          } finally {
+            if (res.status >= 200) done();
+          }
         },
+        ...(tu.terminated !== undefined ? { terminated: () => tu.terminated!() } : {}),
       };
+      let waiting: UnansweredRequest | undefined = { request, tu: upward };
       const done = (): void => {
-        this.unanswered.delete(waiting);
+        if (waiting !== undefined) this.unanswered.delete(waiting);
+        waiting = undefined;
         answered?.();
       };
       this.unanswered.add(waiting);
@@ -415,7 +416,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
         this.addVia(request, hostPort);
         this.addUserAgent(request);
-        const tx = layer.sendRequest(request, destination, waiting.tu);
+        const tx = layer.sendRequest(request, destination, upward);
         this.destinations.set(tx, destination);
         return tx;
       } catch (err) {

@@ -351,11 +351,21 @@ export class SipRequest extends SipMessage {
  * values are rendered now and built again only if read.
  */
 export function requestSkeleton(request: SipRequest, keys: ReadonlySet<string>): SipRequest {
-  const copy = SipRequest.fromWire(request.method, request.uriString);
+  const kept = request.fields.filter((f) => keys.has(f.key));
+  const texts = [request.uriString, ...kept.map(fieldText)];
+  // The texts as they are are slices of the datagram's text or trees of concatenated pieces, and
+  // a slice keeps its whole datagram alive: copy them all into one new string (join builds it
+  // flat) and keep slices of that.
+  const joined = texts.join('\n');
+  let at = 0;
+  const next = (i: number): string => {
+    const text = joined.slice(at, at + texts[i]!.length);
+    at += texts[i]!.length + 1;
+    return text;
+  };
+  const copy = SipRequest.fromWire(request.method, next(0));
   copy.version = request.version;
-  for (const f of request.fields) {
-    if (keys.has(f.key)) copy.fields.push({ name: f.name, key: f.key, raw: fieldText(f), typed: PENDING });
-  }
+  kept.forEach((f, i) => copy.fields.push({ name: f.name, key: f.key, raw: next(i + 1), typed: PENDING }));
   return copy;
 }
 

@@ -23,6 +23,15 @@ interface InviteIdentity {
 /** Where a CANCEL stands: asked for in Calling and held back, or already handed to its sender. */
 type CancelState = { readonly held: (cancel: SipRequest) => void } | 'sent' | undefined;
 
+/** Legal transitions of the state machine, shared by every transaction of this kind. */
+const INVITE_CLIENT_TRANSITIONS = {
+  Calling: ['Proceeding', 'Completed', 'Accepted', 'Terminated'],
+  Proceeding: ['Completed', 'Accepted', 'Terminated'],
+  Completed: ['Terminated'],
+  Accepted: ['Terminated'],
+  Terminated: [],
+} as const satisfies Record<InviteClientState, readonly InviteClientState[]>;
+
 /**
  * Sends an INVITE and sees it through to its final response (RFC 3261 §17.1.1, RFC 6026 §7.2).
  *
@@ -50,17 +59,12 @@ type CancelState = { readonly held: (cancel: SipRequest) => void } | 'sent' | un
  * ```
  */
 export class InviteClientTransaction extends Transaction<InviteClientState> {
-  protected readonly transitions = {
-    Calling: ['Proceeding', 'Completed', 'Accepted', 'Terminated'],
-    Proceeding: ['Completed', 'Accepted', 'Terminated'],
-    Completed: ['Terminated'],
-    Accepted: ['Terminated'],
-    Terminated: [],
-  } as const satisfies Record<InviteClientState, readonly InviteClientState[]>;
+  protected readonly transitions = INVITE_CLIENT_TRANSITIONS;
   protected readonly terminated = 'Terminated';
   private tu: ClientTransactionUser;
   private bytes: Uint8Array;
-  private readonly identity: InviteIdentity;
+  /** What the ACK for a non-2xx and the CANCEL copy from the INVITE; let go of once a final has come (neither is built after it). */
+  private identity: InviteIdentity | undefined;
   private interval: number;
   /** The ACK for the non-2xx final, serialized once so that every re-send is the same bytes. */
   private ack: Uint8Array | undefined;
@@ -107,6 +111,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
           this.tu.response(response);
           // Accepted passes later 2xx up (the TU stays) and sends nothing itself.
           this.bytes = NO_BYTES;
+          this.identity = undefined;
           this.keepSkeleton();
         } else {
           // RFC 3261 §17.1.1.2: a 300–699 moves Calling or Proceeding to Completed; the transaction
@@ -118,6 +123,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
           this.tu.response(response);
           // Completed re-sends that ACK and passes nothing up until Timer D.
           this.bytes = NO_BYTES;
+          this.identity = undefined;
           this.tu = this.linger(this.tu);
         }
         return;
@@ -243,23 +249,24 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   // CSeq number (method ACK), top Via (only) and Route headers, and the To of the response.
   private buildAck(response: SipResponse): SipRequest {
     const to = response.to;
-    return this.buildRequest('ACK', to === undefined ? this.identity.to : String(to));
+    return this.buildRequest('ACK', to === undefined ? undefined : String(to));
   }
 
   // RFC 3261 §9.1: the CANCEL has the INVITE's Request-URI, Call-ID, To, From, CSeq number
   // (method CANCEL), top Via (only) and Route headers.
   private buildCancel(): SipRequest {
-    return this.buildRequest('CANCEL', this.identity.to);
+    return this.buildRequest('CANCEL', undefined);
   }
 
-  private buildRequest(method: 'ACK' | 'CANCEL', to: string): SipRequest {
+  private buildRequest(method: 'ACK' | 'CANCEL', to: string | undefined): SipRequest {
     const id = this.identity;
+    if (id === undefined) throw new TransactionStateError(`no ${method} is built after the final response`);
     return createRequest({
       method,
       uri: id.uri,
       via: id.topVia,
       from: id.from,
-      to,
+      to: to ?? id.to,
       callId: id.callId,
       cseq: id.seq,
       ...(id.routes.length > 0 ? { headers: [['Route', id.routes]] as const } : {}),

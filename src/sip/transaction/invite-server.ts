@@ -19,6 +19,15 @@ interface Serialized {
   readonly bytes: Uint8Array;
 }
 
+/** Legal transitions of the state machine, shared by every transaction of this kind. */
+const INVITE_SERVER_TRANSITIONS = {
+  Proceeding: ['Completed', 'Accepted', 'Terminated'],
+  Completed: ['Confirmed', 'Terminated'],
+  Confirmed: ['Terminated'],
+  Accepted: ['Terminated'],
+  Terminated: [],
+} as const satisfies Record<InviteServerState, readonly InviteServerState[]>;
+
 /**
  * Answers an INVITE: passes the TU's responses to the transport, sends 100 (Trying) if the TU is
  * silent for 200 ms, re-sends the latest provisional on a retransmitted INVITE, retransmits a
@@ -43,13 +52,7 @@ interface Serialized {
  * ```
  */
 export class InviteServerTransaction extends ServerTransactionBase<InviteServerState> {
-  protected readonly transitions = {
-    Proceeding: ['Completed', 'Accepted', 'Terminated'],
-    Completed: ['Confirmed', 'Terminated'],
-    Confirmed: ['Terminated'],
-    Accepted: ['Terminated'],
-    Terminated: [],
-  } as const satisfies Record<InviteServerState, readonly InviteServerState[]>;
+  protected readonly transitions = INVITE_SERVER_TRANSITIONS;
   protected readonly terminated = 'Terminated';
   private readonly tu: ServerTransactionUser;
   /** The most recent provisional sent (by the TU, or the transaction's own 100), while in Proceeding. */
@@ -223,14 +226,18 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       fn();
       return;
     }
-    if (this.onFinalAcknowledged.length === 0) this.whenTerminated(() => this.finalAcknowledged());
+    if (this.onFinalAcknowledged === undefined) {
+      this.onFinalAcknowledged = [];
+      this.whenTerminated(() => this.finalAcknowledged());
+    }
     this.onFinalAcknowledged.push(fn);
   }
 
-  private readonly onFinalAcknowledged: Array<() => void> = [];
+  /** Made on the first {@link whenFinalAcknowledged} (at shutdown, for the finals still unACKed). */
+  private onFinalAcknowledged: Array<() => void> | undefined;
 
   private finalAcknowledged(): void {
-    for (const fn of this.onFinalAcknowledged.splice(0)) fn();
+    for (const fn of this.onFinalAcknowledged?.splice(0) ?? []) fn();
   }
 
   protected enter(state: InviteServerState): void {

@@ -15,7 +15,7 @@ import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';
 import { newBranch, newTag } from './tags.js';
 import { resolveTimers, type TimerSettings } from './timers.js';
-import type { ClientTransactionUser, ServerTransactionUser, TransactionContext } from './transaction.js';
+import type { ClientTransactionUser, ServerTransactionUser, TransactionContext, TransactionFailure } from './transaction.js';
 
 /** A client transaction of either kind. */
 export type ClientTransaction = InviteClientTransaction | NonInviteClientTransaction;
@@ -88,7 +88,6 @@ export class TransactionLayer {
   private readonly core: TransactionCore;
   private readonly clients = new Map<string, ClientTransaction>();
   private readonly servers = new Map<string, ServerTransaction>();
-  private readonly forward = new WeakMap<ServerTransaction, ServerTransactionUser>();
   private readonly merged = new Map<string, string>();
   private readonly maxTransactions: number;
   private readonly retryAfterS: number;
@@ -261,7 +260,8 @@ export class TransactionLayer {
       this.core.event?.({ type: 'merged', request, source });
       return;
     }
-    const tx = this.createServer(request, key, source, merge);
+    const upward = new ForwardingUser();
+    const tx = this.createServer(request, key, source, merge, upward);
     let user: ServerTransactionUser | void;
     try {
       user = this.core.request(request, tx, source);
@@ -277,7 +277,7 @@ export class TransactionLayer {
       }
       throw err;
     }
-    if (user) this.forward.set(tx, user);
+    if (user) upward.target = user;
   }
 
   private refuseOverloaded(request: SipRequest, source: Endpoint, live: number): void {
@@ -308,15 +308,9 @@ export class TransactionLayer {
     }
   }
 
-  private createServer(request: SipRequest, key: string, source: Endpoint, merge?: string): ServerTransaction {
+  private createServer(request: SipRequest, key: string, source: Endpoint, merge?: string, user: ServerTransactionUser = NO_USER): ServerTransaction {
     const top = request.vias[0]!;
     const ctx = this.context(viaDestination(top) ?? source);
-    const user: ServerTransactionUser = {
-      ack: (ack) => this.forward.get(tx)?.ack?.(ack),
-      cancelled: (c) => this.forward.get(tx)?.cancelled?.(c),
-      failed: (f) => this.forward.get(tx)?.failed?.(f),
-      terminated: () => this.forward.get(tx)?.terminated?.(),
-    };
     const tx: ServerTransaction = request.method === 'INVITE' ? new InviteServerTransaction(request, ctx, user) : new NonInviteServerTransaction(request, ctx, user);
     this.servers.set(key, tx);
     if (merge !== undefined) this.merged.set(merge, key);
@@ -331,12 +325,7 @@ export class TransactionLayer {
   }
 
   private context(destination: Endpoint): TransactionContext {
-    return {
-      clock: this.clock,
-      timers: this.timers,
-      reliable: this.transport.reliable,
-      send: (bytes) => this.transport.send(bytes, destination),
-    };
+    return new DestinationContext(this.clock, this.timers, this.transport, destination);
   }
 
   private ensureVia(request: SipRequest): void {
@@ -351,6 +340,54 @@ export class TransactionLayer {
 
   private assertOpen(): void {
     if (this.closed) throw new TypeError('the transaction layer is closed');
+  }
+}
+
+/**
+ * A transaction's context: the layer's clock and timers, and sends to one destination. A class,
+ * not an object of closures: one is kept per transaction for as long as it lingers.
+ */
+class DestinationContext implements TransactionContext {
+  readonly reliable: boolean;
+
+  constructor(
+    readonly clock: Clock,
+    readonly timers: TimerSettings,
+    private readonly transport: Transport,
+    private readonly destination: Endpoint,
+  ) {
+    this.reliable = transport.reliable;
+  }
+
+  send(bytes: Uint8Array): Promise<void> {
+    return this.transport.send(bytes, this.destination);
+  }
+}
+
+/** The TU of a server transaction the layer answers itself (a CANCEL, a merged request): nobody to tell. */
+const NO_USER: ServerTransactionUser = Object.freeze({});
+
+/**
+ * The TU the layer gives a server transaction the core takes: passes each notice on to the user
+ * the core returned for it, known only once the core has seen the transaction (`target`, set then).
+ */
+class ForwardingUser implements ServerTransactionUser {
+  target: ServerTransactionUser | undefined;
+
+  ack(ack: SipRequest): void {
+    this.target?.ack?.(ack);
+  }
+
+  cancelled(cancel: SipRequest): void {
+    this.target?.cancelled?.(cancel);
+  }
+
+  failed(failure: TransactionFailure): void {
+    this.target?.failed?.(failure);
+  }
+
+  terminated(): void {
+    this.target?.terminated?.();
   }
 }
 

@@ -5,6 +5,16 @@ import type { SipRequest, SipResponse } from '../parser/message.js';
 import { BRANCH_COOKIE, type Via } from '../parser/via.js';
 
 /**
+ * A table key from its parts. Joined, not concatenated: `join` builds one flat string, where a
+ * template literal builds a tree of pieces, some of them slices of the datagram's text, which
+ * would keep the whole datagram alive for as long as the key stays in a table (a transaction
+ * lingers up to 64·T1).
+ */
+function keyOf(parts: readonly string[]): string {
+  return parts.join('\u0000');
+}
+
+/**
  * §17.1.3: a response matches the client transaction whose request had the same top-Via branch
  * and whose method equals the response's CSeq method (so a CANCEL's 200 does not match the
  * INVITE it cancelled). `undefined` when the response has no branch or no CSeq.
@@ -12,13 +22,13 @@ import { BRANCH_COOKIE, type Via } from '../parser/via.js';
 export function clientKeyOfResponse(response: SipResponse): string | undefined {
   const branch = response.vias[0]?.branch;
   const method = response.cseq?.method;
-  return branch === undefined || method === undefined ? undefined : `${branch}\u0000${method}`;
+  return branch === undefined || method === undefined ? undefined : keyOf([branch, method]);
 }
 
 /** The key a client transaction is filed under, from the request it sends. */
 export function clientKeyOfRequest(request: SipRequest): string | undefined {
   const branch = request.vias[0]?.branch;
-  return branch === undefined ? undefined : `${branch}\u0000${request.method}`;
+  return branch === undefined ? undefined : keyOf([branch, request.method]);
 }
 
 /**
@@ -45,9 +55,9 @@ export function serverKey(request: SipRequest, methodOverride?: string): string 
   const method = methodOverride ?? (request.method === 'ACK' ? 'INVITE' : request.method);
   const branch = top.branch;
   if (branch !== undefined && branch.startsWith(BRANCH_COOKIE) && branch.length > BRANCH_COOKIE.length) {
-    return `3261\u0000${branch}\u0000${top.host.toLowerCase()}:${top.port ?? 5060}\u0000${method}`;
+    return keyOf(['3261', branch, `${top.host.toLowerCase()}:${top.port ?? 5060}`, method]);
   }
-  return `2543\u0000${request.uriString}\u0000${request.from?.tag ?? ''}\u0000${request.callId ?? ''}\u0000${cseq.seq}\u0000${method}\u0000${String(top)}`;
+  return keyOf(['2543', request.uriString, request.from?.tag ?? '', request.callId ?? '', String(cseq.seq), method, String(top)]);
 }
 
 /** True when the request's branch carries the RFC 3261 magic cookie (§8.1.1.7). */
@@ -78,5 +88,5 @@ export function mergeKey(request: SipRequest): string | undefined {
   const callId = request.callId;
   const cseq = request.cseq;
   if (fromTag === undefined || callId === undefined || cseq === undefined) return undefined;
-  return `${fromTag}\u0000${callId}\u0000${cseq.seq}\u0000${cseq.method}`;
+  return keyOf([fromTag, callId, String(cseq.seq), cseq.method]);
 }

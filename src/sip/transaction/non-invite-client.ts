@@ -10,6 +10,14 @@ export type NonInviteClientState = 'Trying' | 'Proceeding' | 'Completed' | 'Term
 
 const LIVE: readonly NonInviteClientState[] = ['Trying', 'Proceeding'];
 
+/** Legal transitions of the state machine, shared by every transaction of this kind. */
+const NON_INVITE_CLIENT_TRANSITIONS = {
+  Trying: ['Proceeding', 'Completed', 'Terminated'],
+  Proceeding: ['Completed', 'Terminated'],
+  Completed: ['Terminated'],
+  Terminated: [],
+} as const satisfies Record<NonInviteClientState, readonly NonInviteClientState[]>;
+
 /**
  * Sends a non-INVITE request and gets its final response through loss: Timer E retransmits at
  * T1, 2·T1, 4·T1 … capped at T2 (every T2 once a provisional has arrived), Timer F gives up after
@@ -24,12 +32,7 @@ const LIVE: readonly NonInviteClientState[] = ['Trying', 'Proceeding'];
  * ```
  */
 export class NonInviteClientTransaction extends Transaction<NonInviteClientState> {
-  protected readonly transitions = {
-    Trying: ['Proceeding', 'Completed', 'Terminated'],
-    Proceeding: ['Completed', 'Terminated'],
-    Completed: ['Terminated'],
-    Terminated: [],
-  } as const satisfies Record<NonInviteClientState, readonly NonInviteClientState[]>;
+  protected readonly transitions = NON_INVITE_CLIENT_TRANSITIONS;
   protected readonly terminated = 'Terminated';
   private tu: ClientTransactionUser;
   private bytes: Uint8Array;

@@ -8,6 +8,14 @@ import { checkResponseFor, ServerTransactionBase, type ServerTransactionUser, ty
 /** States of RFC 3261 Figure 8. */
 export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
 
+/** Legal transitions of the state machine, shared by every transaction of this kind. */
+const NON_INVITE_SERVER_TRANSITIONS = {
+  Trying: ['Proceeding', 'Completed'],
+  Proceeding: ['Completed', 'Terminated'],
+  Completed: ['Terminated'],
+  Terminated: [],
+} as const satisfies Record<NonInviteServerState, readonly NonInviteServerState[]>;
+
 /**
  * Answers a non-INVITE request and keeps the answer for the request's retransmissions: it never
  * retransmits on its own, it re-sends the most recent provisional (Proceeding) or the final
@@ -31,12 +39,7 @@ export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Term
  * ```
  */
 export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteServerState> {
-  protected readonly transitions = {
-    Trying: ['Proceeding', 'Completed'],
-    Proceeding: ['Completed', 'Terminated'],
-    Completed: ['Terminated'],
-    Terminated: [],
-  } as const satisfies Record<NonInviteServerState, readonly NonInviteServerState[]>;
+  protected readonly transitions = NON_INVITE_SERVER_TRANSITIONS;
   protected readonly terminated = 'Terminated';
   private readonly tu: ServerTransactionUser;
   /**

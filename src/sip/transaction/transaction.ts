@@ -36,6 +36,14 @@ export const NO_BYTES = new Uint8Array(0);
 /** The timers of RFC 3261 §17 (A–K) and RFC 6026 (L, M). */
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
+/** A timer a transaction has running, and the states it lives in; linked to the next one running. */
+interface RunningTimer<S> {
+  readonly name: TimerName;
+  handle: TimerHandle;
+  readonly liveIn: readonly S[];
+  next: RunningTimer<S> | undefined;
+}
+
 /** A state change the state machine does not allow: a bug in the caller or the machine. */
 export class TransactionStateError extends Error {
   override readonly name = 'TransactionStateError';
@@ -51,8 +59,14 @@ export abstract class Transaction<S extends string> {
   state: S;
   private req: SipRequest;
   protected readonly ctx: TransactionContext;
-  private readonly running = new Map<TimerName, { handle: TimerHandle; liveIn: readonly S[] }>();
-  private readonly onTerminated: Array<() => void> = [];
+  /**
+   * The timers running, as a linked list: a transaction has one to three at a time, and lingers
+   * for up to 64·T1 once per call, where a Map (or an array's spare room) would cost each one a
+   * few hundred bytes for that long.
+   */
+  private running: RunningTimer<S> | undefined;
+  /** Callbacks for the end: none, the one (usually the layer's), or several. */
+  private onTerminated: (() => void) | Array<() => void> | undefined;
   /** Whether `start()` has run (see {@link markStarted}). */
   protected started = false;
 
@@ -108,12 +122,16 @@ export abstract class Transaction<S extends string> {
 
   /** Timers currently running (for tests and leak checks). */
   get runningTimers(): TimerName[] {
-    return [...this.running.keys()];
+    const names: TimerName[] = [];
+    for (let t = this.running; t !== undefined; t = t.next) names.push(t.name);
+    return names;
   }
 
   /** Registers a callback for when the transaction terminates (the layer uses it to forget it). */
   whenTerminated(fn: () => void): void {
     if (this.isTerminated) fn();
+    else if (this.onTerminated === undefined) this.onTerminated = fn;
+    else if (typeof this.onTerminated === 'function') this.onTerminated = [this.onTerminated, fn];
     else this.onTerminated.push(fn);
   }
 
@@ -124,9 +142,9 @@ export abstract class Transaction<S extends string> {
    */
   abort(): void {
     if (this.isTerminated) return;
-    for (const name of [...this.running.keys()]) this.stopTimer(name);
+    this.stopAllTimers();
     this.state = this.terminated;
-    for (const fn of this.onTerminated.splice(0)) fn();
+    this.runTerminated();
   }
 
   /** The first step of every `start()`: a second start is a caller bug. */
@@ -151,8 +169,12 @@ export abstract class Transaction<S extends string> {
       throw new TransactionStateError(`${this.constructor.name}: no transition from ${from} to ${to}`);
     }
     this.state = to;
-    for (const [name, t] of this.running) {
-      if (!t.liveIn.includes(to)) this.stopTimer(name);
+    for (let t = this.running, next; t !== undefined; t = next) {
+      next = t.next;
+      if (!t.liveIn.includes(to)) {
+        this.ctx.clock.clearTimer(t.handle);
+        this.unlink(t);
+      }
     }
     try {
       this.enter(to, from);
@@ -160,28 +182,54 @@ export abstract class Transaction<S extends string> {
       // Even if entry work (a TU callback) throws, a terminated transaction lets go of its timers
       // and its owner forgets it.
       if (to === this.terminated) {
-        for (const name of [...this.running.keys()]) this.stopTimer(name);
-        for (const fn of this.onTerminated.splice(0)) fn();
+        this.stopAllTimers();
+        this.runTerminated();
       }
     }
+  }
+
+  private stopAllTimers(): void {
+    let t = this.running;
+    this.running = undefined;
+    for (; t !== undefined; t = t.next) this.ctx.clock.clearTimer(t.handle);
+  }
+
+  private unlink(entry: RunningTimer<S>): void {
+    let prev: RunningTimer<S> | undefined;
+    for (let t = this.running; t !== undefined; prev = t, t = t.next) {
+      if (t !== entry) continue;
+      if (prev === undefined) this.running = t.next;
+      else prev.next = t.next;
+      return;
+    }
+  }
+
+  private runTerminated(): void {
+    const fns = this.onTerminated;
+    if (fns === undefined) return;
+    this.onTerminated = undefined;
+    if (typeof fns === 'function') fns();
+    else for (const fn of fns) fn();
   }
 
   /** Starts (or restarts) timer `name`; it is stopped automatically on leaving the states in `liveIn`. */
   protected startTimer(name: TimerName, ms: number, liveIn: readonly S[], fire: () => void): void {
     this.stopTimer(name);
-    const handle = this.ctx.clock.setTimer(ms, () => {
-      this.running.delete(name);
+    const entry: RunningTimer<S> = { name, handle: undefined!, liveIn, next: this.running };
+    entry.handle = this.ctx.clock.setTimer(ms, () => {
+      this.unlink(entry);
       fire();
     });
-    this.running.set(name, { handle, liveIn });
+    this.running = entry;
   }
 
   /** Stops a running timer (no-op when it is not running). */
   protected stopTimer(name: TimerName): void {
-    const t = this.running.get(name);
-    if (t !== undefined) {
+    for (let t = this.running; t !== undefined; t = t.next) {
+      if (t.name !== name) continue;
       this.ctx.clock.clearTimer(t.handle);
-      this.running.delete(name);
+      this.unlink(t);
+      return;
     }
   }
 

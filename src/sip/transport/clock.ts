@@ -20,7 +20,7 @@ export interface Clock {
 /** The clock of the real world: `performance.now()` and `setTimeout`. */
 export class RealClock implements Clock {
   private nextId = 1;
-  private readonly live = new Map<number, ReturnType<typeof setTimeout>>();
+  private pending = 0;
 
   now(): number {
     return performance.now();
@@ -28,27 +28,55 @@ export class RealClock implements Clock {
 
   setTimer(ms: number, fn: () => void): TimerHandle {
     if (!Number.isFinite(ms)) throw new RangeError(`timer delay must be finite, got ${ms}`);
-    const id = this.nextId++;
-    const t = setTimeout(() => {
-      this.live.delete(id);
-      fn();
-    }, Math.max(0, ms));
-    this.live.set(id, t);
-    return { id };
+    const handle = new RealTimer(this.nextId++, this, fn);
+    handle.timeout = setTimeout(fireRealTimer, Math.max(0, ms), handle);
+    this.pending++;
+    return handle;
   }
 
   clearTimer(handle: TimerHandle): void {
-    const t = this.live.get(handle.id);
-    if (t !== undefined) {
-      clearTimeout(t);
-      this.live.delete(handle.id);
-    }
+    // A handle of another clock (or one fired or cleared) is not ours to clear.
+    if (!(handle instanceof RealTimer) || handle.clock !== this || handle.timeout === undefined) return;
+    clearTimeout(handle.timeout);
+    handle.timeout = undefined;
+    handle.fn = undefined;
+    this.pending--;
   }
 
   /** Timers scheduled and not yet fired or cancelled. */
   get pendingTimers(): number {
-    return this.live.size;
+    return this.pending;
   }
+
+  /** @internal A timer of this clock falls due. */
+  fired(handle: RealTimer): void {
+    const fn = handle.fn;
+    handle.timeout = undefined;
+    handle.fn = undefined;
+    this.pending--;
+    fn?.();
+  }
+}
+
+/** What every {@link RealClock} timer runs: one function for all, given its handle, instead of a closure each. */
+function fireRealTimer(handle: RealTimer): void {
+  handle.clock.fired(handle);
+}
+
+/**
+ * A {@link RealClock}'s handle: holds its Node timeout itself (until it fires or is cleared), so
+ * the clock keeps no table of them. Every call sets several timers; a table entry each, for
+ * timers that live up to 64·T1, cost memory and a lookup per set and clear.
+ */
+class RealTimer implements TimerHandle {
+  timeout: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(
+    readonly id: number,
+    readonly clock: RealClock,
+    /** Until it fires or is cleared: a handle kept after that holds nothing of its caller's. */
+    public fn: (() => void) | undefined,
+  ) {}
 }
 
 let sharedClock: RealClock | undefined;

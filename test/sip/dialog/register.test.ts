@@ -235,4 +235,40 @@ describe('digest on INVITE and in-dialog requests (RFC 3261 §22.2)', () => {
     expect(byes[1]!.cseq!.seq).toBe(byes[0]!.cseq!.seq + 1);
     await settle(clock, ua.close());
   });
+
+  it('a 2xx from another fork after the call is settled is still ACKed with the INVITE credentials (§13.2.2.4), then BYEd', async () => {
+    // Once settled, the outgoing call keeps only a skeleton of its INVITE for the rest of the
+    // transaction's Accepted state: it must still hold what a late fork's ACK and BYE copy.
+    const clock = new VirtualClock();
+    const network = new MemoryNetwork({ clock, seed: 5 });
+    const ua = new UserAgent({ transport: network.transport(UA), identity: { user: '1001' }, clock, credentials: { username: '1001', password: PASSWORD } });
+    const proxy = new RawPeer(network, REGISTRAR, clock);
+    let nonce = '';
+    proxy.onMessage = (m) => {
+      if (!m.isRequest || m.method !== 'INVITE') return;
+      if (m.header('Proxy-Authorization') === undefined) {
+        const c = createDigestChallenge({ realm: REALM });
+        nonce = c.nonce;
+        proxy.send(createResponse(m, 407, undefined, { toTag: 'px', headers: [['Proxy-Authenticate', c.header]] }), UA);
+        return;
+      }
+      const contact = (user: string): [string, string] => ['Contact', `<sip:${user}@${REGISTRAR.address}:${REGISTRAR.port}>`];
+      proxy.send(createResponse(m, 200, undefined, { toTag: 'callee', headers: [contact('callee')] }), UA);
+      clock.setTimer(200, () => proxy.send(createResponse(m, 200, undefined, { toTag: 'fork2', headers: [contact('fork2')] }), UA));
+    };
+    const session = await settle(clock, ua.invite(`sip:2002@${REGISTRAR.address}:${REGISTRAR.port}`));
+    await pass(clock, 500);
+    const invite = proxy.requests('INVITE')[1]!;
+    expect(verifyDigest(invite.header('Proxy-Authorization')!, { method: 'INVITE', password: PASSWORD, nonce }).ok).toBe(true);
+    const forkAck = proxy.requests('ACK').find((r) => r.to?.tag === 'fork2');
+    expect(forkAck?.header('Proxy-Authorization')).toBe(invite.header('Proxy-Authorization'));
+    expect(forkAck?.cseq).toMatchObject({ seq: invite.cseq!.seq, method: 'ACK' });
+    expect([forkAck?.callId, forkAck?.from?.tag]).toEqual([invite.callId, invite.from?.tag]);
+    expect(forkAck?.uri.toString()).toBe(`sip:fork2@${REGISTRAR.address}:${REGISTRAR.port}`);
+    const forkBye = proxy.requests('BYE').find((r) => r.to?.tag === 'fork2');
+    expect([forkBye?.callId, forkBye?.from?.tag]).toEqual([invite.callId, invite.from?.tag]);
+    expect(session.dialog.id.remoteTag).toBe('callee');
+    expect(session.state).toBe('confirmed');
+    await settle(clock, ua.close());
+  });
 });

@@ -107,4 +107,23 @@ describe('RealClock', () => {
     expect(elapsed).toBeGreaterThanOrEqual(19);
     expect(c.pendingTimers).toBe(0);
   });
+
+  it('counts pending timers exactly: clearing twice, clearing after firing, or a handle of another clock changes nothing', async () => {
+    const c = new RealClock();
+    const other = new RealClock();
+    const fired: string[] = [];
+    const a = c.setTimer(1, () => fired.push('a'));
+    const b = c.setTimer(1, () => fired.push('b'));
+    const foreign = other.setTimer(1, () => fired.push('foreign'));
+    expect([c.pendingTimers, other.pendingTimers]).toEqual([2, 1]);
+    c.clearTimer(foreign); // not c's: neither cleared nor counted
+    expect([c.pendingTimers, other.pendingTimers]).toEqual([2, 1]);
+    c.clearTimer(b);
+    c.clearTimer(b);
+    expect(c.pendingTimers).toBe(1);
+    await new Promise<void>((resolve) => c.setTimer(15, resolve));
+    expect(fired.sort()).toEqual(['a', 'foreign']);
+    c.clearTimer(a); // already fired
+    expect([c.pendingTimers, other.pendingTimers]).toEqual([0, 0]);
+  });
 });
