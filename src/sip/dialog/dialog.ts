@@ -17,7 +17,10 @@ export interface DialogId {
 
 /** The key a user agent files a dialog under: Call-ID, local tag, remote tag. */
 export function dialogKey(callId: string, localTag: string, remoteTag: string): string {
-  return `${callId}\n${localTag}\n${remoteTag}`;
+  // Joined, not concatenated: one flat string, where a template literal would make a tree of its
+  // parts, and a Call-ID or tag sliced from a datagram would keep that datagram's whole text alive
+  // for as long as the key is kept.
+  return [callId, localTag, remoteTag].join('\n');
 }
 
 /** `early` after a 1xx with a To tag, `confirmed` after a 2xx, `terminated` at the end (RFC 3261 §12). */

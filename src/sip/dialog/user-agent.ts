@@ -511,14 +511,14 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   }
 
   /** What the INVITE server transaction tells us: ACKs for our 2xx, CANCEL and failures while the call is pending. */
-  private inviteUser(ref: { call: IncomingCall | undefined }, callId: string, localTag: string, fromTag: string): ServerTransactionUser {
+  private inviteUser(ref: { call: IncomingCall | undefined }, key: string): ServerTransactionUser {
     return {
       ack: (ack) => this.usageFor(ack)?.receiveAck(ack),
       cancelled: () => ref.call?.cancelled(),
       failed: (f) => {
         if (f.kind !== 'transport') return;
         ref.call?.failed(f.error.message);
-        const usage = this.dialogs.get(dialogKey(callId, localTag, fromTag));
+        const usage = this.dialogs.get(key);
         if (usage instanceof DialogSession) usage.end('transport', f.error.message);
       },
     };
@@ -580,7 +580,9 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.incoming.delete(call);
       ref.call = undefined;
     });
-    const user = this.inviteUser(ref, request.callId!, call.localTag, request.from!.tag ?? '');
+    // The dialog's key, made now: the transaction keeps this user for 64·T1 after a 2xx, and the
+    // Call-ID and tag themselves are slices of the INVITE's text (the key is one flat copy).
+    const user = this.inviteUser(ref, dialogKey(request.callId!, call.localTag, request.from!.tag ?? ''));
     this.emit('invite', call);
     return user;
   }

@@ -369,6 +369,33 @@ export function requestSkeleton(request: SipRequest, keys: ReadonlySet<string>):
   return copy;
 }
 
+/**
+ * @internal The skeleton of `request` (as {@link requestSkeleton} keeps it) as one string, for a
+ * holder that keeps it long and reads it seldom: the smallest form there is, one flat string with
+ * nothing of the datagram's. `undefined` when a kept value contains a line feed (the separator;
+ * the parser unfolds header lines, so only an odd value built in code could): keep
+ * {@link requestSkeleton} then. {@link requestFromSkeleton} builds the request again.
+ */
+export function skeletonText(request: SipRequest, keys: ReadonlySet<string>): string | undefined {
+  const parts = [request.method, request.version, request.uriString];
+  for (const f of request.fields) {
+    if (!keys.has(f.key)) continue;
+    const text = fieldText(f);
+    if (text.includes('\n')) return undefined;
+    parts.push(f.name, text);
+  }
+  return parts.join('\n');
+}
+
+/** @internal The request {@link skeletonText} wrote: method, Request-URI and the kept header lines as text, parsed when read. */
+export function requestFromSkeleton(text: string): SipRequest {
+  const parts = text.split('\n');
+  const copy = SipRequest.fromWire(parts[0]!, parts[2]!);
+  copy.version = parts[1]!;
+  for (let i = 3; i + 1 < parts.length; i += 2) copy.fields.push({ name: parts[i]!, key: headerKey(parts[i]!), raw: parts[i + 1]!, typed: PENDING });
+  return copy;
+}
+
 const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 // Set while the parser builds a response whose reason phrase it has checked already.
 let trustedReason = false;

@@ -10,7 +10,7 @@ import { viaDestination } from '../transport/inbound.js';
 import { type Endpoint, type InboundMessage, type MalformedDatagram, type Transport, TransportError } from '../transport/transport.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
-import { clientKeyOfRequest, clientKeyOfResponse, mergeKey, sameSentBy, serverKey, toTagMatches } from './matching.js';
+import { clientKeyOfRequest, clientKeyOfResponse, hasRfc3261Branch, mergeKey, sameSentBy, serverKey, toTagMatches } from './matching.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';
 import { newBranch, newTag } from './tags.js';
@@ -222,7 +222,9 @@ export class TransactionLayer {
       return;
     }
     const existing = this.servers.get(key);
-    if (existing !== undefined && toTagMatches(request, existing.request, existing.lastToTag)) {
+    // (With an RFC 3261 branch the key is the match: the transaction's request, rebuilt from its
+    // skeleton once it lingers, is read only for an RFC 2543 peer.)
+    if (existing !== undefined && (hasRfc3261Branch(request) || toTagMatches(request, existing.request, existing.lastToTag))) {
       existing.receiveRequest(request);
       return;
     }

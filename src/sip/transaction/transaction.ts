@@ -1,7 +1,7 @@
 // What the four RFC 3261 §17 state machines share: timers owned by states, the one legal way to
 // change state, the context they run in, and the interfaces to their transaction user (TU).
 
-import { requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
+import { requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import { TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
@@ -57,7 +57,8 @@ export class TransactionStateError extends Error {
 export abstract class Transaction<S extends string> {
   /** Current state. */
   state: S;
-  private req: SipRequest;
+  /** The request, until the transaction only lingers; then its skeleton, as text or (rarely) as a request. */
+  private req: SipRequest | string;
   protected readonly ctx: TransactionContext;
   /**
    * The timers running, as a linked list: a transaction has one to three at a time, and lingers
@@ -87,10 +88,12 @@ export abstract class Transaction<S extends string> {
   /**
    * The request that created the transaction. A server transaction that has sent its final and
    * lingers to absorb retransmissions (RFC 3261 §17.2, RFC 6026) keeps only its skeleton: the
-   * method, Request-URI, Via, From, To, Call-ID and CSeq, no other header and no body.
+   * method, Request-URI, Via, From, To, Call-ID and CSeq, no other header and no body. It keeps
+   * that as text, and each read then builds a new request from it: read it once and keep the
+   * result rather than read it in a loop.
    */
   get request(): SipRequest {
-    return this.req;
+    return typeof this.req === 'string' ? requestFromSkeleton(this.req) : this.req;
   }
 
   /**
@@ -99,7 +102,10 @@ export abstract class Transaction<S extends string> {
    * call its memory and the GC its copying. What matching and re-sending need stays.
    */
   protected keepSkeleton(): void {
-    this.req = requestSkeleton(this.req, SKELETON_KEYS);
+    // As text: read again only for the odd retransmission, and a few hundred bytes smaller than a
+    // request of the same lines (which is kept when a value will not go into the text).
+    if (typeof this.req === 'string') return;
+    this.req = skeletonText(this.req, SKELETON_KEYS) ?? requestSkeleton(this.req, SKELETON_KEYS);
   }
 
   /**
