@@ -14,6 +14,7 @@
 //   session, which builds the answer and knows whether it can meet it.
 
 import { createResponse, type SipRequest, type SipResponse, SipUri } from '../parser/index.js';
+import { headerKey } from '../parser/header-names.js';
 import { newTag } from '../transaction/tags.js';
 
 /** What this UAS supports, as it advertises it in Allow, Supported and Accept. */
@@ -58,6 +59,10 @@ export const SINGLE_VALUE_HEADERS: readonly string[] = Object.freeze([
 const DEFAULT_CONTENT_TYPES: readonly string[] = ['application/sdp'];
 const DEFAULT_SCHEMES: readonly string[] = ['sip', 'sips', 'tel'];
 const MANDATORY_HEADERS = ['To', 'From', 'Call-ID', 'CSeq', 'Via'] as const;
+const MANDATORY_KEYS: readonly string[] = MANDATORY_HEADERS.map(headerKey);
+const SINGLE_VALUE_KEYS: readonly string[] = SINGLE_VALUE_HEADERS.map(headerKey);
+/** The header lines validateRequest counts: the mandatory ones and those that may not repeat. */
+const COUNTED_KEYS: ReadonlySet<string> = new Set([...MANDATORY_KEYS, ...SINGLE_VALUE_KEYS]);
 
 /**
  * Checks a request as a UAS must before processing it (RFC 3261 §8.2) and returns the error
@@ -107,12 +112,24 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
 
   // §8.1.1: To, From, CSeq, Call-ID and Via are mandatory in every request. Max-Forwards is too for a
   // UAC, but RFC 2543 did not have it and a UAS loses nothing without it (RFC 4475 inv2543).
-  const missing = MANDATORY_HEADERS.filter((name) => !request.hasHeader(name));
-  if (missing.length > 0) return reject(request, 400, `Bad Request (missing ${missing.join(', ')})`);
-
   // §7.3.1: only list headers may repeat; two To or CSeq lines leave the request ambiguous (RFC 4475 multi01).
-  const repeated = SINGLE_VALUE_HEADERS.filter((name) => request.headerLineCount(name) > 1);
-  if (repeated.length > 0) return reject(request, 400, `Bad Request (more than one ${repeated.join(', ')})`);
+  // (Both checks in one pass over the header lines: this runs for every request.)
+  const counts = new Map<string, number>();
+  let again = false;
+  for (const f of request.fields) {
+    if (!COUNTED_KEYS.has(f.key)) continue;
+    const n = (counts.get(f.key) ?? 0) + 1;
+    counts.set(f.key, n);
+    if (n > 1) again = true;
+  }
+  if (!MANDATORY_KEYS.every((k) => counts.has(k))) {
+    const missing = MANDATORY_HEADERS.filter((_, i) => !counts.has(MANDATORY_KEYS[i]!));
+    return reject(request, 400, `Bad Request (missing ${missing.join(', ')})`);
+  }
+  if (again) {
+    const repeated = SINGLE_VALUE_HEADERS.filter((_, i) => (counts.get(SINGLE_VALUE_KEYS[i]!) ?? 0) > 1);
+    if (repeated.length > 0) return reject(request, 400, `Bad Request (more than one ${repeated.join(', ')})`);
+  }
 
   const methods = capabilities.methods;
   const allowed = methods.includes(request.method);
