@@ -5,6 +5,7 @@
 // chains) run once per incoming call. Every call runs on the full engine (every command and
 // event) with its own calls and keys, and leaves nothing behind when it ends.
 
+import { type EventLoopUtilization, type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { RealClock, type Clock } from '../sip/transport/clock.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
@@ -15,7 +16,7 @@ import { RunEventHub } from './event-hub.js';
 import { Executor, type ChainOutcome } from './executor.js';
 import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
-import { LoadStats, type LoadFailureGroup, type LoadSnapshot } from './load-stats.js';
+import { LoadStats, type LoadFailureGroup, type LoadSnapshot, type LoopFigures } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
 import { AbortScope, waitOn } from './wait.js';
@@ -285,6 +286,9 @@ export class LoadRunner {
   }
 }
 
+/** How often the event-loop lag of a load is sampled, ms. */
+const LAG_RESOLUTION_MS = 10;
+
 /** One load run in progress. */
 class Load {
   private readonly stats: LoadStats;
@@ -301,12 +305,31 @@ class Load {
     private readonly server: ReadonlyMap<string, readonly string[]>,
   ) {
     this.startAt = run.clock.now();
-    this.stats = new LoadStats(this.startAt);
+    this.stats = new LoadStats(this.startAt, () => this.loopFigures());
+  }
+
+  /** How late this process's event loop runs, sampled every {@link LAG_RESOLUTION_MS} while the load goes. */
+  private lagMonitor: IntervalHistogram | undefined;
+  /** The event loop's use of time when the load began. */
+  private busyAtStart: EventLoopUtilization | undefined;
+
+  private loopFigures(): LoopFigures | undefined {
+    const h = this.lagMonitor;
+    const start = this.busyAtStart;
+    if (h === undefined || start === undefined || h.count === 0) return undefined;
+    // A sample is the whole interval between two ticks of a timer due every LAG_RESOLUTION_MS:
+    // the lag is what goes beyond it.
+    const lateness = (ns: number): number => Math.round(Math.max(0, ns / 1e6 - LAG_RESOLUTION_MS) * 10) / 10;
+    const used = performance.eventLoopUtilization(start);
+    return { lagP99Ms: lateness(h.percentile(99)), lagMaxMs: lateness(h.max), activeMs: used.active, idleMs: used.idle };
   }
 
   async go(): Promise<LoadResult> {
     const { run, graph } = this;
     const cpuAtStart = process.cpuUsage();
+    this.lagMonitor = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
+    this.lagMonitor.enable();
+    this.busyAtStart = performance.eventLoopUtilization();
     try {
       await startInstances(graph, run, (instance, call) => this.incoming(instance, call));
     } catch (err) {
@@ -329,6 +352,7 @@ class Load {
       await this.settle();
     } finally {
       snapshots.stop();
+      this.lagMonitor.disable();
       this.stopStarting = true;
       live = this.liveCounts();
       await cleanupRun(run);

@@ -41,6 +41,43 @@ export interface LoadSnapshot {
   readonly received4xx: number;
   readonly received5xx: number;
   readonly received6xx: number;
+  /**
+   * How late sipflow's own event loop ran since the load began (after any warm-up), ms: the 99th
+   * percentile and the most, over samples every 10 ms (a sample is how much later than due a 10-ms
+   * timer fired). Long stalls show here (a major GC, a slow listener). Undefined before the first
+   * sample, and in statistics written before these fields existed.
+   */
+  readonly loopLagP99Ms?: number | undefined;
+  readonly loopLagMaxMs?: number | undefined;
+  /**
+   * How busy sipflow's own event loop was, percent of the time: over the last interval, and over
+   * the busiest interval so far. Near 100 the process is short of CPU: datagrams then wait in the socket's
+   * buffer before sipflow even reads them (which the lag above does not show: the loop still turns
+   * every few milliseconds, each turn working through a backlog), so setup and response times
+   * include sipflow's own delay. See {@link LOOP_BUSY_WARNING_PERCENT}.
+   */
+  readonly loopBusy?: number | undefined;
+  readonly maxLoopBusy?: number | undefined;
+}
+
+/** From this much event-loop lag at the 99th percentile ({@link LoadSnapshot.loopLagP99Ms}) the CLI warns that sipflow ran late. */
+export const LOOP_LAG_WARNING_MS = 50;
+
+/**
+ * From this busy share of sipflow's event loop ({@link LoadSnapshot.loopBusy} over an interval,
+ * {@link LoadSnapshot.maxLoopBusy} for the busiest) the CLI warns that sipflow was short of CPU:
+ * its figures then say as much about sipflow as about the system under test.
+ */
+export const LOOP_BUSY_WARNING_PERCENT = 90;
+
+/** What {@link LoadStats} is told of its process's event loop: figures since the load began. */
+export interface LoopFigures {
+  /** Lag, ms: 99th percentile and the most (see {@link LoadSnapshot.loopLagP99Ms}). */
+  readonly lagP99Ms: number;
+  readonly lagMaxMs: number;
+  /** Time the loop spent running code, and waiting for something to do, ms. */
+  readonly activeMs: number;
+  readonly idleMs: number;
 }
 
 /** Calls that failed for one reason: the failing node and what it said. */
@@ -79,6 +116,10 @@ export const LOAD_CSV_COLUMNS = [
   'Received4xx',
   'Received5xx',
   'Received6xx',
+  'LoopLagP99Ms',
+  'LoopLagMaxMs',
+  'LoopBusyPercent',
+  'MaxLoopBusyPercent',
 ] as const;
 
 /**
@@ -111,6 +152,10 @@ export function loadCsvRow(s: LoadSnapshot): string {
     n(s.received4xx),
     n(s.received5xx),
     n(s.received6xx),
+    n(s.loopLagP99Ms, 1),
+    n(s.loopLagMaxMs, 1),
+    n(s.loopBusy, 1),
+    n(s.maxLoopBusy, 1),
   ].join(',');
 }
 
@@ -143,7 +188,15 @@ export class LoadStats {
   private lastStarted = 0;
   private readonly failures = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
 
-  constructor(private readonly startAt: number) {
+  /**
+   * @param startAt - the clock's time when the load began.
+   * @param loop - reads the event loop's figures since the load began (undefined while there are
+   *   none); without it the snapshots have no loop fields.
+   */
+  constructor(
+    private readonly startAt: number,
+    private readonly loop?: () => LoopFigures | undefined,
+  ) {
     this.lastAt = startAt;
   }
 
@@ -246,7 +299,23 @@ export class LoadStats {
       setupP95Ms: percentileOf(this.setup, this.setupCount, 0.95),
       setupP99Ms: percentileOf(this.setup, this.setupCount, 0.99),
       ...this.wire,
+      ...this.loopFields(),
     };
+  }
+
+  private lastLoop: LoopFigures | undefined;
+  private maxBusy: number | undefined;
+
+  /** The loop fields of a snapshot: lag so far, busy share since the previous snapshot and the highest such share so far. */
+  private loopFields(): LoopSnapshotFields {
+    const now = this.loop?.();
+    if (now === undefined) return { loopLagP99Ms: undefined, loopLagMaxMs: undefined, loopBusy: undefined, maxLoopBusy: undefined };
+    const before = this.lastLoop;
+    this.lastLoop = now;
+    const share = (active: number, idle: number): number | undefined => (active + idle > 0 ? Math.round((1000 * active) / (active + idle)) / 10 : undefined);
+    const busy = share(now.activeMs - (before?.activeMs ?? 0), now.idleMs - (before?.idleMs ?? 0));
+    if (busy !== undefined) this.maxBusy = Math.max(this.maxBusy ?? 0, busy);
+    return { loopLagP99Ms: now.lagP99Ms, loopLagMaxMs: now.lagMaxMs, loopBusy: busy, maxLoopBusy: this.maxBusy };
   }
 }
 
@@ -265,6 +334,22 @@ export function percentileOf(histogram: ArrayLike<number>, count: number, p: num
   return histogram.length - 1;
 }
 
+type LoopSnapshotFields = Pick<LoadSnapshot, 'loopLagP99Ms' | 'loopLagMaxMs' | 'loopBusy' | 'maxLoopBusy'>;
+
+/** Each loop field at its worst among snapshots of different processes (undefined when none has it). */
+function worstLoop(snapshots: readonly LoadSnapshot[]): LoopSnapshotFields {
+  const worst = (pick: (s: LoadSnapshot) => number | undefined): number | undefined => {
+    const values = snapshots.map(pick).filter((v): v is number => v !== undefined);
+    return values.length > 0 ? Math.max(...values) : undefined;
+  };
+  return {
+    loopLagP99Ms: worst((s) => s.loopLagP99Ms),
+    loopLagMaxMs: worst((s) => s.loopLagMaxMs),
+    loopBusy: worst((s) => s.loopBusy),
+    maxLoopBusy: worst((s) => s.maxLoopBusy),
+  };
+}
+
 /** A failure message as a group reason: a timeout's details (what was awaited, on which call) cut after the first clause. */
 function reasonOf(message: string): string {
   const timeout = /^(.* (?:event timeout|timed out) after [^:]+)(?::|$)/.exec(message);
@@ -281,8 +366,9 @@ export interface LoadSummaryPart {
 /**
  * Several load runs that ran at the same time (workers, or processes on several machines) as one:
  * counts add up, the setup-time histograms merge (so the percentiles are those of every call), the
- * rates add up (the runs ran side by side), the elapsed time is the longest, and the most calls at
- * once is the sum of each run's most (an upper bound: their peaks may not have coincided).
+ * rates add up (the runs ran side by side), the elapsed time is the longest, the most calls at
+ * once is the sum of each run's most (an upper bound: their peaks may not have coincided), and the
+ * event-loop figures are the worst run's (each process has its own).
  *
  * @throws RangeError for an empty list.
  * @example
@@ -320,6 +406,8 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
     received4xx: sum((t) => t.received4xx),
     received5xx: sum((t) => t.received5xx),
     received6xx: sum((t) => t.received6xx),
+    // Each run's own process: the worst of them is the merged run's.
+    ...worstLoop(parts.map((p) => p.totals)),
   };
   const groups = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
   for (const p of parts) {

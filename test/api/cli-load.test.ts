@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cli } from './cli-harness.js';
-import { LOAD_CSV_COLUMNS } from '../../src/engine/index.js';
+import { LOAD_CSV_COLUMNS, LOOP_BUSY_WARNING_PERCENT, LOOP_LAG_WARNING_MS, type LoadSnapshot } from '../../src/engine/index.js';
+import { describeSnapshot, summaryText } from '../../src/api/cli/load-command.js';
+import { styleOf } from '../../src/api/cli/terminal.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'sipflow-cli-load-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,7 +47,7 @@ describe('sipflow load', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls, after a warm-up of 30 calls\nwarmed up: 30 calls in [\d.]+ s, CPU [\d.]+ s\n/);
-    expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0\n/);
+    expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0 {2}loop busy [\d.]+% lag p99 [\d.]+ ms\n/);
     expect(r.stdout).toMatch(/✔ PASSED .*call\.json: 40 calls in [\d.]+ s, 40 completed, 0 failed; 40 served, 0 failed\n/);
     const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
     expect(rows[0]).toBe(LOAD_CSV_COLUMNS.join(','));
@@ -76,7 +78,7 @@ describe('sipflow load', () => {
 
     const tolerated = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--max-failures', '10', '--port-base', '29140', '--warmup', '0']);
     expect(tolerated.code).toBe(0);
-    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
+    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}event loop busy at most [\d.]+% of an interval; lag p99 [\d.]+ ms, max [\d.]+ ms\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
   }, 30_000);
 
   it('stops on Ctrl-C, ends its calls, prints the summary, writes the statistics so far and exits 1', async () => {
@@ -148,5 +150,35 @@ describe('sipflow stats merge', () => {
     const r = await cli(['stats', 'merge', join(dir, 'empty.ndjson')]);
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('has no load:summary line');
+  });
+});
+
+describe('sipflow load: when sipflow itself is the bottleneck', () => {
+  const base: LoadSnapshot = { elapsedS: 5, started: 100, completed: 100, failed: 0, concurrent: 0, maxConcurrent: 9, served: 0, servedFailed: 0, rate: 20, averageRate: 20, setupP50Ms: 3, setupP95Ms: 5, setupP99Ms: 9, retransmissions: 0, received4xx: 0, received5xx: 0, received6xx: 0 };
+  const style = styleOf(true);
+  const yellow = (text: string): string => `\x1b[33m${text}`;
+  const summary = (totals: LoadSnapshot): string => summaryText('x.json', { totals, failures: [], status: 'completed' }, 0, true, style);
+
+  it('shows how busy and late its event loop ran: plainly below the warning levels, in yellow from either, with what to do', () => {
+    const calm = { ...base, loopLagP99Ms: 2.5, loopLagMaxMs: 40, loopBusy: 60, maxLoopBusy: 75.5 };
+    expect(describeSnapshot(calm, style)).toContain('loop busy 60% lag p99 2.5 ms');
+    expect(describeSnapshot(calm, style)).not.toContain(yellow('loop busy'));
+    expect(summary(calm)).toContain('event loop busy at most 75.5% of an interval; lag p99 2.5 ms, max 40 ms');
+    expect(summary(calm)).not.toContain('short of CPU');
+
+    // Busy: the backlog waits in the socket buffer while the loop still turns every few ms.
+    const busy = { ...calm, loopBusy: LOOP_BUSY_WARNING_PERCENT, maxLoopBusy: 97 };
+    expect(describeSnapshot(busy, style)).toContain(yellow(`loop busy ${LOOP_BUSY_WARNING_PERCENT}%`));
+    expect(summary(busy)).toContain(yellow('  sipflow itself was short of CPU (event loop busy up to 97%, lag p99 2.5 ms)'));
+    expect(summary(busy)).toContain('--workers');
+    // Late: long stalls, however busy.
+    const late = { ...calm, loopLagP99Ms: LOOP_LAG_WARNING_MS };
+    expect(describeSnapshot(late, style)).toContain(yellow('loop busy 60%'));
+    expect(summary(late)).toContain('short of CPU');
+  });
+
+  it('says nothing of the event loop for statistics without it (older NDJSON merged by sipflow stats merge)', () => {
+    expect(describeSnapshot(base, style)).not.toContain('loop');
+    expect(summary(base)).not.toContain('event loop');
   });
 });

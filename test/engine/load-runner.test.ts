@@ -1,7 +1,7 @@
 // Load runs end to end on loopback: a client chain (MakeCall → TIMEOUT → Release) into a server
 // chain (INCOMING → Answer → DISCONNECTED) at a modest rate, with exact counts; failures grouped
 // by node and reason; the rate, calls, concurrency and duration limits; media auto/on/off; nothing
-// left behind; the warm-up before the load and onReady. Ports: 30000–30999 (a block of 20 per test).
+// left behind; the warm-up before the load and onReady; the event-loop lag. Ports: 30000–30999 (a block of 20 per test).
 
 import { describe, expect, it } from 'vitest';
 import { EngineError, LoadRunner, type LoadReady, type LoadSnapshot } from '../../src/engine/index.js';
@@ -18,6 +18,30 @@ const callAndAnswer = (hold = 50): unknown => ({
 });
 
 describe('LoadRunner', () => {
+  it('measures its own event loop: a 150-ms stall during the load shows as its most lag, not its 99th percentile, and as busy time', async () => {
+    let stalled = false;
+    const result = await new LoadRunner({ portBase: ports(13), closeTimeoutMs: 500 }).run(callAndAnswer(), {
+      rate: 20,
+      calls: 40,
+      statsIntervalMs: 200,
+      onStats: (s) => {
+        if (stalled || s.elapsedS < 0.3) return;
+        stalled = true;
+        const until = Date.now() + 150;
+        while (Date.now() < until); // what a CPU-starved process does to every message
+      },
+    });
+    expect(stalled).toBe(true);
+    expect(result.totals.completed).toBe(40);
+    expect(result.totals.loopLagMaxMs).toBeGreaterThanOrEqual(120);
+    expect(result.totals.loopLagMaxMs).toBeLessThan(1000);
+    // one stall among two seconds of 10-ms samples is not the 99th percentile
+    expect(result.totals.loopLagP99Ms).toBeLessThan(result.totals.loopLagMaxMs!);
+    // the stall was busy time: above nothing, below all of it
+    expect(result.totals.maxLoopBusy).toBeGreaterThan(0);
+    expect(result.totals.maxLoopBusy).toBeLessThanOrEqual(100);
+  }, 20_000);
+
   it('runs the client chain at the rate until the calls, each answered by a server chain: exact counts', async () => {
     const snapshots: LoadSnapshot[] = [];
     const result = await new LoadRunner({ portBase: ports(0), closeTimeoutMs: 500 }).run(callAndAnswer(), { rate: 40, calls: 60, statsIntervalMs: 250, onStats: (s) => snapshots.push(s) });

@@ -2,7 +2,7 @@
 // timeout's details cut), the CSV row, and merging runs.
 
 import { describe, expect, it } from 'vitest';
-import { LOAD_CSV_COLUMNS, LoadStats, SETUP_HISTOGRAM_MS, loadCsvRow, mergeLoadSummaries, percentileOf } from '../../src/engine/index.js';
+import { LOAD_CSV_COLUMNS, LoadStats, type LoopFigures, SETUP_HISTOGRAM_MS, loadCsvRow, mergeLoadSummaries, percentileOf } from '../../src/engine/index.js';
 
 describe('percentileOf', () => {
   it('is the nearest rank over a millisecond histogram', () => {
@@ -47,6 +47,24 @@ describe('LoadStats', () => {
     expect(row).toHaveLength(LOAD_CSV_COLUMNS.length);
     expect(row[LOAD_CSV_COLUMNS.indexOf('ElapsedS')]).toBe('1.500');
     expect(row[LOAD_CSV_COLUMNS.indexOf('SetupP50Ms')]).toBe('');
+    expect([row[LOAD_CSV_COLUMNS.indexOf('LoopLagP99Ms')], row[LOAD_CSV_COLUMNS.indexOf('LoopLagMaxMs')]]).toEqual(['', '']);
+  });
+
+  it('takes the event loop figures from what it is given: lag as given, busy share over the last interval and the busiest one', () => {
+    let loop: LoopFigures | undefined;
+    const s = new LoadStats(0, () => loop);
+    expect(s.snapshot(1000)).toMatchObject({ loopLagP99Ms: undefined, loopLagMaxMs: undefined, loopBusy: undefined, maxLoopBusy: undefined });
+    loop = { lagP99Ms: 1.5, lagMaxMs: 120, activeMs: 250, idleMs: 750 };
+    expect(s.snapshot(2000)).toMatchObject({ loopLagP99Ms: 1.5, loopLagMaxMs: 120, loopBusy: 25, maxLoopBusy: 25 });
+    loop = { lagP99Ms: 3, lagMaxMs: 120, activeMs: 250 + 950, idleMs: 750 + 50 };
+    const snap = s.snapshot(3000);
+    expect(snap).toMatchObject({ loopLagP99Ms: 3, loopBusy: 95, maxLoopBusy: 95 });
+    // a quiet interval after it: the busiest stays
+    loop = { lagP99Ms: 3, lagMaxMs: 120, activeMs: 1200 + 100, idleMs: 800 + 900 };
+    expect(s.snapshot(4000)).toMatchObject({ loopBusy: 10, maxLoopBusy: 95 });
+    const row = loadCsvRow(snap).split(',');
+    const col = (name: (typeof LOAD_CSV_COLUMNS)[number]): string => row[LOAD_CSV_COLUMNS.indexOf(name)]!;
+    expect([col('LoopLagP99Ms'), col('LoopLagMaxMs'), col('LoopBusyPercent'), col('MaxLoopBusyPercent')]).toEqual(['3.0', '120.0', '95.0', '95.0']);
   });
 });
 
@@ -69,5 +87,12 @@ describe('mergeLoadSummaries', () => {
     expect(merged.failures).toEqual([{ nodeId: 'x', instanceId: 'i', reason: 'boom', count: 1 }]);
     expect(merged.setupHistogram).toEqual([[10, 3], [40, 1]]);
     expect(() => mergeLoadSummaries([])).toThrow(RangeError);
+  });
+
+  it('keeps each event loop figure at its worst among the runs merged (each its own process), and none when no run had any', () => {
+    const part = (loop: LoopFigures | undefined) => ({ totals: new LoadStats(0, () => loop).snapshot(1000), failures: [], setupHistogram: [] });
+    const merged = mergeLoadSummaries([part({ lagP99Ms: 2, lagMaxMs: 300, activeMs: 900, idleMs: 100 }), part({ lagP99Ms: 80, lagMaxMs: 90, activeMs: 100, idleMs: 900 }), part(undefined)]);
+    expect(merged.totals).toMatchObject({ loopLagP99Ms: 80, loopLagMaxMs: 300, loopBusy: 90, maxLoopBusy: 90 });
+    expect(mergeLoadSummaries([part(undefined)]).totals).toMatchObject({ loopLagP99Ms: undefined, loopLagMaxMs: undefined, loopBusy: undefined, maxLoopBusy: undefined });
   });
 });

@@ -7,7 +7,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { EngineError } from '../../engine/errors.js';
 import { LoadRunner, type LoadReady, type LoadResult } from '../../engine/load-runner.js';
-import { LOAD_CSV_COLUMNS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
+import { LOAD_CSV_COLUMNS, LOOP_BUSY_WARNING_PERCENT, LOOP_LAG_WARNING_MS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
 import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
 import { compileScenario, validateScenarioFile } from '../../engine/scenario/load.js';
 import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
@@ -75,8 +75,17 @@ export function describeSnapshot(s: LoadSnapshot, style: Style): string {
     `retrans ${s.retransmissions}`,
     `4xx ${s.received4xx} 5xx ${s.received5xx} 6xx ${s.received6xx}`,
   ];
+  if (s.loopBusy !== undefined) {
+    const loop = `loop busy ${s.loopBusy}% lag p99 ${s.loopLagP99Ms ?? '-'} ms`;
+    parts.push(selfOverloaded(s.loopBusy, s) ? style.yellow(loop) : loop);
+  }
   if (s.served > 0) parts.splice(5, 0, `served ${s.served}${s.servedFailed > 0 ? ` (${s.servedFailed} failed)` : ''}`);
   return parts.join('  ');
+}
+
+/** Whether sipflow was its own bottleneck: its event loop this busy, or its lag this high (see LOOP_BUSY_WARNING_PERCENT). */
+function selfOverloaded(busy: number | undefined, s: LoadSnapshot): boolean {
+  return (busy !== undefined && busy >= LOOP_BUSY_WARNING_PERCENT) || (s.loopLagP99Ms !== undefined && s.loopLagP99Ms >= LOOP_LAG_WARNING_MS);
 }
 
 /** The failure groups as lines: `  12 × node (instance): reason`. */
@@ -204,8 +213,8 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   return passed ? 0 : 1;
 }
 
-/** The final summary in words. */
-function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { cpu?: LoadResult['cpu'] }, maxFailures: number, passed: boolean, style: Style): string {
+/** @internal The final summary in words. */
+export function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { cpu?: LoadResult['cpu'] }, maxFailures: number, passed: boolean, style: Style): string {
   const t = result.totals;
   const lines = [
     '',
@@ -213,6 +222,13 @@ function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures
     `  rate ${t.averageRate.toFixed(1)} calls/s, at most ${t.maxConcurrent} at once; setup p50 ${t.setupP50Ms ?? '-'} p95 ${t.setupP95Ms ?? '-'} p99 ${t.setupP99Ms ?? '-'} ms; ${t.retransmissions} retransmissions; received 4xx ${t.received4xx}, 5xx ${t.received5xx}, 6xx ${t.received6xx}`,
   ];
   if (result.cpu?.perCallUs !== undefined) lines.push(`  CPU ${((result.cpu.userUs + result.cpu.systemUs) / 1e6).toFixed(2)} s, ${result.cpu.perCallUs} µs per call`);
+  if (t.maxLoopBusy !== undefined) lines.push(`  event loop busy at most ${t.maxLoopBusy}% of an interval; lag p99 ${t.loopLagP99Ms ?? '-'} ms, max ${t.loopLagMaxMs ?? '-'} ms`);
+  if (selfOverloaded(t.maxLoopBusy, t)) {
+    lines.push(
+      style.yellow(`  sipflow itself was short of CPU (event loop busy up to ${t.maxLoopBusy ?? '-'}%, lag p99 ${t.loopLagP99Ms ?? '-'} ms): the times above include its own delay.`),
+      style.yellow('  Lower --rate or --concurrency, or spread the calls over processes (--workers, or several sipflow load runs).'),
+    );
+  }
   if (result.failures.length > 0) lines.push('  failures by reason:', ...failureLines(result.failures));
   const failures = t.failed + t.servedFailed;
   if (!passed) lines.push(result.status === 'stopped' ? '  the load was stopped before its end' : `  ${failures} failure${failures === 1 ? '' : 's'}, more than --max-failures ${maxFailures}`);
