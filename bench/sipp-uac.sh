@@ -4,7 +4,8 @@
 # run. For each: calls successful and failed (as the uas counts them, and as the caller does), the
 # rate achieved, the setup-time p99 (sipflow's own figure; SIPp's share of calls over 200 ms), and
 # the caller's CPU time per call (the whole process, start-up and sipflow's warm-up included; and
-# sipflow's own figure for the calls alone, "load µs/call"). A rate is clean when every call
+# sipflow's own figure for the calls alone, "load µs/call"; and how busy sipflow's event loop was
+# in its busiest second, "busy% max": near 100, sipflow itself was the limit). A rate is clean when every call
 # succeeded, at least 90 % of the offered rate was achieved and under 1 % of the calls took 200 ms
 # or more to set up. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
 #
@@ -24,7 +25,7 @@ UAS_PORT=38300
 UAC_PORT=38301
 declare -A BEST=([sipflow]=0 [sipp]=0)
 
-printf '%-8s %6s %12s %7s %9s %10s %11s %12s %12s %s\n' caller rate 'uas ok' failed achieved 'slow %' 'cpu µs' 'cpu µs/call' 'load µs/call' clean
+printf '%-8s %6s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' caller rate 'uas ok' failed achieved 'slow %' 'cpu µs' 'cpu µs/call' 'load µs/call' 'busy% max' clean
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
   for peer in sipflow sipp; do
@@ -65,12 +66,14 @@ for rate in "${RATES[@]}"; do
     achieved=$(awk -v a="$achieved" 'BEGIN{ printf "%.0f", a }')
     inload=-
     if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
+    # sipflow's own event loop in its busiest second: near 100, sipflow (not the peer) was the limit.
+    busy=""; if [ "$peer" = sipflow ]; then busy=$(grep -o '"maxLoopBusy":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
     clean=no
     if [ "$ok" = "$calls" ] && [ "${failed:-1}" = 0 ] && awk -v a="$achieved" -v r="$rate" -v s="$slow" 'BEGIN{ exit !(a >= 0.9 * r && s < 1) }'; then
       clean=yes
       [ "$rate" -gt "${BEST[$peer]}" ] && BEST[$peer]=$rate
     fi
-    printf '%-8s %6s %12s %7s %9s %10s %11s %12s %12s %s\n' "$peer" "$rate" "$ok/$calls" "${failed:-?}" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "$clean"
+    printf '%-8s %6s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' "$peer" "$rate" "$ok/$calls" "${failed:-?}" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "${busy:--}" "$clean"
   done
 done
 echo

@@ -7,7 +7,9 @@
 # each: calls successful and failed, the call rate achieved, the share of calls whose response time
 # (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more, and the server's CPU time per
 # call: the whole process (user + system, from bash's `time`, start-up and sipflow's warm-up
-# included) and, for sipflow and the bare stack, their own figure for the calls alone. A rate is
+# included) and, for sipflow and the bare stack, their own figure for the calls alone; for sipflow
+# also how busy its event loop was in its busiest second ("busy% max": near 100, sipflow itself was
+# the limit). A rate is
 # clean when every call succeeded, at least 90 % of the offered rate was achieved and under 1 % of
 # the calls took 200 ms or more. Prints the highest clean rate of each and their ratio (sipflow /
 # SIPp).
@@ -29,7 +31,7 @@ SERVER_PORT=38200
 UAC_PORT=38201
 declare -A BEST=([sipflow]=0 [bare]=0 [raw]=0 [sipp]=0)
 
-printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %s\n' peer rate calls failed achieved '>=200ms%' 'cpu µs' 'cpu µs/call' 'load µs/call' clean
+printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %10s %s\n' peer rate calls failed achieved '>=200ms%' 'cpu µs' 'cpu µs/call' 'load µs/call' 'busy% max' clean
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
   for peer in sipflow bare raw sipp; do
@@ -65,13 +67,15 @@ for rate in "${RATES[@]}"; do
     per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
     inload=-
     if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
+    # sipflow's own event loop in its busiest second: near 100, sipflow (not the peer) was the limit.
+    busy=""; if [ "$peer" = sipflow ]; then busy=$(grep -o '"maxLoopBusy":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
     if [ "$peer" = bare ] || [ "$peer" = raw ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/$peer.json" | tail -1 | cut -d: -f2 || true); fi
     clean=no
     if [ "$ok" = "$calls" ] && [ "$failed" = 0 ] && awk -v a="$achieved" -v r="$rate" -v g="$ge200" -v c="$calls" 'BEGIN{ exit !(a >= 0.9 * r && g < 0.01 * c) }'; then
       clean=yes
       [ "$rate" -gt "${BEST[$peer]}" ] && BEST[$peer]=$rate
     fi
-    printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %s\n' "$peer" "$rate" "$ok/$calls" "$failed" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "$clean"
+    printf '%-8s %6s %12s %7s %9s %9s %11s %12s %12s %10s %s\n' "$peer" "$rate" "$ok/$calls" "$failed" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "${busy:--}" "$clean"
   done
 done
 echo
