@@ -97,6 +97,10 @@ Options:
   --allow-outside-files  Accept PlayAudio/ExpectAudio files outside the scenario file's directory.
   -h, --help             Show this help.
 
+The statistics include how busy sipflow's own event loop was (its busiest interval) and how late
+it ran: from 90 % busy or a p99 lag of 50 ms the summary warns, in yellow, that sipflow itself
+was short of CPU and its times include its own delay.
+
 Without --calls or --duration the load runs until Ctrl-C, which stops it, ends its calls and
 prints the summary. Exit codes: 0 failures within --max-failures, 1 more (or stopped), 2 an
 invalid scenario or bad usage.`,
@@ -104,7 +108,8 @@ invalid scenario or bad usage.`,
 
 Merges the summaries of load runs that ran side by side (sipflow load --format json > a.ndjson on
 each machine or worker): calls, failures and responses add up, setup-time percentiles come from
-the merged histograms, rates add up, failures are grouped by reason across the runs.
+the merged histograms, rates add up, failures are grouped by reason across the runs, and each event
+loop figure is the worst run's.
 
 Options:
   --format pretty|json   json: one load:summary line, as sipflow load --format json ends with.
