@@ -327,9 +327,6 @@ class Load {
   async go(): Promise<LoadResult> {
     const { run, graph } = this;
     const cpuAtStart = process.cpuUsage();
-    this.lagMonitor = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-    this.lagMonitor.enable();
-    this.busyAtStart = performance.eventLoopUtilization();
     try {
       await startInstances(graph, run, (instance, call) => this.incoming(instance, call));
     } catch (err) {
@@ -337,6 +334,10 @@ class Load {
       throw err;
     }
     for (const instance of run.instances.values()) instance.counters = this.stats.wire;
+    // The event loop's figures from here (the instances listen, no call yet) to the end of the load.
+    const lagMonitor = (this.lagMonitor = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS }));
+    lagMonitor.enable();
+    this.busyAtStart = performance.eventLoopUtilization();
     this.o.onReady?.({ instances: this.instances(), warmup: this.o.warmup });
     const snapshots = this.statsLoop();
     let live: LoadLiveCounts;
@@ -352,7 +353,7 @@ class Load {
       await this.settle();
     } finally {
       snapshots.stop();
-      this.lagMonitor.disable();
+      lagMonitor.disable();
       this.stopStarting = true;
       live = this.liveCounts();
       await cleanupRun(run);

@@ -392,8 +392,6 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       if (request.method === 'BYE' || (request.method === 'REGISTER' && request.header('Expires') === '0')) {
         this.track(new Promise<void>((resolve) => (answered = resolve)));
       }
-      // `let`, and let go of in done(): the transaction keeps this TU after the final (an INVITE's
-      // for 64·T1, RFC 6026), and through `waiting` it would keep the whole request.
       const upward: ClientTransactionUser = {
         response: (res, fail) => {
           try {
@@ -404,6 +402,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         },
         ...(tu.terminated !== undefined ? { terminated: () => tu.terminated!() } : {}),
       };
+      // `let`, and let go of in done(): the transaction keeps `upward` after the final (an
+      // INVITE's for 64·T1, RFC 6026), and through `waiting` it would keep the whole request.
       let waiting: UnansweredRequest | undefined = { request, tu: upward };
       const done = (): void => {
         if (waiting !== undefined) this.unanswered.delete(waiting);
