@@ -5,7 +5,6 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
-import { Via } from '../parser/via.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { checkLimit, type ClientTransaction, DEFAULT_RETRY_AFTER_S, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
 import { newBranch, newTag } from '../transaction/tags.js';
@@ -662,7 +661,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   }
 
   private addVia(request: SipRequest, hostPort: string): void {
-    request.prependHeader('Via', Via.parse(`SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`));
+    // As text: prependHeader parses (and checks) it once; a Via object would be rendered and parsed again.
+    request.prependHeader('Via', `SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`);
   }
 
   /** Adds `work` to what close() waits for, until it settles. */
