@@ -75,7 +75,8 @@ function finish(): void {
 
 // A call SIPp gave up on never sends its BYE: once calls have come, 10 s without a datagram ends
 // the wait, with the figures of the calls that did end (the script counts the rate as not clean
-// from SIPp's own counts). Before the first call, 120 s.
+// from SIPp's own counts; the CPU figure then includes the quiet wait, a few ms). Before the first
+// call, 120 s.
 let lastAt = Date.now();
 const watchdog = setInterval(() => {
   const quietMs = Date.now() - lastAt;
