@@ -191,7 +191,7 @@ export class LoadStats {
   /**
    * @param startAt - the clock's time when the load began.
    * @param loop - reads the event loop's figures since the load began (undefined while there are
-   *   none); without it the snapshots have no loop fields.
+   *   none); without it the snapshots' loop fields are undefined.
    */
   constructor(
     private readonly startAt: number,

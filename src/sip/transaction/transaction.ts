@@ -59,6 +59,8 @@ export abstract class Transaction<S extends string> {
   state: S;
   /** The request, until the transaction only lingers; then its skeleton, as text or (rarely) as a request. */
   private req: SipRequest | string;
+  /** Whether {@link req} is the skeleton already (see {@link keepSkeleton}). */
+  private skeletal = false;
   protected readonly ctx: TransactionContext;
   /**
    * The timers running, as a linked list: a transaction has one to three at a time, and lingers
@@ -104,8 +106,10 @@ export abstract class Transaction<S extends string> {
   protected keepSkeleton(): void {
     // As text: read again only for the odd retransmission, and a few hundred bytes smaller than a
     // request of the same lines (which is kept when a value will not go into the text).
-    if (typeof this.req === 'string') return;
-    this.req = skeletonText(this.req, SKELETON_KEYS) ?? requestSkeleton(this.req, SKELETON_KEYS);
+    if (this.skeletal) return;
+    this.skeletal = true;
+    const req = this.req as SipRequest;
+    this.req = skeletonText(req, SKELETON_KEYS) ?? requestSkeleton(req, SKELETON_KEYS);
   }
 
   /**
@@ -262,7 +266,6 @@ export abstract class Transaction<S extends string> {
 export abstract class ServerTransactionBase<S extends string> extends Transaction<S> {
   private status: number | undefined;
   private toTag: string | undefined;
-  private skeletonOnly = false;
 
   /** The status of the most recent response sent (the final once there is one). */
   get lastStatus(): number | undefined {
@@ -278,10 +281,7 @@ export abstract class ServerTransactionBase<S extends string> extends Transactio
   protected noteSent(response: SipResponse): void {
     this.status = response.status;
     this.toTag = response.to?.tag;
-    if (response.status >= 200 && !this.skeletonOnly) {
-      this.skeletonOnly = true;
-      this.keepSkeleton();
-    }
+    if (response.status >= 200) this.keepSkeleton();
   }
 }
 
