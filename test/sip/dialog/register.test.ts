@@ -182,25 +182,34 @@ describe('ua.register (RFC 3261 §10.2) with digest (RFC 7616)', () => {
 });
 
 describe('digest on INVITE and in-dialog requests (RFC 3261 §22.2)', () => {
-  it('answers a 407 to the INVITE with Proxy-Authorization; the ACK of the 407 carries none (§22.1), the ACK of the 2xx the same (§13.2.2.4)', async () => {
+  /**
+   * A UserAgent with credentials behind a proxy that answers 407 (a new nonce each time) to every
+   * INVITE without valid Proxy-Authorization, and hands one with valid credentials to `authorized`.
+   */
+  function behindChallengingProxy(seed: number, authorized: (invite: SipRequest, proxy: RawPeer, clock: VirtualClock) => void): { clock: VirtualClock; ua: UserAgent; proxy: RawPeer; nonce: () => string } {
     const clock = new VirtualClock();
-    const network = new MemoryNetwork({ clock, seed: 4 });
+    const network = new MemoryNetwork({ clock, seed });
     const ua = new UserAgent({ transport: network.transport(UA), identity: { user: '1001' }, clock, credentials: { username: '1001', password: PASSWORD } });
     const proxy = new RawPeer(network, REGISTRAR, clock);
     let nonce = '';
     proxy.onMessage = (m) => {
-      if (!m.isRequest) return;
-      if (m.method === 'INVITE') {
-        const auth = m.header('Proxy-Authorization');
-        if (auth === undefined || !verifyDigest(auth, { method: 'INVITE', password: PASSWORD, nonce }).ok) {
-          const c = createDigestChallenge({ realm: REALM });
-          nonce = c.nonce;
-          proxy.send(createResponse(m, 407, undefined, { toTag: 'px', headers: [['Proxy-Authenticate', c.header]] }), UA);
-          return;
-        }
-        proxy.send(createResponse(m, 200, undefined, { toTag: 'callee', headers: [['Contact', `<sip:callee@${REGISTRAR.address}:${REGISTRAR.port}>`]] }), UA);
+      if (!m.isRequest || m.method !== 'INVITE') return;
+      const auth = m.header('Proxy-Authorization');
+      if (auth === undefined || !verifyDigest(auth, { method: 'INVITE', password: PASSWORD, nonce }).ok) {
+        const c = createDigestChallenge({ realm: REALM });
+        nonce = c.nonce;
+        proxy.send(createResponse(m, 407, undefined, { toTag: 'px', headers: [['Proxy-Authenticate', c.header]] }), UA);
+        return;
       }
+      authorized(m, proxy, clock);
     };
+    return { clock, ua, proxy, nonce: () => nonce };
+  }
+
+  it('answers a 407 to the INVITE with Proxy-Authorization; the ACK of the 407 carries none (§22.1), the ACK of the 2xx the same (§13.2.2.4)', async () => {
+    const { clock, ua, proxy } = behindChallengingProxy(4, (invite, proxy) => {
+      proxy.send(createResponse(invite, 200, undefined, { toTag: 'callee', headers: [['Contact', `<sip:callee@${REGISTRAR.address}:${REGISTRAR.port}>`]] }), UA);
+    });
     const session = await settle(clock, ua.invite(`sip:2002@${REGISTRAR.address}:${REGISTRAR.port}`));
     await pass(clock, 100);
     const invites = proxy.requests('INVITE');
@@ -216,6 +225,7 @@ describe('digest on INVITE and in-dialog requests (RFC 3261 §22.2)', () => {
     expect(acks[1]!.header('Proxy-Authorization')).toBe(invites[1]!.header('Proxy-Authorization'));
     expect(session.state).toBe('confirmed');
     // A challenged BYE is sent again with credentials and the dialog's next CSeq.
+    let nonce = '';
     proxy.onMessage = (m) => {
       if (!m.isRequest || m.method !== 'BYE') return;
       if (m.header('Proxy-Authorization') === undefined) {
@@ -239,27 +249,15 @@ describe('digest on INVITE and in-dialog requests (RFC 3261 §22.2)', () => {
   it('a 2xx from another fork after the call is settled is still ACKed with the INVITE credentials (§13.2.2.4), then BYEd', async () => {
     // Once settled, the outgoing call keeps only a skeleton of its INVITE for the rest of the
     // transaction's Accepted state: it must still hold what a late fork's ACK and BYE copy.
-    const clock = new VirtualClock();
-    const network = new MemoryNetwork({ clock, seed: 5 });
-    const ua = new UserAgent({ transport: network.transport(UA), identity: { user: '1001' }, clock, credentials: { username: '1001', password: PASSWORD } });
-    const proxy = new RawPeer(network, REGISTRAR, clock);
-    let nonce = '';
-    proxy.onMessage = (m) => {
-      if (!m.isRequest || m.method !== 'INVITE') return;
-      if (m.header('Proxy-Authorization') === undefined) {
-        const c = createDigestChallenge({ realm: REALM });
-        nonce = c.nonce;
-        proxy.send(createResponse(m, 407, undefined, { toTag: 'px', headers: [['Proxy-Authenticate', c.header]] }), UA);
-        return;
-      }
+    const { clock, ua, proxy, nonce } = behindChallengingProxy(5, (invite, proxy, clock) => {
       const contact = (user: string): [string, string] => ['Contact', `<sip:${user}@${REGISTRAR.address}:${REGISTRAR.port}>`];
-      proxy.send(createResponse(m, 200, undefined, { toTag: 'callee', headers: [contact('callee')] }), UA);
-      clock.setTimer(200, () => proxy.send(createResponse(m, 200, undefined, { toTag: 'fork2', headers: [contact('fork2')] }), UA));
-    };
+      proxy.send(createResponse(invite, 200, undefined, { toTag: 'callee', headers: [contact('callee')] }), UA);
+      clock.setTimer(200, () => proxy.send(createResponse(invite, 200, undefined, { toTag: 'fork2', headers: [contact('fork2')] }), UA));
+    });
     const session = await settle(clock, ua.invite(`sip:2002@${REGISTRAR.address}:${REGISTRAR.port}`));
     await pass(clock, 500);
     const invite = proxy.requests('INVITE')[1]!;
-    expect(verifyDigest(invite.header('Proxy-Authorization')!, { method: 'INVITE', password: PASSWORD, nonce }).ok).toBe(true);
+    expect(verifyDigest(invite.header('Proxy-Authorization')!, { method: 'INVITE', password: PASSWORD, nonce: nonce() }).ok).toBe(true);
     const forkAck = proxy.requests('ACK').find((r) => r.to?.tag === 'fork2');
     expect(forkAck?.header('Proxy-Authorization')).toBe(invite.header('Proxy-Authorization'));
     expect(forkAck?.cseq).toMatchObject({ seq: invite.cseq!.seq, method: 'ACK' });
