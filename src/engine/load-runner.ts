@@ -6,7 +6,8 @@
 // event) with its own calls and keys, and leaves nothing behind when it ends.
 
 import { type EventLoopUtilization, type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import { RealClock, type Clock } from '../sip/transport/clock.js';
+import { RealClock, sharedRealClock, type Clock } from '../sip/transport/clock.js';
+import type { Endpoint, Transport } from '../sip/transport/transport.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import { receiveInvite } from './call-wiring.js';
@@ -14,6 +15,7 @@ import type { EngineOptions } from './engine.js';
 import { EngineError, RunHalted, describeError } from './errors.js';
 import { RunEventHub } from './event-hub.js';
 import { Executor, type ChainOutcome } from './executor.js';
+import { ForeignPeer, type ForeignCallFigures } from './foreign-peer.js';
 import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
 import { LoadStats, type LoadFailureGroup, type LoadSnapshot, type LoopFigures } from './load-stats.js';
@@ -66,9 +68,13 @@ export interface LoadRunOptions {
    */
   readonly settleMs?: number;
   /**
-   * Before the load, run this many calls of a built-in call (one instance calls another on this
-   * machine, 127.0.0.1, through the run's transport; MakeCall, Answer, Release, no RTP) as fast as
-   * they go, {@link WARMUP_CONCURRENCY} at once, then close those two instances. It puts the
+   * Before the load, run this many calls on this machine (127.0.0.1, through the run's transport;
+   * MakeCall, Answer, Release, no RTP) as fast as they go, {@link WARMUP_CONCURRENCY} at once, then
+   * close what they used: half of them {@link WARMUP_SCENARIO} (one instance calls another), a
+   * quarter from a scripted peer that writes its messages as other SIP stacks do (SIPp, a PBX, a
+   * softphone with compact headers) to an instance that answers, and a quarter from an instance to
+   * that peer, which answers. A warm-up of sipflow calling only itself leaves the shapes other
+   * peers' messages take uncompiled, and their first calls are slow again. It puts the
    * code every call runs (parser, transactions, dialogs, SDP, the engine) through V8's optimising
    * compiler before the first call of the load, which otherwise pays for it: for its first second
    * or two a cold process answers several times slower, and a load of a few seconds measures
@@ -96,7 +102,7 @@ export interface LoadReady {
 export const WARMUP_CONCURRENCY = 32;
 
 /**
- * The warm-up's call ({@link LoadRunOptions.warmupCalls}): `warmup-caller` (DN 1) calls
+ * The warm-up's own call ({@link LoadRunOptions.warmupCalls}, half of them): `warmup-caller` (DN 1) calls
  * `warmup-callee` (DN 2), which answers; the caller hangs up at once and the callee sees it.
  */
 export const WARMUP_SCENARIO = Object.freeze({
@@ -107,10 +113,24 @@ export const WARMUP_SCENARIO = Object.freeze({
   },
 });
 
+/** The DN of the warm-up's answering instance. */
+const WARMUP_CALLEE_DN = '2';
+
+/** The warm-up's calls from its {@link ForeignPeer}: an instance that answers. */
+const WARMUP_ANSWER_SCENARIO = Object.freeze({
+  name: 'sipflow load warm-up: calls in',
+  instances: { 'warmup-callee': { dn: WARMUP_CALLEE_DN, steps: ['INCOMING', 'Answer', 'DISCONNECTED'] } },
+});
+
 /** What the warm-up before a load did ({@link LoadRunOptions.warmupCalls}). */
 export interface LoadWarmup {
   /** Warm-up calls made. */
   readonly calls: number;
+  /**
+   * Of {@link calls}, those with the peer that writes its messages as other SIP stacks do (SIPp, a
+   * PBX, a softphone with compact headers): a quarter calling in, a quarter called.
+   */
+  readonly foreign: number;
   /** Warm-up calls that failed (a failing warm-up does not stop the load, but is worth a look). */
   readonly failed: number;
   /** The first failure's reason, when one failed, or why the warm-up could not run at all. */
@@ -259,30 +279,102 @@ export class LoadRunner {
   }
 
   /**
-   * The warm-up ({@link LoadRunOptions.warmupCalls}): {@link WARMUP_SCENARIO} as a load of `calls`
-   * calls, as fast as they go. Never throws: what went wrong is in the returned figures.
+   * The warm-up ({@link LoadRunOptions.warmupCalls}), as fast as the calls go, in three parts: a
+   * quarter of the calls from a {@link ForeignPeer} to an instance that answers, a quarter from an
+   * instance to the peer, which answers, then the rest of {@link WARMUP_SCENARIO}. Never throws:
+   * what went wrong is in the returned figures.
    */
   private async warmUp(calls: number, scope: AbortScope): Promise<LoadWarmup> {
     const started = performance.now();
     const cpuAtStart = process.cpuUsage();
-    const figures = (made: number, failed: number, problem: string | undefined): LoadWarmup => {
-      const cpu = process.cpuUsage(cpuAtStart);
-      return { calls: made, failed, problem, durationMs: Math.round(performance.now() - started), cpuUs: cpu.user + cpu.system };
+    let made = 0;
+    let failed = 0;
+    let foreignMade = 0;
+    let problem: string | undefined;
+    const add = (part: { calls: number; failed: number; problem: string | undefined }, foreignCalls = false): void => {
+      made += part.calls;
+      if (foreignCalls) foreignMade += part.calls;
+      failed += part.failed;
+      problem ??= part.problem;
     };
+    const foreign = Math.floor(calls / 4);
+    try {
+      add(await this.warmUpPart(scope, (own) => this.warmUpLoad(own, WARMUP_SCENARIO, calls - 2 * foreign)));
+      if (foreign > 0) {
+        if (!scope.aborted) add(await this.warmUpPart(scope, (own) => this.foreignCallsIn(foreign, own)), true);
+        if (!scope.aborted) add(await this.warmUpPart(scope, (own) => this.foreignCallsOut(foreign, own)), true);
+      }
+    } catch (err) {
+      problem ??= `the warm-up could not run: ${describeError(err)}`;
+    }
+    const cpu = process.cpuUsage(cpuAtStart);
+    return { calls: made, foreign: foreignMade, failed, problem, durationMs: Math.round(performance.now() - started), cpuUs: cpu.user + cpu.system };
+  }
+
+  /** One part of the warm-up under a scope of its own. */
+  private async warmUpPart<T>(scope: AbortScope, part: (own: AbortScope) => Promise<T>): Promise<T> {
     const own = AbortScope.following(scope);
     try {
-      const graph = graphOf(WARMUP_SCENARIO);
-      const { client, server } = chainsOf(graph);
-      // Calls go as fast as the process takes them: the rate never holds them back, the concurrency does.
-      const o = { rate: 1e9, calls, concurrency: WARMUP_CONCURRENCY, rampS: 0, intervalMs: 1e9, warmup: undefined };
-      const result = await new Load(this.context(own, false), graph, o, client, server).go();
-      const t = result.totals;
-      return figures(t.started, t.failed + t.servedFailed, result.failures[0]?.reason);
-    } catch (err) {
-      return figures(0, 0, `the warm-up could not run: ${describeError(err)}`);
+      return await part(own);
     } finally {
       own.release();
     }
+  }
+
+  /** A warm-up scenario as a load of `calls` calls; `onReady` as the load's. */
+  private async warmUpLoad(scope: AbortScope, scenario: unknown, calls: number, onReady?: (ready: LoadReady) => void): Promise<{ calls: number; failed: number; problem: string | undefined }> {
+    const graph = graphOf(scenario);
+    const { client, server } = chainsOf(graph);
+    // Calls go as fast as the process takes them: the rate never holds them back, the concurrency does.
+    const o = { rate: 1e9, calls, concurrency: WARMUP_CONCURRENCY, rampS: 0, intervalMs: 1e9, warmup: undefined, onReady };
+    const result = await new Load(this.context(scope, false), graph, o, client, server).go();
+    const t = result.totals;
+    return { calls: t.started, failed: t.failed + t.servedFailed, problem: result.failures[0]?.reason };
+  }
+
+  /** Warm-up: the peer calls an instance that answers (the peer's styles in turn). */
+  private async foreignCallsIn(calls: number, scope: AbortScope): Promise<{ calls: number; failed: number; problem: string | undefined }> {
+    let peer: ForeignPeer | undefined;
+    let peerCalls: Promise<ForeignCallFigures> | undefined;
+    try {
+      const load = await this.warmUpLoad(scope, WARMUP_ANSWER_SCENARIO, calls, (ready) => {
+        const at = ready.instances[0]!;
+        peerCalls = ForeignPeer.open(this.bindOf(), at.address, this.clockOf()).then(async (p) => {
+          peer = p;
+          const figures = await p.callIn({ address: at.address, port: at.port }, WARMUP_CALLEE_DN, calls, WARMUP_CONCURRENCY);
+          // A call that never reached the instance would keep the load waiting for it.
+          if (figures.failed > 0) scope.abort(new RunHalted('stopped', `the warm-up peer's calls failed: ${figures.problem}`));
+          return figures;
+        });
+        peerCalls.catch((err: unknown) => scope.abort(new RunHalted('stopped', `the warm-up peer could not start: ${describeError(err)}`)));
+      });
+      const figures = await peerCalls;
+      return { calls, failed: Math.max(figures?.failed ?? calls, load.failed), problem: figures?.problem ?? load.problem };
+    } finally {
+      await peer?.close();
+    }
+  }
+
+  /** Warm-up: an instance calls the peer, which answers (its styles in turn). */
+  private async foreignCallsOut(calls: number, scope: AbortScope): Promise<{ calls: number; failed: number; problem: string | undefined }> {
+    const peer = await ForeignPeer.open(this.bindOf(), '127.0.0.1', this.clockOf());
+    try {
+      const { address, port } = peer.local;
+      const target = `sip:warm-up@${address}:${port}`;
+      return await this.warmUpLoad(scope, { name: 'sipflow load warm-up: calls out', instances: { 'warmup-caller': { dn: '1', steps: [{ command: 'MakeCall', targetUri: target }, 'Release'] } } }, calls);
+    } finally {
+      await peer.close();
+    }
+  }
+
+  /** The clock the warm-up's peer times its calls on: the runs'. */
+  private clockOf(): Clock {
+    return this.options.clock ?? sharedRealClock();
+  }
+
+  /** How the warm-up's peer binds its socket: as the instances do. */
+  private bindOf(): (local: Endpoint) => Promise<Transport> {
+    return this.options.bindTransport ?? ((local) => UdpTransport.bind({ host: local.address, port: local.port }));
   }
 }
 

@@ -46,7 +46,7 @@ describe('sipflow load', () => {
     const r = await cli(['load', CALL, '--rate', '50', '--calls', '40', '--stats-interval', '0.25', '--stats-file', csv, '--port-base', '29100', '--warmup', '30']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls, after a warm-up of 30 calls\nwarmed up: 30 calls in [\d.]+ s, CPU [\d.]+ s\n/);
+    expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls, after a warm-up of 30 calls\nwarmed up: 30 calls \(14 with other stacks' message forms\) in [\d.]+ s, CPU [\d.]+ s\n/);
     expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0 {2}loop busy [\d.]+% lag p99 [\d.]+ ms\n/);
     expect(r.stdout).toMatch(/✔ PASSED .*call\.json: 40 calls in [\d.]+ s, 40 completed, 0 failed; 40 served, 0 failed\n/);
     const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
@@ -68,7 +68,7 @@ describe('sipflow load', () => {
     const failing = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--format', 'json', '--port-base', '29140']);
     expect(failing.code).toBe(1);
     const all = lines(failing.stdout);
-    const warmup = { calls: 1000, failed: 0, problem: null, durationMs: expect.any(Number), cpuUs: expect.any(Number) };
+    const warmup = { calls: 1000, foreign: 500, failed: 0, problem: null, durationMs: expect.any(Number), cpuUs: expect.any(Number) };
     expect(all[0]).toEqual({ v: 1, type: 'load:ready', file: BUSY, instances: [expect.objectContaining({ id: 'alice', address: '127.0.0.1' }), expect.objectContaining({ id: 'bob', address: '127.0.0.1' })], warmup });
     expect(all.slice(1, -1).every((l) => l.type === 'load:stats' && l['v'] === 1)).toBe(true);
     const summary = all.at(-1)!;

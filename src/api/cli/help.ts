@@ -77,9 +77,10 @@ Options:
   --ramp <s>             Rise linearly from 0 to --rate over s seconds first.
   --settle <s>           After the last call, stay up s seconds (default 0) answering what the peer
                          re-sends (a BYE whose 200 it lost) before the instances close.
-  --warmup <n>           First make n calls of a built-in call between two instances of its own on
-                         127.0.0.1, so V8 has compiled the code before the first real call (default
-                         1000, about 2 s; 0 for none). Not counted in the statistics. The scenario's
+  --warmup <n>           First make n calls on 127.0.0.1, so V8 has compiled the code before the
+                         first real call (default 1000, about 2 s; 0 for none): half between two
+                         instances of its own, half with a scripted peer that writes its messages as
+                         SIPp, a PBX and a softphone do. Not counted in the statistics. The scenario's
                          instances listen only after it: with --format json, wait for the
                          load:ready line before calling in.
   --stats-file <f.csv>   Write a CSV row of statistics every --stats-interval (header first).

@@ -154,7 +154,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
     const w = ready.warmup;
     if (format === 'json') io.stdout.write(jsonLine({ v: LINE_VERSION, type: 'load:ready', file, ...ready }) + '\n');
     else if (w !== undefined) {
-      io.stdout.write(`warmed up: ${w.calls} call${w.calls === 1 ? '' : 's'} in ${(w.durationMs / 1000).toFixed(1)} s, CPU ${(w.cpuUs / 1e6).toFixed(2)} s\n`);
+      io.stdout.write(`warmed up: ${w.calls} call${w.calls === 1 ? '' : 's'}${w.foreign > 0 ? ` (${w.foreign} with other stacks' message forms)` : ''} in ${(w.durationMs / 1000).toFixed(1)} s, CPU ${(w.cpuUs / 1e6).toFixed(2)} s\n`);
       if (w.problem !== undefined) io.stderr.write(errStyle.yellow(`the warm-up ${w.failed > 0 ? `had ${w.failed} failed call${w.failed === 1 ? '' : 's'}` : 'did not run'}: ${w.problem}\n`));
     }
   };

@@ -55,12 +55,14 @@ export interface WorkersReady extends LoadReady {
   readonly instances: readonly { readonly id: string; readonly address: string; readonly port: number; readonly worker: number }[];
 }
 
-/** The workers' warm-ups as one: calls, failures and CPU add up, the longest duration, the first problem. */
+/** The workers' warm-ups as one: calls (and foreign ones), failures and CPU add up, the longest duration, the first problem. */
 export function mergeWarmups(parts: readonly (LoadWarmup | undefined | null)[]): LoadWarmup | undefined {
   const given = parts.filter((w): w is LoadWarmup => w !== undefined && w !== null);
   if (given.length === 0) return undefined;
   return {
     calls: given.reduce((n, w) => n + w.calls, 0),
+    // (A worker of an older sipflow writes no `foreign`.)
+    foreign: given.reduce((n, w) => n + (w.foreign ?? 0), 0),
     failed: given.reduce((n, w) => n + w.failed, 0),
     problem: given.map((w) => w.problem ?? undefined).find((p) => p !== undefined),
     durationMs: Math.max(...given.map((w) => w.durationMs)),
