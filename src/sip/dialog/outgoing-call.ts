@@ -12,7 +12,7 @@ import { Dialog } from './dialog.js';
 import type { DigestClient } from './digest.js';
 import { failure, RequestFailedError, type RequestFailureKind, sendFailure } from './errors.js';
 import { answerOfferIn2xx, sdpBody } from './offer-answer.js';
-import { DialogSession } from './session.js';
+import { type AckOf2xx, DialogSession } from './session.js';
 import type { UaContext } from './ua-context.js';
 
 /** Options of `ua.invite()`. */
@@ -41,8 +41,8 @@ const LATE_FORK_KEYS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-
 const NO_PROGRESS = (): void => undefined;
 
 /**
- * One outgoing INVITE from `ua.invite()`: settles its promise with a {@link DialogSession} after
- * the first 2xx is ACKed, or with a {@link RequestFailedError}. Keeps answering 2xx retransmissions
+ * One outgoing INVITE from `ua.invite()`: tells its `done` callback a {@link DialogSession} after
+ * the first 2xx is ACKed, or a {@link RequestFailedError}. Keeps answering 2xx retransmissions
  * and forks with ACK (and BYE for every dialog but the first) until the transaction ends.
  */
 export class OutgoingInvite {
@@ -54,8 +54,6 @@ export class OutgoingInvite {
   /** INVITEs sent so far (see send()). */
   private attempts = 0;
   private readonly auth: DigestClient | undefined;
-  /** Settles as described above. */
-  readonly promise: Promise<DialogSession>;
   /** @internal Resolves once the INVITE has its final response (real or synthetic), or was never sent: what close() waits for. */
   readonly final: Promise<void>;
   private finalArrived!: () => void;
@@ -63,8 +61,11 @@ export class OutgoingInvite {
   private readonly nextHop: Uri;
   private options: InviteOptions;
   private progress: (response: SipResponse) => void;
-  private resolve!: (session: DialogSession) => void;
-  private reject!: (err: RequestFailedError) => void;
+  /**
+   * Told how the call came out, once (see {@link settle}); then forgotten, as whatever settles a
+   * promise would keep the session for as long as this object lingers.
+   */
+  private done: ((outcome: DialogSession | RequestFailedError) => void) | undefined;
   private settled = false;
   private tx: InviteClientTransaction | undefined;
   /** Why we are giving up, once we are: later 2xx are ACKed and BYEd. */
@@ -72,22 +73,29 @@ export class OutgoingInvite {
   private timeoutTimer: TimerHandle | undefined;
   /** Early dialogs by remote tag (RFC 3261 §12.1.2, 1xx with a To tag). */
   private readonly early = new Map<string, Dialog>();
-  /** Sessions confirmed by a 2xx, by remote tag: the one we kept and any forks we hung up. */
-  private readonly confirmed = new Map<string, DialogSession>();
+  /**
+   * The ACK of each dialog confirmed by a 2xx, by remote tag: the one we kept and any forks we hung
+   * up. Only the ACK: the ended session is not kept for the transaction's Accepted state.
+   */
+  private readonly confirmed = new Map<string, AckOf2xx>();
   private readonly onAbort = (): void => this.abandon('cancelled');
 
   /** @internal Created by the user agent; call {@link start}. */
-  constructor(ctx: UaContext, request: SipRequest, nextHop: Uri, options: InviteOptions, progress: (response: SipResponse) => void) {
+  constructor(
+    ctx: UaContext,
+    request: SipRequest,
+    nextHop: Uri,
+    options: InviteOptions,
+    progress: (response: SipResponse) => void,
+    done: (outcome: DialogSession | RequestFailedError) => void,
+  ) {
     this.ctx = ctx;
     this.current = request;
     this.auth = ctx.auth;
     this.nextHop = nextHop;
     this.options = options;
     this.progress = progress;
-    this.promise = new Promise((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
+    this.done = done;
     this.final = new Promise((resolve) => (this.finalArrived = resolve));
   }
 
@@ -258,7 +266,7 @@ export class OutgoingInvite {
     }
     const known = this.confirmed.get(tag);
     if (known !== undefined) {
-      known.receive2xx(res); // a retransmission: the same ACK again
+      known.resendFor(res); // a retransmission: the same ACK again
       return;
     }
     const keep = !this.settled && this.abandoned === undefined && this.confirmed.size === 0;
@@ -272,9 +280,8 @@ export class OutgoingInvite {
     // Late offer (RFC 3261 §13.2.1, RFC 3264 §5): the offer is in the 2xx, our answer in the ACK.
     const { answer, refusal } = offer === undefined && remote !== undefined && keep ? answerOfferIn2xx(this.ctx.offerAnswer, remote, undefined, res) : {};
     const session = new DialogSession(this.ctx, dialog, 'uac', { local: offer ?? answer, remote });
-    this.confirmed.set(tag, session);
     this.ctx.addDialog(dialog.key, session);
-    session.sendAck(this.request, answer);
+    this.confirmed.set(tag, session.sendAck(this.request, answer));
     if (keep && refusal === undefined) {
       this.ctx.sessionStarted(session);
       this.settle(session);
@@ -298,7 +305,8 @@ export class OutgoingInvite {
     this.options = {};
     this.progress = NO_PROGRESS;
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimer(this.timeoutTimer);
-    if (outcome instanceof DialogSession) this.resolve(outcome);
-    else this.reject(outcome);
+    const done = this.done!;
+    this.done = undefined;
+    done(outcome);
   }
 }

@@ -69,12 +69,28 @@ interface PendingAck {
 }
 
 /**
- * The ACK we sent for the latest 2xx to our INVITE, re-sent for each retransmission of that 2xx
- * (§13.2.2.4): its bytes, not the parsed request, since it is kept as long as the INVITE's
- * transaction lingers.
+ * @internal The ACK we sent for a 2xx to one of our INVITEs, re-sent for each retransmission of
+ * that 2xx (RFC 3261 §13.2.2.4): its bytes once it has gone, not the parsed request, since it is
+ * kept as long as the INVITE's transaction lingers. The session holds the latest; an initial
+ * INVITE's `OutgoingInvite` holds its own for the transaction's Accepted state, and so
+ * does not keep the whole ended session that long.
  */
-interface SentAck extends SentStateless {
-  readonly seq: number;
+export class AckOf2xx {
+  private sent: (SentStateless & { readonly seq: number }) | undefined;
+
+  constructor(private readonly ctx: UaContext) {}
+
+  /** @internal The ACK has gone: `seq` is its CSeq number (the INVITE's). */
+  gone(seq: number, sent: SentStateless): void {
+    this.sent = { seq, bytes: sent.bytes, destination: sent.destination };
+  }
+
+  /** A retransmission of the 2xx it answers (the same CSeq) gets it again; nothing before it has gone. */
+  resendFor(response: SipResponse): void {
+    const sent = this.sent;
+    if (sent === undefined || response.cseq?.seq !== sent.seq) return;
+    this.ctx.resend(sent).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
+  }
 }
 
 /**
@@ -106,7 +122,8 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   /** Made on the first read of {@link signal}: most sessions are followed through 'ended'. */
   private controller: AbortController | undefined;
   private pendingAck: PendingAck | undefined;
-  private sentAck: SentAck | undefined;
+  /** The ACK of the latest 2xx to one of our INVITEs. */
+  private ack: AckOf2xx | undefined;
   /** Our re-INVITE's client transaction is running (no final yet). */
   private clientInvite = false;
   /** Callbacks waiting for no INVITE transaction in either direction (§14.1). */
@@ -335,9 +352,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
 
   /** @internal A retransmitted 2xx to one of our INVITEs: re-send its ACK (RFC 3261 §13.2.2.4). */
   receive2xx(response: SipResponse): void {
-    const sent = this.sentAck;
-    if (sent === undefined || response.cseq?.seq !== sent.seq) return;
-    this.ctx.resend(sent).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
+    this.ack?.resendFor(response);
   }
 
   /** @internal RFC 3261 §12.2.2. */
@@ -370,19 +385,22 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   /**
    * @internal Sends the ACK for the 2xx to `invite` (ours, the initial INVITE or a re-INVITE), with
    * our answer when the 2xx carried the offer, and keeps it for the 2xx's retransmissions
-   * (RFC 3261 §13.2.2.4). Built from the dialog as the 2xx left it.
+   * (RFC 3261 §13.2.2.4). Built from the dialog as the 2xx left it. Returns what re-sends it.
    */
-  sendAck(invite: SipRequest, answer: string | undefined): void {
+  sendAck(invite: SipRequest, answer: string | undefined): AckOf2xx {
     const { request: ack, nextHop } = this.dialog.createRequest('ACK', {
       cseq: invite.cseq!.seq,
       // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
       headers: credentialsOf(invite),
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
+    const kept = (this.ack = new AckOf2xx(this.ctx));
+    const seq = ack.cseq!.seq;
     this.ctx.sendAck(ack, nextHop).then(
-      (sent) => (this.sentAck = { seq: ack.cseq!.seq, bytes: sent.bytes, destination: sent.destination }),
+      (sent) => kept.gone(seq, sent),
       (err) => this.ctx.reportError(err, 'ACK'),
     );
+    return kept;
   }
 
   /** @internal Ends the session with BYE for `reason` (close(), a fork, a refused offer); resolves when the BYE is answered. */

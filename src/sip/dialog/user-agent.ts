@@ -249,12 +249,22 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       ...(options.sdp !== undefined ? { body: options.sdp, contentType: 'application/sdp' } : {}),
       ...(options.callId !== undefined ? { callId: options.callId } : {}),
     });
-    const call = new OutgoingInvite(ctx, request, this.firstHop(uri), options, (response) => this.emit('progress', { request, response }));
-    this.outgoing.add(call);
-    const forget = (): void => void this.outgoing.delete(call);
-    call.promise.then(forget, forget);
-    call.start();
-    return call.promise;
+    return new Promise<DialogSession>((resolve, reject) => {
+      const call = new OutgoingInvite(
+        ctx,
+        request,
+        this.firstHop(uri),
+        options,
+        (response) => this.emit('progress', { request, response }),
+        (outcome) => {
+          this.outgoing.delete(call);
+          if (outcome instanceof DialogSession) resolve(outcome);
+          else reject(outcome);
+        },
+      );
+      this.outgoing.add(call);
+      call.start();
+    });
   }
 
   /**

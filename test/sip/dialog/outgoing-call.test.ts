@@ -146,6 +146,28 @@ describe('the ACK for every 2xx (RFC 3261 §13.2.2.4)', () => {
     expect(errorsOf(w.events.bob)).toEqual([]);
   });
 
+  it('re-sends the ACK for a 2xx retransmitted after the session ended, while the INVITE transaction is still Accepted', async () => {
+    // The call keeps only the ACK for those 64·T1 (RFC 6026), not the ended session.
+    const w = world();
+    let ok: SipResponse | undefined;
+    const peer = rawCallee(w, (_invite, reply) => void (ok = reply(200, 'r1', true)));
+    const session = await until(w.clock, w.alice.invite(`sip:peer@${PEER.address}:${PEER.port}`, { sdp: offerFor(ALICE, 40000) }));
+    // The peer never answers the BYE; the session is over once it is sent (RFC 3261 §15.1.1).
+    void session.bye();
+    await pass(w.clock, 10);
+    expect(session.signal.aborted).toBe(true);
+    for (const wait of [1000, 2000]) {
+      await pass(w.clock, wait);
+      peer.send(ok!, ALICE);
+    }
+    await pass(w.clock, 10);
+    const acks = w.network.trace.filter((r) => r.from.port === ALICE.port && r.from.address === ALICE.address && Buffer.from(r.data).toString('latin1').startsWith('ACK '));
+    expect(acks).toHaveLength(3);
+    expect(new Set(acks.map((r) => Buffer.from(r.data).toString('latin1'))).size).toBe(1);
+    expect(w.events.alice.some((e) => e.type === 'stray-2xx')).toBe(false);
+    expect(errorsOf(w.events.alice)).toEqual([]);
+  });
+
   it('ACKs a second 2xx from another fork, then BYEs it; the first dialog stays up', async () => {
     const w = world();
     const peer = rawCallee(w, (_invite, reply) => {
