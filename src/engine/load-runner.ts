@@ -113,6 +113,14 @@ export const WARMUP_SCENARIO = Object.freeze({
   },
 });
 
+/** The warm-up's calls to its {@link ForeignPeer} at `target`: an instance calls it and hangs up once it answers. */
+function warmupCallOutScenario(target: string): unknown {
+  return { name: 'sipflow load warm-up: calls out', instances: { 'warmup-caller': { dn: '1', steps: [{ command: 'MakeCall', targetUri: target }, 'Release'] } } };
+}
+
+/** What one part of the warm-up did: calls made, failed, and why the first failed. */
+type WarmupPart = Pick<LoadWarmup, 'calls' | 'failed' | 'problem'>;
+
 /** The DN of the warm-up's answering instance. */
 const WARMUP_CALLEE_DN = '2';
 
@@ -279,10 +287,11 @@ export class LoadRunner {
   }
 
   /**
-   * The warm-up ({@link LoadRunOptions.warmupCalls}), as fast as the calls go, in three parts: a
-   * quarter of the calls from a {@link ForeignPeer} to an instance that answers, a quarter from an
-   * instance to the peer, which answers, then the rest of {@link WARMUP_SCENARIO}. Never throws:
-   * what went wrong is in the returned figures.
+   * The warm-up ({@link LoadRunOptions.warmupCalls}), as fast as the calls go, in three parts:
+   * half of the calls {@link WARMUP_SCENARIO}, then a quarter from a {@link ForeignPeer} to an
+   * instance that answers, then a quarter from an instance to the peer, which answers. (The
+   * foreign parts last: the code is compiled by then, and their shapes widen what it was compiled
+   * for.) Never throws: what went wrong is in the returned figures.
    */
   private async warmUp(calls: number, scope: AbortScope): Promise<LoadWarmup> {
     const started = performance.now();
@@ -291,7 +300,7 @@ export class LoadRunner {
     let failed = 0;
     let foreignMade = 0;
     let problem: string | undefined;
-    const add = (part: { calls: number; failed: number; problem: string | undefined }, foreignCalls = false): void => {
+    const add = (part: WarmupPart, foreignCalls = false): void => {
       made += part.calls;
       if (foreignCalls) foreignMade += part.calls;
       failed += part.failed;
@@ -322,7 +331,7 @@ export class LoadRunner {
   }
 
   /** A warm-up scenario as a load of `calls` calls; `onReady` as the load's. */
-  private async warmUpLoad(scope: AbortScope, scenario: unknown, calls: number, onReady?: (ready: LoadReady) => void): Promise<{ calls: number; failed: number; problem: string | undefined }> {
+  private async warmUpLoad(scope: AbortScope, scenario: unknown, calls: number, onReady?: (ready: LoadReady) => void): Promise<WarmupPart> {
     const graph = graphOf(scenario);
     const { client, server } = chainsOf(graph);
     // Calls go as fast as the process takes them: the rate never holds them back, the concurrency does.
@@ -333,7 +342,7 @@ export class LoadRunner {
   }
 
   /** Warm-up: the peer calls an instance that answers (the peer's styles in turn). */
-  private async foreignCallsIn(calls: number, scope: AbortScope): Promise<{ calls: number; failed: number; problem: string | undefined }> {
+  private async foreignCallsIn(calls: number, scope: AbortScope): Promise<WarmupPart> {
     let peer: ForeignPeer | undefined;
     let peerCalls: Promise<ForeignCallFigures> | undefined;
     try {
@@ -356,25 +365,24 @@ export class LoadRunner {
   }
 
   /** Warm-up: an instance calls the peer, which answers (its styles in turn). */
-  private async foreignCallsOut(calls: number, scope: AbortScope): Promise<{ calls: number; failed: number; problem: string | undefined }> {
+  private async foreignCallsOut(calls: number, scope: AbortScope): Promise<WarmupPart> {
     const peer = await ForeignPeer.open(this.bindOf(), '127.0.0.1', this.clockOf());
     try {
       const { address, port } = peer.local;
-      const target = `sip:warm-up@${address}:${port}`;
-      return await this.warmUpLoad(scope, { name: 'sipflow load warm-up: calls out', instances: { 'warmup-caller': { dn: '1', steps: [{ command: 'MakeCall', targetUri: target }, 'Release'] } } }, calls);
+      return await this.warmUpLoad(scope, warmupCallOutScenario(`sip:warm-up@${address}:${port}`), calls);
     } finally {
       await peer.close();
     }
   }
 
-  /** The clock the warm-up's peer times its calls on: the runs'. */
+  /** The clock the warm-up's peer times its calls on: the run's. */
   private clockOf(): Clock {
     return this.options.clock ?? sharedRealClock();
   }
 
-  /** How the warm-up's peer binds its socket: as the instances do. */
+  /** How the warm-up's peer binds its socket: as an engine's instances do. */
   private bindOf(): (local: Endpoint) => Promise<Transport> {
-    return this.options.bindTransport ?? ((local) => UdpTransport.bind({ host: local.address, port: local.port }));
+    return runSettings(this.options).bindTransport;
   }
 }
 
