@@ -27,3 +27,31 @@ wait_for_line() {
 wait_load_ready() {
   wait_for_line "$1" '"type":"load:ready"' "$2" "${3:-120}" || { tail -3 "${1%.ndjson}.err" >&2 2>/dev/null; return 1; }
 }
+
+# ports_free PORT...                   fails, saying which, when a UDP port is already bound on this
+#                                      machine (a SIPp left running from another run would answer in
+#                                      the bench's place, and its figures would be nobody's)
+ports_free() {
+  local port taken=()
+  for port in "$@"; do
+    if ss -Huln "sport = :$port" 2>/dev/null | grep -q .; then taken+=("$port"); fi
+  done
+  [ ${#taken[@]} -eq 0 ] || { echo "UDP port(s) ${taken[*]} already in use (a SIPp or sipflow left running?); stop it first" >&2; return 1; }
+}
+
+# Clean runs per peer and rate, for REPEAT runs of each rate: note_clean PEER RATE after each clean
+# run, then highest_clean PEER MIN prints the highest rate at which PEER was clean in at least MIN
+# runs (0 when none).
+declare -A CLEAN_RUNS=()
+note_clean() {
+  CLEAN_RUNS["$1 $2"]=$(( ${CLEAN_RUNS["$1 $2"]:-0} + 1 ))
+}
+highest_clean() {
+  local key best=0 rate
+  for key in "${!CLEAN_RUNS[@]}"; do
+    [ "${key%% *}" = "$1" ] || continue
+    rate=${key#* }
+    [ "${CLEAN_RUNS[$key]}" -ge "$2" ] && [ "$rate" -gt "$best" ] && best=$rate
+  done
+  echo "$best"
+}

@@ -10,6 +10,8 @@
 # or more to set up. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
 #
 # usage: bench/sipp-uac.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
+#        REPEAT=n runs each rate n times (default 1): the highest clean rate is then the highest clean in
+#        every run (and the highest clean in any run is printed beside it)
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,63 +21,67 @@ command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000 3000 4000)
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
+REPEAT=${REPEAT:-1}
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 UAS_PORT=38300
 UAC_PORT=38301
-declare -A BEST=([sipflow]=0 [sipp]=0)
+ports_free $UAS_PORT $UAC_PORT
 
-printf '%-8s %6s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' caller rate 'uas ok' failed achieved 'slow %' 'cpu µs' 'cpu µs/call' 'load µs/call' 'busy% max' clean
+printf '%-8s %6s %5s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' caller rate run 'uas ok' failed achieved 'slow %' 'cpu µs' 'cpu µs/call' 'load µs/call' 'busy% max' clean
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
-  for peer in sipflow sipp; do
-    dir="$WORK/$peer-$rate"; mkdir -p "$dir"
-    (cd "$dir" && sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
-      -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
-    uas=$!
-    sleep 1
-    TIMEFORMAT='%U %S'
-    start=$(date +%s.%N)
-    if [ "$peer" = sipflow ]; then
-      { time node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
-          --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
-    else
-      { time sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
-          -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
-    fi
-    end=$(date +%s.%N)
-    wait $uas || true
-    ok=$(sipp_stat "$dir/uas.csv" 'SuccessfulCall(C)')
-    if [ "$peer" = sipflow ]; then
-      failed=$(grep -o '"failed":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
-      achieved=$(grep -o '"averageRate":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
-      slow=$(node -e '
-        const l = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse).find((x) => x.type === "load:summary");
-        const n = l.setupHistogram.reduce((a, [, c]) => a + c, 0), slow = l.setupHistogram.filter(([ms]) => ms >= 200).reduce((a, [, c]) => a + c, 0);
-        console.log(n > 0 ? (100 * slow / n).toFixed(2) : "100.00");' "$dir/load.ndjson")
-    else
-      failed=$(sipp_stat "$dir/uac.csv" 'FailedCall(C)')
-      elapsed=$(sipp_stat "$dir/uac.csv" 'ElapsedTime(C)')
-      secs=$(awk -F: '{print $1*3600 + $2*60 + $3}' <<<"$elapsed")
-      achieved=$(awk -v ok="$(sipp_stat "$dir/uac.csv" 'SuccessfulCall(C)')" -v s="$secs" 'BEGIN{ if (s > 0) printf "%.0f", ok / s; else print 0 }')
-      slow=$(awk -v g="$(sipp_stat "$dir/uac.csv" 'ResponseTimeRepartition1_>=200')" -v c="$calls" 'BEGIN{ printf "%.2f", 100 * g / c }')
-    fi
-    read -r user sys <"$dir/time"
-    cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{ printf "%.0f", (u + s) * 1e6 }')
-    per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
-    achieved=$(awk -v a="$achieved" 'BEGIN{ printf "%.0f", a }')
-    inload=-
-    if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
-    # sipflow's own event loop in its busiest second: near 100, sipflow (not the peer) was the limit.
-    busy=""; if [ "$peer" = sipflow ]; then busy=$(grep -o '"maxLoopBusy":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
-    clean=no
-    if [ "$ok" = "$calls" ] && [ "${failed:-1}" = 0 ] && awk -v a="$achieved" -v r="$rate" -v s="$slow" 'BEGIN{ exit !(a >= 0.9 * r && s < 1) }'; then
-      clean=yes
-      [ "$rate" -gt "${BEST[$peer]}" ] && BEST[$peer]=$rate
-    fi
-    printf '%-8s %6s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' "$peer" "$rate" "$ok/$calls" "${failed:-?}" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "${busy:--}" "$clean"
+  for run in $(seq "$REPEAT"); do
+    for peer in sipflow sipp; do
+      dir="$WORK/$peer-$rate-$run"; mkdir -p "$dir"
+      (cd "$dir" && sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
+        -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
+      uas=$!
+      sleep 1
+      TIMEFORMAT='%U %S'
+      start=$(date +%s.%N)
+      if [ "$peer" = sipflow ]; then
+        { time node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
+            --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
+      else
+        { time sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
+            -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
+      fi
+      end=$(date +%s.%N)
+      wait $uas || true
+      ok=$(sipp_stat "$dir/uas.csv" 'SuccessfulCall(C)')
+      if [ "$peer" = sipflow ]; then
+        failed=$(grep -o '"failed":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
+        achieved=$(grep -o '"averageRate":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2)
+        slow=$(node -e '
+          const l = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse).find((x) => x.type === "load:summary");
+          const n = l.setupHistogram.reduce((a, [, c]) => a + c, 0), slow = l.setupHistogram.filter(([ms]) => ms >= 200).reduce((a, [, c]) => a + c, 0);
+          console.log(n > 0 ? (100 * slow / n).toFixed(2) : "100.00");' "$dir/load.ndjson")
+      else
+        failed=$(sipp_stat "$dir/uac.csv" 'FailedCall(C)')
+        elapsed=$(sipp_stat "$dir/uac.csv" 'ElapsedTime(C)')
+        secs=$(awk -F: '{print $1*3600 + $2*60 + $3}' <<<"$elapsed")
+        achieved=$(awk -v ok="$(sipp_stat "$dir/uac.csv" 'SuccessfulCall(C)')" -v s="$secs" 'BEGIN{ if (s > 0) printf "%.0f", ok / s; else print 0 }')
+        slow=$(awk -v g="$(sipp_stat "$dir/uac.csv" 'ResponseTimeRepartition1_>=200')" -v c="$calls" 'BEGIN{ printf "%.2f", 100 * g / c }')
+      fi
+      read -r user sys <"$dir/time"
+      cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN{ printf "%.0f", (u + s) * 1e6 }')
+      per=$(awk -v t="$cpu" -v c="$calls" 'BEGIN{ printf "%.0f", t / c }')
+      achieved=$(awk -v a="$achieved" 'BEGIN{ printf "%.0f", a }')
+      inload=-
+      if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
+      # sipflow's own event loop in its busiest second: near 100, sipflow (not the peer) was the limit.
+      busy=""; if [ "$peer" = sipflow ]; then busy=$(grep -o '"maxLoopBusy":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
+      clean=no
+      if [ "$ok" = "$calls" ] && [ "${failed:-1}" = 0 ] && awk -v a="$achieved" -v r="$rate" -v s="$slow" 'BEGIN{ exit !(a >= 0.9 * r && s < 1) }'; then
+        clean=yes
+        note_clean "$peer" "$rate"
+      fi
+      printf '%-8s %6s %5s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' "$peer" "$rate" "$run/$REPEAT" "$ok/$calls" "${failed:-?}" "$achieved" "$slow" "$cpu" "$per" "${inload:--}" "${busy:--}" "$clean"
+    done
   done
 done
 echo
-echo "highest clean rate: sipflow load ${BEST[sipflow]} calls/s, SIPp uac ${BEST[sipp]} calls/s"
-awk -v a="${BEST[sipflow]}" -v b="${BEST[sipp]}" 'BEGIN{ if (b > 0) printf "ratio sipflow / SIPp: %.2f (target >= 1.0)\n", a / b; else print "ratio: SIPp had no clean rate" }'
+echo "highest clean rate$([ "$REPEAT" -gt 1 ] && echo " (clean in each of the $REPEAT runs)"): sipflow load $(highest_clean sipflow "$REPEAT") calls/s, SIPp uac $(highest_clean sipp "$REPEAT") calls/s"
+[ "$REPEAT" -gt 1 ] && echo "highest clean in at least one of the $REPEAT runs: sipflow load $(highest_clean sipflow 1), SIPp uac $(highest_clean sipp 1)"
+awk -v a="$(highest_clean sipflow "$REPEAT")" -v b="$(highest_clean sipp "$REPEAT")" 'BEGIN{ if (b > 0) printf "ratio sipflow / SIPp: %.2f (target >= 1.0)\n", a / b; else print "ratio: SIPp had no clean rate" }'
