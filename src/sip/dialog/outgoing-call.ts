@@ -2,6 +2,7 @@
 // forked 2xx, and giving up with CANCEL (§9.1) on abort or timeout.
 
 import { requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
+import { ownString } from '../parser/own-string.js';
 import type { HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
@@ -281,7 +282,9 @@ export class OutgoingInvite {
     const { answer, refusal } = offer === undefined && remote !== undefined && keep ? answerOfferIn2xx(this.ctx.offerAnswer, remote, undefined, res) : {};
     const session = new DialogSession(this.ctx, dialog, 'uac', { local: offer ?? answer, remote });
     this.ctx.addDialog(dialog.key, session);
-    this.confirmed.set(tag, session.sendAck(this.request, answer));
+    // (The tag as a copy of its own: sliced from the 2xx, as a key it would keep the 2xx's whole text
+    // for as long as this call lingers.)
+    this.confirmed.set(ownString(tag), session.sendAck(this.request, answer));
     if (keep && refusal === undefined) {
       this.ctx.sessionStarted(session);
       this.settle(session);
