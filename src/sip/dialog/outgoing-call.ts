@@ -67,7 +67,10 @@ export class OutgoingInvite {
    * promise would keep the session for as long as this object lingers.
    */
   private done: ((outcome: DialogSession | RequestFailedError) => void) | undefined;
-  private settled = false;
+  /** Whether the call came out: {@link done} has been told. */
+  private get settled(): boolean {
+    return this.done === undefined;
+  }
   private tx: InviteClientTransaction | undefined;
   /** Why we are giving up, once we are: later 2xx are ACKed and BYEd. */
   private abandoned: RequestFailureKind | undefined;
@@ -300,16 +303,15 @@ export class OutgoingInvite {
   }
 
   private settle(outcome: DialogSession | RequestFailedError): void {
-    if (this.settled) return;
-    this.settled = true;
+    const done = this.done;
+    if (done === undefined) return;
+    this.done = undefined;
     this.options.signal?.removeEventListener('abort', this.onAbort);
     // The transaction keeps us for a while yet (RFC 6026's Accepted state, 64·T1) to ACK 2xx
     // retransmissions; the caller's callbacks and signal are of no more use, and not held.
     this.options = {};
     this.progress = NO_PROGRESS;
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimer(this.timeoutTimer);
-    const done = this.done!;
-    this.done = undefined;
     done(outcome);
   }
 }

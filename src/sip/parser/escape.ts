@@ -74,7 +74,7 @@ export function unquote(quoted: string): string {
 
 /** What {@link quote} must escape: `"`, `\\` and control characters but HTAB. */
 const NEEDS_ESCAPE = /[\\"\x00-\x08\x0a-\x1f\x7f]/;
-const ESCAPES = /[\\"\x00-\x08\x0a-\x1f\x7f]/g;
+const ESCAPES = new RegExp(NEEDS_ESCAPE.source, 'g');
 
 /** Wraps `s` in DQUOTEs, escaping `"` and `\` (and control characters, which need quoted-pair). */
 export function quote(s: string): string {
@@ -82,4 +82,3 @@ export function quote(s: string): string {
   // time an address is rendered, several times per call).
   return NEEDS_ESCAPE.test(s) ? '"' + s.replace(ESCAPES, '\\$&') + '"' : '"' + s + '"';
 }
-
