@@ -3,6 +3,7 @@
 
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
+import { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
 import type { ServerTransactionUser, TransactionFailure } from '../transaction/transaction.js';
 import type { Dialog, DialogState } from './dialog.js';
@@ -64,6 +65,8 @@ const MAX_GLARE_ATTEMPTS = 20;
 interface PendingAck {
   readonly seq: number;
   readonly retransmitter: Retransmitter2xx;
+  /** The transaction the 2xx went out in: told when the 2xx is acknowledged, so it lets go of its bytes. */
+  readonly tx: ServerTransaction;
   /** The ACK, or undefined when a BYE stood in for a lost one. */
   readonly onAck: (ack: SipRequest | undefined) => void;
 }
@@ -345,6 +348,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   private takeAck(ack: SipRequest | undefined): void {
     const pending = this.pendingAck!;
     pending.retransmitter.stop();
+    if (pending.tx instanceof InviteServerTransaction) pending.tx.acknowledged();
     this.pendingAck = undefined;
     pending.onAck(ack);
     this.notifyIdle();
@@ -379,7 +383,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
         this.notifyIdle();
       },
     );
-    this.pendingAck = { seq, retransmitter, onAck };
+    this.pendingAck = { seq, retransmitter, tx, onAck };
   }
 
   /**

@@ -59,8 +59,9 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
   private provisional: Serialized | undefined;
   /**
    * The bytes of the final response sent: the ones Timer G and INVITE retransmissions re-send in
-   * Completed. Only the bytes: the transaction lingers for 64·T1 after its final, once per call,
-   * and a parsed response held that long costs every call its memory and the GC its copying.
+   * Completed, and the TU's 2xx retransmissions re-send in Accepted; let go of once the ACK comes.
+   * Only the bytes: the transaction lingers for 64·T1 after its final, once per call, and a parsed
+   * response held that long costs every call its memory and the GC its copying.
    */
   private finalBytes: Uint8Array | undefined;
   /**
@@ -294,11 +295,16 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       case 'Completed':
         // RFC 3261 §17.2.1: "If an ACK is received while the server transaction is in the
         // 'Completed' state, the server transaction MUST transition to the 'Confirmed' state."
+        // Confirmed re-sends nothing: the final's bytes go.
+        this.dropFinal();
         this.transition('Confirmed');
         return;
       case 'Accepted':
-        // RFC 6026 §7.1: an ACK received in Accepted (for the 2xx) is passed up to the TU.
+        // RFC 6026 §7.1: an ACK received in Accepted (for the 2xx) is passed up to the TU. The TU
+        // re-sends its 2xx until the ACK (RFC 3261 §13.3.1.4), so the bytes kept for that go now:
+        // the rest of Timer L (64·T1) only absorbs, and a 2xx passed again is serialized again.
         this.tu.ack?.(ack);
+        this.acknowledged();
         return;
       case 'Confirmed':
         // RFC 3261 §17.2.1: Confirmed exists "to absorb any additional ACK messages that arrive".
@@ -330,6 +336,22 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
   /** Tells the TU and terminates, even if the TU's callback throws. */
   private fail(failure: TransactionFailure): void {
     this.endWith(() => this.tu.failed?.(failure));
+  }
+
+  /**
+   * Input from the TU: its 2xx has been acknowledged (RFC 3261 §13.3.1.4: the ACK for a 2xx is a
+   * transaction of its own, which the TU receives), so it will pass the 2xx no more. The bytes kept
+   * for its retransmissions go: the rest of Accepted (Timer L, 64·T1) only absorbs, and a 2xx passed
+   * again after all is serialized again. An ACK that matches this transaction itself does the same.
+   */
+  acknowledged(): void {
+    if (this.state === 'Accepted') this.dropFinal();
+  }
+
+  /** Lets go of the final's bytes once nothing will re-send them. */
+  private dropFinal(): void {
+    this.finalBytes = undefined;
+    this.finalRef = undefined;
   }
 
   /**

@@ -3,7 +3,7 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { checkResponseFor, ServerTransactionBase, type ServerTransactionUser, type TransactionContext, TransactionStateError } from './transaction.js';
+import { bytesOfKept, checkResponseFor, keptBytes, ServerTransactionBase, type ServerTransactionUser, type TransactionContext, TransactionStateError } from './transaction.js';
 
 /** States of RFC 3261 Figure 8. */
 export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
@@ -44,10 +44,11 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
   private readonly tu: ServerTransactionUser;
   /**
    * The bytes of the most recent response the TU sent: a provisional in Proceeding, the final in
-   * Completed. Of a final, only the bytes are kept (with its status and To tag): the transaction
-   * lingers for Timer J after it, and a parsed response held that long costs memory and GC time.
+   * Completed. Of a final, only the bytes are kept (with its status and To tag), as a string of
+   * them ({@link keptBytes}): the transaction lingers for Timer J after it, and a parsed response,
+   * or a slice of the buffer pool, held that long costs memory and GC time.
    */
-  private lastBytes: Uint8Array | undefined;
+  private lastBytes: Uint8Array | string | undefined;
   private last: SipResponse | undefined;
 
   /**
@@ -92,7 +93,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     }
     checkResponseFor(this.request, response);
     const bytes = serializeMessage(response);
-    this.lastBytes = bytes;
+    this.lastBytes = response.status < 200 ? bytes : keptBytes(bytes);
     this.last = response.status < 200 ? response : undefined;
     this.noteSent(response);
     if (response.status < 200) {
@@ -120,7 +121,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
       case 'Completed':
         // RFC 3261 §17.2.2: in Proceeding, a retransmitted request → the most recently sent
         // provisional is re-sent; in Completed, every retransmission → the final response is re-sent.
-        if (this.lastBytes !== undefined) this.transmit(this.lastBytes);
+        if (this.lastBytes !== undefined) this.transmit(bytesOfKept(this.lastBytes));
         return;
       case 'Terminated':
         // RFC 3261 §17.2.2: the transaction is destroyed; a late retransmission has nothing to answer it.

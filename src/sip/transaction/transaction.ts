@@ -33,6 +33,22 @@ const IDLE_TU: ClientTransactionUser = Object.freeze({ response: () => undefined
 /** What a client transaction sends no more once it lingers: its request's bytes are let go for this. */
 export const NO_BYTES = new Uint8Array(0);
 
+/**
+ * @internal The bytes of a response a transaction keeps while it lingers (to re-send it for each
+ * retransmission of its request), as a one-byte string of the same bytes. A serialized message is
+ * a slice of Node's shared 8-KiB buffer pool, and a slice kept for 64·T1 keeps its whole slab
+ * alive, with everything else allocated in it: about 1.5 KB per call where the response is a few
+ * hundred bytes. The string holds exactly those bytes; {@link bytesOfKept} gives them back.
+ */
+export function keptBytes(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
+}
+
+/** @internal The bytes {@link keptBytes} kept (or bytes kept as they were), to send again. */
+export function bytesOfKept(kept: Uint8Array | string): Uint8Array {
+  return typeof kept === 'string' ? Buffer.from(kept, 'latin1') : kept;
+}
+
 /** The timers of RFC 3261 §17 (A–K) and RFC 6026 (L, M). */
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 

@@ -558,6 +558,40 @@ describe('InviteServerTransaction (RFC 3261 §17.2.1, RFC 6026 §7.1)', () => {
       expect(() => t.tx.respond(wrong)).toThrow(TypeError);
       expect(t.statuses()).toEqual([180, 200, 200]);
     });
+
+    it('lets go of its 2xx once the TU says it was acknowledged (or an ACK matches it): passed again, it is serialized again, the same', async () => {
+      const { serializeMessage: spy } = vi.mocked(await import('../../../src/sip/parser/serialize.js'));
+      for (const how of ['tu', 'ack'] as const) {
+        const t = setup();
+        t.tx.start();
+        const ok = reply(t.req, 200);
+        ok.body = new TextEncoder().encode('v=0\r\ns=caf\u00e9 \u2713\r\n');
+        ok.setHeader('Content-Type', 'application/sdp');
+        t.tx.respond(ok);
+        t.tx.respond(ok); // a TU retransmission before the ACK: the bytes kept are sent
+        const before = spy.mock.calls.length;
+        if (how === 'tu') t.tx.acknowledged();
+        else t.tx.receiveRequest(ack());
+        expect(t.tx.state, how).toBe('Accepted');
+        t.tx.receiveRequest(t.req); // still absorbs INVITE retransmissions
+        t.tx.respond(ok); // a late retransmission after all
+        expect(spy.mock.calls.length - before, how).toBe(1);
+        expect(t.statuses(), how).toEqual([200, 200, 200]);
+        const [first, , last] = t.sent.map((x) => serializeMessage(x.message));
+        expect(Buffer.from(last!).equals(Buffer.from(first!)), how).toBe(true);
+        expect(t.events(), how).toEqual(how === 'ack' ? ['ack'] : []);
+        t.clock.advance(64 * 500);
+        expect(t.tx.state, how).toBe('Terminated');
+      }
+      // before a final, or after a 300–699, it changes nothing
+      const u = setup();
+      u.tx.start();
+      u.tx.acknowledged();
+      u.tx.respond(reply(u.req, 486));
+      u.tx.acknowledged();
+      u.tx.receiveRequest(u.req);
+      expect(u.statuses()).toEqual([486, 486]);
+    });
   });
 
   describe('input checks', () => {

@@ -9,7 +9,7 @@
 //
 // Each cell is checked by a test whose name contains its coordinates, e.g. "Trying × retransmission".
 import { describe, expect, it } from 'vitest';
-import { createRequest, SipResponse } from '../../../src/sip/parser/index.js';
+import { createRequest, serializeMessage, SipResponse } from '../../../src/sip/parser/index.js';
 import { NonInviteServerTransaction } from '../../../src/sip/transaction/non-invite-server.js';
 import { TransactionStateError, type TransactionFailure } from '../../../src/sip/transaction/transaction.js';
 import { TransportError } from '../../../src/sip/transport/transport.js';
@@ -139,6 +139,22 @@ describe('NonInviteServerTransaction (RFC 3261 §17.2.2)', () => {
     expect(t.statuses()).toEqual([100, 404, 404, 404, 404]);
     expect(t.sendTimes()).toEqual([0, 0, 500, 1500, 3500]);
     expect(t.tx.state).toBe('Completed');
+  });
+
+  it('Completed × retransmission: the final it keeps while it lingers is the very bytes sent, UTF-8 reason and body included', () => {
+    const t = setup();
+    const final = new SipResponse(200, 'OK \u2713');
+    for (const f of reply(t.req, 200).headerFields()) final.addHeader(f.name, f.value);
+    final.setHeader('Content-Type', 'text/plain');
+    final.body = new TextEncoder().encode('caf\u00e9 \u{1f600}\r\n');
+    t.tx.respond(final);
+    t.tx.receiveRequest(t.req);
+    t.tx.receiveRequest(t.req);
+    const bytes = t.sent.map((s) => Buffer.from(serializeMessage(s.message)));
+    expect(bytes).toHaveLength(3);
+    expect(bytes[1]!.equals(bytes[0]!) && bytes[2]!.equals(bytes[0]!)).toBe(true);
+    const again = t.sent[2]!.message as SipResponse;
+    expect([again.reason, again.bodyText]).toEqual(['OK \u2713', 'caf\u00e9 \u{1f600}\r\n']);
   });
 
   it('never retransmits on its own: one send in Proceeding and one in Completed over more than 64·T1 without input', () => {
