@@ -5,7 +5,7 @@ import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
-import type { ServerTransactionUser, TransactionFailure } from '../transaction/transaction.js';
+import { bytesOfKept, keptBytes, type ServerTransactionUser, type TransactionFailure } from '../transaction/transaction.js';
 import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, failure, RequestFailedError, sendFailure } from './errors.js';
@@ -15,6 +15,7 @@ import { answerOfferIn2xx, sdpBody, statusOfNegotiationError } from './offer-ans
 import type { IncomingRefer, ReferOutcome, ReferSubscription } from './refer.js';
 import { type ReferOptions, ReferSide } from './session-refer.js';
 import { Retransmitter2xx } from './retransmit-2xx.js';
+import type { Endpoint } from '../transport/transport.js';
 import type { DialogUsage, SentStateless, UaContext } from './ua-context.js';
 
 /** Which side of the INVITE that created the dialog we were. */
@@ -79,20 +80,21 @@ interface PendingAck {
  * does not keep the whole ended session that long.
  */
 export class AckOf2xx {
-  private sent: (SentStateless & { readonly seq: number }) | undefined;
+  /** The ACK's bytes as a lingering transaction keeps its response's ({@link keptBytes}: no slice of the buffer pool held 64·T1). */
+  private sent: { readonly seq: number; readonly bytes: string; readonly destination: Endpoint } | undefined;
 
   constructor(private readonly ctx: UaContext) {}
 
   /** @internal The ACK has gone: `seq` is its CSeq number (the INVITE's). */
   gone(seq: number, sent: SentStateless): void {
-    this.sent = { seq, bytes: sent.bytes, destination: sent.destination };
+    this.sent = { seq, bytes: keptBytes(sent.bytes), destination: sent.destination };
   }
 
   /** A retransmission of the 2xx it answers (the same CSeq) gets it again; nothing before it has gone. */
   resendFor(response: SipResponse): void {
     const sent = this.sent;
     if (sent === undefined || response.cseq?.seq !== sent.seq) return;
-    this.ctx.resend(sent).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
+    this.ctx.resend({ bytes: bytesOfKept(sent.bytes), destination: sent.destination }).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
   }
 }
 

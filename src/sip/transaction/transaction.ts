@@ -34,8 +34,9 @@ const IDLE_TU: ClientTransactionUser = Object.freeze({ response: () => undefined
 export const NO_BYTES = new Uint8Array(0);
 
 /**
- * @internal The bytes of a response a transaction keeps while it lingers (to re-send it for each
- * retransmission of its request), as a one-byte string of the same bytes. A serialized message is
+ * @internal The bytes of a message kept while it lingers, to send again as it was (a server
+ * transaction's final for each retransmission of its request; the ACK of a 2xx for each
+ * retransmission of the 2xx), as a one-byte string of the same bytes. A serialized message is
  * a slice of Node's shared 8-KiB buffer pool, and a slice kept for 64·T1 keeps its whole slab
  * alive, with everything else allocated in it: about 1.5 KB per call where the response is a few
  * hundred bytes. The string holds exactly those bytes; {@link bytesOfKept} gives them back.
