@@ -20,7 +20,7 @@
 
 import { setImmediate as tick } from 'node:timers/promises';
 import { writeHeapSnapshot } from 'node:v8';
-import { LoadRunner, compileScenario } from '../src/engine/index.js';
+import { LoadRunner, loadScenarioFile } from '../src/engine/index.js';
 import { sdpOfferAnswer } from '../src/sdp/index.js';
 import { UserAgent } from '../src/sip/dialog/user-agent.js';
 import { receiveDatagram } from '../src/sip/transport/inbound.js';
@@ -31,8 +31,7 @@ const CALLS = Number(process.argv[3] ?? 20000);
 const CONCURRENCY = Number(process.argv[4] ?? 50);
 const WARMUP = Number(process.env.WARMUP ?? 5000);
 /** RATE=n: the measured calls start n a second, paced as SIPp paces them (the warm-up still runs flat out). */
-const RATE_ENV = Number(process.env.RATE ?? 0);
-let RATE = 0;
+const RATE = Number(process.env.RATE ?? 0);
 if (variant !== 'load' && variant !== 'bare') throw new Error('usage: inproc-uas [load|bare] [calls] [concurrency]');
 
 const SERVER: Endpoint = { address: '127.0.0.1', port: 5060 };
@@ -70,23 +69,25 @@ class Caller {
   private ended = 0;
   private target = 0;
   private done: (() => void) | undefined;
-  private startedBefore = 0;
+  /** Calls a second (0: CONCURRENCY at a time, each ended call starting the next). */
+  private rate = 0;
   server: InProcessTransport | undefined;
 
-  run(calls: number): Promise<void> {
+  run(calls: number, rate = 0): Promise<void> {
     this.target = this.ended + calls;
+    this.rate = rate;
     return new Promise((resolve) => {
       this.done = resolve;
-      if (RATE > 0) {
-        // paced: one call every 1/RATE s (as SIPp's uac does), whatever is in flight
-        const every = 1000 / RATE;
+      if (rate > 0) {
+        // paced: one call every 1/rate s (as SIPp's uac does), whatever is in flight
+        const every = 1000 / rate;
         const started = performance.now();
+        const before = this.next;
         const pace = setInterval(() => {
-          const due = Math.min(this.target, this.startedBefore + Math.floor((performance.now() - started) / every));
+          const due = Math.min(this.target, before + Math.floor((performance.now() - started) / every));
           while (this.next < due) this.start();
           if (this.next >= this.target) clearInterval(pace);
         }, 1);
-        this.startedBefore = this.next;
         return;
       }
       for (let i = 0; i < CONCURRENCY && this.next < this.target; i++) this.start();
@@ -120,7 +121,7 @@ class Caller {
       this.send(`BYE sip:service@127.0.0.1:5060 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1-${n}-7\r\n${common.replace('Max-Forwards', 'CSeq: 2 BYE\r\nContact: sip:sipp@127.0.0.1:5061\r\nMax-Forwards')}`);
     } else if (method === 'BYE' && status === 200) {
       this.ended++;
-      if (RATE === 0 && this.next < this.target) this.start();
+      if (this.rate === 0 && this.next < this.target) this.start();
       if (this.ended === this.target) this.done?.();
     }
   }
@@ -135,13 +136,12 @@ const bind = async (local: Endpoint): Promise<Transport> => {
 
 async function measure(): Promise<void> {
   await caller.run(WARMUP);
-  RATE = RATE_ENV;
   globalThis.gc?.();
   const memBefore = process.memoryUsage();
   const heapBefore = memBefore.heapUsed + memBefore.arrayBuffers;
   const cpu = process.cpuUsage();
   const t0 = performance.now();
-  await caller.run(CALLS);
+  await caller.run(CALLS, RATE);
   const wall = performance.now() - t0;
   const used = process.cpuUsage(cpu);
   await tick();
@@ -171,7 +171,8 @@ if (variant === 'bare') {
   await measure();
   process.exit(0);
 } else {
-  const graph = compileScenario({ instances: { bob: { dn: 'service', port: SERVER.port, steps: ['INCOMING', 'Answer', { event: 'DISCONNECTED', timeout: 30000 }] } } });
+  // The scenario bench/sipp-uas.sh gives `sipflow load` (the bench runs from the repository's root, as npm runs it).
+  const graph = loadScenarioFile('bench/scenarios/answer.json', { vars: { PORT: String(SERVER.port) } });
   const runner = new LoadRunner({ bindTransport: bind, closeTimeoutMs: 100, ...(process.env.T1 !== undefined ? { timers: { t1: Number(process.env.T1) } } : {}) });
   const controller = new AbortController();
   const running = runner.run(graph, { signal: controller.signal, onReady: () => void measure().then(() => controller.abort()) });
