@@ -375,7 +375,10 @@ export class LoadRunner {
     }
   }
 
-  /** The clock the warm-up's peer times its calls on: the run's. */
+  /**
+   * The clock the warm-up's peer times its calls on: the engine's when it was given one (a test's
+   * virtual clock), else the process's real clock (the same time as each run's own real clock).
+   */
   private clockOf(): Clock {
     return this.options.clock ?? sharedRealClock();
   }
