@@ -6,6 +6,7 @@ import { MediaSession, type MediaPacket } from '../media/media-session.js';
 import type { PortRange } from '../media/rtp-socket.js';
 import type { AudioCodecName } from '../sdp/codecs.js';
 import { createAnswer } from '../sdp/answer.js';
+import { DescriptionCache } from '../sdp/description-cache.js';
 import { mediaDirection } from '../sdp/direction.js';
 import type { MediaDirection } from '../sdp/model.js';
 import { negotiated, type NegotiatedAudio, type SdpRole } from '../sdp/negotiated.js';
@@ -37,9 +38,22 @@ export function openMedia(plan: MediaPlan, packetTap?: (packet: MediaPacket) => 
   });
 }
 
+/**
+ * The offers and first answers made for each plan: they depend on the plan, the port and the
+ * offer only, apart from the `o=` session id, so a load run answering the same offer on every call
+ * (SIPp's) or offering on a fixed port (media off) makes each one once.
+ */
+const made = new WeakMap<MediaPlan, DescriptionCache>();
+
+function cacheOf(plan: MediaPlan): DescriptionCache {
+  let cache = made.get(plan);
+  if (cache === undefined) made.set(plan, (cache = new DescriptionCache()));
+  return cache;
+}
+
 /** Our offer for a call whose RTP is on `port`. */
 export function offerFor(plan: MediaPlan, port: number): string {
-  return serializeSdp(createOffer({ address: plan.sdpAddress, port, codecs: plan.codecs }));
+  return cacheOf(plan).get(`o ${port}`, () => serializeSdp(createOffer({ address: plan.sdpAddress, port, codecs: plan.codecs })));
 }
 
 /**
@@ -47,9 +61,10 @@ export function offerFor(plan: MediaPlan, port: number): string {
  * previous description (RFC 3264 §8). Throws SdpNegotiationError (488) when no codec is common.
  */
 export function answerFor(plan: MediaPlan, offer: string, port: number, previous?: string): string {
-  return serializeSdp(
-    createAnswer(parseSdp(offer), { address: plan.sdpAddress, port, codecs: plan.codecs, ...(previous !== undefined ? { previous: parseSdp(previous) } : {}) }),
-  );
+  if (previous !== undefined) {
+    return serializeSdp(createAnswer(parseSdp(offer), { address: plan.sdpAddress, port, codecs: plan.codecs, previous: parseSdp(previous) }));
+  }
+  return cacheOf(plan).get(`a ${port} ${offer}`, () => serializeSdp(createAnswer(parseSdp(offer), { address: plan.sdpAddress, port, codecs: plan.codecs })));
 }
 
 /**

@@ -3,6 +3,7 @@
 // OfferAnswerHandler structurally (src/sdp does not import the dialog layer).
 
 import { createAnswer } from './answer.js';
+import { DescriptionCache } from './description-cache.js';
 import type { LocalDescriptionOptions } from './local-description.js';
 import { createOffer } from './offer.js';
 import { parseSdp } from './parse.js';
@@ -31,13 +32,18 @@ export interface SdpOfferAnswer {
 export function sdpOfferAnswer(options: LocalDescriptionOptions): SdpOfferAnswer {
   // Validate the options once, now, rather than on the first call.
   createOffer(options);
+  // Without a fixed session id, a first offer or answer differs from the last one made from the
+  // same input only in its random o= id: each is made once and reused with a new id.
+  const cache = options.sessionId === undefined && options.sessionVersion === undefined ? new DescriptionCache() : undefined;
+  const offer = (): string => serializeSdp(createOffer(options));
   return {
     createOffer(current) {
-      return current ?? serializeSdp(createOffer(options));
+      return current ?? (cache === undefined ? offer() : cache.get('', offer));
     },
     createAnswer(offer, current) {
-      const previous = current === undefined ? undefined : parseSdp(current);
-      return serializeSdp(createAnswer(parseSdp(offer), { ...options, ...(previous !== undefined ? { previous } : {}) }));
+      if (current !== undefined) return serializeSdp(createAnswer(parseSdp(offer), { ...options, previous: parseSdp(current) }));
+      const answer = (): string => serializeSdp(createAnswer(parseSdp(offer), options));
+      return cache === undefined ? answer() : cache.get(`a ${offer}`, answer);
     },
   };
 }
