@@ -111,6 +111,12 @@ export interface UserAgentCounts {
   readonly outgoing: number;
   /** Requests sent and not finally answered. */
   readonly unanswered: number;
+  /**
+   * INVITEs sent that no response at all has reached yet (their client transactions are still in
+   * Calling, RFC 3261 §17.1.1.2). A peer sends 100 (Trying) within 200 ms (§17.2.1), so this count
+   * grows only when the peer, or this process reading its responses, has fallen behind.
+   */
+  readonly invitesWithoutResponse: number;
 }
 
 /** Something the user agent noticed, for logs and traces: the transaction layer's reports and its own. */
@@ -229,6 +235,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       incoming: this.incoming.size,
       outgoing: this.outgoing.size,
       unanswered: this.unanswered.size,
+      invitesWithoutResponse: this.layer?.callingInvites ?? 0,
     };
   }
 

@@ -69,6 +69,8 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   /** The ACK for the non-2xx final, serialized once so that every re-send is the same bytes. */
   private ack: Uint8Array | undefined;
   private cancelState: CancelState;
+  /** Called once when the transaction leaves Calling (see {@link whenLeftCalling}). */
+  private leftCalling: (() => void) | undefined;
 
   /**
    * @param request the INVITE; it must carry a top Via (whose branch names the transaction), From,
@@ -199,7 +201,30 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     }
   }
 
-  protected enter(state: InviteClientState): void {
+  /**
+   * Registers a callback for when the transaction leaves Calling, the state in which no response
+   * has come yet (RFC 3261 §17.1.1.2): by a response, a timeout, a transport error or
+   * {@link abort}. Called at once if it has left already. One callback: a second replaces the first.
+   */
+  whenLeftCalling(fn: () => void): void {
+    if (this.state !== 'Calling') fn();
+    else this.leftCalling = fn;
+  }
+
+  /** Ends the transaction at once (see Transaction.abort), telling {@link whenLeftCalling}'s callback if it was in Calling. */
+  override abort(): void {
+    if (this.state === 'Calling') this.noteLeftCalling();
+    super.abort();
+  }
+
+  private noteLeftCalling(): void {
+    const fn = this.leftCalling;
+    this.leftCalling = undefined;
+    fn?.();
+  }
+
+  protected enter(state: InviteClientState, from: InviteClientState): void {
+    if (from === 'Calling') this.noteLeftCalling();
     switch (state) {
       case 'Proceeding':
         // RFC 3261 §9.1: a CANCEL held back in Calling goes out now that a provisional has arrived.

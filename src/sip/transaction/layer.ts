@@ -92,6 +92,7 @@ export class TransactionLayer {
   private readonly maxTransactions: number;
   private readonly retryAfterS: number;
   private closed = false;
+  private invitesCalling = 0;
 
   constructor(options: TransactionLayerOptions) {
     this.transport = options.transport;
@@ -113,6 +114,16 @@ export class TransactionLayer {
   }
 
   /**
+   * INVITEs sent in this layer's client transactions that no response has reached yet (their
+   * transactions are in Calling, RFC 3261 §17.1.1.2). A peer answers within T1 or sends 100
+   * (Trying) within 200 ms (§17.2.1), so a count that grows says the peer, or this process reading
+   * its responses, has fallen behind. Kept as a counter: reading it costs nothing.
+   */
+  get callingInvites(): number {
+    return this.invitesCalling;
+  }
+
+  /**
    * Sends a request in a new client transaction (INVITE or non-INVITE). A request without a Via
    * gets `SIP/2.0/UDP <local>;branch=z9hG4bK<random>;rport`; one without a branch gets a branch.
    * ACK is not sent through a transaction (§17.1.1.3, §13.2.2.4): use {@link sendStateless}.
@@ -129,6 +140,10 @@ export class TransactionLayer {
     tx.whenTerminated(() => {
       if (this.clients.get(key) === tx) this.clients.delete(key);
     });
+    if (tx instanceof InviteClientTransaction) {
+      this.invitesCalling++;
+      tx.whenLeftCalling(() => this.invitesCalling--);
+    }
     tx.start();
     return tx;
   }

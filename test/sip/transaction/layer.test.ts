@@ -254,4 +254,53 @@ describe('TransactionLayer', () => {
     const s = stacks();
     expect(() => s.a.sendRequest(outbound('ACK'), B, collect().tu)).toThrow(/sendStateless/);
   });
+
+  describe('callingInvites: INVITEs no response has reached yet (RFC 3261 §17.1.1.2 Calling)', () => {
+    it('counts an INVITE until its first response, provisional or final, and never a non-INVITE', () => {
+      // (A UAS that does not answer at once sends 100 Trying after 200 ms, RFC 3261 §17.2.1: that counts too.)
+      const s = stacks((req, tx) => {
+        if (req.method === 'INVITE') tx.respond(createResponse(req, 180, undefined, { toTag: 'b1' }));
+        else tx.respond(createResponse(req, 200));
+      });
+      s.a.sendRequest(outbound('INVITE', { callId: 'one' }), B, collect().tu);
+      s.a.sendRequest(outbound('INVITE', { callId: 'two' }), B, collect().tu);
+      s.a.sendRequest(outbound('OPTIONS'), B, collect().tu);
+      expect(s.a.callingInvites).toBe(2);
+      expect(s.b.callingInvites).toBe(0);
+      s.clock.advance(20); // the 180s arrive: Proceeding
+      expect(s.a.callingInvites).toBe(0);
+    });
+
+    it('counts an INVITE nobody answers until Timer B ends it, and one in flight until close()', () => {
+      const s = stacks();
+      const nobody: Endpoint = { address: '10.0.0.3', port: 5060 };
+      s.a.sendRequest(outbound('INVITE', { callId: 'silent' }), nobody, collect().tu);
+      s.clock.advance(31_999);
+      expect(s.a.callingInvites).toBe(1);
+      s.clock.advance(1); // Timer B, 64·T1
+      expect(s.a.callingInvites).toBe(0);
+      s.a.sendRequest(outbound('INVITE', { callId: 'closed' }), nobody, collect().tu);
+      expect(s.a.callingInvites).toBe(1);
+      s.a.close();
+      expect(s.a.callingInvites).toBe(0);
+    });
+
+    it("counts down on the 100 Trying a slow UAS's transaction sends after 200 ms (RFC 3261 §17.2.1)", () => {
+      const s = stacks(() => undefined);
+      s.a.sendRequest(outbound('INVITE', { callId: 'slow' }), B, collect().tu);
+      s.clock.advance(200);
+      expect(s.a.callingInvites).toBe(1);
+      s.clock.advance(30); // the 100 went at 210 ms and arrives 10 ms later
+      expect(s.a.callingInvites).toBe(0);
+    });
+
+    it('counts down on a final response that comes first, 2xx or not', () => {
+      const s = stacks((req, tx) => tx.respond(createResponse(req, req.callId === 'ok' ? 200 : 486, undefined, { toTag: 'b1' })));
+      s.a.sendRequest(outbound('INVITE', { callId: 'ok' }), B, collect().tu);
+      s.a.sendRequest(outbound('INVITE', { callId: 'busy' }), B, collect().tu);
+      expect(s.a.callingInvites).toBe(2);
+      s.clock.advance(20);
+      expect(s.a.callingInvites).toBe(0);
+    });
+  });
 });
