@@ -274,6 +274,7 @@ export class InstanceRuntime {
           message: (inbound) => {
             const counters = this.counters;
             if (counters !== undefined && inbound.message instanceof SipResponse) {
+              counters.responses++;
               const status = inbound.message.status;
               if (status >= 600) counters.received6xx++;
               else if (status >= 500) counters.received5xx++;

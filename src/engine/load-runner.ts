@@ -8,6 +8,7 @@
 import { type EventLoopUtilization, type IntervalHistogram, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { RealClock, sharedRealClock, type Clock } from '../sip/transport/clock.js';
 import type { Endpoint, Transport } from '../sip/transport/transport.js';
+import { DEFAULT_TIMERS } from '../sip/transaction/timers.js';
 import { UdpTransport } from '../sip/transport/udp.js';
 import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import { receiveInvite } from './call-wiring.js';
@@ -39,6 +40,20 @@ export interface LoadRunOptions {
   readonly calls?: number;
   /** Never more than this many calls at once; a call due beyond it waits. Default 10,000. */
   readonly concurrency?: number;
+  /**
+   * Never more than this many INVITEs of the run without any response yet (see
+   * `UserAgentCounts.invitesWithoutResponse`); a call due beyond it waits. A peer answers an
+   * INVITE, or sends 100 (Trying), within 200 ms (RFC 3261 §17.2.1), so that many INVITEs
+   * unanswered means the peer, or this process reading its responses, has fallen behind: starting
+   * more would only add to the backlog, until retransmissions (from 500 ms, Timer A) double it and
+   * calls time out. Held back, the load runs at what the slower side can do. As SIPp's `-l`
+   * defaults to a limit derived from the rate, this defaults to the rate × 0.2 s, and at least
+   * {@link MIN_SETUP_LIMIT}: a peer that keeps up never reaches it. `Infinity` for no limit.
+   * While no response at all has arrived for 4·T1 (2 s; by then an INVITE has gone out three
+   * times), the peer is down rather than behind, and the limit holds nothing back: the calls fail
+   * as they would, where each INVITE would otherwise keep its place until Timer B (64·T1). {@link LoadSnapshot.heldBySetupLimitS} says how long it held calls back.
+   */
+  readonly setupLimit?: number;
   /** Stop starting calls after this many seconds; calls in progress then finish. Default: no limit. */
   readonly durationS?: number;
   /** Rise linearly from 0 to `rate` over this many seconds first. Default 0. */
@@ -242,6 +257,8 @@ export class LoadRunner {
     const graph = graphOf(input, options.load);
     const rate = options.rate ?? 10;
     const concurrency = options.concurrency ?? 10_000;
+    const setupLimit = options.setupLimit ?? defaultSetupLimit(rate);
+    if (!(setupLimit >= 1)) throw new EngineError('bad-load', `the setup limit must be 1 or more (Infinity for none), not ${setupLimit}`);
     const rampS = options.rampS ?? 0;
     const intervalMs = options.statsIntervalMs ?? 1000;
     for (const [name, value, min] of [['rate', rate, 0], ['concurrency', concurrency, 0], ['ramp', rampS, -1], ['stats interval', intervalMs, 0]] as const) {
@@ -260,7 +277,7 @@ export class LoadRunner {
     const scope = AbortScope.following(options.signal, () => new RunHalted('stopped', 'the load was stopped'));
     try {
       const warmup = warmupCalls > 0 ? await this.warmUp(warmupCalls, scope) : undefined;
-      const result = await new Load(this.context(scope, media), graph, { ...options, rate, concurrency, rampS, intervalMs, warmup }, client, server).go();
+      const result = await new Load(this.context(scope, media), graph, { ...options, rate, concurrency, setupLimit, rampS, intervalMs, warmup, t1: this.options.timers?.t1 ?? DEFAULT_TIMERS.t1 }, client, server).go();
       return warmup === undefined ? result : { ...result, warmup };
     } finally {
       scope.release();
@@ -335,7 +352,7 @@ export class LoadRunner {
     const graph = graphOf(scenario);
     const { client, server } = chainsOf(graph);
     // Calls go as fast as the process takes them: the rate never holds them back, the concurrency does.
-    const o = { rate: 1e9, calls, concurrency: WARMUP_CONCURRENCY, rampS: 0, intervalMs: 1e9, warmup: undefined, onReady };
+    const o = { rate: 1e9, calls, concurrency: WARMUP_CONCURRENCY, setupLimit: Infinity, rampS: 0, intervalMs: 1e9, warmup: undefined, t1: DEFAULT_TIMERS.t1, onReady };
     const result = await new Load(this.context(scope, false), graph, o, client, server).go();
     const t = result.totals;
     return { calls: t.started, failed: t.failed + t.servedFailed, problem: result.failures[0]?.reason };
@@ -392,6 +409,14 @@ export class LoadRunner {
 /** How often the event-loop lag of a load is sampled, ms. */
 const LAG_RESOLUTION_MS = 10;
 
+/** The smallest default {@link LoadRunOptions.setupLimit}: room for a slow rate's INVITEs to reach a far peer. */
+export const MIN_SETUP_LIMIT = 20;
+
+/** The default {@link LoadRunOptions.setupLimit} for a rate: the INVITEs 0.2 s of it sends, at least {@link MIN_SETUP_LIMIT}. */
+export function defaultSetupLimit(rate: number): number {
+  return Math.max(MIN_SETUP_LIMIT, Math.ceil(rate * 0.2));
+}
+
 /** One load run in progress. */
 class Load {
   private readonly stats: LoadStats;
@@ -399,15 +424,18 @@ class Load {
   private readonly inFlight = new Set<Promise<void>>();
   private stopStarting = false;
   private wake: (() => void) | undefined;
+  /** No response at all for this long and the setup limit holds nothing back: 4·T1 (see setupLimit). */
+  private readonly silentPeerMs: number;
 
   constructor(
     private readonly run: NewRunContext,
     private readonly graph: ExecutionGraph,
-    private readonly o: LoadRunOptions & { rate: number; concurrency: number; rampS: number; intervalMs: number; warmup: LoadWarmup | undefined },
+    private readonly o: LoadRunOptions & { rate: number; concurrency: number; setupLimit: number; rampS: number; intervalMs: number; warmup: LoadWarmup | undefined; t1: number },
     private readonly client: readonly string[],
     private readonly server: ReadonlyMap<string, readonly string[]>,
   ) {
     this.startAt = run.clock.now();
+    this.silentPeerMs = 4 * o.t1;
     this.stats = new LoadStats(this.startAt, () => this.loopFigures());
   }
 
@@ -536,16 +564,44 @@ class Load {
     const { clock } = this.run;
     const scope = this.run.scope;
     const tickMs = Math.max(1, Math.min(20, 1000 / this.o.rate));
+    // Which limit held due calls back at the last turn, and when that was: the time until this
+    // turn counts as held by it.
+    let heldBy: 'concurrency' | 'setup' | undefined;
+    let lastAt = clock.now();
+    // When a response last arrived: a peer silent this long is down, not behind (see setupLimit).
+    let responses = this.stats.wire.responses;
+    let heardAt = lastAt;
     while (!scope.aborted) {
-      const elapsed = clock.now() - this.startAt;
+      const now = clock.now();
+      if (heldBy !== undefined) this.stats.held(heldBy, now - lastAt);
+      lastAt = now;
+      heldBy = undefined;
+      if (this.stats.wire.responses !== responses) {
+        responses = this.stats.wire.responses;
+        heardAt = now;
+      }
+      const elapsed = now - this.startAt;
       if (this.o.durationS !== undefined && elapsed >= this.o.durationS * 1000) break;
       if (this.o.calls !== undefined && this.stats.startedCalls >= this.o.calls) break;
       let want = this.due(elapsed) - this.stats.startedCalls;
       if (this.o.calls !== undefined) want = Math.min(want, this.o.calls - this.stats.startedCalls);
-      want = Math.min(want, this.o.concurrency - this.stats.concurrent);
+      if (want > 0) {
+        const slots = this.o.concurrency - this.stats.concurrent;
+        const silent = now - heardAt >= this.silentPeerMs;
+        const setupRoom = this.o.setupLimit === Infinity || silent ? Infinity : this.o.setupLimit - this.invitesWithoutResponse();
+        if (slots < want || setupRoom < want) heldBy = setupRoom < slots ? 'setup' : 'concurrency';
+        want = Math.min(want, slots, setupRoom);
+      }
       for (let i = 0; i < want; i++) this.track(this.callOf(this.client, undefined));
       await this.sleep(tickMs);
     }
+  }
+
+  /** INVITEs the run's instances have sent that no response has reached yet. */
+  private invitesWithoutResponse(): number {
+    let n = 0;
+    for (const instance of this.run.instances.values()) n += instance.ua.counts.invitesWithoutResponse;
+    return n;
   }
 
   /** Server chains only: wait until the calls, the duration or the signal say stop. */

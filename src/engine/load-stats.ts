@@ -58,6 +58,14 @@ export interface LoadSnapshot {
    */
   readonly loopBusy?: number | undefined;
   readonly maxLoopBusy?: number | undefined;
+  /**
+   * Seconds since the load began during which client calls that were due waited, held back by the
+   * concurrency limit (that many calls in progress) or by the setup limit (that many INVITEs
+   * without any response yet: see {@link LoadRunOptions.setupLimit}). Above 0 the run started
+   * its calls below the rate asked. Undefined in statistics written before these fields existed.
+   */
+  readonly heldByConcurrencyS?: number | undefined;
+  readonly heldBySetupLimitS?: number | undefined;
 }
 
 /** From this much event-loop lag at the 99th percentile ({@link LoadSnapshot.loopLagP99Ms}) the CLI warns that sipflow ran late. */
@@ -95,6 +103,8 @@ export interface WireCounters {
   received4xx: number;
   received5xx: number;
   received6xx: number;
+  /** Responses of every status received: not in the snapshots; the runner watches it for a peer that has gone silent. */
+  responses: number;
 }
 
 /** The columns of the CSV statistics file, in order. */
@@ -120,6 +130,8 @@ export const LOAD_CSV_COLUMNS = [
   'LoopLagMaxMs',
   'LoopBusyPercent',
   'MaxLoopBusyPercent',
+  'HeldByConcurrencyS',
+  'HeldBySetupLimitS',
 ] as const;
 
 /**
@@ -156,6 +168,8 @@ export function loadCsvRow(s: LoadSnapshot): string {
     n(s.loopLagMaxMs, 1),
     n(s.loopBusy, 1),
     n(s.maxLoopBusy, 1),
+    n(s.heldByConcurrencyS, 3),
+    n(s.heldBySetupLimitS, 3),
   ].join(',');
 }
 
@@ -174,7 +188,7 @@ export function loadCsvRow(s: LoadSnapshot): string {
  */
 export class LoadStats {
   /** Updated by the instances' transports. */
-  readonly wire: WireCounters = { retransmissions: 0, received4xx: 0, received5xx: 0, received6xx: 0 };
+  readonly wire: WireCounters = { retransmissions: 0, received4xx: 0, received5xx: 0, received6xx: 0, responses: 0 };
   private readonly setup = new Uint32Array(SETUP_HISTOGRAM_MS + 1);
   private setupCount = 0;
   private startedCount = 0;
@@ -186,6 +200,7 @@ export class LoadStats {
   private servedFailedCount = 0;
   private lastAt: number;
   private lastStarted = 0;
+  private heldMs = { concurrency: 0, setup: 0 };
   private readonly failures = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
 
   /**
@@ -232,6 +247,11 @@ export class LoadStats {
     const bucket = Math.min(SETUP_HISTOGRAM_MS, Math.max(0, Math.round(ms)));
     this.setup[bucket]!++;
     this.setupCount++;
+  }
+
+  /** Calls that were due waited `ms` because of the concurrency or the setup limit. */
+  held(limit: 'concurrency' | 'setup', ms: number): void {
+    this.heldMs[limit] += ms;
   }
 
   /** A served call (server chains answering a client call of the same run) began. */
@@ -298,8 +318,13 @@ export class LoadStats {
       setupP50Ms: percentileOf(this.setup, this.setupCount, 0.5),
       setupP95Ms: percentileOf(this.setup, this.setupCount, 0.95),
       setupP99Ms: percentileOf(this.setup, this.setupCount, 0.99),
-      ...this.wire,
+      retransmissions: this.wire.retransmissions,
+      received4xx: this.wire.received4xx,
+      received5xx: this.wire.received5xx,
+      received6xx: this.wire.received6xx,
       ...this.loopFields(),
+      heldByConcurrencyS: this.heldMs.concurrency / 1000,
+      heldBySetupLimitS: this.heldMs.setup / 1000,
     };
   }
 
@@ -307,7 +332,7 @@ export class LoadStats {
   private maxBusy: number | undefined;
 
   /** The loop fields of a snapshot: lag so far, busy share since the previous snapshot and the highest such share so far. */
-  private loopFields(): LoopSnapshotFields {
+  private loopFields(): OwnSnapshotFields {
     const now = this.loop?.();
     if (now === undefined) return { loopLagP99Ms: undefined, loopLagMaxMs: undefined, loopBusy: undefined, maxLoopBusy: undefined };
     const before = this.lastLoop;
@@ -334,10 +359,10 @@ export function percentileOf(histogram: ArrayLike<number>, count: number, p: num
   return histogram.length - 1;
 }
 
-type LoopSnapshotFields = Pick<LoadSnapshot, 'loopLagP99Ms' | 'loopLagMaxMs' | 'loopBusy' | 'maxLoopBusy'>;
+type OwnSnapshotFields = Pick<LoadSnapshot, 'loopLagP99Ms' | 'loopLagMaxMs' | 'loopBusy' | 'maxLoopBusy' | 'heldByConcurrencyS' | 'heldBySetupLimitS'>;
 
-/** Each loop field at its worst among snapshots of different processes (undefined when none has it). */
-function worstLoop(snapshots: readonly LoadSnapshot[]): LoopSnapshotFields {
+/** Each field of a process's own (its event loop, how long its limits held calls back) at its worst among snapshots of different processes (undefined when none has it). */
+function worstOwn(snapshots: readonly LoadSnapshot[]): OwnSnapshotFields {
   const worst = (pick: (s: LoadSnapshot) => number | undefined): number | undefined => {
     const values = snapshots.map(pick).filter((v): v is number => v !== undefined);
     return values.length > 0 ? Math.max(...values) : undefined;
@@ -347,6 +372,8 @@ function worstLoop(snapshots: readonly LoadSnapshot[]): LoopSnapshotFields {
     loopLagMaxMs: worst((s) => s.loopLagMaxMs),
     loopBusy: worst((s) => s.loopBusy),
     maxLoopBusy: worst((s) => s.maxLoopBusy),
+    heldByConcurrencyS: worst((s) => s.heldByConcurrencyS),
+    heldBySetupLimitS: worst((s) => s.heldBySetupLimitS),
   };
 }
 
@@ -368,7 +395,8 @@ export interface LoadSummaryPart {
  * counts add up, the setup-time histograms merge (so the percentiles are those of every call), the
  * rates add up (the runs ran side by side), the elapsed time is the longest, the most calls at
  * once is the sum of each run's most (an upper bound: their peaks may not have coincided), and the
- * event-loop figures are the worst run's (each process has its own).
+ * event-loop figures and the time held back by the limits are the worst run's (each process has
+ * its own).
  *
  * @throws RangeError for an empty list.
  * @example
@@ -407,7 +435,7 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
     received5xx: sum((t) => t.received5xx),
     received6xx: sum((t) => t.received6xx),
     // Each run's own process: the worst of them is the merged run's.
-    ...worstLoop(parts.map((p) => p.totals)),
+    ...worstOwn(parts.map((p) => p.totals)),
   };
   const groups = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
   for (const p of parts) {

@@ -119,6 +119,8 @@ describe('sipflow load', () => {
     expect((await cli(['load', CALL, '--media', 'maybe'])).code).toBe(2);
     expect((await cli(['load', CALL, '--calls', '0'])).code).toBe(2);
     expect((await cli(['load', CALL, '--warmup', '-1'])).stderr).toContain('option --warmup must be a whole number from 0 to 1000000, not "-1"');
+    expect((await cli(['load', CALL, '--setup-limit', '0'])).stderr).toContain('option --setup-limit must be a whole number from 1 to 10000000, not "0"');
+    expect((await cli(['load', CALL, '--setup-limit', 'none'])).code).toBe(2);
     const bad = scenario('bad.json', { instances: { a: { steps: [{ command: 'MakeCall' }] } } });
     const r = await cli(['load', bad]);
     expect(r.code).toBe(2);
@@ -180,5 +182,18 @@ describe('sipflow load: when sipflow itself is the bottleneck', () => {
   it('says nothing of the event loop for statistics without it (older NDJSON merged by sipflow stats merge)', () => {
     expect(describeSnapshot(base, style)).not.toContain('loop');
     expect(summary(base)).not.toContain('event loop');
+  });
+
+  it('says in yellow when a limit held due calls back, and which, with what to do for the setup limit', () => {
+    const never = { ...base, heldByConcurrencyS: 0, heldBySetupLimitS: 0 };
+    expect(describeSnapshot(never, style)).not.toContain('held');
+    expect(summary(never)).not.toContain('waited');
+    const held = { ...base, heldByConcurrencyS: 0.25, heldBySetupLimitS: 1.5 };
+    expect(describeSnapshot(held, style)).toContain(yellow('held 1.8 s'));
+    expect(summary(held)).toContain(yellow('  calls that were due waited: 1.5 s held by --setup-limit (INVITEs without a response), 0.3 s held by --concurrency; the rate above is what ran.'));
+    expect(summary(held)).toContain('raise --setup-limit for a peer that answers slowly');
+    const byConcurrency = { ...base, heldByConcurrencyS: 2, heldBySetupLimitS: 0 };
+    expect(summary(byConcurrency)).toContain('2.0 s held by --concurrency;');
+    expect(summary(byConcurrency)).not.toContain('--setup-limit');
   });
 });

@@ -1,8 +1,8 @@
-// What the parent of `sipflow load --workers n` computes from its workers' lines without running
-// any: each worker's share of a total, and their warm-ups as one (the load:ready line).
+// What the parent of `sipflow load --workers n` computes without running any: each worker's share
+// of a total and its command line, and their warm-ups as one (the load:ready line).
 
 import { describe, expect, it } from 'vitest';
-import { mergeWarmups, shareOf } from '../../src/api/cli/load-workers.js';
+import { mergeWarmups, shareOf, workerArgs, type WorkerPlan } from '../../src/api/cli/load-workers.js';
 
 describe('load workers', () => {
   it('splits a total as evenly as whole numbers allow, the remainder to the first workers', () => {
@@ -20,5 +20,22 @@ describe('load workers', () => {
     const { foreign: _, ...old } = a;
     expect(mergeWarmups([old as typeof a, b])).toMatchObject({ calls: 2000, foreign: 500 });
     expect(mergeWarmups([undefined, null])).toBeUndefined();
+  });
+
+  it("gives each worker its share of the rate, calls, concurrency and setup limit, and passes the rest on as given", () => {
+    const plan: WorkerPlan = {
+      file: 'call.json', workers: 3, rate: 300, calls: 2, concurrency: 10, setupLimit: 50, durationS: 5, rampS: undefined, settleS: 1, warmupCalls: 0,
+      intervalS: 1, media: 'off', portBase: 20000, portsPerWorker: 10, vars: { TARGET: 'sip:x@127.0.0.1' }, allowOutsideFiles: true, env: {},
+    };
+    const flag = (args: string[] | undefined, name: string): string | undefined => (args === undefined ? undefined : args[args.indexOf(name) + 1]);
+    const first = workerArgs(plan, 0);
+    expect(first?.slice(0, 2)).toEqual(['load', 'call.json']);
+    expect(['--rate', '--calls', '--concurrency', '--setup-limit', '--port-base', '--duration', '--settle', '--var'].map((f) => flag(first, f))).toEqual(['100', '1', '4', '17', '20000', '5', '1', 'TARGET=sip:x@127.0.0.1']);
+    expect(first).toContain('--allow-outside-files');
+    expect(flag(workerArgs(plan, 1), '--port-base')).toBe('20010');
+    // Two calls for three workers: the third has none and does not run.
+    expect(workerArgs(plan, 2)).toBeUndefined();
+    expect(flag(workerArgs({ ...plan, setupLimit: Infinity }, 0), '--setup-limit')).toBe('off');
+    expect(workerArgs({ ...plan, setupLimit: undefined }, 0)).not.toContain('--setup-limit');
   });
 });

@@ -4,8 +4,9 @@
 // left behind; the warm-up before the load and onReady; the event-loop lag. Ports: 30000–30999 (a block of 20 per test).
 
 import { describe, expect, it } from 'vitest';
-import { EngineError, LoadRunner, type LoadReady, type LoadSnapshot } from '../../src/engine/index.js';
+import { defaultSetupLimit, EngineError, LoadRunner, MIN_SETUP_LIMIT, type LoadReady, type LoadSnapshot } from '../../src/engine/index.js';
 import { UdpTransport } from '../../src/sip/transport/udp.js';
+import { RawSip } from './raw-sip.js';
 
 const ports = (i: number): number => 30000 + 20 * i;
 
@@ -183,4 +184,68 @@ describe('LoadRunner', () => {
     expect(result.warmup!.calls).toBeLessThan(1_000_000);
     expect(result.totals.started).toBe(0);
   });
+
+  it('holds due calls back while setupLimit INVITEs have had no response, and says for how long', async () => {
+    // A peer that falls behind: for its first 400 ms it takes INVITEs and answers none (no 100
+    // either), then it answers every one, the waiting ones first, with 486.
+    const base = ports(13);
+    const peer = await RawSip.open(base + 10);
+    const invites: Array<{ callId: string; port: number; invite: Parameters<RawSip['respond']>[0] }> = [];
+    let stalled = true;
+    let mostWaiting = 0;
+    peer.onMessage = (m, from) => {
+      if (!m.isRequest || m.method !== 'INVITE') return;
+      if (stalled) {
+        if (!invites.some((i) => i.callId === m.callId)) invites.push({ callId: m.callId!, port: from.port, invite: m });
+        mostWaiting = Math.max(mostWaiting, invites.length);
+      } else void peer.respond(m, 486, from.port, { toTag: 'busy' });
+    };
+    setTimeout(() => {
+      stalled = false;
+      for (const i of invites) void peer.respond(i.invite, 486, i.port, { toTag: 'busy' });
+    }, 400);
+    try {
+      const scenario = { instances: { alice: { dn: '100', steps: [{ id: 'dial', command: 'MakeCall', targetUri: `sip:300@127.0.0.1:${base + 10}` }, 'Release'] } } };
+      const result = await new LoadRunner({ portBase: base, closeTimeoutMs: 500 }).run(scenario, { rate: 100, calls: 20, setupLimit: 4 });
+      // Never more than 4 INVITEs out unanswered: the other calls due in those 400 ms waited.
+      expect(mostWaiting).toBe(4);
+      expect(result.totals).toMatchObject({ started: 20, completed: 0, failed: 20, received4xx: 20, retransmissions: 0 });
+      expect(result.failures).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 486 Busy Here', count: 20 }]);
+      expect(result.totals.heldBySetupLimitS).toBeGreaterThan(0.25);
+      expect(result.totals.heldBySetupLimitS).toBeLessThan(0.6);
+      expect(result.totals.heldByConcurrencyS).toBe(0);
+    } finally {
+      await peer.close();
+    }
+  }, 20_000);
+
+  it('holds nothing back once the peer has sent no response at all for 4·T1: it is down, not behind', async () => {
+    const base = ports(16);
+    const peer = await RawSip.open(base + 10);
+    const invites = new Set<string>();
+    peer.onInvite = (invite) => invites.add(invite.callId!);
+    try {
+      const scenario = { instances: { alice: { dn: '100', steps: [{ id: 'dial', command: 'MakeCall', targetUri: `sip:300@127.0.0.1:${base + 10}`, timeout: 300 }] } } };
+      // T1 50 ms: silent after 200 ms, and each INVITE's Timer B after 3.2 s.
+      const result = await new LoadRunner({ portBase: base, closeTimeoutMs: 500, timers: { t1: 50 } }).run(scenario, { rate: 50, calls: 10, setupLimit: 2 });
+      expect(invites.size).toBe(10);
+      expect(result.totals).toMatchObject({ started: 10, failed: 10 });
+      // Held while the first two INVITEs waited (up to 200 ms of silence), then no more.
+      expect(result.totals.heldBySetupLimitS).toBeGreaterThan(0.1);
+      expect(result.totals.heldBySetupLimitS).toBeLessThan(0.4);
+    } finally {
+      await peer.close();
+    }
+  }, 20_000);
+
+  it('limits INVITEs without a response by default to 0.2 s of the rate, at least MIN_SETUP_LIMIT, and refuses a limit below 1', async () => {
+    expect([defaultSetupLimit(10), defaultSetupLimit(100), defaultSetupLimit(1000), defaultSetupLimit(2501)]).toEqual([MIN_SETUP_LIMIT, MIN_SETUP_LIMIT, 200, 501]);
+    const runner = new LoadRunner({ portBase: ports(14) });
+    for (const setupLimit of [0, -3, Number.NaN]) {
+      await expect(runner.run(callAndAnswer(), { setupLimit })).rejects.toMatchObject({ name: 'EngineError', code: 'bad-load' });
+    }
+    // A peer that keeps up is never held back.
+    const result = await new LoadRunner({ portBase: ports(15), closeTimeoutMs: 500 }).run(callAndAnswer(20), { rate: 50, calls: 10 });
+    expect(result.totals).toMatchObject({ completed: 10, heldBySetupLimitS: 0, heldByConcurrencyS: 0 });
+  }, 20_000);
 });

@@ -50,6 +50,18 @@ describe('LoadStats', () => {
     expect([row[LOAD_CSV_COLUMNS.indexOf('LoopLagP99Ms')], row[LOAD_CSV_COLUMNS.indexOf('LoopLagMaxMs')]]).toEqual(['', '']);
   });
 
+  it('adds up the time each limit held due calls back, in seconds, in the snapshot and the CSV row', () => {
+    const s = new LoadStats(0);
+    expect(s.snapshot(500)).toMatchObject({ heldByConcurrencyS: 0, heldBySetupLimitS: 0 });
+    s.held('setup', 20);
+    s.held('setup', 1250);
+    s.held('concurrency', 5);
+    const snap = s.snapshot(2000);
+    expect(snap).toMatchObject({ heldByConcurrencyS: 0.005, heldBySetupLimitS: 1.27 });
+    const row = loadCsvRow(snap).split(',');
+    expect([row[LOAD_CSV_COLUMNS.indexOf('HeldByConcurrencyS')], row[LOAD_CSV_COLUMNS.indexOf('HeldBySetupLimitS')]]).toEqual(['0.005', '1.270']);
+  });
+
   it('takes the event loop figures from what it is given: lag as given, busy share over the last interval and the busiest one', () => {
     let loop: LoopFigures | undefined;
     const s = new LoadStats(0, () => loop);
@@ -94,5 +106,17 @@ describe('mergeLoadSummaries', () => {
     const merged = mergeLoadSummaries([part({ lagP99Ms: 2, lagMaxMs: 300, activeMs: 900, idleMs: 100 }), part({ lagP99Ms: 80, lagMaxMs: 90, activeMs: 100, idleMs: 900 }), part(undefined)]);
     expect(merged.totals).toMatchObject({ loopLagP99Ms: 80, loopLagMaxMs: 300, loopBusy: 90, maxLoopBusy: 90 });
     expect(mergeLoadSummaries([part(undefined)]).totals).toMatchObject({ loopLagP99Ms: undefined, loopLagMaxMs: undefined, loopBusy: undefined, maxLoopBusy: undefined });
+  });
+
+  it('keeps the longest time a limit held calls back among the runs merged, and none from statistics written before those fields', () => {
+    const held = (setupMs: number, concurrencyMs: number) => {
+      const s = new LoadStats(0);
+      s.held('setup', setupMs);
+      s.held('concurrency', concurrencyMs);
+      return { totals: s.snapshot(1000), failures: [], setupHistogram: [] };
+    };
+    expect(mergeLoadSummaries([held(300, 0), held(100, 40)]).totals).toMatchObject({ heldBySetupLimitS: 0.3, heldByConcurrencyS: 0.04 });
+    const { heldBySetupLimitS: _s, heldByConcurrencyS: _c, ...older } = held(0, 0).totals;
+    expect(mergeLoadSummaries([{ totals: older, failures: [], setupHistogram: [] }]).totals).toMatchObject({ heldBySetupLimitS: undefined, heldByConcurrencyS: undefined });
   });
 });

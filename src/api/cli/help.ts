@@ -73,6 +73,11 @@ Options:
   --rate <cps>           Calls started per second (default 10; decimals allowed).
   --calls <n>            Stop starting calls after n (default: no limit).
   --concurrency <n>      Never more than n calls at once (default 10000).
+  --setup-limit <n|off>  Never more than n INVITEs without any response yet (default: 0.2 s of
+                         the rate, at least 20). A peer answers or sends 100 Trying within 200 ms,
+                         so more means the peer, or sipflow, fell behind: due calls wait, as with
+                         SIPp's -l, instead of piling up into retransmissions and timeouts. Raise
+                         it for a peer that is slow to respond.
   --duration <s>         Stop starting calls after s seconds; calls in progress finish.
   --ramp <s>             Rise linearly from 0 to --rate over s seconds first.
   --settle <s>           After the last call, stay up s seconds (default 0) answering what the peer
@@ -92,8 +97,8 @@ Options:
   --media on|off|auto    RTP for the calls (default auto: only when the scenario has a media step).
   --port-base <n>        First local port for the instances (default 15060; they step by 2).
   --workers <n>          Spread the calls over n processes (default 1), each with its share of the
-                         rate, calls and concurrency and its own ports; their statistics merge.
-                         Needs instances without a fixed port.
+                         rate, calls, concurrency and setup limit and its own ports; their
+                         statistics merge. Needs instances without a fixed port.
   --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
   --allow-outside-files  Accept PlayAudio/ExpectAudio files outside the scenario file's directory.
   -h, --help             Show this help.

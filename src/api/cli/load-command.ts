@@ -30,6 +30,7 @@ export const LOAD_FLAGS = {
   rate: { kind: 'value' },
   calls: { kind: 'value' },
   concurrency: { kind: 'value' },
+  'setup-limit': { kind: 'value' },
   duration: { kind: 'value' },
   ramp: { kind: 'value' },
   settle: { kind: 'value' },
@@ -79,8 +80,17 @@ export function describeSnapshot(s: LoadSnapshot, style: Style): string {
     const loop = `loop busy ${s.loopBusy}% lag p99 ${s.loopLagP99Ms ?? '-'} ms`;
     parts.push(selfOverloaded(s.loopBusy, s) ? style.yellow(loop) : loop);
   }
+  if ((s.heldBySetupLimitS ?? 0) > 0 || (s.heldByConcurrencyS ?? 0) > 0) parts.push(style.yellow(`held ${((s.heldBySetupLimitS ?? 0) + (s.heldByConcurrencyS ?? 0)).toFixed(1)} s`));
   if (s.served > 0) parts.splice(5, 0, `served ${s.served}${s.servedFailed > 0 ? ` (${s.servedFailed} failed)` : ''}`);
   return parts.join('  ');
+}
+
+/** How long the limits held due calls back, in words, or undefined when they never did. */
+function heldText(s: LoadSnapshot): string | undefined {
+  const parts: string[] = [];
+  if ((s.heldBySetupLimitS ?? 0) > 0) parts.push(`${s.heldBySetupLimitS!.toFixed(1)} s held by --setup-limit (INVITEs without a response)`);
+  if ((s.heldByConcurrencyS ?? 0) > 0) parts.push(`${s.heldByConcurrencyS!.toFixed(1)} s held by --concurrency`);
+  return parts.length > 0 ? parts.join(', ') : undefined;
 }
 
 /** Whether sipflow was its own bottleneck: its event loop this busy, or its lag this high (see LOOP_BUSY_WARNING_PERCENT). */
@@ -104,6 +114,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const rate = numberFlag(args, 'rate', 'load');
   const calls = intFlag(args, 'calls', 1, Number.MAX_SAFE_INTEGER, 'load');
   const concurrency = intFlag(args, 'concurrency', 1, 10_000_000, 'load');
+  const setupLimit = flagValue(args, 'setup-limit') === 'off' ? Infinity : intFlag(args, 'setup-limit', 1, 10_000_000, 'load');
   const durationS = numberFlag(args, 'duration', 'load');
   const rampS = numberFlag(args, 'ramp', 'load', -1);
   const settleS = numberFlag(args, 'settle', 'load');
@@ -161,14 +172,14 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
 
   const { signal: interrupted, stop: stopListening } = interruptOnCtrlC(io, 'stopping the load and ending its calls');
   if (format === 'pretty') {
-    const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined, warmupCalls > 0 ? `after a warm-up of ${warmupCalls} calls` : undefined];
+    const limits = [rate !== undefined ? `${rate} calls/s` : '10 calls/s', calls !== undefined ? `${calls} calls` : undefined, durationS !== undefined ? `${durationS} s` : undefined, concurrency !== undefined ? `at most ${concurrency} at once` : undefined, setupLimit !== undefined ? (setupLimit === Infinity ? 'no setup limit' : `at most ${setupLimit} INVITEs unanswered`) : undefined, rampS !== undefined ? `ramp ${rampS} s` : undefined, warmupCalls > 0 ? `after a warm-up of ${warmupCalls} calls` : undefined];
     io.stdout.write(`${style.bold('▶ load')} ${file}${checked.scenario.name !== undefined ? `  ${checked.scenario.name}` : ''}: ${limits.filter((x) => x !== undefined).join(', ')}${calls === undefined && durationS === undefined ? ' until Ctrl-C' : ''}${workers > 1 ? `, ${workers} workers` : ''}\n`);
   }
   let result: LoadResult | WorkersResult;
   try {
     if (workers > 1) {
       result = await runWorkers(
-        { file, workers, rate: rate ?? 10, calls, concurrency, durationS, rampS, settleS, warmupCalls, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
+        { file, workers, rate: rate ?? 10, calls, concurrency, setupLimit, durationS, rampS, settleS, warmupCalls, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
         onStats,
         interrupted,
         onReady,
@@ -179,6 +190,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
         ...(rate !== undefined ? { rate } : {}),
         ...(calls !== undefined ? { calls } : {}),
         ...(concurrency !== undefined ? { concurrency } : {}),
+        ...(setupLimit !== undefined ? { setupLimit } : {}),
         ...(durationS !== undefined ? { durationS } : {}),
         ...(rampS !== undefined ? { rampS } : {}),
         ...(settleS !== undefined ? { settleMs: settleS * 1000 } : {}),
@@ -229,6 +241,9 @@ export function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'f
       style.yellow('  Lower --rate or --concurrency, or spread the calls over processes (--workers, or several sipflow load runs).'),
     );
   }
+  const held = heldText(t);
+  if (held !== undefined) lines.push(style.yellow(`  calls that were due waited: ${held}; the rate above is what ran.`));
+  if ((t.heldBySetupLimitS ?? 0) > 0) lines.push(style.yellow('  The peer, or sipflow reading its responses, fell behind: see its CPU above, or raise --setup-limit for a peer that answers slowly.'));
   if (result.failures.length > 0) lines.push('  failures by reason:', ...failureLines(result.failures));
   const failures = t.failed + t.servedFailed;
   if (!passed) lines.push(result.status === 'stopped' ? '  the load was stopped before its end' : `  ${failures} failure${failures === 1 ? '' : 's'}, more than --max-failures ${maxFailures}`);

@@ -1,5 +1,5 @@
 // `sipflow load --workers n`: the load spread over n processes, each a `sipflow load` of its own
-// (its share of the rate, the calls and the concurrency, its own ports), their statistics merged
+// (its share of the rate, the calls, the concurrency and the setup limit, its own ports), their statistics merged
 // as they come: the workers print NDJSON with their setup-time histograms, and the parent shows,
 // writes and sums them as one load. Ctrl-C stops every worker, which ends its calls and reports.
 
@@ -18,6 +18,8 @@ export interface WorkerPlan {
   readonly rate: number;
   readonly calls: number | undefined;
   readonly concurrency: number | undefined;
+  /** --setup-limit (Infinity for off), shared out like the concurrency. */
+  readonly setupLimit: number | undefined;
   readonly durationS: number | undefined;
   readonly rampS: number | undefined;
   readonly settleS: number | undefined;
@@ -32,6 +34,25 @@ export interface WorkerPlan {
   /** --allow-outside-files, passed on. */
   readonly allowOutsideFiles: boolean;
   readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+/** @internal The command line (after the CLI's path) of worker `i`: its share of the plan; undefined when it has no calls to make. */
+export function workerArgs(plan: WorkerPlan, i: number): string[] | undefined {
+  const args = ['load', plan.file, '--format', 'json', '--rate', String(plan.rate / plan.workers), '--stats-interval', String(plan.intervalS), '--media', plan.media, '--port-base', String(plan.portBase + i * plan.portsPerWorker), '--max-failures', String(Number.MAX_SAFE_INTEGER)];
+  if (plan.calls !== undefined) {
+    const share = shareOf(plan.calls, plan.workers, i);
+    if (share === 0) return undefined;
+    args.push('--calls', String(share));
+  }
+  if (plan.concurrency !== undefined) args.push('--concurrency', String(Math.max(1, Math.ceil(plan.concurrency / plan.workers))));
+  if (plan.setupLimit !== undefined) args.push('--setup-limit', plan.setupLimit === Infinity ? 'off' : String(Math.max(1, Math.ceil(plan.setupLimit / plan.workers))));
+  if (plan.durationS !== undefined) args.push('--duration', String(plan.durationS));
+  if (plan.rampS !== undefined) args.push('--ramp', String(plan.rampS));
+  if (plan.settleS !== undefined) args.push('--settle', String(plan.settleS));
+  args.push('--warmup', String(plan.warmupCalls));
+  for (const [name, value] of Object.entries(plan.vars)) args.push('--var', `${name}=${value}`);
+  if (plan.allowOutsideFiles) args.push('--allow-outside-files');
+  return args;
 }
 
 /** The merged load of the workers. */
@@ -100,19 +121,9 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
     });
   };
   for (let i = 0; i < plan.workers; i++) {
-    const args = [cli, 'load', plan.file, '--format', 'json', '--rate', String(plan.rate / plan.workers), '--stats-interval', String(plan.intervalS), '--media', plan.media, '--port-base', String(plan.portBase + i * plan.portsPerWorker), '--max-failures', String(Number.MAX_SAFE_INTEGER)];
-    if (plan.calls !== undefined) {
-      const share = shareOf(plan.calls, plan.workers, i);
-      if (share === 0) continue;
-      args.push('--calls', String(share));
-    }
-    if (plan.concurrency !== undefined) args.push('--concurrency', String(Math.max(1, Math.ceil(plan.concurrency / plan.workers))));
-    if (plan.durationS !== undefined) args.push('--duration', String(plan.durationS));
-    if (plan.rampS !== undefined) args.push('--ramp', String(plan.rampS));
-    if (plan.settleS !== undefined) args.push('--settle', String(plan.settleS));
-    args.push('--warmup', String(plan.warmupCalls));
-    for (const [name, value] of Object.entries(plan.vars)) args.push('--var', `${name}=${value}`);
-    if (plan.allowOutsideFiles) args.push('--allow-outside-files');
+    const args = workerArgs(plan, i);
+    if (args === undefined) continue;
+    args.unshift(cli);
     // Its own process group: a Ctrl-C on the terminal reaches the parent only, which passes one on.
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...plan.env, [WORKER_ENV]: '1' }, detached: true });
     const state: WorkerState = { child, ready: undefined, last: undefined, summary: undefined, stderr: '' };
