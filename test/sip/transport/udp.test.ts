@@ -418,6 +418,25 @@ describe('UdpTransport: send and close', () => {
     expect(late.kind).toBe('closed');
   });
 
+  it('sends what one turn of the event loop asked for together, in the order asked, and each send resolves', async () => {
+    const a = await bind();
+    const got: string[] = [];
+    const b = await bind({ handlers: { message: (m) => got.push(String(m.message.header('Call-ID'))) } });
+    const sends: Promise<void>[] = [];
+    // Two bursts in two turns: 100 numbered OPTIONS each.
+    const numbered = (id: string): Uint8Array => {
+      const req = options(a);
+      req.setHeader('Call-ID', id);
+      return serializeMessage(req);
+    };
+    for (let i = 0; i < 100; i++) sends.push(a.send(numbered(`first-${i}`), b.local));
+    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 100; i++) sends.push(a.send(numbered(`second-${i}`), b.local));
+    await Promise.all(sends);
+    for (let i = 0; i < 100 && got.length < 200; i++) await new Promise((r) => setTimeout(r, 5));
+    expect(got).toEqual([...Array.from({ length: 100 }, (_, i) => `first-${i}`), ...Array.from({ length: 100 }, (_, i) => `second-${i}`)]);
+  });
+
   it('rejects invalid destinations and oversized datagrams with kind send', async () => {
     const a = await bind();
     const small = Buffer.from('OPTIONS');
