@@ -51,7 +51,8 @@ export interface LoadRunOptions {
    * {@link MIN_SETUP_LIMIT}: a peer that keeps up never reaches it. `Infinity` for no limit.
    * While no response at all has arrived for 4·T1 (2 s; by then an INVITE has gone out three
    * times), the peer is down rather than behind, and the limit holds nothing back: the calls fail
-   * as they would, where each INVITE would otherwise keep its place until Timer B (64·T1). {@link LoadSnapshot.heldBySetupLimitS} says how long it held calls back.
+   * as they would, where each INVITE would otherwise keep its place until Timer B (64·T1).
+   * {@link LoadSnapshot.heldBySetupLimitS} says how long it held calls back.
    */
   readonly setupLimit?: number;
   /** Stop starting calls after this many seconds; calls in progress then finish. Default: no limit. */
