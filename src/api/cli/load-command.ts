@@ -85,6 +85,15 @@ export function describeSnapshot(s: LoadSnapshot, style: Style): string {
   return parts.join('  ');
 }
 
+/** --setup-limit: a whole number, or `off` (Infinity); undefined when not given. */
+function setupLimitFlag(args: ParsedArgs): number | undefined {
+  const v = flagValue(args, 'setup-limit');
+  if (v === undefined) return undefined;
+  if (v === 'off') return Infinity;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000_000) throw new UsageError(`option --setup-limit must be a whole number from 1 to 10000000, or off, not ${JSON.stringify(v)}`, 'load');
+  return Number(v);
+}
+
 /** How long the limits held due calls back, in words, or undefined when they never did. */
 function heldText(s: LoadSnapshot): string | undefined {
   const parts: string[] = [];
@@ -114,7 +123,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const rate = numberFlag(args, 'rate', 'load');
   const calls = intFlag(args, 'calls', 1, Number.MAX_SAFE_INTEGER, 'load');
   const concurrency = intFlag(args, 'concurrency', 1, 10_000_000, 'load');
-  const setupLimit = flagValue(args, 'setup-limit') === 'off' ? Infinity : intFlag(args, 'setup-limit', 1, 10_000_000, 'load');
+  const setupLimit = setupLimitFlag(args);
   const durationS = numberFlag(args, 'duration', 'load');
   const rampS = numberFlag(args, 'ramp', 'load', -1);
   const settleS = numberFlag(args, 'settle', 'load');
