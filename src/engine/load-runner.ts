@@ -425,8 +425,6 @@ class Load {
   private readonly inFlight = new Set<Promise<void>>();
   private stopStarting = false;
   private wake: (() => void) | undefined;
-  /** No response at all for this long and the setup limit holds nothing back: 4·T1 (see setupLimit). */
-  private readonly silentPeerMs: number;
 
   constructor(
     private readonly run: NewRunContext,
@@ -436,7 +434,6 @@ class Load {
     private readonly server: ReadonlyMap<string, readonly string[]>,
   ) {
     this.startAt = run.clock.now();
-    this.silentPeerMs = 4 * o.t1;
     this.stats = new LoadStats(this.startAt, () => this.loopFigures());
   }
 
@@ -588,7 +585,8 @@ class Load {
       if (this.o.calls !== undefined) want = Math.min(want, this.o.calls - this.stats.startedCalls);
       if (want > 0) {
         const slots = this.o.concurrency - this.stats.concurrent;
-        const silent = now - heardAt >= this.silentPeerMs;
+        // No response at all for 4·T1: the peer is down, and the setup limit holds nothing back.
+        const silent = now - heardAt >= 4 * this.o.t1;
         const setupRoom = this.o.setupLimit === Infinity || silent ? Infinity : this.o.setupLimit - this.invitesWithoutResponse();
         if (slots < want || setupRoom < want) heldBy = setupRoom < slots ? 'setup' : 'concurrency';
         want = Math.min(want, slots, setupRoom);

@@ -185,13 +185,12 @@ export class UdpTransport implements Transport {
   /**
    * Sends `data` as one datagram to `destination`. It goes out when the current turn of the event
    * loop ends, back to back with the other sends of that turn, in the order they were asked for.
-   * Resolves when the system has taken it (UDP gives
-   * no delivery guarantee). Rejects with a {@link TransportError}: kind `send` (with `destination`
-   * and, for system errors, `code`) when the destination is not an IP address of this socket's
-   * family or its port is not 1–65535 (an IPv4 address is accepted on an IPv6 socket bound to `::`
-   * or to an IPv4-mapped address, and sent IPv4-mapped; an IPv4-mapped one is accepted everywhere IPv4 is),
-   * when `data` is over 65,507 bytes, or when the system refuses the send; kind `closed` once
-   * {@link close} has been called.
+   * Resolves when the system has taken it (UDP gives no delivery guarantee). Rejects with a
+   * {@link TransportError}: kind `send` (with `destination` and, for system errors, `code`) when the
+   * destination is not an IP address of this socket's family or its port is not 1–65535 (an IPv4
+   * address is accepted on an IPv6 socket bound to `::` or to an IPv4-mapped address, and sent
+   * IPv4-mapped; an IPv4-mapped one is accepted everywhere IPv4 is), when `data` is over 65,507
+   * bytes, or when the system refuses the send; kind `closed` once {@link close} has been called.
    */
   send(data: Uint8Array, destination: Endpoint): Promise<void> {
     if (this.closing !== undefined) {
@@ -211,14 +210,13 @@ export class UdpTransport implements Transport {
         else reject(error);
       };
       this.inFlight.add(settle);
+      // The system refused it, at once or in the callback.
+      const failed = (err: unknown): void => settle(new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
       this.enqueue(() => {
         try {
-          this.socket.send(data, destination.port, address, (err) => {
-            if (err) settle(new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
-            else settle(undefined);
-          });
+          this.socket.send(data, destination.port, address, (err) => (err ? failed(err) : settle(undefined)));
         } catch (err) {
-          settle(new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
+          failed(err);
         }
       });
     });
