@@ -288,7 +288,8 @@ function checkNode(
     case 'ExpectAudio': {
       const expect = text('expect');
       const needs: Record<string, string> = { tone: 'frequencyHz', file: 'filePath' };
-      const needed = expect === undefined ? undefined : needs[expect];
+      // (Own keys only: an expect of "constructor" or "__proto__" is a bad value, not a prototype's member.)
+      const needed = expect !== undefined && Object.hasOwn(needs, expect) ? needs[expect] : undefined;
       if (needed !== undefined && !given(needed)) sink.error('missing-field', `ExpectAudio: expect ${expect} requires ${needed}`, at(needed));
       const uses: Record<string, readonly string[]> = {
         tone: ['frequencyHz', 'toleranceHz', 'minDurationMs', 'levelDbfs'],
@@ -296,7 +297,7 @@ function checkNode(
         sound: ['minDurationMs', 'levelDbfs'],
         file: ['filePath', 'minCorrelation'],
       };
-      const used = expect === undefined ? undefined : uses[expect];
+      const used = expect !== undefined && Object.hasOwn(uses, expect) ? uses[expect] : undefined;
       if (used !== undefined) {
         for (const field of ['frequencyHz', 'toleranceHz', 'minDurationMs', 'levelDbfs', 'filePath', 'minCorrelation']) {
           if (!used.includes(field) && given(field)) sink.warning('ignored-field', `${field} has no effect on ExpectAudio with expect ${expect}`, at(field));

@@ -303,6 +303,14 @@ describe('timeouts', () => {
     expect(compileScenario(r.scenario).node('a.steps[0]')!.timeoutMs).toBeGreaterThan(0);
   });
 
+  it('refuses an ExpectAudio expect named like an object member (constructor, __proto__, toString) as a bad value, without an internal error', () => {
+    for (const kind of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const r = validateScenario({ instances: { a: { steps: [{ event: 'ExpectAudio', expect: kind, frequencyHz: 440, filePath: 'x.wav' }] } } });
+      expect(r.errors.map((d) => [d.code, d.field])).toContainEqual(['invalid-value', 'expect']);
+      expect(r.diagnostics.filter((d) => /internal error/.test(d.message))).toEqual([]);
+    }
+  });
+
   it('warns that callId means nothing on TIMEOUT, Register and Unregister', () => {
     const r = validateScenario({ instances: { a: { pbxHost: 'pbx.example.com', steps: [{ event: 'TIMEOUT', callId: 'x' }, { command: 'Register', callId: 'y' }] } } });
     expect(r.warnings.map((d) => [d.code, d.nodeId, d.field])).toEqual([
