@@ -75,6 +75,9 @@ const CLOSE_DRAIN_TURNS = 50;
  * await transport.close();
  * ```
  */
+/** The most sends that wait for the end of a turn (see UdpTransport's enqueue): about 14 KB of SIP. */
+const MAX_BATCH = 32;
+
 export class UdpTransport implements Transport {
   /** Via transport token. */
   readonly protocol = 'UDP';
@@ -233,6 +236,10 @@ export class UdpTransport implements Transport {
   private enqueue(go: () => void): void {
     if (this.queued.length === 0) setImmediate(this.flush);
     this.queued.push(go);
+    // A burst (a thousand BYEs when a load stops) goes out in batches between the work that makes
+    // it, not all at once: back to back, a thousand datagrams overflow a peer's receive buffer
+    // (SIPp's is 64 KB) and come back as retransmissions.
+    if (this.queued.length >= MAX_BATCH) this.flush();
   }
 
   private readonly queued: Array<() => void> = [];

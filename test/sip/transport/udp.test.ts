@@ -437,6 +437,29 @@ describe('UdpTransport: send and close', () => {
     expect(got).toEqual([...Array.from({ length: 100 }, (_, i) => `first-${i}`), ...Array.from({ length: 100 }, (_, i) => `second-${i}`)]);
   });
 
+  it('sends a burst in batches of 32 as it is asked for, not all at the end of the turn', async () => {
+    const a = await bind();
+    const b = await bind();
+    // Count what reaches the socket itself (the transport's only way out).
+    const socket = (a as unknown as { socket: { send: (...args: unknown[]) => void } }).socket;
+    const real = socket.send.bind(socket);
+    let handed = 0;
+    socket.send = (...args: unknown[]) => {
+      handed++;
+      real(...args);
+    };
+    const sends: Promise<void>[] = [];
+    const one = (): number => sends.push(a.send(serializeMessage(options(a)), b.local));
+    for (let i = 0; i < 31; i++) one();
+    expect(handed).toBe(0); // waiting for the end of the turn
+    one();
+    expect(handed).toBe(32); // the 32nd sends the batch at once
+    for (let i = 0; i < 10; i++) one();
+    expect(handed).toBe(32);
+    await Promise.all(sends);
+    expect(handed).toBe(42);
+  });
+
   it('rejects invalid destinations and oversized datagrams with kind send', async () => {
     const a = await bind();
     const small = Buffer.from('OPTIONS');
