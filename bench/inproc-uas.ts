@@ -23,8 +23,8 @@ import { writeHeapSnapshot } from 'node:v8';
 import { LoadRunner, loadScenarioFile } from '../src/engine/index.js';
 import { sdpOfferAnswer } from '../src/sdp/index.js';
 import { UserAgent } from '../src/sip/dialog/user-agent.js';
-import { receiveDatagram } from '../src/sip/transport/inbound.js';
-import type { Endpoint, Transport, TransportHandlers } from '../src/sip/transport/transport.js';
+import type { Endpoint, Transport } from '../src/sip/transport/transport.js';
+import { InProcessTransport } from './in-process-transport.js';
 
 const variant = process.argv[2] ?? 'load';
 const CALLS = Number(process.argv[3] ?? 20000);
@@ -36,32 +36,6 @@ if (variant !== 'load' && variant !== 'bare') throw new Error('usage: inproc-uas
 
 const SERVER: Endpoint = { address: '127.0.0.1', port: 5060 };
 const CALLER: Endpoint = { address: '127.0.0.1', port: 5061 };
-
-/** A transport whose datagrams go to a function in this process, delivered on a later turn of the event loop as a socket's would be. */
-class InProcessTransport implements Transport {
-  readonly protocol = 'UDP' as const;
-  readonly reliable = false;
-  private handlers: TransportHandlers = {};
-  closed = false;
-  constructor(readonly local: Endpoint, private readonly out: (data: Uint8Array) => void) {}
-  setHandlers(handlers: TransportHandlers): void {
-    this.handlers = handlers;
-  }
-  send(data: Uint8Array): Promise<void> {
-    const out = this.out;
-    setImmediate(() => out(data));
-    return Promise.resolve();
-  }
-  async close(): Promise<void> {
-    this.closed = true;
-  }
-  /** A datagram from the caller, handled as UdpTransport handles one. */
-  deliver(data: Uint8Array): void {
-    if (this.closed) return;
-    const outcome = receiveDatagram(data, CALLER);
-    if (outcome.kind === 'message') this.handlers.message?.(outcome.inbound);
-  }
-}
 
 /** SIPp's uac, scripted: INVITE, then ACK and BYE once the 200 comes, CONCURRENCY calls at a time. */
 class Caller {
@@ -129,7 +103,7 @@ class Caller {
 
 const caller = new Caller();
 const bind = async (local: Endpoint): Promise<Transport> => {
-  const t = new InProcessTransport(local, (data) => caller.receive(data));
+  const t = new InProcessTransport(local, CALLER, (data) => caller.receive(data));
   caller.server = t;
   return t;
 };
