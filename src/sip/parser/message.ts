@@ -2,7 +2,7 @@
 
 import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
-import { headerKey, isListKey } from './header-names.js';
+import { headerKey, isListKey, knownHeaderKey } from './header-names.js';
 import type { Contact, NameAddr } from './name-addr.js';
 import { CSeq, formatTyped, parseKnownHeader, PENDING, splitListValue, type TypedValue } from './typed-headers.js';
 import { AbsoluteUri, parseUri, type Uri } from './uri.js';
@@ -18,7 +18,7 @@ export type HeaderValue = string | number | {
 export interface HeaderField {
   /** Name as written (`v`, `Via`, `VIA` ...). */
   readonly name: string;
-  /** Value text: as received for headers without a typed form, rendered from the typed value otherwise. */
+  /** Value text: as received or set, or rendered from the typed value once that was read (and so may have been changed). */
   readonly value: string;
 }
 
@@ -170,9 +170,21 @@ export abstract class SipMessage {
    */
   setHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
     const field = makeField(name, value);
-    const i = this.fields.findIndex((f) => f.key === field.key);
-    this.fields = this.fields.filter((f) => f.key !== field.key);
-    this.fields.splice(i < 0 ? this.fields.length : i, 0, field);
+    const fields = this.fields;
+    let first = -1;
+    let count = 0;
+    for (let j = 0; j < fields.length; j++) {
+      if (fields[j]!.key !== field.key) continue;
+      if (first < 0) first = j;
+      count++;
+    }
+    // (the common cases, a new header or one line replaced, without building a new list)
+    if (count === 0) fields.push(field);
+    else if (count === 1) fields[first] = field;
+    else {
+      this.fields = fields.filter((f) => f.key !== field.key);
+      this.fields.splice(first, 0, field);
+    }
     return this;
   }
 
@@ -436,22 +448,67 @@ export function fieldText(f: Field): string {
 }
 
 function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): Field {
-  if (!isToken(name)) throw new SipParseError(`header name ${JSON.stringify(name)} is not a token`);
-  const key = headerKey(name);
-  const values = isArrayOf(value) ? value : [value];
-  if (values.length === 0) throw new SipParseError('no header value given', { header: name });
-  // Whitespace around a value is not part of it on the wire (RFC 3261 §7.3.1), so it is not kept here either.
-  const raw = values.map((v) => String(v).replace(/^[ \t]+|[ \t]+$/g, '')).join(', ');
+  // (a name in the key cache is a token already)
+  let key = knownHeaderKey(name);
+  if (key === undefined) {
+    if (!isToken(name)) throw new SipParseError(`header name ${JSON.stringify(name)} is not a token`);
+    key = headerKey(name);
+  }
+  let raw: string;
+  if (isArrayOf(value)) {
+    if (value.length === 0) throw new SipParseError('no header value given', { header: name });
+    raw = value.map(valueText).join(', ');
+  } else raw = valueText(value);
   if (/[\r\n]/.test(raw)) throw new SipParseError('header value cannot contain CR or LF', { header: name });
-  let typed: TypedValue;
+  // Validated now, built when first read (as the parser leaves a field): until then the field is
+  // written as the validated text, without rendering a typed value again.
+  const checked = CHECKED_ADDRESSES.get(key);
+  if (checked?.has(raw)) return { name, key, raw, typed: PENDING };
+  let typed: TypedValue | typeof PENDING;
   try {
-    typed = parseKnownHeader(key, raw);
+    typed = parseKnownHeader(key, raw, true);
   } catch (err) {
     if (err instanceof SipParseError) throw new SipParseError(err.reason, { header: name });
     throw err;
   }
+  checked?.add(raw);
   return { name, key, raw, typed };
 }
+
+/** A value's text, without the whitespace around it: that is not part of it on the wire (RFC 3261 §7.3.1), so it is not kept here either. */
+function valueText(v: HeaderValue): string {
+  const s = String(v);
+  const last = s.length - 1;
+  if (last < 0 || (s.charCodeAt(0) > 32 && s.charCodeAt(last) > 32)) return s;
+  return s.replace(/^[ \t]+|[ \t]+$/g, '');
+}
+
+/**
+ * Address header texts (From, To, Contact, Route) validated lately, per header: the same text is
+ * valid again without a second parse. A call's requests repeat them (the dialog's From and To in
+ * its ACK and BYE, the user agent's Contact in every INVITE and BYE); the parse of a name-addr was
+ * the largest part of building a request. Two generations of at most {@link CHECKED_KEPT} texts
+ * each: when the newer is full it becomes the older, and the older is dropped.
+ */
+class CheckedTexts {
+  private newer = new Set<string>();
+  private older = new Set<string>();
+
+  has(text: string): boolean {
+    return this.newer.has(text) || this.older.has(text);
+  }
+
+  add(text: string): void {
+    if (this.newer.size >= CHECKED_KEPT) {
+      this.older = this.newer;
+      this.newer = new Set();
+    }
+    this.newer.add(text);
+  }
+}
+
+const CHECKED_KEPT = 256;
+const CHECKED_ADDRESSES = new Map<string, CheckedTexts>(['from', 'to', 'contact', 'route'].map((k) => [k, new CheckedTexts()]));
 
 function isArrayOf(v: HeaderValue | readonly HeaderValue[]): v is readonly HeaderValue[] {
   return Array.isArray(v);

@@ -1,6 +1,6 @@
 // Typed header values: name-addr (From/To/Contact/Route), Via, CSeq, header names.
 import { describe, expect, it } from 'vitest';
-import { canonicalHeaderName, CSeq, headerKey, isListHeader, NameAddr, parseMessage, SipParseError, SipUri, Via } from '../../../src/sip/parser/index.js';
+import { canonicalHeaderName, CSeq, headerKey, isListHeader, NameAddr, parseMessage, parseUri, SipParseError, SipRequest, SipUri, Via } from '../../../src/sip/parser/index.js';
 
 describe('NameAddr', () => {
   it('parses quoted, token and absent display names', () => {
@@ -129,5 +129,26 @@ describe('header names', () => {
     expect(isListHeader('Contact')).toBe(true);
     expect(isListHeader('WWW-Authenticate')).toBe(false);
     expect(isListHeader('Date')).toBe(false);
+  });
+});
+
+describe('setting address headers (From, To, Contact, Route)', () => {
+  const request = (): SipRequest => new SipRequest('OPTIONS', parseUri('sip:bob@example.com'));
+
+  it('checks a text each time it fails, and accepts a text it checked before for that header only', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(() => request().setHeader('From', '<sip:alice@example.com>;tag=a b')).toThrow(SipParseError);
+      expect(() => request().setHeader('To', 'not an address <')).toThrow(SipParseError);
+      expect(request().setHeader('From', '"Al" <sip:alice@example.com>;tag=1').from?.tag).toBe('1');
+      // `*` is a Contact (RFC 3261 §10.2.2), never a From, however often it was a valid Contact
+      expect(request().setHeader('Contact', '*').contacts[0]?.wildcard).toBe(true);
+      expect(() => request().setHeader('From', '*')).toThrow(SipParseError);
+    }
+  });
+
+  it('stays right past the number of texts it remembers', () => {
+    for (let i = 0; i < 2000; i++) expect(request().setHeader('To', `<sip:u${i}@example.com>`).to?.uri.toString()).toBe(`sip:u${i}@example.com`);
+    for (let i = 0; i < 2000; i += 97) expect(() => request().setHeader('To', `<sip:u${i}@example.com>;x=" `)).toThrow(SipParseError);
+    expect(request().setHeader('To', '<sip:u0@example.com>').header('to')).toBe('<sip:u0@example.com>');
   });
 });

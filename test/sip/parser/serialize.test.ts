@@ -32,7 +32,8 @@ describe('createRequest', () => {
         'INVITE sip:bob@biloxi.example.com SIP/2.0',
         'Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bKnashds8;rport, SIP/2.0/UDP proxy.example.com;branch=z9hG4bK1',
         'Max-Forwards: 70',
-        'To: "Bob" <sip:bob@biloxi.example.com>',
+        // a value given as text is written as given (once validated), not re-rendered
+        'To: Bob <sip:bob@biloxi.example.com>',
         'From: "Alice" <sip:alice@atlanta.example.com>;tag=1928301774',
         'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
         'CSeq: 314159 INVITE',
@@ -46,6 +47,26 @@ describe('createRequest', () => {
         SDP,
       ].join('\r\n'),
     );
+  });
+
+  it('writes a header value changed through its typed form after it was set', () => {
+    const req = invite();
+    req.to!.tag = 'a6c85cf';
+    req.contacts[0]!.toString(); // read only: still written as set
+    const from = req.from!;
+    from.displayName = 'Carol';
+    const out = text(serializeMessage(req));
+    expect(out).toContain('\r\nTo: "Bob" <sip:bob@biloxi.example.com>;tag=a6c85cf\r\n');
+    expect(out).toContain('\r\nFrom: "Carol" <sip:alice@atlanta.example.com>;tag=1928301774\r\n');
+    expect(out).toContain('\r\nContact: <sip:alice@pc33.atlanta.example.com>\r\n');
+  });
+
+  it('keeps no link to a typed value it was given: changing it afterwards changes nothing', () => {
+    const to = NameAddr.parse('<sip:bob@biloxi.example.com>');
+    const req = createRequest({ method: 'OPTIONS', uri: 'sip:bob@biloxi.example.com', from: '<sip:a@b>;tag=1', to, callId: 'c', cseq: 1 });
+    to.tag = 'later';
+    expect(text(serializeMessage(req))).toContain('\r\nTo: <sip:bob@biloxi.example.com>\r\n');
+    expect(req.to!.tag).toBeUndefined();
   });
 
   it('accepts typed values and a record of headers', () => {
