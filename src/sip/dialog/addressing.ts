@@ -64,23 +64,49 @@ export function outOfDialogRequest(
   uri: Uri,
   extra: { headers?: HeaderInit; body?: string; contentType?: string; callId?: string },
 ): SipRequest {
-  const contactUri = NameAddr.parse(contact).uri as SipUri;
-  const from = new NameAddr({
-    ...(identity.displayName !== undefined ? { displayName: identity.displayName } : {}),
-    uri: new SipUri({ user: identity.user, host: identity.domain ?? contactUri.host }),
-    params: { tag: newTag() },
-  });
+  const { host, from } = addressOf(identity, contact);
   const routes = proxy === undefined ? [] : [`<${String(proxyUri(proxy))}>`];
   return createRequest({
     method,
     uri,
-    from,
-    to: new NameAddr({ uri: uri.clone() }),
-    callId: extra.callId ?? `${newTag()}${newTag()}@${contactUri.host}`,
+    // (text: validated once by createRequest, and not rendered again; a new tag of its own alphabet each time)
+    from: `${from};tag=${newTag()}`,
+    to: `<${String(uri)}>`,
+    callId: extra.callId ?? `${newTag()}${newTag()}@${host}`,
     cseq: 1,
     contact,
     headers: [...(routes.length > 0 ? [['Route', routes] as const] : []), ...headerPairs(extra.headers)] as HeaderInit,
     ...(extra.body !== undefined ? { body: extra.body } : {}),
     ...(extra.contentType !== undefined ? { contentType: extra.contentType } : {}),
   });
+}
+
+interface Addresses {
+  readonly contact: string;
+  readonly user: string;
+  readonly displayName: string | undefined;
+  readonly domain: string | undefined;
+  /** The Contact URI's host. */
+  readonly host: string;
+  /** Our From address without a tag. */
+  readonly from: string;
+}
+
+/** Our contact's host and our From address without a tag, per identity (a user agent's), as last made. */
+const addresses = new WeakMap<UserAgentIdentity, Addresses>();
+
+function addressOf(identity: UserAgentIdentity, contact: string): Addresses {
+  const known = addresses.get(identity);
+  // (the fields are compared: an identity changed in place gets its addresses made again)
+  if (known !== undefined && known.contact === contact && known.user === identity.user && known.displayName === identity.displayName && known.domain === identity.domain) {
+    return known;
+  }
+  const host = (NameAddr.parse(contact).uri as SipUri).host;
+  const from = new NameAddr({
+    ...(identity.displayName !== undefined ? { displayName: identity.displayName } : {}),
+    uri: new SipUri({ user: identity.user, host: identity.domain ?? host }),
+  });
+  const made: Addresses = { contact, user: identity.user, displayName: identity.displayName, domain: identity.domain, host, from: String(from) };
+  addresses.set(identity, made);
+  return made;
 }
