@@ -142,6 +142,26 @@ export class AbortScope {
     return this.add(fn);
   }
 
+  /**
+   * As an AbortSignal's: `listener` is called once when the scope aborts (the stack's
+   * `CancelSignal`, so a scope can cancel an INVITE without making an AbortSignal). Only `'abort'`.
+   */
+  addEventListener(type: 'abort', listener: () => void, options?: { once?: boolean }): void {
+    void type;
+    void options; // (called once in any case)
+    this.add(listener);
+  }
+
+  /** Forgets a listener given to {@link addEventListener} (the first one added, when given twice). */
+  removeEventListener(type: 'abort', listener: () => void): void {
+    void type;
+    for (let link = this.head; link !== undefined; link = link.next) {
+      if (link.fn !== listener) continue;
+      this.unlink(link);
+      return;
+    }
+  }
+
   /** An AbortSignal that aborts with the scope (made on first use; aborted already if the scope is). */
   get signal(): AbortSignal {
     if (this.controller === undefined) {

@@ -121,6 +121,22 @@ describe('AbortScope', () => {
     expect(late.signal.reason).toBe('early');
   });
 
+  it('is a CancelSignal: abort listeners are called once, in order with its own, and can be removed', () => {
+    const scope = new AbortScope();
+    const calls: string[] = [];
+    const a = (): void => void calls.push('a');
+    const b = (): void => void calls.push('b');
+    scope.addEventListener('abort', a, { once: true });
+    scope.onAbort(() => calls.push('own'));
+    scope.addEventListener('abort', b, { once: true });
+    scope.removeEventListener('abort', a);
+    scope.removeEventListener('abort', a); // twice: harmless
+    scope.abort('x');
+    scope.abort('y');
+    expect(calls).toEqual(['own', 'b']);
+    scope.removeEventListener('abort', b); // after the abort: harmless
+  });
+
   it('aborts by default with an AbortError, as an AbortController does', () => {
     const scope = new AbortScope();
     scope.abort();

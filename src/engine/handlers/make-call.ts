@@ -30,13 +30,14 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   }
   // The INVITE stops with the node (its timeout, the run's end) or with Release's cancel. (A scope
   // following the node's, which the cancel aborts too: AbortSignal.any made three AbortSignals per
-  // call, with weak references and a finalization-registry entry for the garbage collector.)
+  // call, with weak references and a finalization-registry entry for the garbage collector. The
+  // scope itself is the INVITE's signal: an AbortSignal of its own cost 1.6 % of a client load.)
   const stop = AbortScope.following(ctx.scope);
   call.cancel.onAbort(() => stop.abort(call.cancel.reason));
   const invite = instance.ua.invite(uri, {
     sdp,
     callId: call.sipCallId,
-    signal: stop.signal,
+    signal: stop,
     onProgress: (response) => {
       if (response.status <= 100) return;
       const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');

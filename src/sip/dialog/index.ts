@@ -12,7 +12,7 @@ export { Retransmitter2xx } from './retransmit-2xx.js';
 export { DialogSession, type SessionRole, type ReinviteEvent, type DialogSessionEvents, type InDialogRequestOptions } from './session.js';
 export { type ReferOptions } from './session-refer.js';
 export { IncomingCall, type IncomingCallState, type IncomingResponseOptions } from './incoming-call.js';
-export { type InviteOptions } from './outgoing-call.js';
+export { type InviteOptions, type CancelSignal } from './outgoing-call.js';
 export { UserAgent, DEFAULT_MAX_DIALOGS, type UserAgentOptions, type UserAgentIdentity, type UserAgentEvent, type UserAgentEvents, type UserAgentLimits, type UserAgentCounts } from './user-agent.js';
 export { ReferSubscription, IncomingRefer, DEFAULT_REFER_TIMEOUT_MS, type ReferProgress, type ReferOutcome, type ReferSubscriptionEvents, type SubscriptionState } from './refer.js';
 export { parseReplaces, formatReplaces, replacesFor, type ReplacesTarget } from './replaces.js';

@@ -16,6 +16,22 @@ import { answerOfferIn2xx, sdpBody } from './offer-answer.js';
 import { type AckOf2xx, DialogSession } from './session.js';
 import type { UaContext } from './ua-context.js';
 
+/**
+ * What `ua.invite()` can be cancelled by: an AbortSignal, or any object with the same `aborted`,
+ * `reason` and `'abort'` listeners (an AbortSignal is a whole EventTarget, costly to make for each
+ * of many calls; a lighter object of one's own serves as well).
+ */
+export interface CancelSignal {
+  /** Whether it has aborted. */
+  readonly aborted: boolean;
+  /** Why it aborted. */
+  readonly reason: unknown;
+  /** Calls `listener` once when it aborts (`once` is always asked for). */
+  addEventListener(type: 'abort', listener: () => void, options: { once: true }): void;
+  /** Forgets a listener added before. */
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** Options of `ua.invite()`. */
 export interface InviteOptions {
   /** Our offer. Left out, the INVITE carries none and the offer comes in the 2xx (late offer, answered in the ACK). */
@@ -23,7 +39,7 @@ export interface InviteOptions {
   /** Extra headers for the INVITE, written after the standard ones (kept as given). */
   headers?: HeaderInit;
   /** Aborting it before the call is answered cancels the INVITE (CANCEL after a provisional, RFC 3261 §9.1). */
-  signal?: AbortSignal;
+  signal?: AbortSignal | CancelSignal;
   /** Give up after this many ms without a final response: CANCEL, and reject with kind `timeout`. */
   timeout?: number;
   /** Called with each provisional response (100, 180, 183 …) as it arrives. */

@@ -3,7 +3,7 @@
 // and rejections.
 import { describe, expect, it } from 'vitest';
 import { sdpOfferAnswer } from '../../../src/sdp/index.js';
-import { DialogEndedError, RequestFailedError, type DialogSession } from '../../../src/sip/dialog/index.js';
+import { DialogEndedError, RequestFailedError, type CancelSignal, type DialogSession } from '../../../src/sip/dialog/index.js';
 import { createResponse, type SipRequest, type SipResponse } from '../../../src/sip/parser/index.js';
 import { RawPeer } from './raw-peer.js';
 import { ALICE, BOB, BOB_URI, drain, errorsOf, labels, layerOf, offerFor, pass, settle, timesOf, until, wire, world } from './ua-harness.js';
@@ -229,6 +229,44 @@ describe('giving up: CANCEL (RFC 3261 §9.1)', () => {
     expect(timesOf(w.network, 'CANCEL')).toEqual([200]);
     expect(callee?.reason).toMatchObject({ reason: 'cancelled' });
     expect(labels(w.network)).toEqual(['INVITE', '100 INVITE', 'CANCEL', '200 CANCEL', '487 INVITE', 'ACK']);
+  });
+
+  it('takes any CancelSignal, not only an AbortSignal: cancels on its abort, and lets go of its listener once settled', async () => {
+    /** The smallest CancelSignal: one listener at a time. */
+    class Cancel implements CancelSignal {
+      aborted = false;
+      reason: unknown = undefined;
+      listener: (() => void) | undefined;
+      addEventListener(_type: 'abort', listener: () => void): void {
+        this.listener = listener;
+      }
+      removeEventListener(_type: 'abort', listener: () => void): void {
+        if (this.listener === listener) this.listener = undefined;
+      }
+      abort(reason: unknown): void {
+        this.aborted = true;
+        this.reason = reason;
+        const fn = this.listener;
+        this.listener = undefined;
+        fn?.();
+      }
+    }
+    const w = world();
+    w.bob.on('invite', (call) => call.ringing());
+    const cancel = new Cancel();
+    const call = w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000), signal: cancel, onProgress: (r) => r.status === 180 && cancel.abort('enough') });
+    const err = await until(w.clock, call).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'RequestFailedError', kind: 'cancelled', status: 487 });
+    await pass(w.clock, 10);
+    expect(labels(w.network)).toEqual(['INVITE', '180 INVITE', 'CANCEL', '200 CANCEL', '487 INVITE', 'ACK']);
+
+    // answered: the listener is removed, so a later abort does nothing
+    const w2 = world();
+    w2.bob.on('invite', (c) => void c.answer());
+    const kept = new Cancel();
+    const session = await until(w2.clock, w2.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000), signal: kept }));
+    expect(kept.listener).toBeUndefined();
+    expect(session.state).toBe('confirmed');
   });
 
   it('an already aborted signal sends nothing', async () => {
