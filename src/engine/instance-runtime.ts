@@ -263,7 +263,6 @@ export class InstanceRuntime {
         ...(key !== undefined ? { callId: key } : {}),
       });
     };
-    const sent = new WeakSet<Uint8Array>();
     return {
       protocol: inner.protocol,
       reliable: inner.reliable,
@@ -285,12 +284,6 @@ export class InstanceRuntime {
           },
         }),
       send: (data, destination) => {
-        const counters = this.counters;
-        // A transaction re-sends the very bytes it sent first: a buffer seen before is a retransmission.
-        if (counters !== undefined) {
-          if (sent.has(data)) counters.retransmissions++;
-          else sent.add(data);
-        }
         report('sent', data, destination);
         return inner.send(data, destination);
       },

@@ -425,6 +425,8 @@ class Load {
   private readonly inFlight = new Set<Promise<void>>();
   private stopStarting = false;
   private wake: (() => void) | undefined;
+  /** The instances' retransmissions when the load started (see {@link noteRetransmissions}). */
+  private retransmissionsBefore = 0;
 
   constructor(
     private readonly run: NewRunContext,
@@ -463,6 +465,7 @@ class Load {
       throw err;
     }
     for (const instance of run.instances.values()) instance.counters = this.stats.wire;
+    this.retransmissionsBefore = this.retransmissionsSoFar();
     // The event loop's figures from here (the instances listen, no call yet) to the end of the load.
     const lagMonitor = (this.lagMonitor = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS }));
     lagMonitor.enable();
@@ -485,6 +488,7 @@ class Load {
       lagMonitor.disable();
       this.stopStarting = true;
       live = this.liveCounts();
+      this.noteRetransmissions();
       await cleanupRun(run);
     }
     const totals = this.stats.snapshot(run.clock.now());
@@ -537,12 +541,24 @@ class Load {
     return { transactions, dialogs, sessions, pendingCalls, unanswered, mediaSessions, timers };
   }
 
+  /** What the instances' user agents have sent again since the load started, into the statistics. */
+  private noteRetransmissions(): void {
+    this.stats.wire.retransmissions = this.retransmissionsSoFar() - this.retransmissionsBefore;
+  }
+
+  private retransmissionsSoFar(): number {
+    let n = 0;
+    for (const instance of this.run.instances.values()) n += instance.ua.counts.retransmissions;
+    return n;
+  }
+
   /** A snapshot to onStats every interval. */
   private statsLoop(): { stop: () => void } {
     const { clock } = this.run;
     let timer = clock.setTimer(this.o.intervalMs, tick);
     const self = this;
     function tick(): void {
+      self.noteRetransmissions();
       self.o.onStats?.(self.stats.snapshot(clock.now()), () => self.stats.setupHistogram());
       timer = clock.setTimer(self.o.intervalMs, tick);
     }

@@ -97,7 +97,7 @@ export interface LoadFailureGroup {
   readonly count: number;
 }
 
-/** Counters the instances' transports update: retransmissions sent and error responses received. */
+/** Counters of the wire: retransmissions sent (the instances' user agents count them) and error responses received (their transports). */
 export interface WireCounters {
   retransmissions: number;
   received4xx: number;

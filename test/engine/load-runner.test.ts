@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { defaultSetupLimit, EngineError, LoadRunner, MIN_SETUP_LIMIT, type LoadReady, type LoadSnapshot } from '../../src/engine/index.js';
 import { UdpTransport } from '../../src/sip/transport/udp.js';
+import type { SipRequest } from '../../src/sip/parser/index.js';
 import { RawSip } from './raw-sip.js';
 
 const ports = (i: number): number => 30000 + 20 * i;
@@ -233,6 +234,11 @@ describe('LoadRunner', () => {
       // Held while the first two INVITEs waited (up to 200 ms of silence), then no more.
       expect(result.totals.heldBySetupLimitS).toBeGreaterThan(0.1);
       expect(result.totals.heldBySetupLimitS).toBeLessThan(0.4);
+      // Every INVITE the peer got beyond the first of each call was a retransmission (Timer A), and
+      // the statistics count exactly those.
+      const inviteDatagrams = peer.received.filter((r) => r.message.isRequest && (r.message as SipRequest).method === 'INVITE').length;
+      expect(inviteDatagrams).toBeGreaterThan(10);
+      expect(result.totals.retransmissions).toBe(inviteDatagrams - 10);
     } finally {
       await peer.close();
     }

@@ -117,6 +117,12 @@ export interface UserAgentCounts {
    * grows only when the peer, or this process reading its responses, has fallen behind.
    */
   readonly invitesWithoutResponse: number;
+  /**
+   * Messages sent again since the user agent started (RFC 3261 timers A, E and G, responses
+   * re-sent for retransmitted requests, 2xx re-sent until the ACK, ACKs re-sent for retransmitted
+   * 2xx): what SIPp counts as retransmissions.
+   */
+  readonly retransmissions: number;
 }
 
 /** Something the user agent noticed, for logs and traces: the transaction layer's reports and its own. */
@@ -236,6 +242,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       outgoing: this.outgoing.size,
       unanswered: this.unanswered.size,
       invitesWithoutResponse: this.layer?.callingInvites ?? 0,
+      retransmissions: this.layer?.retransmissions ?? 0,
     };
   }
 
@@ -464,7 +471,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         await layer.sendBytes(bytes, destination);
         return { bytes, destination };
       },
-      resend: (sent) => layer.sendBytes(sent.bytes, sent.destination),
+      resend: (sent) => layer.resendBytes(sent.bytes, sent.destination),
       cancel: (tx) => {
         const destination = this.destinations.get(tx);
         if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);

@@ -132,7 +132,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
       case 'Completed':
         // RFC 3261 §17.1.1.2: a retransmitted final re-sends the same ACK and is not passed up;
         // anything else (a late 1xx or 2xx) is absorbed.
-        if (response.status >= 300 && this.ack !== undefined) this.transmit(this.ack);
+        if (response.status >= 300 && this.ack !== undefined) this.retransmit(this.ack);
         return;
       case 'Accepted':
         // RFC 6026 §7.2: every 2xx (a retransmission, or from another fork) goes to the TU so it can
@@ -248,7 +248,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
 
   // RFC 3261 §17.1.1.2: in Calling, retransmit and double A, with no cap (unlike Timer E).
   private timerA(): void {
-    this.transmit(this.bytes);
+    this.retransmit(this.bytes);
     this.interval *= 2;
     this.startTimer('A', this.interval, ['Calling'], () => this.timerA());
   }

@@ -143,7 +143,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
         // RFC 6026 §7.1: "Any retransmission of the 2xx response passed from the TU to the
         // transaction while in the 'Accepted' state MUST be passed to the transport layer."
         if (status >= 200 && status < 300) {
-          this.sendFinal(response);
+          this.sendFinal(response, true);
           return;
         }
         throw new TransactionStateError(`cannot send a ${status} after a 2xx (state Accepted)`);
@@ -272,12 +272,12 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
         // RFC 3261 §17.2.1: "If a request retransmission is received while in the 'Proceeding'
         // state, the most recent provisional response ... MUST be passed to the transport layer
         // for retransmission." Nothing has been sent yet: nothing to re-send.
-        if (this.provisional !== undefined) this.transmit(this.provisional.bytes);
+        if (this.provisional !== undefined) this.retransmit(this.provisional.bytes);
         return;
       case 'Completed':
         // RFC 3261 §17.2.1: "while in the 'Completed' state, if a request retransmission is
         // received, the server SHOULD pass the response to the transport for retransmission."
-        if (this.finalBytes !== undefined) this.transmit(this.finalBytes);
+        if (this.finalBytes !== undefined) this.retransmit(this.finalBytes);
         return;
       case 'Accepted':
         // RFC 6026 §7.1: retransmissions of the INVITE "will be absorbed by the machine without
@@ -328,7 +328,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
 
   // RFC 3261 §17.2.1: Timer G fires in Completed → re-send the final, reset G to min(2·G, T2).
   private timerG(): void {
-    if (this.finalBytes !== undefined) this.transmit(this.finalBytes);
+    if (this.finalBytes !== undefined) this.retransmit(this.finalBytes);
     this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
     this.startTimer('G', this.interval, ['Completed'], () => this.timerG());
   }
@@ -356,15 +356,17 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
 
   /**
    * Sends a final response and keeps its bytes only; the provisional is not needed any more, nor
-   * more of the INVITE than its skeleton.
+   * more of the INVITE than its skeleton. `again`: a retransmission of the 2xx.
    */
-  private sendFinal(response: SipResponse): void {
+  private sendFinal(response: SipResponse, again = false): void {
     if (this.finalBytes === undefined || this.finalRef?.deref() !== response) {
       this.finalBytes = serializeMessage(response);
       this.finalRef = new WeakRef(response);
     }
     this.provisional = undefined;
     this.noteSent(response);
-    this.transmit(this.finalBytes);
+    // (`again`: a 2xx the TU passes again while Accepted, re-sent until the ACK, RFC 3261 §13.3.1.4)
+    if (again) this.retransmit(this.finalBytes);
+    else this.transmit(this.finalBytes);
   }
 }

@@ -93,6 +93,7 @@ export class TransactionLayer {
   private readonly retryAfterS: number;
   private closed = false;
   private invitesCalling = 0;
+  private readonly tally: Tally = { retransmissions: 0 };
 
   constructor(options: TransactionLayerOptions) {
     this.transport = options.transport;
@@ -121,6 +122,16 @@ export class TransactionLayer {
    */
   get callingInvites(): number {
     return this.invitesCalling;
+  }
+
+  /**
+   * Messages this layer's transactions sent again, and bytes given to {@link resendBytes}: requests
+   * on Timers A and E, finals on Timer G, a response re-sent for a retransmitted request, an ACK
+   * re-sent for a retransmitted final, a 2xx passed again while Accepted. What SIPp counts as its
+   * retransmissions.
+   */
+  get retransmissions(): number {
+    return this.tally.retransmissions;
   }
 
   /**
@@ -178,6 +189,13 @@ export class TransactionLayer {
   /** Sends a message's bytes, as made by {@link statelessBytes}, outside any transaction. */
   sendBytes(bytes: Uint8Array, destination: Endpoint): Promise<void> {
     this.assertOpen();
+    return this.transport.send(bytes, destination);
+  }
+
+  /** {@link sendBytes} for bytes sent before (an ACK re-sent for a retransmitted 2xx): counted in {@link retransmissions}. */
+  resendBytes(bytes: Uint8Array, destination: Endpoint): Promise<void> {
+    this.assertOpen();
+    this.tally.retransmissions++;
     return this.transport.send(bytes, destination);
   }
 
@@ -342,7 +360,7 @@ export class TransactionLayer {
   }
 
   private context(destination: Endpoint): TransactionContext {
-    return new DestinationContext(this.clock, this.timers, this.transport, destination);
+    return new DestinationContext(this.clock, this.timers, this.transport, destination, this.tally);
   }
 
   private ensureVia(request: SipRequest): void {
@@ -372,6 +390,7 @@ class DestinationContext implements TransactionContext {
     readonly timers: TimerSettings,
     private readonly transport: Transport,
     private readonly destination: Endpoint,
+    private readonly tally: Tally,
   ) {
     this.reliable = transport.reliable;
   }
@@ -379,6 +398,16 @@ class DestinationContext implements TransactionContext {
   send(bytes: Uint8Array): Promise<void> {
     return this.transport.send(bytes, this.destination);
   }
+
+  resend(bytes: Uint8Array): Promise<void> {
+    this.tally.retransmissions++;
+    return this.transport.send(bytes, this.destination);
+  }
+}
+
+/** What the layer counts of its transactions' sends (one object, shared by their contexts). */
+interface Tally {
+  retransmissions: number;
 }
 
 /** The TU of a server transaction the layer answers itself (a CANCEL, a merged request): nobody to tell. */

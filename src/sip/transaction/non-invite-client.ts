@@ -96,7 +96,7 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
 
   // RFC 3261 §17.1.2.2: in Trying, retransmit and double E up to T2; in Proceeding, retransmit every T2.
   private timerE(): void {
-    this.transmit(this.bytes);
+    this.retransmit(this.bytes);
     this.interval = this.state === 'Trying' ? Math.min(2 * this.interval, this.ctx.timers.t2) : this.ctx.timers.t2;
     this.startTimer('E', this.interval, LIVE, () => this.timerE());
   }

@@ -121,7 +121,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
       case 'Completed':
         // RFC 3261 §17.2.2: in Proceeding, a retransmitted request → the most recently sent
         // provisional is re-sent; in Completed, every retransmission → the final response is re-sent.
-        if (this.lastBytes !== undefined) this.transmit(bytesOfKept(this.lastBytes));
+        if (this.lastBytes !== undefined) this.retransmit(bytesOfKept(this.lastBytes));
         return;
       case 'Terminated':
         // RFC 3261 §17.2.2: the transaction is destroyed; a late retransmission has nothing to answer it.

@@ -14,6 +14,12 @@ export interface TransactionContext {
   readonly reliable: boolean;
   /** Sends one message's bytes to the peer; rejects with a TransportError. */
   send(bytes: Uint8Array): Promise<void>;
+  /**
+   * Sends again bytes sent before (a retransmission: Timers A, E and G, a final or provisional
+   * re-sent for a retransmitted request, an ACK re-sent for a retransmitted final, a 2xx the TU
+   * passes again), for the layer to count; `send` when left out.
+   */
+  resend?(bytes: Uint8Array): Promise<void>;
 }
 
 /**
@@ -262,9 +268,18 @@ export abstract class Transaction<S extends string> {
 
   /** Sends bytes; a failure comes back as {@link transportError}. */
   protected transmit(bytes: Uint8Array): void {
+    this.sendBytes(bytes, false);
+  }
+
+  /** Sends bytes sent before again (see {@link TransactionContext.resend}); a failure comes back as {@link transportError}. */
+  protected retransmit(bytes: Uint8Array): void {
+    this.sendBytes(bytes, true);
+  }
+
+  private sendBytes(bytes: Uint8Array, again: boolean): void {
     let sending: Promise<void>;
     try {
-      sending = this.ctx.send(bytes);
+      sending = again && this.ctx.resend !== undefined ? this.ctx.resend(bytes) : this.ctx.send(bytes);
     } catch (err) {
       sending = Promise.reject(err);
     }

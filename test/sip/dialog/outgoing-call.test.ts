@@ -194,6 +194,23 @@ describe('the ACK for every 2xx (RFC 3261 §13.2.2.4)', () => {
   });
 });
 
+describe('counts.retransmissions', () => {
+  it('counts the 2xx re-sent until the ACK (RFC 3261 §13.3.1.4) and the ACK re-sent for it (§13.2.2.4), each on its side', async () => {
+    const w = world();
+    w.bob.on('invite', (call) => void call.answer());
+    let lost = 0;
+    w.block.alice.out = (m) => m.isRequest && (m as SipRequest).method === 'ACK' && lost++ === 0; // the first ACK is lost
+    const session = await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000) }));
+    expect(session.state).toBe('confirmed');
+    await pass(w.clock, 600); // the 2xx again at 500 ms, and the ACK again for it
+    expect(lost).toBe(2);
+    expect(w.bob.counts.retransmissions).toBe(1);
+    expect(w.alice.counts.retransmissions).toBe(1);
+    await pass(w.clock, 5000);
+    expect([w.alice.counts.retransmissions, w.bob.counts.retransmissions]).toEqual([1, 1]);
+  });
+});
+
 describe('giving up: CANCEL (RFC 3261 §9.1)', () => {
   it('aborted after 180: CANCEL, 487, rejects cancelled; the callee sees cancelled', async () => {
     const w = world();

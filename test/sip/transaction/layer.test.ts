@@ -255,6 +255,47 @@ describe('TransactionLayer', () => {
     expect(() => s.a.sendRequest(outbound('ACK'), B, collect().tu)).toThrow(/sendStateless/);
   });
 
+  describe('retransmissions: what the transactions sent again', () => {
+    it('Timer A for an INVITE nobody answers (0.5, 1.5, 3.5 … 31.5 s) and Timer E for an OPTIONS (capped at T2)', () => {
+      const s = stacks();
+      const nobody: Endpoint = { address: '10.0.0.3', port: 5060 };
+      s.a.sendRequest(outbound('INVITE', { callId: 'silent' }), nobody, collect().tu);
+      s.clock.advance(499);
+      expect(s.a.retransmissions).toBe(0);
+      s.clock.advance(1);
+      expect(s.a.retransmissions).toBe(1);
+      s.clock.advance(31_500); // Timer B at 32 s: six in all
+      expect(s.a.retransmissions).toBe(6);
+      s.a.sendRequest(outbound('OPTIONS', { callId: 'silent-options' }), nobody, collect().tu);
+      s.clock.advance(32_000); // 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s: ten, then Timer F
+      expect(s.a.retransmissions).toBe(16);
+      expect(s.b.retransmissions).toBe(0);
+    });
+
+    it("a final re-sent on Timer G and for a retransmitted request, and none for a peer that keeps up", async () => {
+      const s = stacks((req, tx) => tx.respond(createResponse(req, 486, undefined, { toTag: 'b1' })));
+      // A client without a transaction layer: it never ACKs, so B's 486 goes again on Timer G.
+      const C: Endpoint = { address: '10.0.0.3', port: 5060 };
+      const raw = s.network.transport(C);
+      raw.setHandlers({});
+      const invite = outbound('INVITE', { callId: 'raw', via: 'SIP/2.0/UDP 10.0.0.3:5060;branch=z9hG4bKraw1' });
+      await raw.send(serializeMessage(invite), B);
+      s.clock.advance(10);
+      expect(s.b.retransmissions).toBe(0);
+      await raw.send(serializeMessage(invite), B); // the INVITE again: the 486 again
+      s.clock.advance(10);
+      expect(s.b.retransmissions).toBe(1);
+      s.clock.advance(32_000); // Timer G: 0.5, 1.5, 3.5, 7.5, 11.5 … 31.5 s, then Timer H
+      expect(s.b.retransmissions).toBe(11);
+
+      const calm = stacks();
+      calm.a.sendRequest(outbound('INVITE', { callId: 'ok' }), B, collect().tu);
+      calm.a.sendRequest(outbound('OPTIONS'), B, collect().tu);
+      calm.clock.runUntilIdle();
+      expect([calm.a.retransmissions, calm.b.retransmissions]).toEqual([0, 0]);
+    });
+  });
+
   describe('callingInvites: INVITEs no response has reached yet (RFC 3261 §17.1.1.2 Calling)', () => {
     it('counts an INVITE until its first response, provisional or final, and never a non-INVITE', () => {
       // (A UAS that does not answer at once sends 100 Trying after 200 ms, RFC 3261 §17.2.1: that counts too.)
