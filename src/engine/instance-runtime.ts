@@ -66,7 +66,7 @@ export class InstanceRuntime {
   readonly media: MediaPlan;
   /** Incoming calls waiting for an INCOMING node, oldest first. */
   readonly queue: Call[] = [];
-  /** Counters of a load run that its transport updates (retransmissions, error responses); none otherwise. */
+  /** Counters of a load run that its transport updates (responses received, by class); none otherwise. Retransmissions come from the user agent's counts. */
   counters: WireCounters | undefined;
   /** Its chains wait for DTMF (DTMFReceived): its calls run the in-band DTMF receiver on the audio. */
   detectsInbandDtmf = false;
