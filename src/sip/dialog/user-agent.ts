@@ -120,7 +120,7 @@ export interface UserAgentCounts {
   /**
    * Messages sent again since the user agent started (RFC 3261 timers A, E and G, responses
    * re-sent for retransmitted requests, 2xx re-sent until the ACK, ACKs re-sent for retransmitted
-   * 2xx): what SIPp counts as retransmissions.
+   * 2xx).
    */
   readonly retransmissions: number;
 }

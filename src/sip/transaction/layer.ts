@@ -127,8 +127,7 @@ export class TransactionLayer {
   /**
    * Messages this layer's transactions sent again, and bytes given to {@link resendBytes}: requests
    * on Timers A and E, finals on Timer G, a response re-sent for a retransmitted request, an ACK
-   * re-sent for a retransmitted final, a 2xx passed again while Accepted. What SIPp counts as its
-   * retransmissions.
+   * re-sent for a retransmitted final, a 2xx passed again while Accepted.
    */
   get retransmissions(): number {
     return this.tally.retransmissions;
