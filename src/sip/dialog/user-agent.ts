@@ -28,8 +28,9 @@ import type { DialogUsage, UaContext } from './ua-context.js';
 import { acceptsSdp, capabilitiesFor, capabilitiesResponse, notAcceptable, UA_ACCEPT } from './uas-capabilities.js';
 import { validateRequest } from './validate-request.js';
 import { parseReplaces } from './replaces.js';
+import { RecentSet } from '../parser/recent-set.js';
 
-/** How many ended dialogs the user agent remembers for Replaces (RFC 3891 §3, 603). */
+/** How many ended dialogs the user agent remembers at least for Replaces (RFC 3891 §3, 603); at most twice that. */
 const ENDED_DIALOGS_KEPT = 4096;
 
 export type { UserAgentIdentity };
@@ -185,7 +186,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly incoming = new Set<IncomingCall>();
   private readonly registrations = new Set<Registration>();
   /** Keys of dialogs that ended recently (insertion order), for RFC 3891 §3's 603. */
-  private readonly ended = new Set<string>();
+  private readonly ended = new RecentSet<string>(ENDED_DIALOGS_KEPT);
   private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
   private closing: Promise<void> | undefined;
   /** Requests sent in a client transaction and not finally answered yet. */
@@ -632,9 +633,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
 
   /** Keeps the keys of ended dialogs for a while, so a late Replaces gets 603 rather than 481 (RFC 3891 §3). */
   private rememberEnded(key: string): void {
-    this.ended.delete(key);
     this.ended.add(key);
-    if (this.ended.size > ENDED_DIALOGS_KEPT) this.ended.delete(this.ended.values().next().value!);
   }
 
   /** Option tags we support: `replaces` (RFC 3891), and any the application adds. */

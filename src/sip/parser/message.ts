@@ -4,6 +4,7 @@ import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { headerKey, isListKey, knownHeaderKey } from './header-names.js';
 import type { Contact, NameAddr } from './name-addr.js';
+import { RecentSet } from './recent-set.js';
 import { CSeq, formatTyped, parseKnownHeader, PENDING, splitListValue, type TypedValue } from './typed-headers.js';
 import { AbsoluteUri, parseUri, type Uri } from './uri.js';
 import type { Via } from './via.js';
@@ -487,28 +488,10 @@ function valueText(v: HeaderValue): string {
  * Address header texts (From, To, Contact, Route) validated lately, per header: the same text is
  * valid again without a second parse. A call's requests repeat them (the dialog's From and To in
  * its ACK and BYE, the user agent's Contact in every INVITE and BYE); the parse of a name-addr was
- * the largest part of building a request. Two generations of at most {@link CHECKED_KEPT} texts
- * each: when the newer is full it becomes the older, and the older is dropped.
+ * the largest part of building a request. At least the last {@link CHECKED_KEPT} per header.
  */
-class CheckedTexts {
-  private newer = new Set<string>();
-  private older = new Set<string>();
-
-  has(text: string): boolean {
-    return this.newer.has(text) || this.older.has(text);
-  }
-
-  add(text: string): void {
-    if (this.newer.size >= CHECKED_KEPT) {
-      this.older = this.newer;
-      this.newer = new Set();
-    }
-    this.newer.add(text);
-  }
-}
-
 const CHECKED_KEPT = 256;
-const CHECKED_ADDRESSES = new Map<string, CheckedTexts>(['from', 'to', 'contact', 'route'].map((k) => [k, new CheckedTexts()]));
+const CHECKED_ADDRESSES = new Map<string, RecentSet<string>>(['from', 'to', 'contact', 'route'].map((k) => [k, new RecentSet<string>(CHECKED_KEPT)]));
 
 function isArrayOf(v: HeaderValue | readonly HeaderValue[]): v is readonly HeaderValue[] {
   return Array.isArray(v);
