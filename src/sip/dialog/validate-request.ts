@@ -61,8 +61,15 @@ const DEFAULT_SCHEMES: readonly string[] = ['sip', 'sips', 'tel'];
 const MANDATORY_HEADERS = ['To', 'From', 'Call-ID', 'CSeq', 'Via'] as const;
 const MANDATORY_KEYS: readonly string[] = MANDATORY_HEADERS.map(headerKey);
 const SINGLE_VALUE_KEYS: readonly string[] = SINGLE_VALUE_HEADERS.map(headerKey);
-/** The header lines validateRequest counts: the mandatory ones and those that may not repeat. */
-const COUNTED_KEYS: ReadonlySet<string> = new Set([...MANDATORY_KEYS, ...SINGLE_VALUE_KEYS]);
+/**
+ * The header lines validateRequest counts, the mandatory ones and those that may not repeat, each
+ * with a bit of its own: one pass over the lines, and no map per request.
+ */
+const COUNTED_BIT: ReadonlyMap<string, number> = new Map([...new Set([...MANDATORY_KEYS, ...SINGLE_VALUE_KEYS])].map((k, i) => [k, 2 ** i]));
+if (COUNTED_BIT.size > 31) throw new Error('validateRequest counts at most 31 headers (one bit each)');
+const bitOf = (key: string): number => COUNTED_BIT.get(key)!;
+const MANDATORY_MASK = MANDATORY_KEYS.reduce((mask, k) => mask | bitOf(k), 0);
+const SINGLE_VALUE_MASK = SINGLE_VALUE_KEYS.reduce((mask, k) => mask | bitOf(k), 0);
 
 /**
  * Checks a request as a UAS must before processing it (RFC 3261 §8.2) and returns the error
@@ -108,27 +115,27 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
   if (request.method === 'ACK') return undefined;
 
   // §8.2 and §21.5.6: we speak SIP/2.0 only ("SIP" is case-insensitive, §7.1).
-  if (request.version.toUpperCase() !== 'SIP/2.0') return reject(request, 505);
+  if (request.version !== 'SIP/2.0' && request.version.toUpperCase() !== 'SIP/2.0') return reject(request, 505);
 
   // §8.1.1: To, From, CSeq, Call-ID and Via are mandatory in every request. Max-Forwards is too for a
   // UAC, but RFC 2543 did not have it and a UAS loses nothing without it (RFC 4475 inv2543).
   // §7.3.1: only list headers may repeat; two To or CSeq lines leave the request ambiguous (RFC 4475 multi01).
   // (Both checks in one pass over the header lines: this runs for every request.)
-  const counts = new Map<string, number>();
-  let again = false;
+  let seen = 0;
+  let again = 0;
   for (const f of request.fields) {
-    if (!COUNTED_KEYS.has(f.key)) continue;
-    const n = (counts.get(f.key) ?? 0) + 1;
-    counts.set(f.key, n);
-    if (n > 1) again = true;
+    const bit = COUNTED_BIT.get(f.key);
+    if (bit === undefined) continue;
+    if ((seen & bit) !== 0) again |= bit;
+    seen |= bit;
   }
-  if (!MANDATORY_KEYS.every((k) => counts.has(k))) {
-    const missing = MANDATORY_HEADERS.filter((_, i) => !counts.has(MANDATORY_KEYS[i]!));
+  if ((seen & MANDATORY_MASK) !== MANDATORY_MASK) {
+    const missing = MANDATORY_HEADERS.filter((_, i) => (seen & bitOf(MANDATORY_KEYS[i]!)) === 0);
     return reject(request, 400, `Bad Request (missing ${missing.join(', ')})`);
   }
-  if (again) {
-    const repeated = SINGLE_VALUE_HEADERS.filter((_, i) => (counts.get(SINGLE_VALUE_KEYS[i]!) ?? 0) > 1);
-    if (repeated.length > 0) return reject(request, 400, `Bad Request (more than one ${repeated.join(', ')})`);
+  if ((again & SINGLE_VALUE_MASK) !== 0) {
+    const repeated = SINGLE_VALUE_HEADERS.filter((_, i) => (again & bitOf(SINGLE_VALUE_KEYS[i]!)) !== 0);
+    return reject(request, 400, `Bad Request (more than one ${repeated.join(', ')})`);
   }
 
   const methods = capabilities.methods;
@@ -152,18 +159,19 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
 
   // §8.2.2.1: a Request-URI scheme we do not understand → 416.
   const uri = request.uri;
-  const schemes = (capabilities.schemes ?? DEFAULT_SCHEMES).map((s) => s.toLowerCase());
-  if (!schemes.includes(uri.scheme.toLowerCase())) return reject(request, 416);
+  const scheme = uri.scheme.toLowerCase();
+  if (!(capabilities.schemes ?? DEFAULT_SCHEMES).some((s) => s.toLowerCase() === scheme)) return reject(request, 416);
   // §19.1.1 (Table 1): headers are not allowed in a Request-URI (RFC 4475 escruri: 400 is acceptable).
   if (uri instanceof SipUri && uri.headers.size > 0) return reject(request, 400, 'Bad Request (headers in Request-URI)');
 
   // §8.2.2.3: every option tag in Require must be one we support → else 420 with Unsupported.
   // "Require and Proxy-Require MUST NOT be used in a SIP CANCEL request ... These header fields
   // MUST be ignored if they are present." Proxy-Require is for proxies (§20.29); a UAS ignores it.
-  if (request.method !== 'CANCEL') {
+  const required = request.method === 'CANCEL' ? [] : request.headers('Require');
+  if (required.length > 0) {
     const supported = new Set((capabilities.extensions ?? []).map((t) => t.toLowerCase()));
     const unsupported: string[] = [];
-    for (const tag of request.headers('Require')) {
+    for (const tag of required) {
       const key = tag.toLowerCase();
       if (!supported.has(key) && !unsupported.some((t) => t.toLowerCase() === key)) unsupported.push(tag);
     }
