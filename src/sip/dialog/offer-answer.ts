@@ -31,7 +31,8 @@ export function statusOfNegotiationError(err: unknown): number {
 export function sdpBody(message: { body: Uint8Array; contentType: string | undefined; bodyText: string }): string | undefined {
   if (message.body.byteLength === 0) return undefined;
   const type = message.contentType;
-  if (type !== undefined && type.split(';')[0]!.trim().toLowerCase() !== 'application/sdp') return undefined;
+  // (the usual spelling first: the general comparison split and lower-cased the text on every call)
+  if (type !== undefined && type !== 'application/sdp' && type.split(';')[0]!.trim().toLowerCase() !== 'application/sdp') return undefined;
   return message.bodyText;
 }
 
