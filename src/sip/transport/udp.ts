@@ -44,6 +44,9 @@ const ADDRESS_CACHE_SIZE = 1024;
 /** How many event-loop turns close() lets sends in flight take before it closes the socket anyway. */
 const CLOSE_DRAIN_TURNS = 50;
 
+/** The most sends that wait for the end of a turn (see UdpTransport's enqueue): about 14 KB of SIP. */
+const MAX_BATCH = 32;
+
 /**
  * SIP over UDP: a {@link Transport} on one `node:dgram` socket.
  *
@@ -75,9 +78,6 @@ const CLOSE_DRAIN_TURNS = 50;
  * await transport.close();
  * ```
  */
-/** The most sends that wait for the end of a turn (see UdpTransport's enqueue): about 14 KB of SIP. */
-const MAX_BATCH = 32;
-
 export class UdpTransport implements Transport {
   /** Via transport token. */
   readonly protocol = 'UDP';
