@@ -30,6 +30,12 @@ export interface Field {
   raw: string;
   /** The typed value; {@link PENDING} when validated but not built yet (see {@link resolve}). */
   typed: TypedValue | typeof PENDING;
+  /**
+   * Whether the typed value has been handed out by a public accessor (see {@link resolve}), and so
+   * may have been changed: from then on it, not {@link raw}, is what the field says. A value only
+   * the stack has read ({@link peekField}) is never changed, and {@link raw} stays its text.
+   */
+  exposed: boolean;
 }
 
 /**
@@ -41,6 +47,7 @@ export class WireField implements Field {
   declare name: string;
   declare key: string;
   declare typed: TypedValue | typeof PENDING;
+  declare exposed: boolean;
   private declare rawText: string | undefined;
   private declare readonly src: string;
   private declare readonly v0: number;
@@ -50,6 +57,7 @@ export class WireField implements Field {
     this.name = name;
     this.key = key;
     this.typed = typed;
+    this.exposed = false;
     this.rawText = raw;
     this.src = src;
     this.v0 = v0;
@@ -65,8 +73,22 @@ export class WireField implements Field {
   }
 }
 
-/** The typed value of a field, built now if it was left pending at parse time. */
+/**
+ * The typed value of a field for a public accessor, built now if it was left pending at parse time.
+ * The caller may change it, so the field is written from it from now on ({@link fieldText}).
+ */
 export function resolve(f: Field): TypedValue {
+  f.exposed = true;
+  return peekField(f);
+}
+
+/**
+ * @internal The typed value of a field for the stack's own reading, built now if it was left
+ * pending: the stack never changes a value it reads this way, so the field goes on being written
+ * as its text, without rendering the value again. Anything that may change the value, or hands it
+ * to a caller who may, reads it through {@link resolve}.
+ */
+export function peekField(f: Field): TypedValue {
   const t = f.typed;
   if (t !== PENDING) return t;
   // The raw text was validated when the field was made, so this cannot throw.
@@ -120,7 +142,8 @@ export abstract class SipMessage {
     const key = headerKey(name);
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      const t = resolve(f);
+      // (a string is handed out, not the value: nothing can change it through this)
+      const t = peekField(f);
       if (t !== undefined) return Array.isArray(t) ? (t.length > 0 ? String(t[0]) : undefined) : String(t);
       return isListKey(key) ? splitListValue(f.raw)[0] : f.raw;
     }
@@ -136,7 +159,7 @@ export abstract class SipMessage {
     const out: string[] = [];
     for (const f of this.fields) {
       if (f.key !== key) continue;
-      const t = resolve(f);
+      const t = peekField(f);
       if (Array.isArray(t)) for (const v of t) out.push(String(v));
       else if (t !== undefined) out.push(String(t));
       else if (isListKey(key)) out.push(...splitListValue(f.raw));
@@ -287,24 +310,102 @@ export abstract class SipMessage {
   }
 
   private typed(key: string): TypedValue {
-    for (const f of this.fields) if (f.key === key) return resolve(f);
-    return undefined;
+    return firstTyped(this, key, resolve);
   }
 
   private typedList(key: string): unknown[] {
-    let first: unknown[] | undefined;
-    let all: unknown[] | undefined;
-    for (const f of this.fields) {
-      if (f.key !== key) continue;
-      const list = resolve(f) as unknown[];
-      if (first === undefined) first = list;
-      else {
-        all ??= first.slice();
-        all.push(...list);
-      }
-    }
-    return all ?? first ?? [];
+    return listTyped(this, key, resolve);
   }
+}
+
+function firstTyped(msg: SipMessage, key: string, read: (f: Field) => TypedValue): TypedValue {
+  for (const f of msg.fields) if (f.key === key) return read(f);
+  return undefined;
+}
+
+function listTyped(msg: SipMessage, key: string, read: (f: Field) => TypedValue): unknown[] {
+  let first: unknown[] | undefined;
+  let all: unknown[] | undefined;
+  for (const f of msg.fields) {
+    if (f.key !== key) continue;
+    const list = read(f) as unknown[];
+    if (first === undefined) first = list;
+    else {
+      all ??= first.slice();
+      all.push(...list);
+    }
+  }
+  return all ?? first ?? [];
+}
+
+// The stack's own reads (see peekField): the same values as the public accessors give, which the
+// stack only reads, so the message goes on being written from its texts. Code that may change a
+// value, or hands one to a caller, uses the public accessors.
+
+/** @internal The Via values, top first, for the stack's own reading. */
+export function peekVias(msg: SipMessage): readonly Via[] {
+  return listTyped(msg, 'via', peekField) as Via[];
+}
+
+/**
+ * @internal Lets the stack change the top Via (`edit` returns whether it did) and writes the
+ * changed line as text once, so the message goes on being written from its text: a received
+ * request's stamped Via (RFC 3261 §18.2.1) goes into every response and into the skeleton its
+ * transaction keeps.
+ */
+export function editTopVia(msg: SipMessage, edit: (top: Via) => boolean): void {
+  const f = msg.fields.find((x) => x.key === 'via');
+  if (f === undefined) return;
+  const list = peekField(f) as Via[];
+  const top = list[0];
+  if (top === undefined || !edit(top) || f.exposed) return;
+  f.raw = formatTyped(list);
+}
+
+/** @internal The From header for the stack's own reading. */
+export function peekFrom(msg: SipMessage): NameAddr | undefined {
+  return firstTyped(msg, 'from', peekField) as NameAddr | undefined;
+}
+
+/** @internal The To header for the stack's own reading. */
+export function peekTo(msg: SipMessage): NameAddr | undefined {
+  return firstTyped(msg, 'to', peekField) as NameAddr | undefined;
+}
+
+/** @internal The CSeq for the stack's own reading. */
+export function peekCSeq(msg: SipMessage): CSeq | undefined {
+  return firstTyped(msg, 'cseq', peekField) as CSeq | undefined;
+}
+
+/** @internal The Contact values for the stack's own reading. */
+export function peekContacts(msg: SipMessage): readonly Contact[] {
+  return listTyped(msg, 'contact', peekField) as Contact[];
+}
+
+/** @internal The Record-Route values, in order, for the stack's own reading. */
+export function peekRecordRoutes(msg: SipMessage): readonly NameAddr[] {
+  return listTyped(msg, 'record-route', peekField) as NameAddr[];
+}
+
+/** @internal The Route values, in order, for the stack's own reading. */
+export function peekRoutes(msg: SipMessage): readonly NameAddr[] {
+  return listTyped(msg, 'route', peekField) as NameAddr[];
+}
+
+/**
+ * @internal The text of the first value of header `key` as it is written (the text as received or
+ * set, unless the value was handed out and may have changed), or `undefined` when there is none.
+ * For From, To or a Via: what an ACK or CANCEL copies from its INVITE.
+ */
+export function firstValueText(msg: SipMessage, key: string): string | undefined {
+  for (const f of msg.fields) {
+    if (f.key !== key) continue;
+    const t = peekField(f);
+    // A list header's line may hold several values: the first one's, rendered.
+    if (Array.isArray(t)) return t.length === 1 ? fieldText(f) : t.length > 0 ? String(t[0]) : undefined;
+    return fieldText(f);
+  }
+  return undefined;
 }
 
 /**
@@ -323,6 +424,11 @@ export class SipRequest extends SipMessage {
   declare method: string;
   private declare uriValue: Uri | undefined;
   private declare uriText: string;
+  /**
+   * Whether {@link uri} has been handed out (or given) and so may have changed: then it, not the
+   * text, is what the request says. The stack's own reading ({@link peekUri}) does not count.
+   */
+  private declare uriExposed: boolean;
 
   constructor(method: string, uri: Uri) {
     super();
@@ -331,21 +437,33 @@ export class SipRequest extends SipMessage {
     this.method = method;
     this.uriValue = uri;
     this.uriText = '';
+    // (a Uri given is the caller's, who may change it: the request is written from it)
+    this.uriExposed = true;
   }
 
   /** The Request-URI (live: changes to it are serialized). */
   get uri(): Uri {
-    // A parsed request keeps the validated text and builds the URI on first access.
-    return (this.uriValue ??= parseUri(this.uriText));
+    this.uriExposed = true;
+    return this.peekUri();
   }
 
   set uri(uri: Uri) {
     this.uriValue = uri;
+    this.uriExposed = true;
   }
 
   /** The Request-URI as it will be written. */
   get uriString(): string {
-    return this.uriValue === undefined ? this.uriText : String(this.uriValue);
+    return this.uriExposed && this.uriValue !== undefined ? String(this.uriValue) : this.uriText;
+  }
+
+  /**
+   * @internal The Request-URI for the stack's own reading, which never changes it (see
+   * {@link peekField}): the request goes on being written from its text.
+   */
+  peekUri(): Uri {
+    // A request with a validated text builds the URI on first access.
+    return (this.uriValue ??= parseUri(this.uriText));
   }
 
   /** @internal A request off the wire whose Request-URI text was already validated. */
@@ -353,6 +471,18 @@ export class SipRequest extends SipMessage {
     const r = new SipRequest(method, PLACEHOLDER_URI);
     r.uriValue = undefined;
     r.uriText = uriText;
+    r.uriExposed = false;
+    return r;
+  }
+
+  /**
+   * @internal A request whose Request-URI is `uriText`, valid (`uri`, when given, was parsed from
+   * it); the method is checked. The request is written with the text as given.
+   */
+  static withUriText(method: string, uriText: string, uri: Uri | undefined): SipRequest {
+    if (!isToken(method)) throw new SipParseError(`method ${JSON.stringify(method)} is not a token`);
+    const r = SipRequest.fromWire(method, uriText);
+    r.uriValue = uri;
     return r;
   }
 }
@@ -378,7 +508,7 @@ export function requestSkeleton(request: SipRequest, keys: ReadonlySet<string>):
   };
   const copy = SipRequest.fromWire(request.method, next(0));
   copy.version = request.version;
-  kept.forEach((f, i) => copy.fields.push({ name: f.name, key: f.key, raw: next(i + 1), typed: PENDING }));
+  kept.forEach((f, i) => copy.fields.push({ name: f.name, key: f.key, raw: next(i + 1), typed: PENDING, exposed: false }));
   return copy;
 }
 
@@ -405,7 +535,7 @@ export function requestFromSkeleton(text: string): SipRequest {
   const parts = text.split('\n');
   const copy = SipRequest.fromWire(parts[0]!, parts[2]!);
   copy.version = parts[1]!;
-  for (let i = 3; i + 1 < parts.length; i += 2) copy.fields.push({ name: parts[i]!, key: headerKey(parts[i]!), raw: parts[i + 1]!, typed: PENDING });
+  for (let i = 3; i + 1 < parts.length; i += 2) copy.fields.push({ name: parts[i]!, key: headerKey(parts[i]!), raw: parts[i + 1]!, typed: PENDING, exposed: false });
   return copy;
 }
 
@@ -443,9 +573,10 @@ export class SipResponse extends SipMessage {
   }
 }
 
-/** The text a field serializes to: the received text while its value was never built (so never changed). */
+/** The text a field serializes to: its text as received or set, unless its typed value was handed out (and so may have changed). */
 export function fieldText(f: Field): string {
-  return f.typed === undefined || f.typed === PENDING ? f.raw : formatTyped(f.typed);
+  const t = f.typed;
+  return !f.exposed || t === undefined || t === PENDING ? f.raw : formatTyped(t);
 }
 
 function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): Field {
@@ -464,7 +595,7 @@ function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): F
   // Validated now, built when first read (as the parser leaves a field): until then the field is
   // written as the validated text, without rendering a typed value again.
   const checked = CHECKED_ADDRESSES.get(key);
-  if (checked?.has(raw)) return { name, key, raw, typed: PENDING };
+  if (checked?.has(raw)) return { name, key, raw, typed: PENDING, exposed: false };
   let typed: TypedValue | typeof PENDING;
   try {
     typed = parseKnownHeader(key, raw, true);
@@ -473,7 +604,7 @@ function makeField(name: string, value: HeaderValue | readonly HeaderValue[]): F
     throw err;
   }
   checked?.add(raw);
-  return { name, key, raw, typed };
+  return { name, key, raw, typed, exposed: false };
 }
 
 /** A value's text, without the whitespace around it: that is not part of it on the wire (RFC 3261 §7.3.1), so it is not kept here either. */

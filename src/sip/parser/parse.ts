@@ -225,7 +225,7 @@ function addField(fields: Field[], name: string, key: string, raw: string, lineS
     }
     contentLength = n;
   }
-  fields.push({ name, key, raw, typed });
+  fields.push({ name, key, raw, typed, exposed: false });
   return contentLength;
 }
 

@@ -1,11 +1,13 @@
 // Building and writing messages: createRequest, createResponse (RFC 3261 §8.1.1, §8.2.6) and
 // serializeMessage.
 
+import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { canonicalHeaderName, headerKey } from './header-names.js';
 import { NameAddr } from './name-addr.js';
-import { type Field, fieldText, type HeaderValue, type SipMessage, SipRequest, SipResponse } from './message.js';
+import { type Field, fieldText, type HeaderValue, peekField, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
+import { RecentSet } from './recent-set.js';
 import { CSeq, PENDING, type TypedValue } from './typed-headers.js';
 import { parseUri, type Uri } from './uri.js';
 import { Via } from './via.js';
@@ -41,6 +43,9 @@ export interface RequestInit {
   contentType?: string;
 }
 
+/** Request-URI texts validated lately (see createRequest); one that failed is never kept. */
+const CHECKED_URIS = new RecentSet<string>(256);
+
 /**
  * Builds a request with the mandatory headers of RFC 3261 §8.1.1 (To, From, CSeq, Call-ID,
  * Max-Forwards and, when given, Via). Invalid values throw {@link SipParseError} naming the header.
@@ -61,14 +66,22 @@ export interface RequestInit {
  * ```
  */
 export function createRequest(init: RequestInit): SipRequest {
-  let uri: Uri;
-  try {
-    uri = typeof init.uri === 'string' ? parseUri(init.uri) : init.uri;
-  } catch (err) {
-    if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`);
-    throw err;
-  }
-  const req = new SipRequest(init.method, uri);
+  let req: SipRequest;
+  if (typeof init.uri === 'string') {
+    // Written as given, and not rendered again. A dialog's requests repeat its target: a text
+    // validated lately is valid again without a parse (the URI is built if the stack reads it).
+    let uri: Uri | undefined;
+    if (!CHECKED_URIS.has(init.uri)) {
+      try {
+        uri = parseUri(init.uri);
+      } catch (err) {
+        if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`);
+        throw err;
+      }
+      CHECKED_URIS.add(init.uri);
+    }
+    req = SipRequest.withUriText(init.method, init.uri, uri);
+  } else req = new SipRequest(init.method, init.uri);
   if (init.via !== undefined) req.setHeader('Via', asList(init.via));
   req.setHeader('Max-Forwards', init.maxForwards ?? 70);
   req.setHeader('To', init.to);
@@ -110,11 +123,7 @@ export function createResponse(request: SipRequest, status: number, reason?: str
       res.fields.push(copyField(f));
     }
   }
-  if (options.toTag !== undefined) {
-    const to = res.to;
-    if (to === undefined) throw new SipParseError('cannot add a To tag: the request has no To header');
-    if (to.tag === undefined) to.tag = options.toTag;
-  }
+  if (options.toTag !== undefined) addToTag(res, options.toTag);
   addHeaders(res, options.headers);
   setBody(res, options.body, options.contentType);
   return res;
@@ -149,8 +158,29 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   return out;
 }
 
+/** Adds `tag` to the response's To unless it has one; as text while the To is its text. */
+function addToTag(res: SipResponse, tag: string): void {
+  const f = res.fields.find((x) => x.key === 'to');
+  if (f === undefined) throw new SipParseError('cannot add a To tag: the request has no To header');
+  const to = peekField(f) as NameAddr;
+  if (to.tag !== undefined) return;
+  if (f.exposed) {
+    to.tag = tag;
+    return;
+  }
+  // The tag is a header parameter, last on the line in either form (RFC 3261 §20: a URI with
+  // parameters is in <>, so `;tag=` after the address is never the URI's). tag = token (§25.1):
+  // the text must stay valid, since the value is built from it when read.
+  if (!isToken(tag)) throw new SipParseError(`To tag ${JSON.stringify(tag)} is not a token`);
+  f.raw = `${f.raw};tag=${tag}`;
+  f.typed = PENDING;
+}
+
 function copyField(f: Field): Field {
-  return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: cloneTyped(f.typed) };
+  // A value only the stack has read is its text still: the copy takes the text, and builds its own
+  // value if it is read. One handed out may have changed: the copy takes a copy of it.
+  if (!f.exposed) return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: PENDING, exposed: false };
+  return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: cloneTyped(f.typed), exposed: true };
 }
 
 function cloneTyped(v: TypedValue | typeof PENDING): TypedValue | typeof PENDING {

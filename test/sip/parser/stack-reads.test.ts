@@ -1,0 +1,152 @@
+// The stack's own reads (peekVias, peekFrom, peekTo, peekCSeq, peekUri ...) leave a message written
+// from its texts, as received or set; a value handed out by a public accessor may be changed, and
+// is written from then on as it stands. A response copies what its request says either way.
+import { describe, expect, it } from 'vitest';
+import { editTopVia, firstValueText, peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, SipResponse } from '../../../src/sip/parser/message.js';
+import { createRequest, createResponse, parseMessage, serializeMessage, SipParseError, SipUri } from '../../../src/sip/parser/index.js';
+
+// Written differently from how the typed values render: no quotes on the display name, a
+// lower-case parameter name, extra spaces before parameters.
+const INVITE = [
+  'INVITE sip:bob@biloxi.example.com SIP/2.0',
+  'Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds',
+  'To: Bob <sip:bob@biloxi.example.com>',
+  'From: Alice <sip:alice@atlanta.example.com> ;tag=1928301774',
+  'Call-ID: a84b4c76e66710@pc33.atlanta.example.com',
+  'CSeq: 314159 INVITE',
+  'Content-Length: 0',
+  '',
+  '',
+].join('\r\n');
+
+function received(): SipRequest {
+  return parseMessage(Buffer.from(INVITE, 'latin1')) as SipRequest;
+}
+
+function lines(bytes: Uint8Array): string[] {
+  return Buffer.from(bytes).toString('latin1').split('\r\n');
+}
+
+describe("the stack's reads", () => {
+  it('give the values the public accessors give', () => {
+    const req = received();
+    expect(peekVias(req)[0]!.branch).toBe('z9hG4bK776asdhds');
+    expect(peekFrom(req)!.tag).toBe('1928301774');
+    expect(peekTo(req)!.tag).toBeUndefined();
+    expect(peekCSeq(req)).toMatchObject({ seq: 314159, method: 'INVITE' });
+    expect(req.peekUri().toString()).toBe('sip:bob@biloxi.example.com');
+    const again = received();
+    expect(String(again.vias[0])).toBe(String(peekVias(req)[0]));
+    expect(String(again.from)).toBe(String(peekFrom(req)));
+  });
+
+  it('leave the message written as it came', () => {
+    const req = received();
+    peekVias(req);
+    peekFrom(req);
+    peekTo(req);
+    peekCSeq(req);
+    req.peekUri();
+    expect(Buffer.from(serializeMessage(req)).toString('latin1')).toBe(INVITE);
+    expect(firstValueText(req, 'from')).toBe('Alice <sip:alice@atlanta.example.com> ;tag=1928301774');
+  });
+
+  it('do not stop a value handed out later from being changed and written', () => {
+    const req = received();
+    peekFrom(req);
+    req.peekUri();
+    const from = req.from!;
+    from.tag = 'changed';
+    (req.uri as SipUri).host = 'elsewhere.example.com';
+    const out = lines(serializeMessage(req));
+    expect(out[0]).toBe('INVITE sip:bob@elsewhere.example.com SIP/2.0');
+    expect(out.find((l) => l.startsWith('From:'))).toBe('From: "Alice" <sip:alice@atlanta.example.com>;tag=changed');
+    expect(firstValueText(req, 'from')).toBe('"Alice" <sip:alice@atlanta.example.com>;tag=changed');
+  });
+});
+
+describe('createResponse', () => {
+  it('copies the texts, and adds the To tag to the text', () => {
+    const req = received();
+    peekTo(req);
+    const res = createResponse(req, 180, undefined, { toTag: 'a6c85cf' });
+    const out = lines(serializeMessage(res));
+    expect(out).toContain('To: Bob <sip:bob@biloxi.example.com>;tag=a6c85cf');
+    expect(out).toContain('From: Alice <sip:alice@atlanta.example.com> ;tag=1928301774');
+    expect(out).toContain('Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds');
+    expect(peekTo(res)!.tag).toBe('a6c85cf');
+    expect(res.to!.tag).toBe('a6c85cf');
+    // the request is unchanged
+    expect(peekTo(req)!.tag).toBeUndefined();
+    expect(lines(serializeMessage(req))).toContain('To: Bob <sip:bob@biloxi.example.com>');
+  });
+
+  it('copies a value changed through a public accessor as changed, and the copy is its own', () => {
+    const req = received();
+    req.to!.displayName = 'Robert';
+    const res = createResponse(req, 200, undefined, { toTag: 'x1' });
+    expect(lines(serializeMessage(res))).toContain('To: "Robert" <sip:bob@biloxi.example.com>;tag=x1');
+    expect(req.to!.tag).toBeUndefined();
+  });
+
+  it('keeps a To tag that is there already', () => {
+    const req = parseMessage(Buffer.from(INVITE.replace('To: Bob <sip:bob@biloxi.example.com>', 'To: <sip:bob@biloxi.example.com>;tag=old'), 'latin1')) as SipRequest;
+    const res = createResponse(req, 200, undefined, { toTag: 'new' });
+    expect(lines(serializeMessage(res))).toContain('To: <sip:bob@biloxi.example.com>;tag=old');
+  });
+
+  it('refuses a To tag that is not a token', () => {
+    expect(() => createResponse(received(), 200, undefined, { toTag: 'a b' })).toThrow(SipParseError);
+    expect(() => createResponse(received(), 200, undefined, { toTag: 'a\r\nX: y' })).toThrow(SipParseError);
+  });
+});
+
+describe('createRequest', () => {
+  const base = { method: 'OPTIONS', from: '<sip:a@x.example.com>;tag=1', to: '<sip:b@y.example.com>', callId: 'c1', cseq: 1 };
+
+  it('writes a Request-URI given as text as it was given', () => {
+    const req = createRequest({ ...base, uri: 'SIP:b@Y.example.com;transport=udp' });
+    expect(lines(serializeMessage(req))[0]).toBe('OPTIONS SIP:b@Y.example.com;transport=udp SIP/2.0');
+    expect((req.peekUri() as SipUri).params.get('transport')).toBe('udp');
+    // the same text again (validated lately) gives the same
+    const again = createRequest({ ...base, uri: 'SIP:b@Y.example.com;transport=udp' });
+    expect(again.uriString).toBe('SIP:b@Y.example.com;transport=udp');
+    expect((again.uri as SipUri).params.get('transport')).toBe('udp');
+  });
+
+  it('refuses an invalid Request-URI every time', () => {
+    for (let i = 0; i < 2; i++) expect(() => createRequest({ ...base, uri: 'sip:b@y.example.com ' })).toThrow(/Request-URI/);
+    expect(() => createRequest({ ...base, method: 'BAD METHOD', uri: 'sip:b@y.example.com' })).toThrow(SipParseError);
+  });
+
+  it('writes a changed Request-URI as it stands', () => {
+    const req = createRequest({ ...base, uri: 'sip:b@y.example.com' });
+    (req.uri as SipUri).user = 'carol';
+    expect(lines(serializeMessage(req))[0]).toBe('OPTIONS sip:carol@y.example.com SIP/2.0');
+  });
+});
+
+describe('editTopVia', () => {
+  it('writes the changed Via once as text', () => {
+    const req = received();
+    editTopVia(req, (top) => {
+      top.received = '192.0.2.1';
+      return true;
+    });
+    expect(lines(serializeMessage(req))).toContain('Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1');
+    expect(lines(serializeMessage(createResponse(req, 200, undefined, { toTag: 't' })))).toContain('Via: SIP/2.0/UDP pc33.atlanta.example.com;branch=z9hG4bK776asdhds;received=192.0.2.1');
+  });
+
+  it('leaves the text alone when nothing changed', () => {
+    const req = received();
+    editTopVia(req, () => false);
+    expect(lines(serializeMessage(req))).toContain('Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds');
+  });
+});
+
+it('a response built in code is written as set', () => {
+  const res = new SipResponse(200, 'OK');
+  res.setHeader('To', 'Bob <sip:bob@b.example.com>;tag=9');
+  expect(peekTo(res)!.tag).toBe('9');
+  expect(lines(serializeMessage(res))).toContain('To: Bob <sip:bob@b.example.com>;tag=9');
+});
