@@ -66,12 +66,14 @@ export function outOfDialogRequest(
 ): SipRequest {
   const { host, from } = addressOf(identity, contact);
   const routes = proxy === undefined ? [] : [`<${String(proxyUri(proxy))}>`];
+  // (the target as text, rendered once: the Request-URI and the To are written from it)
+  const target = String(uri);
   return createRequest({
     method,
-    uri,
+    uri: target,
     // (text: validated once by createRequest, and not rendered again; a new tag of its own alphabet each time)
     from: `${from};tag=${newTag()}`,
-    to: `<${String(uri)}>`,
+    to: `<${target}>`,
     callId: extra.callId ?? `${newTag()}${newTag()}@${host}`,
     cseq: 1,
     contact,

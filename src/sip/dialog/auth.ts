@@ -1,7 +1,7 @@
 // Answering digest challenges on the requests a user agent sends (RFC 3261 §22.2, §22.3): a
 // 401 or 407 is answered by sending the request again, with credentials, as a new transaction.
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { peekCSeq, type SipRequest, type SipResponse } from '../parser/message.js';
 import { parseMessage } from '../parser/parse.js';
 import { serializeMessage } from '../parser/serialize.js';
 import { CSeq } from '../parser/typed-headers.js';
@@ -38,7 +38,7 @@ export async function sendAuthenticated(
   request: SipRequest,
   client: DigestClient | undefined,
   send: (request: SipRequest) => Promise<FinalResponse>,
-  nextSeq: (request: SipRequest) => number = (r) => r.cseq!.seq + 1,
+  nextSeq: (request: SipRequest) => number = (r) => peekCSeq(r)!.seq + 1,
 ): Promise<FinalResponse & { request: SipRequest; error?: AuthenticationError }> {
   let current = request;
   for (let attempt = 0; ; attempt++) {

@@ -1,7 +1,7 @@
 // A SIP dialog (RFC 3261 §12): its identity, sequence numbers, remote target and route set, how
 // it is created on either side, and how requests inside it are built and checked.
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { firstValueText, peekContacts, peekCSeq, peekFrom, peekRecordRoutes, peekTo, type SipRequest, type SipResponse } from '../parser/message.js';
 import { NameAddr } from '../parser/name-addr.js';
 import { ownString } from '../parser/own-string.js';
 import { createRequest, type HeaderInit } from '../parser/serialize.js';
@@ -46,8 +46,10 @@ export interface DialogRequestInit {
 interface DialogInit {
   id: DialogId;
   state: DialogState;
-  localUri: NameAddr;
-  remoteUri: NameAddr;
+  /** Our address with our tag, as text. */
+  localUri: string;
+  /** The peer's address with its tag, as text. */
+  remoteUri: string;
   localSeq: number;
   remoteSeq: number | undefined;
   remoteTarget: Uri;
@@ -92,8 +94,8 @@ export class Dialog {
   private constructor(init: DialogInit) {
     this.id = { callId: ownString(init.id.callId), localTag: ownString(init.id.localTag), remoteTag: ownString(init.id.remoteTag) };
     this.state = init.state;
-    this.localText = ownString(String(init.localUri));
-    this.remoteText = ownString(String(init.remoteUri));
+    this.localText = ownString(init.localUri);
+    this.remoteText = ownString(init.remoteUri);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.targetText = ownString(String(init.remoteTarget));
@@ -110,10 +112,10 @@ export class Dialog {
    * @throws DialogStateError when the response has no To tag or the request lacks From/Call-ID/CSeq.
    */
   static fromUac(request: SipRequest, response: SipResponse, localContact: string): Dialog {
-    const from = request.from;
-    const to = response.to;
+    const from = peekFrom(request);
+    const to = peekTo(response);
     const callId = request.callId;
-    const cseq = request.cseq;
+    const cseq = peekCSeq(request);
     const localTag = from?.tag;
     const remoteTag = to?.tag;
     if (from === undefined || to === undefined || callId === undefined || cseq === undefined || localTag === undefined || remoteTag === undefined) {
@@ -122,14 +124,15 @@ export class Dialog {
     return new Dialog({
       id: { callId, localTag, remoteTag },
       state: response.status < 200 ? 'early' : 'confirmed',
-      localUri: from,
-      remoteUri: to,
+      // (as the request and the response write them)
+      localUri: firstValueText(request, 'from')!,
+      remoteUri: firstValueText(response, 'to')!,
       localSeq: cseq.seq,
       remoteSeq: undefined,
-      remoteTarget: targetOf(response) ?? request.uri,
-      routeSet: [...response.recordRoutes].reverse().map((r) => r.clone()),
+      remoteTarget: targetOf(response) ?? request.peekUri(),
+      routeSet: [...peekRecordRoutes(response)].reverse().map((r) => r.clone()),
       localContact,
-      secure: isSecure(request.uri),
+      secure: isSecure(request),
     });
   }
 
@@ -140,10 +143,10 @@ export class Dialog {
    * §8.1.1.5).
    */
   static fromUas(request: SipRequest, localTag: string, localContact: string, state: DialogState = 'early'): Dialog {
-    const from = request.from;
-    const to = request.to;
+    const from = peekFrom(request);
+    const to = peekTo(request);
     const callId = request.callId;
-    const cseq = request.cseq;
+    const cseq = peekCSeq(request);
     // RFC 3261 §12.1.1: "A UAS MUST be prepared to receive a request without a tag in the From
     // field, in which case the tag is considered to have a value of null" (RFC 2543 peers).
     const remoteTag = from?.tag ?? '';
@@ -155,14 +158,14 @@ export class Dialog {
     return new Dialog({
       id: { callId, localTag, remoteTag },
       state,
-      localUri,
-      remoteUri: from,
+      localUri: String(localUri),
+      remoteUri: firstValueText(request, 'from')!,
       localSeq: initialSeq(),
       remoteSeq: cseq.seq,
-      remoteTarget: targetOf(request) ?? request.uri,
-      routeSet: request.recordRoutes.map((r) => r.clone()),
+      remoteTarget: targetOf(request) ?? request.peekUri(),
+      routeSet: peekRecordRoutes(request).map((r) => r.clone()),
       localContact,
-      secure: isSecure(request.uri),
+      secure: isSecure(request),
     });
   }
 
@@ -200,7 +203,7 @@ export class Dialog {
   confirm(response?: SipResponse): void {
     if (this.state === 'terminated') throw new DialogStateError('cannot confirm a terminated dialog');
     if (response !== undefined) {
-      this.routeSet = [...response.recordRoutes].reverse().map((r) => r.clone());
+      this.routeSet = [...peekRecordRoutes(response)].reverse().map((r) => r.clone());
       this.refreshTarget(response);
     }
     this.state = 'confirmed';
@@ -227,7 +230,7 @@ export class Dialog {
    * not checked here.
    */
   acceptRemoteSeq(request: SipRequest): boolean {
-    const seq = request.cseq?.seq;
+    const seq = peekCSeq(request)?.seq;
     if (seq === undefined) return false;
     if (this.remoteSeq !== undefined && seq <= this.remoteSeq) return false;
     this.remoteSeq = seq;
@@ -243,11 +246,13 @@ export class Dialog {
   createRequest(method: string, init: DialogRequestInit = {}): DialogRequest {
     if (this.state === 'terminated' && method !== 'ACK') throw new DialogStateError(`cannot send ${method}: the dialog has ended`);
     const cseq = init.cseq ?? ++this.localSeq;
-    let uri: Uri = this.remoteTarget;
+    // (the target as text: validated when it was set, and written as it is)
+    let uri: Uri | string = this.targetText;
     let routes = this.routeSet.map(String);
-    let nextHop: Uri = uri;
     const first = this.routeSet[0];
-    if (first !== undefined) {
+    let nextHop: Uri;
+    if (first === undefined) nextHop = this.remoteTarget;
+    else {
       nextHop = first.uri;
       if (!(first.uri instanceof SipUri) || !first.uri.params.has('lr')) {
         // RFC 3261 §12.2.1.1: strict routing — the first route becomes the Request-URI (its
@@ -279,12 +284,14 @@ export class Dialog {
 
 /** The first Contact's URI of a message, when it has one that is not `*`. */
 function targetOf(message: SipRequest | SipResponse): Uri | undefined {
-  const c = message.contacts[0];
+  const c = peekContacts(message)[0];
   return c === undefined || c.wildcard ? undefined : c.uri;
 }
 
-function isSecure(uri: Uri): boolean {
-  return uri instanceof SipUri && uri.scheme === 'sips';
+/** Whether the request's Request-URI is a sips URI (the scheme is case-insensitive, RFC 3261 §19.1.4). */
+function isSecure(request: SipRequest): boolean {
+  const u = request.uriString;
+  return u.length > 5 && u.charCodeAt(4) === 58 /* : */ && u.slice(0, 4).toLowerCase() === 'sips';
 }
 
 /** A random first CSeq below 2^31 (RFC 3261 §8.1.1.5), leaving room for many requests. */

@@ -1,7 +1,7 @@
 // An INVITE that arrived and has not been answered yet (RFC 3261 §13.3): ring, send early
 // media, answer or reject it; learn of CANCEL through `signal`.
 
-import type { SipRequest } from '../parser/message.js';
+import { peekFrom, peekTo, type SipRequest } from '../parser/message.js';
 import type { NameAddr } from '../parser/name-addr.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
@@ -91,14 +91,17 @@ export class IncomingCall implements DialogUsage {
     return sdpBody(this.request);
   }
 
-  /** The caller (From). */
+  /**
+   * The caller (From). A copy: changing it changes nothing (our responses copy the INVITE's From
+   * as it came, RFC 3261 §8.2.6.2).
+   */
   get from(): NameAddr | undefined {
-    return this.request.from;
+    return peekFrom(this.request)?.clone();
   }
 
-  /** Who was called (To). */
+  /** Who was called (To). A copy, as {@link from} is. */
   get to(): NameAddr | undefined {
-    return this.request.to;
+    return peekTo(this.request)?.clone();
   }
 
   /** The Call-ID. */

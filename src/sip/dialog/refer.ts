@@ -2,7 +2,7 @@
 // the referrer's side (send REFER, follow the NOTIFYs) and the referee's (accept, place the new
 // call, report its progress).
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { peekCSeq, type SipRequest, type SipResponse } from '../parser/message.js';
 import { NameAddr } from '../parser/name-addr.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import { SipUri, type Uri } from '../parser/uri.js';
@@ -90,7 +90,7 @@ export class ReferSubscription extends TypedEmitter<ReferSubscriptionEvents> {
     super();
     this.ctx = ctx;
     this.request = request;
-    this.id = String(request.cseq!.seq);
+    this.id = String(peekCSeq(request)!.seq);
     this.onNotify = onNotify;
     this.done = new Promise((resolve) => (this.finish = resolve));
     this.timer = ctx.clock.setTimer(timeout, () => this.terminate('timeout'));
@@ -224,7 +224,7 @@ export class IncomingRefer {
    * other (each waits for the previous one's answer) so their CSeqs arrive in order.
    */
   private notify(status: number, reason: string, final: boolean): void {
-    const id = this.request.cseq!.seq;
+    const id = peekCSeq(this.request)!.seq;
     this.notifying = this.notifying.then(async () => {
       if (this.session.endReason !== undefined || this.subscriptionGone) return;
       try {

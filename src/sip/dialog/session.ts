@@ -1,7 +1,7 @@
 // An INVITE session on a confirmed dialog (RFC 3261 §13–15): 2xx/ACK on both sides, re-INVITE
 // with glare handling (§14), BYE (§15), INFO (RFC 6086) and in-dialog OPTIONS.
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { peekCSeq, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import type { ServerTransaction } from '../transaction/layer.js';
@@ -93,7 +93,7 @@ export class AckOf2xx {
   /** A retransmission of the 2xx it answers (the same CSeq) gets it again; nothing before it has gone. */
   resendFor(response: SipResponse): void {
     const sent = this.sent;
-    if (sent === undefined || response.cseq?.seq !== sent.seq) return;
+    if (sent === undefined || peekCSeq(response)?.seq !== sent.seq) return;
     this.ctx.resend({ bytes: bytesOfKept(sent.bytes), destination: sent.destination }).catch((err) => this.ctx.reportError(err, 'ACK retransmission'));
   }
 }
@@ -342,7 +342,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     const pending = this.pendingAck;
     // RFC 3261 §17.1.1.3 / §13.3.1.4: the ACK's CSeq number is the INVITE's. ACK retransmissions
     // (or an ACK for an INVITE already ACKed) are absorbed.
-    if (pending === undefined || ack.cseq?.seq !== pending.seq) return;
+    if (pending === undefined || peekCSeq(ack)?.seq !== pending.seq) return;
     this.takeAck(ack);
   }
 
@@ -371,7 +371,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * re-INVITE): re-send it until the ACK (RFC 3261 §13.3.1.4); with none after 64·T1, BYE.
    */
   awaitAck(tx: ServerTransaction, ok: SipResponse, onAck: (ack: SipRequest | undefined) => void, onNoAck: () => void): void {
-    const seq = ok.cseq!.seq;
+    const seq = peekCSeq(ok)!.seq;
     const retransmitter = new Retransmitter2xx(
       this.ctx.clock,
       this.ctx.timers,
@@ -395,13 +395,13 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    */
   sendAck(invite: SipRequest, answer: string | undefined): AckOf2xx {
     const { request: ack, nextHop } = this.dialog.createRequest('ACK', {
-      cseq: invite.cseq!.seq,
+      cseq: peekCSeq(invite)!.seq,
       // RFC 3261 §13.2.2.4: "The ACK MUST contain the same credentials as the INVITE."
       headers: credentialsOf(invite),
       ...(answer !== undefined ? { body: answer, contentType: 'application/sdp' } : {}),
     });
     const kept = (this.ack = new AckOf2xx(this.ctx));
-    const seq = ack.cseq!.seq;
+    const seq = peekCSeq(ack)!.seq;
     this.ctx.sendAck(ack, nextHop).then(
       (sent) => kept.gone(seq, sent),
       (err) => this.ctx.reportError(err, 'ACK'),

@@ -2,7 +2,7 @@
 // what arrives (§8.2), routes in-dialog requests to their dialog (§12.2.2), answers OPTIONS
 // (§11.2), places and receives calls, and ends everything on close().
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
@@ -466,7 +466,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         }),
       sendAck: async (ack, nextHop) => {
         const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
-        if (ack.vias.length === 0) this.addVia(ack, hostPort);
+        if (peekVias(ack).length === 0) this.addVia(ack, hostPort);
         this.addUserAgent(ack);
         const bytes = layer.statelessBytes(ack);
         await layer.sendBytes(bytes, destination);
@@ -519,7 +519,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.answer(tx, refusal);
       return;
     }
-    const toTag = request.to?.tag;
+    const toTag = peekTo(request)?.tag;
     if (toTag !== undefined) return this.receiveInDialog(request, tx, toTag);
     switch (request.method) {
       case 'INVITE':
@@ -606,7 +606,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     });
     // The dialog's key, made now: the transaction keeps this user for 64·T1 after a 2xx, and the
     // Call-ID and tag themselves are slices of the INVITE's text (the key is one flat copy).
-    const user = this.inviteUser(ref, dialogKey(request.callId!, call.localTag, request.from!.tag ?? ''));
+    const user = this.inviteUser(ref, dialogKey(request.callId!, call.localTag, peekFrom(request)!.tag ?? ''));
     this.emit('invite', call);
     return user;
   }
@@ -643,18 +643,19 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
 
   private receiveStray2xx(response: SipResponse, source: Endpoint): void {
     const callId = response.callId;
-    const local = response.from?.tag;
-    const remote = response.to?.tag;
+    const local = peekFrom(response)?.tag;
+    const remote = peekTo(response)?.tag;
     const usage = callId === undefined || local === undefined || remote === undefined ? undefined : this.dialogs.get(dialogKey(callId, local, remote));
     if (usage !== undefined) usage.receive2xx(response);
     else this.emit('event', { type: 'stray-2xx', response, source });
   }
 
   /** The dialog usage a request from the peer belongs to: local tag = To tag, remote tag = From tag. */
-  private usageFor(request: SipRequest, toTag = request.to?.tag): DialogUsage | undefined {
+  private usageFor(request: SipRequest, toTag = peekTo(request)?.tag): DialogUsage | undefined {
     const callId = request.callId;
     // A From without a tag is the null tag of an RFC 2543 peer (RFC 3261 §12.1.1).
-    const fromTag = request.from === undefined ? undefined : (request.from.tag ?? '');
+    const from = peekFrom(request);
+    const fromTag = from === undefined ? undefined : (from.tag ?? '');
     if (callId === undefined || toTag === undefined || fromTag === undefined) return undefined;
     return this.dialogs.get(dialogKey(callId, toTag, fromTag));
   }

@@ -15,6 +15,7 @@
 
 import { createResponse, type SipRequest, type SipResponse, SipUri } from '../parser/index.js';
 import { headerKey } from '../parser/header-names.js';
+import { peekCSeq } from '../parser/message.js';
 import { newTag } from '../transaction/tags.js';
 
 /** What this UAS supports, as it advertises it in Allow, Supported and Accept. */
@@ -145,7 +146,7 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
   // §8.1.1.5: the CSeq method MUST match the request method, also for CANCEL (§9.1) (RFC 4475
   // mismatch01 → 400). For a method we do not recognise, RFC 4475 §3.1.2.18 (mismatch02) prefers
   // 501 over 400, so the method check below decides.
-  const cseqMethod = request.cseq?.method;
+  const cseqMethod = peekCSeq(request)?.method;
   if (recognised && cseqMethod !== request.method) {
     return reject(request, 400, `Bad Request (CSeq method ${cseqMethod ?? ''} does not match ${request.method})`);
   }
@@ -158,7 +159,7 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
   }
 
   // §8.2.2.1: a Request-URI scheme we do not understand → 416.
-  const uri = request.uri;
+  const uri = request.peekUri();
   const scheme = uri.scheme.toLowerCase();
   if (!(capabilities.schemes ?? DEFAULT_SCHEMES).some((s) => s.toLowerCase() === scheme)) return reject(request, 416);
   // §19.1.1 (Table 1): headers are not allowed in a Request-URI (RFC 4475 escruri: 400 is acceptable).

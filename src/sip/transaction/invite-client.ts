@@ -1,7 +1,7 @@
 // The INVITE client transaction, RFC 3261 §17.1.1 (Figure 5) as updated by RFC 6026 §7.2
 // (Figure 5 there: the Accepted state and Timer M), with CANCEL construction from RFC 3261 §9.1.
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { firstValueText, peekCSeq, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createRequest, createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
 import { type ClientTransactionUser, NO_BYTES, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
@@ -273,8 +273,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   // RFC 3261 §17.1.1.3: the ACK for a non-2xx final has the INVITE's Request-URI, Call-ID, From,
   // CSeq number (method ACK), top Via (only) and Route headers, and the To of the response.
   private buildAck(response: SipResponse): SipRequest {
-    const to = response.to;
-    return this.buildRequest('ACK', to === undefined ? undefined : String(to));
+    return this.buildRequest('ACK', firstValueText(response, 'to'));
   }
 
   // RFC 3261 §9.1: the CANCEL has the INVITE's Request-URI, Call-ID, To, From, CSeq number
@@ -300,18 +299,14 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
 }
 
 function inviteIdentity(request: SipRequest): InviteIdentity {
-  const topVia = request.vias[0];
-  const { from, to, callId, cseq } = request;
+  // The texts as the INVITE writes them (so the ACK and the CANCEL copy exactly what was sent).
+  const topVia = firstValueText(request, 'via');
+  const from = firstValueText(request, 'from');
+  const to = firstValueText(request, 'to');
+  const callId = request.callId;
+  const cseq = peekCSeq(request);
   if (topVia === undefined || from === undefined || to === undefined || callId === undefined || cseq === undefined) {
     throw new TransactionStateError('an INVITE client transaction needs a top Via, From, To, Call-ID and CSeq to build its ACK and CANCEL');
   }
-  return {
-    uri: request.uriString,
-    callId,
-    from: String(from),
-    to: String(to),
-    seq: cseq.seq,
-    topVia: String(topVia),
-    routes: request.headers('Route'),
-  };
+  return { uri: request.uriString, callId, from, to, seq: cseq.seq, topVia, routes: request.headers('Route') };
 }

@@ -2,7 +2,7 @@
 // one (§17.1.3, §17.2.3), answers CANCEL (§9.2) and merged requests (§8.2.2.2), and forgets
 // transactions when they end. It is the transport's only handler.
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import { Via } from '../parser/via.js';
 import { type Clock, RealClock } from '../transport/clock.js';
@@ -143,7 +143,7 @@ export class TransactionLayer {
     if (request.method === 'ACK') throw new TypeError('an ACK is not sent in a transaction; use sendStateless');
     this.ensureVia(request);
     const key = clientKeyOfRequest(request)!;
-    if (this.clients.has(key)) throw new TypeError(`a client transaction with branch ${request.vias[0]?.branch} and method ${request.method} already exists`);
+    if (this.clients.has(key)) throw new TypeError(`a client transaction with branch ${peekVias(request)[0]?.branch} and method ${request.method} already exists`);
     const ctx = this.context(destination);
     const tx = request.method === 'INVITE' ? new InviteClientTransaction(request, ctx, tu) : new NonInviteClientTransaction(request, ctx, tu);
     this.clients.set(key, tx);
@@ -231,14 +231,14 @@ export class TransactionLayer {
     const key = clientKeyOfResponse(response);
     const tx = key === undefined ? undefined : this.clients.get(key);
     if (tx !== undefined) {
-      if (!sameSentBy(tx.request.vias[0], response.vias[0])) {
+      if (!sameSentBy(peekVias(tx.request)[0], peekVias(response)[0])) {
         this.core.event?.({ type: 'discarded', message: response, source, reason: 'top Via sent-by is not ours (RFC 3261 §18.1.2)' });
         return;
       }
       tx.receiveResponse(response);
       return;
     }
-    if (response.status >= 200 && response.status < 300 && response.cseq?.method === 'INVITE' && this.core.strayResponse !== undefined) {
+    if (response.status >= 200 && response.status < 300 && peekCSeq(response)?.method === 'INVITE' && this.core.strayResponse !== undefined) {
       this.core.strayResponse(response, source);
       return;
     }
@@ -263,8 +263,8 @@ export class TransactionLayer {
     // RFC 3261 §8.1.1: To, From and Call-ID are mandatory. Without them no proper response (nor a
     // CANCEL's, a merged request's or an overload's, which the layer makes itself) can be built:
     // answer 400 statelessly with what there is, and keep no transaction for it.
-    if (request.to === undefined || request.from === undefined || request.callId === undefined) {
-      const missing = [request.to === undefined ? 'To' : '', request.from === undefined ? 'From' : '', request.callId === undefined ? 'Call-ID' : ''].filter((h) => h !== '').join(', ');
+    if (peekTo(request) === undefined || peekFrom(request) === undefined || request.callId === undefined) {
+      const missing = [peekTo(request) === undefined ? 'To' : '', peekFrom(request) === undefined ? 'From' : '', request.callId === undefined ? 'Call-ID' : ''].filter((h) => h !== '').join(', ');
       if (request.method !== 'ACK') this.sendStatelessResponse(createResponse(request, 400, `Bad Request (missing ${missing})`), request, source);
       this.core.event?.({ type: 'discarded', message: request, source, reason: `missing ${missing}: answered 400 without a transaction` });
       return;
@@ -281,7 +281,7 @@ export class TransactionLayer {
     // A flood must not grow the transaction tables without bound: beyond the limit, answer
     // statelessly (RFC 3261 §21.5.4: 503 with Retry-After when the server is overloaded).
     const live = this.clients.size + this.servers.size;
-    if (live >= this.maxTransactions && (request.to?.tag === undefined || live >= this.maxTransactions * 1.25)) {
+    if (live >= this.maxTransactions && (peekTo(request)?.tag === undefined || live >= this.maxTransactions * 1.25)) {
       this.refuseOverloaded(request, source, live);
       return;
     }
@@ -321,7 +321,7 @@ export class TransactionLayer {
 
   /** A response outside any transaction, to the request's top Via (RFC 3261 §18.2.2). */
   private sendStatelessResponse(response: SipResponse, request: SipRequest, source: Endpoint): void {
-    this.transport.send(serializeMessage(response), viaDestination(request.vias[0]!) ?? source).catch((error: unknown) => {
+    this.transport.send(serializeMessage(response), viaDestination(peekVias(request)[0]!) ?? source).catch((error: unknown) => {
       if (error instanceof TransportError) this.core.event?.({ type: 'transport-error', error });
     });
   }
@@ -343,7 +343,7 @@ export class TransactionLayer {
   }
 
   private createServer(request: SipRequest, key: string, source: Endpoint, merge?: string, user: ServerTransactionUser = NO_USER): ServerTransaction {
-    const top = request.vias[0]!;
+    const top = peekVias(request)[0]!;
     const ctx = this.context(viaDestination(top) ?? source);
     const tx: ServerTransaction = request.method === 'INVITE' ? new InviteServerTransaction(request, ctx, user) : new NonInviteServerTransaction(request, ctx, user);
     this.servers.set(key, tx);
@@ -363,12 +363,13 @@ export class TransactionLayer {
   }
 
   private ensureVia(request: SipRequest): void {
-    const top = request.vias[0];
+    const top = peekVias(request)[0];
     if (top === undefined) {
       const local = this.transport.local;
       request.prependHeader('Via', new Via({ transport: this.transport.protocol, host: local.address, port: local.port, branch: newBranch(), params: { rport: null } }));
     } else if (top.branch === undefined) {
-      top.branch = newBranch();
+      // (changed: through the public accessor, so that the Via is written from its value)
+      request.vias[0]!.branch = newBranch();
     }
   }
 

@@ -1,7 +1,7 @@
 // Which transaction a message belongs to: RFC 3261 §17.1.3 (client side), §17.2.3 (server side,
 // with the RFC 2543 fallback for branches without the magic cookie), §8.2.2.2 (merged requests).
 
-import type { SipRequest, SipResponse } from '../parser/message.js';
+import { peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { BRANCH_COOKIE, type Via } from '../parser/via.js';
 
 /**
@@ -20,14 +20,14 @@ function keyOf(parts: readonly string[]): string {
  * INVITE it cancelled). `undefined` when the response has no branch or no CSeq.
  */
 export function clientKeyOfResponse(response: SipResponse): string | undefined {
-  const branch = response.vias[0]?.branch;
-  const method = response.cseq?.method;
+  const branch = peekVias(response)[0]?.branch;
+  const method = peekCSeq(response)?.method;
   return branch === undefined || method === undefined ? undefined : keyOf([branch, method]);
 }
 
 /** The key a client transaction is filed under, from the request it sends. */
 export function clientKeyOfRequest(request: SipRequest): string | undefined {
-  const branch = request.vias[0]?.branch;
+  const branch = peekVias(request)[0]?.branch;
   return branch === undefined ? undefined : keyOf([branch, request.method]);
 }
 
@@ -49,20 +49,20 @@ export function sameSentBy(a: Via | undefined, b: Via | undefined): boolean {
  * `undefined` when the request lacks what a key needs (no Via, or no CSeq).
  */
 export function serverKey(request: SipRequest, methodOverride?: string): string | undefined {
-  const top = request.vias[0];
-  const cseq = request.cseq;
+  const top = peekVias(request)[0];
+  const cseq = peekCSeq(request);
   if (top === undefined || cseq === undefined) return undefined;
   const method = methodOverride ?? (request.method === 'ACK' ? 'INVITE' : request.method);
   const branch = top.branch;
   if (branch !== undefined && branch.startsWith(BRANCH_COOKIE) && branch.length > BRANCH_COOKIE.length) {
     return keyOf(['3261', branch, `${top.host.toLowerCase()}:${top.port ?? 5060}`, method]);
   }
-  return keyOf(['2543', request.uriString, request.from?.tag ?? '', request.callId ?? '', String(cseq.seq), method, String(top)]);
+  return keyOf(['2543', request.uriString, peekFrom(request)?.tag ?? '', request.callId ?? '', String(cseq.seq), method, String(top)]);
 }
 
 /** True when the request's branch carries the RFC 3261 magic cookie (§8.1.1.7). */
 export function hasRfc3261Branch(request: SipRequest): boolean {
-  const branch = request.vias[0]?.branch;
+  const branch = peekVias(request)[0]?.branch;
   return branch !== undefined && branch.startsWith(BRANCH_COOKIE) && branch.length > BRANCH_COOKIE.length;
 }
 
@@ -73,8 +73,8 @@ export function hasRfc3261Branch(request: SipRequest): boolean {
  */
 export function toTagMatches(request: SipRequest, original: SipRequest, responseToTag: string | undefined): boolean {
   if (hasRfc3261Branch(request)) return true;
-  const tag = request.to?.tag;
-  return request.method === 'ACK' ? tag === responseToTag || tag === original.to?.tag : tag === original.to?.tag;
+  const tag = peekTo(request)?.tag;
+  return request.method === 'ACK' ? tag === responseToTag || tag === peekTo(original)?.tag : tag === peekTo(original)?.tag;
 }
 
 /**
@@ -83,10 +83,10 @@ export function toTagMatches(request: SipRequest, original: SipRequest, response
  * paths), answered 482. `undefined` when the request has a To tag (in a dialog) or lacks a field.
  */
 export function mergeKey(request: SipRequest): string | undefined {
-  if (request.to?.tag !== undefined || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
-  const fromTag = request.from?.tag;
+  if (peekTo(request)?.tag !== undefined || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
+  const fromTag = peekFrom(request)?.tag;
   const callId = request.callId;
-  const cseq = request.cseq;
+  const cseq = peekCSeq(request);
   if (fromTag === undefined || callId === undefined || cseq === undefined) return undefined;
   return keyOf([fromTag, callId, String(cseq.seq), cseq.method]);
 }

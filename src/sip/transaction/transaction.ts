@@ -1,7 +1,7 @@
 // What the four RFC 3261 §17 state machines share: timers owned by states, the one legal way to
 // change state, the context they run in, and the interfaces to their transaction user (TU).
 
-import { requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
+import { peekCSeq, peekTo, requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import { TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
@@ -312,7 +312,7 @@ export abstract class ServerTransactionBase<S extends string> extends Transactio
   /** Records a response as the latest sent; from the first final on, keeps only the skeleton of the request. */
   protected noteSent(response: SipResponse): void {
     this.status = response.status;
-    this.toTag = response.to?.tag;
+    this.toTag = peekTo(response)?.tag;
     if (response.status >= 200) this.keepSkeleton();
   }
 }
@@ -354,8 +354,8 @@ export function checkResponseFor(request: SipRequest, response: SipResponse): vo
   if (!Number.isInteger(status) || status < 100 || status > 699) {
     throw new TypeError(`response status must be an integer from 100 to 699, got ${String(status)}`);
   }
-  const want = request.cseq;
-  const got = response.cseq;
+  const want = peekCSeq(request);
+  const got = peekCSeq(response);
   if (want === undefined || got === undefined || got.seq !== want.seq || got.method !== want.method) {
     const text = (c: typeof want): string => (c === undefined ? 'none' : `${c.seq} ${c.method}`);
     throw new TypeError(`response CSeq (${text(got)}) does not match the request's (${text(want)})`);

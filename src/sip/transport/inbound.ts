@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
 import { SipParseError } from '../parser/errors.js';
 import { canonicalHeaderName, headerKey } from '../parser/header-names.js';
-import { type SipRequest, type SipResponse } from '../parser/message.js';
+import { editTopVia, type SipRequest, type SipResponse } from '../parser/message.js';
 import type { NameAddr } from '../parser/name-addr.js';
 import { parseMessage } from '../parser/parse.js';
 import { parseKnownHeader } from '../parser/typed-headers.js';
@@ -39,23 +39,22 @@ export function receiveDatagram(data: Uint8Array, source: Endpoint): DatagramOut
     const reply = badRequestFor(data, error, source);
     return { kind: 'malformed', datagram: { error, source, data, answered: reply !== undefined }, reply };
   }
-  if (message.isRequest) {
-    const top = message.vias[0];
-    if (top !== undefined) stampReceived(top, source);
-  }
+  if (message.isRequest) editTopVia(message, (top) => stampReceived(top, source));
   return { kind: 'message', inbound: { message, source, bytes: data.byteLength, data } };
 }
 
 /**
  * RFC 3261 §18.2.1: add `received` when the sent-by host is a name or an address other than the
  * packet's source. RFC 3581 §4: when `rport` is present without a value, fill in the source port,
- * and add `received` even if the address matches.
+ * and add `received` even if the address matches. Returns whether it changed the Via.
  */
-export function stampReceived(top: Via, source: Endpoint): void {
+export function stampReceived(top: Via, source: Endpoint): boolean {
   const address = withoutZone(source.address);
   const rportRequested = top.rport === true;
   if (rportRequested) top.rport = source.port;
-  if (rportRequested || !sameAddress(top.host, address)) top.received = address;
+  if (!rportRequested && sameAddress(top.host, address)) return false;
+  top.received = address;
+  return true;
 }
 
 /** A link-local IPv6 source comes as `fe80::1%eth0`; the zone is local and never goes in a message. */

@@ -34,6 +34,12 @@ describe('UserAgent over UDP on loopback', () => {
     const answered = new Promise<DialogSession>((resolve, reject) => {
       bob.ua.on('invite', (call) => {
         expect(call.from?.uri.toString()).toContain('sip:alice@');
+        // a copy: changing it changes neither the INVITE nor what our responses copy of it
+        const fromTag = call.from!.tag;
+        call.from!.tag = 'changed';
+        call.to!.displayName = 'Changed';
+        expect(call.from!.tag).toBe(fromTag);
+        expect(call.to!.displayName).toBeUndefined();
         call.ringing();
         call.answer().then(resolve, reject);
       });
