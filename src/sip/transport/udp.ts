@@ -2,6 +2,7 @@
 // receiveDatagram (./inbound.ts), so UDP and the in-memory network behave the same.
 
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIPv4, isIPv6 } from 'node:net';
 import { type DatagramOutcome, receiveDatagram } from './inbound.js';
 import { type Endpoint, type Transport, TransportError, type TransportHandlers } from './transport.js';
@@ -46,6 +47,20 @@ const CLOSE_DRAIN_TURNS = 50;
 
 /** The most sends that wait for the end of a turn (see UdpTransport's enqueue): about 14 KB of SIP. */
 const MAX_BATCH = 32;
+
+/**
+ * The socket's address lookup (dgram's `lookup` option). Every destination send() passes it is an
+ * IP address send() has checked, in `forms`, which stands for itself: answered at once, where
+ * dns.lookup answers a literal on the next tick, after a regular-expression test, for every
+ * datagram. Anything else (the address bind() passes) goes to dns.lookup.
+ */
+function literalLookup(forms: ReadonlySet<string>): (address: string, family: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void {
+  return (address, family, callback) => {
+    // (dgram passes the socket's family as a number, 4 or 6)
+    if (forms.has(address)) callback(null, address, typeof family === 'number' ? family : isIPv4(address) ? 4 : 6);
+    else dnsLookup(address, family as LookupOneOptions, callback);
+  };
+}
 
 /**
  * SIP over UDP: a {@link Transport} on one `node:dgram` socket.
@@ -99,9 +114,12 @@ export class UdpTransport implements Transport {
   private readonly inFlight = new Set<(error: TransportError) => void>();
   /** Destination addresses accepted by checkSend, each with the form the socket takes. */
   private readonly goodAddresses = new Map<string, string>();
+  /** The forms in {@link goodAddresses}: what the socket's lookup answers at once (see literalLookup). */
+  private readonly sendForms: Set<string>;
 
-  private constructor(socket: Socket, family: 4 | 6, local: Endpoint, handlers: TransportHandlers) {
+  private constructor(socket: Socket, family: 4 | 6, local: Endpoint, handlers: TransportHandlers, sendForms: Set<string>) {
     this.socket = socket;
+    this.sendForms = sendForms;
     this.family = family;
     // An IPv4-mapped bound address (`::ffff:127.0.0.1`) is reported as plain IPv4, like sources.
     this.local = { address: plainAddress(local.address), port: local.port };
@@ -139,8 +157,9 @@ export class UdpTransport implements Transport {
 
     return new Promise<UdpTransport>((resolve, reject) => {
       let socket: Socket;
+      const sendForms = new Set<string>();
       try {
-        socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6' });
+        socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: literalLookup(sendForms) });
       } catch (err) {
         reject(new TransportError('bind', `cannot create UDP socket: ${describe(err)}`, { code: errorCode(err), cause: err }));
         return;
@@ -169,7 +188,7 @@ export class UdpTransport implements Transport {
           return;
         }
         setBufferSize(socket, recvBufferSize);
-        resolve(new UdpTransport(socket, family, bound, options.handlers ?? {}));
+        resolve(new UdpTransport(socket, family, bound, options.handlers ?? {}, sendForms));
       });
       try {
         // exclusive: never share the port with cluster workers; a second bind fails with EADDRINUSE.
@@ -285,10 +304,15 @@ export class UdpTransport implements Transport {
     if (this.goodAddresses.has(address)) return undefined;
     const problem = this.checkAddress(address);
     if (problem === undefined) {
-      if (this.goodAddresses.size >= ADDRESS_CACHE_SIZE) this.goodAddresses.clear();
+      if (this.goodAddresses.size >= ADDRESS_CACHE_SIZE) {
+        this.goodAddresses.clear();
+        this.sendForms.clear();
+      }
       // IPv4-mapped destinations are sent as IPv4 on a udp4 socket; IPv4 ones as mapped on a udp6 socket.
       const plain = plainAddress(address);
-      this.goodAddresses.set(address, this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain);
+      const form = this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain;
+      this.goodAddresses.set(address, form);
+      this.sendForms.add(form);
     }
     return problem;
   }
