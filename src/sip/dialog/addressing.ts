@@ -4,7 +4,7 @@
 import { networkInterfaces } from 'node:os';
 import type { SipRequest } from '../parser/message.js';
 import { NameAddr } from '../parser/name-addr.js';
-import { createRequest, type HeaderInit } from '../parser/serialize.js';
+import { createMadeRequest, type HeaderInit } from '../parser/serialize.js';
 import { parseUri, SipUri, type Uri } from '../parser/uri.js';
 import { newTag } from '../transaction/tags.js';
 import { headerPairs } from './dialog.js';
@@ -68,10 +68,11 @@ export function outOfDialogRequest(
   const routes = proxy === undefined ? [] : [`<${String(proxyUri(proxy))}>`];
   // (the target as text, rendered once: the Request-URI and the To are written from it)
   const target = String(uri);
-  return createRequest({
+  // (made of checked parts: the From checked once per identity with a new tag (a token), the To
+  // the target, which createMadeRequest checks as the Request-URI)
+  return createMadeRequest({
     method,
     uri: target,
-    // (text: validated once by createRequest, and not rendered again; a new tag of its own alphabet each time)
     from: `${from};tag=${newTag()}`,
     to: `<${target}>`,
     callId: extra.callId ?? `${newTag()}${newTag()}@${host}`,
@@ -108,7 +109,10 @@ function addressOf(identity: UserAgentIdentity, contact: string): Addresses {
     ...(identity.displayName !== undefined ? { displayName: identity.displayName } : {}),
     uri: new SipUri({ user: identity.user, host: identity.domain ?? host }),
   });
-  const made: Addresses = { contact, user: identity.user, displayName: identity.displayName, domain: identity.domain, host, from: String(from) };
+  const fromText = String(from);
+  // Checked once here: each request's From is this text with a new tag (a token), written unparsed.
+  NameAddr.parse(fromText);
+  const made: Addresses = { contact, user: identity.user, displayName: identity.displayName, domain: identity.domain, host, from: fromText };
   addresses.set(identity, made);
   return made;
 }

@@ -4,7 +4,7 @@
 import { firstValueText, peekContacts, peekCSeq, peekFrom, peekRecordRoutes, peekTo, type SipRequest, type SipResponse } from '../parser/message.js';
 import { NameAddr } from '../parser/name-addr.js';
 import { ownString } from '../parser/own-string.js';
-import { createRequest, type HeaderInit } from '../parser/serialize.js';
+import { createMadeRequest, type HeaderInit } from '../parser/serialize.js';
 import { parseUri, SipUri, type Uri } from '../parser/uri.js';
 import { DialogStateError } from './errors.js';
 
@@ -247,7 +247,7 @@ export class Dialog {
     if (this.state === 'terminated' && method !== 'ACK') throw new DialogStateError(`cannot send ${method}: the dialog has ended`);
     const cseq = init.cseq ?? ++this.localSeq;
     // (the target as text: validated when it was set, and written as it is)
-    let uri: Uri | string = this.targetText;
+    let uri = this.targetText;
     let routes = this.routeSet.map(String);
     const first = this.routeSet[0];
     let nextHop: Uri;
@@ -258,13 +258,14 @@ export class Dialog {
         // RFC 3261 §12.2.1.1: strict routing — the first route becomes the Request-URI (its
         // parameters other than those allowed in a Request-URI kept as they are), and the
         // remote target goes to the end of the Route list.
-        uri = first.uri.clone();
+        uri = String(first.uri);
         routes = [...this.routeSet.slice(1).map(String), `<${this.targetText}>`];
       }
     }
     const headers: Array<readonly [string, string | readonly string[]]> = [];
     if (routes.length > 0) headers.push(['Route', routes]);
-    const request = createRequest({
+    // (From and To as validated messages wrote them, or as we made them with our tag: written unparsed)
+    const request = createMadeRequest({
       method,
       uri,
       from: this.localText,

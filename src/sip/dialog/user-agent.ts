@@ -2,7 +2,8 @@
 // what arrives (§8.2), routes in-dialog requests to their dialog (§12.2.2), answers OPTIONS
 // (§11.2), places and receives calls, and ends everything on close().
 
-import { peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
+import { addMadeHeader, peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
+import { parseKnownHeader } from '../parser/typed-headers.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
@@ -177,6 +178,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly clock: Clock;
   private transport: Transport | undefined;
   private layer: TransactionLayer | undefined;
+  /** The Via sent-by (host:port) checked at bind: our Vias with it go in unchecked (see addVia). */
+  private sentByChecked: string | undefined;
   private context: UaContext | undefined;
   private readonly dialogs = new Map<string, DialogUsage>();
   private readonly sessions = new Set<DialogSession>();
@@ -408,6 +411,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     });
     const host = this.config.contactHost ?? advertisedHost(transport.local.address);
     const hostPort = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${transport.local.port}`;
+    try {
+      parseKnownHeader('via', `SIP/2.0/${transport.protocol} ${hostPort};branch=z9hG4bK0;rport`);
+      this.sentByChecked = hostPort;
+    } catch {
+      // (addVia checks every Via then, and the send fails with the reason)
+    }
     const layer = this.layer;
     const sendRequest = async (request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction> => {
       // Until its final response: close() answers it if the layer closes first, and waits for it
@@ -685,8 +694,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   }
 
   private addVia(request: SipRequest, hostPort: string): void {
-    // As text: prependHeader parses (and checks) it once; a Via object would be rendered and parsed again.
-    request.prependHeader('Via', `SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`);
+    const via = `SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`;
+    // As text. Made of checked parts (the sent-by checked once, a branch of token characters), it
+    // goes in unparsed; a sent-by that did not pass (a bad contactHost) is checked, and refused, here.
+    if (this.sentByChecked === hostPort) addMadeHeader(request, 'Via', 'via', via, true);
+    else request.prependHeader('Via', via);
   }
 
   /** Adds `work` to what close() waits for, until it settles. */

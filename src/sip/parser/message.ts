@@ -78,8 +78,21 @@ export class WireField implements Field {
  * The caller may change it, so the field is written from it from now on ({@link fieldText}).
  */
 export function resolve(f: Field): TypedValue {
+  if (f.exposed) return peekField(f);
   f.exposed = true;
+  const t = f.typed;
+  // A value the stack has read may be shared with the field of a message copied from this one
+  // (a response's Via, From, To ...): the one handed out is this field's own.
+  if (t !== PENDING) return (f.typed = cloneTyped(t));
   return peekField(f);
+}
+
+/** @internal A copy of a typed value: the objects in it copied, a string or number as it is. */
+export function cloneTyped<T extends TypedValue | typeof PENDING>(v: T): T {
+  if (Array.isArray(v)) return v.map((x: { clone?: () => unknown }) => (typeof x.clone === 'function' ? x.clone() : x)) as T;
+  if (v instanceof CSeq) return new CSeq(v.seq, v.method) as T;
+  if (typeof v === 'object' && v !== null && typeof (v as { clone?: unknown }).clone === 'function') return (v as unknown as { clone: () => T }).clone();
+  return v;
 }
 
 /**
@@ -360,6 +373,23 @@ export function editTopVia(msg: SipMessage, edit: (top: Via) => boolean): void {
   const top = list[0];
   if (top === undefined || !edit(top) || f.exposed) return;
   f.raw = formatTyped(list);
+}
+
+/**
+ * @internal Adds a header line whose text the stack made of parts it has checked (our Via with a
+ * new branch, a From with a new tag, a CSeq of a number and a method): kept as that text, parsed
+ * only if the stack reads it. The text must be valid: anything from outside goes through
+ * setHeader, addHeader or prependHeader, which check it. `atTop` puts it before the first line of
+ * the same header, or first of all (as prependHeader does); otherwise it goes last.
+ */
+export function addMadeHeader(msg: SipMessage, name: string, key: string, text: string, atTop = false): void {
+  const field: Field = { name, key, raw: text, typed: PENDING, exposed: false };
+  if (!atTop) {
+    msg.fields.push(field);
+    return;
+  }
+  const i = msg.fields.findIndex((f) => f.key === key);
+  msg.fields.splice(i < 0 ? 0 : i, 0, field);
 }
 
 /** @internal The From header for the stack's own reading. */

@@ -5,10 +5,10 @@ import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { canonicalHeaderName, headerKey } from './header-names.js';
 import { NameAddr } from './name-addr.js';
-import { type Field, fieldText, type HeaderValue, peekField, type SipMessage, SipRequest, SipResponse } from './message.js';
+import { addMadeHeader, cloneTyped, type Field, fieldText, type HeaderValue, peekField, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
 import { RecentSet } from './recent-set.js';
-import { CSeq, PENDING, type TypedValue } from './typed-headers.js';
+import { CSeq } from './typed-headers.js';
 import { parseUri, type Uri } from './uri.js';
 import { Via } from './via.js';
 
@@ -66,22 +66,7 @@ const CHECKED_URIS = new RecentSet<string>(256);
  * ```
  */
 export function createRequest(init: RequestInit): SipRequest {
-  let req: SipRequest;
-  if (typeof init.uri === 'string') {
-    // Written as given, and not rendered again. A dialog's requests repeat its target: a text
-    // validated lately is valid again without a parse (the URI is built if the stack reads it).
-    let uri: Uri | undefined;
-    if (!CHECKED_URIS.has(init.uri)) {
-      try {
-        uri = parseUri(init.uri);
-      } catch (err) {
-        if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`);
-        throw err;
-      }
-      CHECKED_URIS.add(init.uri);
-    }
-    req = SipRequest.withUriText(init.method, init.uri, uri);
-  } else req = new SipRequest(init.method, init.uri);
+  const req = typeof init.uri === 'string' ? requestTo(init.method, init.uri) : new SipRequest(init.method, init.uri);
   if (init.via !== undefined) req.setHeader('Via', asList(init.via));
   req.setHeader('Max-Forwards', init.maxForwards ?? 70);
   req.setHeader('To', init.to);
@@ -91,6 +76,72 @@ export function createRequest(init: RequestInit): SipRequest {
   if (init.contact !== undefined) req.setHeader('Contact', asList(init.contact));
   addHeaders(req, init.headers);
   setBody(req, init.body, init.contentType);
+  return req;
+}
+
+/**
+ * A request to the Request-URI `text`, written as given and not rendered again. A dialog's requests
+ * repeat its target: a text validated lately is valid again without a parse (the URI is built if
+ * the stack reads it).
+ */
+function requestTo(method: string, text: string): SipRequest {
+  let uri: Uri | undefined;
+  if (!CHECKED_URIS.has(text)) {
+    try {
+      uri = parseUri(text);
+    } catch (err) {
+      if (err instanceof SipParseError) throw new SipParseError(`Request-URI: ${err.reason}`);
+      throw err;
+    }
+    CHECKED_URIS.add(text);
+  }
+  return SipRequest.withUriText(method, text, uri);
+}
+
+/**
+ * @internal What {@link createRequest} takes, for {@link createMadeRequest}: the From, To and
+ * (when given) Via texts the stack made of checked parts; the Request-URI, Call-ID and Contact
+ * are checked all the same.
+ */
+export interface MadeRequestInit {
+  method: string;
+  uri: string;
+  from: string;
+  to: string;
+  callId: string;
+  cseq: number;
+  via?: string;
+  contact?: string;
+  headers?: HeaderInit;
+  body?: Uint8Array | string;
+  /** Content-Type; `application/sdp`, the stack's own, is not checked again. */
+  contentType?: string;
+}
+
+/**
+ * @internal {@link createRequest} for the stack's own requests (a user agent's requests outside a
+ * dialog, a dialog's requests): From, To, Via, CSeq and Max-Forwards are texts it made of parts it
+ * has checked (a From checked once per identity with a new tag; a dialog's addresses as validated
+ * messages wrote them), written as they are without a parse. The Request-URI, Call-ID, Contact
+ * and extra headers are checked as createRequest checks them (those repeat: checked lately, they
+ * are not parsed again).
+ */
+export function createMadeRequest(init: MadeRequestInit): SipRequest {
+  if (!Number.isInteger(init.cseq) || init.cseq < 0 || init.cseq > 0xffffffff) throw new SipParseError(`CSeq number ${init.cseq} is out of range`, { header: 'CSeq' });
+  const req = requestTo(init.method, init.uri);
+  if (init.via !== undefined) addMadeHeader(req, 'Via', 'via', init.via);
+  addMadeHeader(req, 'Max-Forwards', 'max-forwards', '70');
+  addMadeHeader(req, 'To', 'to', init.to);
+  addMadeHeader(req, 'From', 'from', init.from);
+  req.addHeader('Call-ID', init.callId);
+  // (the method is a token: requestTo checked it)
+  addMadeHeader(req, 'CSeq', 'cseq', `${init.cseq} ${init.method}`);
+  if (init.contact !== undefined) req.addHeader('Contact', init.contact);
+  addHeaders(req, init.headers);
+  if (init.contentType === 'application/sdp' && !req.hasHeader('content-type')) {
+    addMadeHeader(req, 'Content-Type', 'content-type', init.contentType);
+    setBody(req, init.body, undefined);
+  } else setBody(req, init.body, init.contentType);
   return req;
 }
 
@@ -158,7 +209,7 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   return out;
 }
 
-/** Adds `tag` to the response's To unless it has one; as text while the To is its text. */
+/** Adds `tag` to the response's To unless it has one; to the text while the To is its text. */
 function addToTag(res: SipResponse, tag: string): void {
   const f = res.fields.find((x) => x.key === 'to');
   if (f === undefined) throw new SipParseError('cannot add a To tag: the request has no To header');
@@ -173,21 +224,18 @@ function addToTag(res: SipResponse, tag: string): void {
   // the text must stay valid, since the value is built from it when read.
   if (!isToken(tag)) throw new SipParseError(`To tag ${JSON.stringify(tag)} is not a token`);
   f.raw = `${f.raw};tag=${tag}`;
-  f.typed = PENDING;
+  // (the value, which the request's field may share, is not changed: the response gets its own)
+  const own = to.clone();
+  own.tag = tag;
+  f.typed = own;
 }
 
 function copyField(f: Field): Field {
-  // A value only the stack has read is its text still: the copy takes the text, and builds its own
-  // value if it is read. One handed out may have changed: the copy takes a copy of it.
-  if (!f.exposed) return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: PENDING, exposed: false };
+  // A value only the stack has read is its text still: the copy takes the text and shares the value
+  // (which nobody changes: one handed out from either field is a copy of its own, see resolve).
+  // One handed out already may have changed: the copy takes a copy of it.
+  if (!f.exposed) return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: f.typed, exposed: false };
   return { name: canonicalHeaderName(f.name), key: f.key, raw: f.raw, typed: cloneTyped(f.typed), exposed: true };
-}
-
-function cloneTyped(v: TypedValue | typeof PENDING): TypedValue | typeof PENDING {
-  if (Array.isArray(v)) return v.map((x: Via | NameAddr | { wildcard: true }) => ('clone' in x ? x.clone() : x)) as TypedValue;
-  if (v instanceof NameAddr) return v.clone();
-  if (v instanceof CSeq) return new CSeq(v.seq, v.method);
-  return v;
 }
 
 function asList<T>(v: T | ReadonlyArray<T>): T[] {

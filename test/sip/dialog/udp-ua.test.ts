@@ -74,6 +74,13 @@ describe('UserAgent over UDP on loopback', () => {
     for (const [kind, n] of handles()) expect(n, kind).toBeLessThanOrEqual(before.get(kind) ?? 0);
   });
 
+  it('refuses to send with a contactHost that cannot stand in a Via, saying why', async () => {
+    const alice = ua('alice', 40000, { contactHost: 'bad host' });
+    await alice.ua.ready;
+    await expect(alice.ua.invite('sip:bob@127.0.0.1:9', { sdp: sdpOfferAnswer({ address: '127.0.0.1', port: 40000 }).createOffer(undefined) })).rejects.toThrow(/Via|host/i);
+    await alice.ua.close();
+  });
+
   it('gets its responses through rport when the Via sent-by cannot be reached (RFC 3581)', async () => {
     // Alice advertises an address nobody listens on; Bob's responses must still reach her
     // (received/rport on the top Via), so the call completes.

@@ -2,7 +2,8 @@
 // from its texts, as received or set; a value handed out by a public accessor may be changed, and
 // is written from then on as it stands. A response copies what its request says either way.
 import { describe, expect, it } from 'vitest';
-import { editTopVia, firstValueText, peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, SipResponse } from '../../../src/sip/parser/message.js';
+import { addMadeHeader, editTopVia, firstValueText, peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, SipResponse } from '../../../src/sip/parser/message.js';
+import { createMadeRequest } from '../../../src/sip/parser/serialize.js';
 import { createRequest, createResponse, parseMessage, serializeMessage, SipParseError, SipUri } from '../../../src/sip/parser/index.js';
 
 // Written differently from how the typed values render: no quotes on the display name, a
@@ -89,6 +90,25 @@ describe('createResponse', () => {
     expect(req.to!.tag).toBeUndefined();
   });
 
+  it('shares what the stack read with the copy, and hands out a copy of its own from either side', () => {
+    const req = received();
+    peekFrom(req);
+    peekVias(req);
+    const res = createResponse(req, 200, undefined, { toTag: 't1' });
+    // the response's From handed out and changed: the request's is not
+    res.from!.displayName = 'Mallory';
+    res.vias[0]!.branch = 'z9hG4bKother';
+    expect(peekFrom(req)!.displayName).toBe('Alice');
+    expect(peekVias(req)[0]!.branch).toBe('z9hG4bK776asdhds');
+    expect(lines(serializeMessage(req))).toContain('From: Alice <sip:alice@atlanta.example.com> ;tag=1928301774');
+    // and the other way round
+    const res2 = createResponse(req, 180, undefined, { toTag: 't2' });
+    req.from!.tag = 'changed';
+    expect(peekFrom(res2)!.tag).toBe('1928301774');
+    expect(lines(serializeMessage(res2))).toContain('From: Alice <sip:alice@atlanta.example.com> ;tag=1928301774');
+    expect(lines(serializeMessage(res))).toContain('From: "Mallory" <sip:alice@atlanta.example.com>;tag=1928301774');
+  });
+
   it('keeps a To tag that is there already', () => {
     const req = parseMessage(Buffer.from(INVITE.replace('To: Bob <sip:bob@biloxi.example.com>', 'To: <sip:bob@biloxi.example.com>;tag=old'), 'latin1')) as SipRequest;
     const res = createResponse(req, 200, undefined, { toTag: 'new' });
@@ -149,4 +169,69 @@ it('a response built in code is written as set', () => {
   res.setHeader('To', 'Bob <sip:bob@b.example.com>;tag=9');
   expect(peekTo(res)!.tag).toBe('9');
   expect(lines(serializeMessage(res))).toContain('To: Bob <sip:bob@b.example.com>;tag=9');
+});
+
+describe("createMadeRequest (the stack's own requests)", () => {
+  const made = {
+    method: 'INVITE',
+    uri: 'sip:bob@biloxi.example.com',
+    from: 'Alice <sip:alice@atlanta.example.com>;tag=88sja8x',
+    to: '<sip:bob@biloxi.example.com>',
+    callId: 'f81d4fae@atlanta.example.com',
+    cseq: 7,
+  };
+
+  it('writes the texts as made, and reads them as createRequest would build them', () => {
+    const req = createMadeRequest({ ...made, via: 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnashds8;rport', contact: '<sip:alice@192.0.2.1:5060>', body: 'v=0\r\n', contentType: 'application/sdp' });
+    expect(lines(serializeMessage(req))).toEqual([
+      'INVITE sip:bob@biloxi.example.com SIP/2.0',
+      'Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnashds8;rport',
+      'Max-Forwards: 70',
+      'To: <sip:bob@biloxi.example.com>',
+      'From: Alice <sip:alice@atlanta.example.com>;tag=88sja8x',
+      'Call-ID: f81d4fae@atlanta.example.com',
+      'CSeq: 7 INVITE',
+      'Contact: <sip:alice@192.0.2.1:5060>',
+      'Content-Type: application/sdp',
+      'Content-Length: 5',
+      '',
+      'v=0',
+      '',
+    ]);
+    const built = createRequest({ ...made, via: 'SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKnashds8;rport', contact: '<sip:alice@192.0.2.1:5060>', body: 'v=0\r\n', contentType: 'application/sdp' });
+    expect(String(peekFrom(req))).toBe(String(built.from));
+    expect(peekCSeq(req)).toEqual(built.cseq);
+    expect(peekVias(req)[0]!.branch).toBe('z9hG4bKnashds8');
+    expect(req.maxForwards).toBe(70);
+    expect(req.contentType).toBe('application/sdp');
+  });
+
+  it('checks the Request-URI, the method, the Call-ID, the Contact, the CSeq number and the extra headers', () => {
+    expect(() => createMadeRequest({ ...made, uri: 'sip:bob@biloxi.example.com ' })).toThrow(/Request-URI/);
+    expect(() => createMadeRequest({ ...made, method: 'IN VITE' })).toThrow(SipParseError);
+    expect(() => createMadeRequest({ ...made, callId: 'a b' })).toThrow(SipParseError);
+    expect(() => createMadeRequest({ ...made, contact: '<sip:alice@' })).toThrow(SipParseError);
+    expect(() => createMadeRequest({ ...made, cseq: -1 })).toThrow(/CSeq/);
+    expect(() => createMadeRequest({ ...made, cseq: 2 ** 32 })).toThrow(/CSeq/);
+    expect(() => createMadeRequest({ ...made, headers: [['Max-Forwards', 'many']] })).toThrow(SipParseError);
+    expect(() => createMadeRequest({ ...made, body: 'x' })).toThrow(/Content-Type/);
+  });
+
+  it('writes one Content-Type when the extra headers carry one', () => {
+    const req = createMadeRequest({ ...made, headers: [['Content-Type', 'application/sdp']], body: 'v=0\r\n', contentType: 'application/sdp' });
+    expect(lines(serializeMessage(req)).filter((l) => l.startsWith('Content-Type:'))).toEqual(['Content-Type: application/sdp']);
+  });
+});
+
+describe('addMadeHeader', () => {
+  it('puts a line first of its header with atTop, last of all otherwise', () => {
+    const req = received();
+    addMadeHeader(req, 'Via', 'via', 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKtop', true);
+    addMadeHeader(req, 'Subject', 'subject', 'made');
+    const out = lines(serializeMessage(req));
+    expect(out[1]).toBe('Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKtop');
+    expect(out[2]).toBe('Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds');
+    expect(peekVias(req).map((v) => v.branch)).toEqual(['z9hG4bKtop', 'z9hG4bK776asdhds']);
+    expect(out.filter((l) => l.startsWith('Subject:'))).toEqual(['Subject: made']);
+  });
 });
