@@ -50,14 +50,15 @@ const MAX_BATCH = 32;
 
 /**
  * The socket's address lookup (dgram's `lookup` option). Every destination send() passes it is an
- * IP address send() has checked, in `forms`, which stands for itself: answered at once, where
- * dns.lookup answers a literal on the next tick, after a regular-expression test, for every
- * datagram. Anything else (the address bind() passes) goes to dns.lookup.
+ * IP address send() has checked, in the form the socket takes, which `checked` (the transport's
+ * goodAddresses) maps to itself: answered at once, where dns.lookup answers a literal on the next
+ * tick, after a regular-expression test, for every datagram. Anything else (the address bind()
+ * passes) goes to dns.lookup.
  */
-function literalLookup(forms: ReadonlySet<string>): (address: string, family: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void {
+function literalLookup(checked: ReadonlyMap<string, string>): (address: string, family: LookupOneOptions | number, callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void) => void {
   return (address, family, callback) => {
     // (dgram passes the socket's family as a number, 4 or 6)
-    if (forms.has(address)) callback(null, address, typeof family === 'number' ? family : isIPv4(address) ? 4 : 6);
+    if (checked.get(address) === address) callback(null, address, typeof family === 'number' ? family : isIPv4(address) ? 4 : 6);
     else dnsLookup(address, family as LookupOneOptions, callback);
   };
 }
@@ -112,14 +113,15 @@ export class UdpTransport implements Transport {
   private closing: Promise<void> | undefined;
   /** Rejecters of sends in flight, so close() can settle them (dgram drops their callbacks). */
   private readonly inFlight = new Set<(error: TransportError) => void>();
-  /** Destination addresses accepted by checkSend, each with the form the socket takes. */
-  private readonly goodAddresses = new Map<string, string>();
-  /** The forms in {@link goodAddresses}: what the socket's lookup answers at once (see literalLookup). */
-  private readonly sendForms: Set<string>;
+  /**
+   * Destination addresses accepted by checkSend, each with the form the socket takes; each form is
+   * in it too, as its own form (what the socket's lookup answers at once, see literalLookup).
+   */
+  private readonly goodAddresses: Map<string, string>;
 
-  private constructor(socket: Socket, family: 4 | 6, local: Endpoint, handlers: TransportHandlers, sendForms: Set<string>) {
+  private constructor(socket: Socket, family: 4 | 6, local: Endpoint, handlers: TransportHandlers, goodAddresses: Map<string, string>) {
     this.socket = socket;
-    this.sendForms = sendForms;
+    this.goodAddresses = goodAddresses;
     this.family = family;
     // An IPv4-mapped bound address (`::ffff:127.0.0.1`) is reported as plain IPv4, like sources.
     this.local = { address: plainAddress(local.address), port: local.port };
@@ -157,9 +159,9 @@ export class UdpTransport implements Transport {
 
     return new Promise<UdpTransport>((resolve, reject) => {
       let socket: Socket;
-      const sendForms = new Set<string>();
+      const goodAddresses = new Map<string, string>();
       try {
-        socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: literalLookup(sendForms) });
+        socket = createSocket({ type: family === 4 ? 'udp4' : 'udp6', lookup: literalLookup(goodAddresses) });
       } catch (err) {
         reject(new TransportError('bind', `cannot create UDP socket: ${describe(err)}`, { code: errorCode(err), cause: err }));
         return;
@@ -188,7 +190,7 @@ export class UdpTransport implements Transport {
           return;
         }
         setBufferSize(socket, recvBufferSize);
-        resolve(new UdpTransport(socket, family, bound, options.handlers ?? {}, sendForms));
+        resolve(new UdpTransport(socket, family, bound, options.handlers ?? {}, goodAddresses));
       });
       try {
         // exclusive: never share the port with cluster workers; a second bind fails with EADDRINUSE.
@@ -304,15 +306,13 @@ export class UdpTransport implements Transport {
     if (this.goodAddresses.has(address)) return undefined;
     const problem = this.checkAddress(address);
     if (problem === undefined) {
-      if (this.goodAddresses.size >= ADDRESS_CACHE_SIZE) {
-        this.goodAddresses.clear();
-        this.sendForms.clear();
-      }
+      if (this.goodAddresses.size >= ADDRESS_CACHE_SIZE) this.goodAddresses.clear();
       // IPv4-mapped destinations are sent as IPv4 on a udp4 socket; IPv4 ones as mapped on a udp6 socket.
+      // (A form, checked itself, has the same form: kept as its own entry for the lookup.)
       const plain = plainAddress(address);
       const form = this.family === 6 && isIPv4(plain) ? `::ffff:${plain}` : plain;
       this.goodAddresses.set(address, form);
-      this.sendForms.add(form);
+      this.goodAddresses.set(form, form);
     }
     return problem;
   }
