@@ -188,7 +188,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly outgoing = new Set<OutgoingInvite>();
   private readonly incoming = new Set<IncomingCall>();
   private readonly registrations = new Set<Registration>();
-  /** Keys of dialogs that ended recently (insertion order), for RFC 3891 §3's 603. */
+  /** Keys of dialogs that ended recently (at least the last ENDED_DIALOGS_KEPT), for RFC 3891 §3's 603. */
   private readonly ended = new RecentSet<string>(ENDED_DIALOGS_KEPT);
   private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
   private closing: Promise<void> | undefined;

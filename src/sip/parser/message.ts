@@ -227,10 +227,7 @@ export abstract class SipMessage {
 
   /** Adds a header line after the last line of the same header (or at the end). */
   addHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
-    const field = makeField(name, value);
-    let i = -1;
-    for (let j = 0; j < this.fields.length; j++) if (this.fields[j]!.key === field.key) i = j;
-    this.fields.splice(i < 0 ? this.fields.length : i + 1, 0, field);
+    placeLast(this.fields, makeField(name, value));
     return this;
   }
 
@@ -240,9 +237,7 @@ export abstract class SipMessage {
    * Record-Route.
    */
   prependHeader(name: string, value: HeaderValue | readonly HeaderValue[]): this {
-    const field = makeField(name, value);
-    const i = this.fields.findIndex((f) => f.key === field.key);
-    this.fields.splice(i < 0 ? 0 : i, 0, field);
+    placeFirst(this.fields, makeField(name, value));
     return this;
   }
 
@@ -331,6 +326,19 @@ export abstract class SipMessage {
   }
 }
 
+/** Puts `field` after the last line of its header, or at the end (addHeader's place). */
+function placeLast(fields: Field[], field: Field): void {
+  let i = -1;
+  for (let j = 0; j < fields.length; j++) if (fields[j]!.key === field.key) i = j;
+  fields.splice(i < 0 ? fields.length : i + 1, 0, field);
+}
+
+/** Puts `field` before the first line of its header, or first of all (prependHeader's place). */
+function placeFirst(fields: Field[], field: Field): void {
+  const i = fields.findIndex((f) => f.key === field.key);
+  fields.splice(i < 0 ? 0 : i, 0, field);
+}
+
 function firstTyped(msg: SipMessage, key: string, read: (f: Field) => TypedValue): TypedValue {
   for (const f of msg.fields) if (f.key === key) return read(f);
   return undefined;
@@ -379,17 +387,13 @@ export function editTopVia(msg: SipMessage, edit: (top: Via) => boolean): void {
  * @internal Adds a header line whose text the stack made of parts it has checked (our Via with a
  * new branch, a From with a new tag, a CSeq of a number and a method): kept as that text, parsed
  * only if the stack reads it. The text must be valid: anything from outside goes through
- * setHeader, addHeader or prependHeader, which check it. `atTop` puts it before the first line of
- * the same header, or first of all (as prependHeader does); otherwise it goes last.
+ * setHeader, addHeader or prependHeader, which check it. It goes where addHeader puts a line, or
+ * with `atTop` where prependHeader does.
  */
 export function addMadeHeader(msg: SipMessage, name: string, key: string, text: string, atTop = false): void {
   const field: Field = { name, key, raw: text, typed: PENDING, exposed: false };
-  if (!atTop) {
-    msg.fields.push(field);
-    return;
-  }
-  const i = msg.fields.findIndex((f) => f.key === key);
-  msg.fields.splice(i < 0 ? 0 : i, 0, field);
+  if (atTop) placeFirst(msg.fields, field);
+  else placeLast(msg.fields, field);
 }
 
 /** @internal The From header for the stack's own reading. */

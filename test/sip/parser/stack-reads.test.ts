@@ -224,7 +224,7 @@ describe("createMadeRequest (the stack's own requests)", () => {
 });
 
 describe('addMadeHeader', () => {
-  it('puts a line first of its header with atTop, last of all otherwise', () => {
+  it('puts a line first of its header with atTop, after the last line of its header (here: none, so last of all) otherwise', () => {
     const req = received();
     addMadeHeader(req, 'Via', 'via', 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKtop', true);
     addMadeHeader(req, 'Subject', 'subject', 'made');
@@ -233,5 +233,14 @@ describe('addMadeHeader', () => {
     expect(out[2]).toBe('Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds');
     expect(peekVias(req).map((v) => v.branch)).toEqual(['z9hG4bKtop', 'z9hG4bK776asdhds']);
     expect(out.filter((l) => l.startsWith('Subject:'))).toEqual(['Subject: made']);
+  });
+
+  it('puts a line after the last line of its header without atTop, as addHeader does', () => {
+    const req = received();
+    addMadeHeader(req, 'Via', 'via', 'SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKlast');
+    const out = lines(serializeMessage(req));
+    expect(out[1]).toBe('Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds');
+    expect(out[2]).toBe('Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKlast');
+    expect(peekVias(req).map((v) => v.branch)).toEqual(['z9hG4bK776asdhds', 'z9hG4bKlast']);
   });
 });
