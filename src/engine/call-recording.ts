@@ -61,10 +61,13 @@ export async function stopRecording(run: RunContext, call: Call, nodeId?: string
   return recording.file;
 }
 
-/** Starts the recording a call asks for (`record` on its step, else the instance's setting), if any. */
-export async function recordIfAsked(run: RunContext, instance: InstanceRuntime, call: Call, stepRecord: boolean | undefined, nodeId: string): Promise<void> {
+/**
+ * Starts the recording a call asks for (`record` on its step, else the instance's setting), if any:
+ * its start to wait for, or `undefined` when there is none to start (nothing to wait on per call).
+ */
+export function recordIfAsked(run: RunContext, instance: InstanceRuntime, call: Call, stepRecord: boolean | undefined, nodeId: string): Promise<void> | undefined {
   const setting = instance.spec.record;
   const on = stepRecord ?? setting !== 'off';
-  if (!on || call.media === undefined || call.recording !== undefined) return;
-  await startRecording(run, instance, call, setting === 'stereo', nodeId);
+  if (!on || call.media === undefined || call.recording !== undefined) return undefined;
+  return startRecording(run, instance, call, setting === 'stereo', nodeId).then(() => undefined);
 }

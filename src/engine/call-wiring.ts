@@ -34,6 +34,16 @@ export function userOf(uri: string | undefined): string {
   return m?.[1] ?? uri;
 }
 
+/**
+ * The call's port for the SDP when it needs no opening ({@link NO_MEDIA_PORT} without media, or the
+ * port of its open session); `undefined` when {@link ensureMedia} has to open one. (Per call, the
+ * handlers ask this first: a call without media does not wait on a promise for its port.)
+ */
+export function mediaPortNow(run: RunContext, call: Call): number | undefined {
+  if (!run.settings.media) return NO_MEDIA_PORT;
+  return call.media?.local.port;
+}
+
 /** Opens the call's RTP session if the run has media and it has none yet; its port for the SDP. */
 export async function ensureMedia(run: RunContext, instance: InstanceRuntime, call: Call): Promise<number> {
   if (!run.settings.media) return NO_MEDIA_PORT;
@@ -261,7 +271,7 @@ async function carryOutRefer(run: RunContext, instance: InstanceRuntime, call: C
   });
   call.transfers++;
   try {
-    const port = await ensureMedia(run, instance, call);
+    const port = mediaPortNow(run, call) ?? (await ensureMedia(run, instance, call));
     const session = await refer.accept({ sdp: offerFor(instance.media, port), callId: newSipCallId(instance) });
     heldByPeer.delete(call);
     attachSession(run, instance, call, session);
@@ -361,7 +371,7 @@ async function answerReplacing(run: RunContext, instance: InstanceRuntime, call:
   const early = call.session === undefined;
   call.transfers++;
   try {
-    const port = await ensureMedia(run, instance, call);
+    const port = mediaPortNow(run, call) ?? (await ensureMedia(run, instance, call));
     const sdp = offer !== undefined ? answerFor(instance.media, offer, port) : offerFor(instance.media, port);
     const session = await incoming.answer(sdp);
     if (early && call.session !== undefined) {

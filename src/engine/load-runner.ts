@@ -21,7 +21,7 @@ import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
 import { LoadStats, type LoadFailureGroup, type LoadSnapshot, type LoopFigures } from './load-stats.js';
 import type { RunContext } from './run-context.js';
-import { cleanupRun, endCalls, graphOf, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
+import { cleanupRun, endCalls, graphOf, hasCallsToEnd, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
 import { AbortScope, waitOn } from './wait.js';
 import type { CompiledNode, ExecutionGraph, LoadOptions, Scenario } from './scenario/index.js';
 import { SessionStore } from './session-store.js';
@@ -608,7 +608,9 @@ class Load {
         want = Math.min(want, slots, setupRoom);
       }
       for (let i = 0; i < want; i++) this.track(this.callOf(this.client, undefined));
-      await this.sleep(tickMs);
+      // A call's end wakes this loop early only when a limit held calls back: otherwise the next
+      // call is due by the rate, and waking at every call's end cost a timer and a race per call.
+      await this.sleep(tickMs, heldBy !== undefined);
     }
   }
 
@@ -627,22 +629,28 @@ class Load {
       const elapsed = clock.now() - this.startAt;
       if (this.o.durationS !== undefined && elapsed >= this.o.durationS * 1000) break;
       if (this.o.calls !== undefined && this.stats.endedCalls >= this.o.calls) break;
-      await this.sleep(50);
+      // Woken by a call's end only when that may be the last one.
+      await this.sleep(50, this.o.calls !== undefined && this.stats.endedCalls + this.inFlight.size >= this.o.calls);
     }
   }
 
-  /** Resolves after `ms`, or at once when the load is stopped or a call ends (which may free a slot). */
-  private async sleep(ms: number): Promise<void> {
+  /**
+   * Resolves after `ms`, or at once when the load is stopped, or (with `wakeOnEnd`) when a call
+   * ends: that may free a slot, or be the last call.
+   */
+  private async sleep(ms: number, wakeOnEnd: boolean): Promise<void> {
+    if (!wakeOnEnd) return waitOn(this.run.clock, ms, this.run.scope);
     await waitOn(this.run.clock, ms, this.run.scope, new Promise<void>((resolve) => (this.wake = resolve)));
     this.wake = undefined;
   }
 
   private track(work: Promise<void>): void {
     this.inFlight.add(work);
-    void work.finally(() => {
+    const done = (): void => {
       this.inFlight.delete(work);
       this.wake?.();
-    });
+    };
+    void work.then(done, done);
   }
 
   /** An INVITE to an instance: a server call runs its server chains; an instance without any queues it (and refuses when full). */
@@ -683,7 +691,7 @@ class Load {
     // Setup time of the call's first outgoing call that was answered.
     const placed = ctx.store.calls.find((c) => c.direction === 'outgoing' && c.answeredAt !== undefined);
     if (placed !== undefined) stats.answered(placed.answeredAt! - placed.createdAt);
-    await endCalls(ctx, ctx.store);
+    if (hasCallsToEnd(ctx.store)) await endCalls(ctx, ctx.store);
     if (this.run.scope.aborted && failure === undefined && [...executor.results.values()].some((r) => r.state === 'stopped')) {
       failure = { nodeId: '', instanceId: serving?.spec.id ?? '', message: 'stopped with the load' };
     }

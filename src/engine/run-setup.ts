@@ -113,6 +113,7 @@ export async function cleanupRun(run: RunContext): Promise<void> {
  * when their media has closed (recordings completed), also bounded.
  */
 export async function endCalls(run: RunContext, store: SessionStore): Promise<void> {
+  if (!hasCallsToEnd(store)) return;
   const ending: Promise<unknown>[] = [];
   // BYE for answered calls, CANCEL for ours still ringing: their answers come first...
   for (const call of store.live()) {
@@ -162,4 +163,12 @@ export function within(clock: Clock, work: Promise<unknown>, ms: number): Promis
       () => (clock.clearTimer(timer), resolve()),
     );
   });
+}
+
+/**
+ * Whether {@link endCalls} has anything to do: a call not ended yet, or media closing to wait for.
+ * (A load's call asks this first, so that a call that ended itself awaits nothing more.)
+ */
+export function hasCallsToEnd(store: SessionStore): boolean {
+  return store.calls.some((c) => !c.ended || c.mediaClosed !== undefined);
 }

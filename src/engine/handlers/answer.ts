@@ -2,7 +2,7 @@
 // when the ACK arrives; no codec in common is a 488 and a clear failure.
 
 import { SdpNegotiationError } from '../../sdp/errors.js';
-import { attachSession, endCall, ensureMedia, followMedia } from '../call-wiring.js';
+import { attachSession, endCall, ensureMedia, followMedia, mediaPortNow } from '../call-wiring.js';
 import { answerFor, offerFor } from '../call-media.js';
 import { recordIfAsked } from '../call-recording.js';
 import { NodeFailure } from '../errors.js';
@@ -17,7 +17,7 @@ export async function answer(ctx: NodeContext<CompiledCommandNode<'Answer'>>): P
     throw new NodeFailure(`no incoming call to answer for instance ${instance.spec.id} (callID: ${node.callId})${call.ended ? `: it ended (${call.end!.reason})` : ''}`);
   }
   ctx.waitingFor = 'the ACK';
-  const port = await ensureMedia(run, instance, call);
+  const port = mediaPortNow(run, call) ?? (await ensureMedia(run, instance, call));
   const offer = incoming.remoteSdp;
   let sdp: string;
   try {
@@ -35,6 +35,7 @@ export async function answer(ctx: NodeContext<CompiledCommandNode<'Answer'>>): P
   call.phase = 'confirmed';
   call.answeredAt = run.clock.now();
   call.record({ kind: 'answered' });
-  await recordIfAsked(run, instance, call, node.fields.record, node.id);
+  const recording = recordIfAsked(run, instance, call, node.fields.record, node.id);
+  if (recording !== undefined) await recording;
   ctx.log('Answer succeeded', { sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: instance.spec.user } });
 }

@@ -4,7 +4,7 @@
 // come in a reliable or unreliable provisional; without 100rel (RFC 3262) the 200 repeats it.
 
 import { SdpNegotiationError } from '../../sdp/errors.js';
-import { endCall, ensureMedia, followMedia } from '../call-wiring.js';
+import { endCall, ensureMedia, followMedia, mediaPortNow } from '../call-wiring.js';
 import { answerFor } from '../call-media.js';
 import { NodeFailure } from '../errors.js';
 import type { CompiledCommandNode, CompiledEventNode } from '../scenario/index.js';
@@ -19,7 +19,7 @@ export async function sessionProgress(ctx: NodeContext<CompiledCommandNode<'Sess
   }
   const offer = incoming.remoteSdp;
   if (offer === undefined) throw new NodeFailure('SessionProgress: the INVITE carried no SDP offer, so there is no answer to send early (late offer)');
-  const port = await ensureMedia(run, instance, call);
+  const port = mediaPortNow(run, call) ?? (await ensureMedia(run, instance, call));
   let sdp: string;
   try {
     sdp = call.earlyAnswer ?? answerFor(instance.media, offer, port);

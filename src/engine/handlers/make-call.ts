@@ -4,7 +4,7 @@
 import { RequestFailedError } from '../../sip/dialog/errors.js';
 import type { DialogSession } from '../../sip/dialog/session.js';
 import { Call } from '../call.js';
-import { attachSession, endCall, ensureMedia, followMedia, newSipCallId, userOf } from '../call-wiring.js';
+import { attachSession, endCall, ensureMedia, followMedia, mediaPortNow, newSipCallId, userOf } from '../call-wiring.js';
 import { offerFor } from '../call-media.js';
 import { recordIfAsked } from '../call-recording.js';
 import { NodeFailure } from '../errors.js';
@@ -23,7 +23,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   ctx.log(`MakeCall to ${node.fields.targetUri}${uri !== node.fields.targetUri ? ` (${uri})` : ''}`);
   let sdp: string;
   try {
-    sdp = offerFor(instance.media, await ensureMedia(run, instance, call));
+    sdp = offerFor(instance.media, mediaPortNow(run, call) ?? (await ensureMedia(run, instance, call)));
   } catch (err) {
     endCall(run, call, 'media', String(err));
     throw new NodeFailure(`MakeCall: cannot open media: ${(err as Error).message}`, { cause: err });
@@ -62,17 +62,24 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     if (!(err instanceof RequestFailedError)) return String(err);
     return err.kind === 'cancelled' && call.cancel.aborted ? 'cancelled by Release' : `${err.status} ${err.reason}`;
   };
-  invite.then(undefined, (err: unknown) => {
+  const ended = (err: unknown): void => {
     if (call.session !== undefined) return; // picked up (INVITE with Replaces): the new call goes on
     const kind = err instanceof RequestFailedError ? err.kind : 'failed';
     endCall(run, call, kind, failed(err), err instanceof RequestFailedError ? err.status : undefined);
+  };
+  // The answer, or the call picked up: RFC 3891 §3, an INVITE with Replaces naming our ringing call
+  // takes it over. (One promise for the three ways: per call, Promise.race and a promise of the
+  // pickup's own cost three more.) The call's end is recorded whether or not the node still waits.
+  const outcome = new Promise<DialogSession | 'picked up'>((resolve, reject) => {
+    call.pickedUp = () => resolve('picked up');
+    invite.then(resolve, (err: unknown) => {
+      ended(err);
+      reject(err);
+    });
   });
-
-  // RFC 3891 §3: an INVITE with Replaces naming our ringing call takes it over (call pickup).
-  const pickup = new Promise<'picked up'>((resolve) => (call.pickedUp = () => resolve('picked up')));
   let session: DialogSession;
   try {
-    const answered = await ctx.race(Promise.race([invite, pickup]));
+    const answered = await ctx.race(outcome);
     if (answered === 'picked up') {
       ctx.log(`MakeCall succeeded: ${call.peer} took the ringing call over (INVITE with Replaces); our INVITE to ${userOf(uri)} is CANCELled`, {
         sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: instance.spec.user },
@@ -104,7 +111,8 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   call.phase = 'confirmed';
   call.answeredAt = run.clock.now();
   call.record({ kind: 'answered' });
-  await recordIfAsked(run, instance, call, node.fields.record, node.id);
+  const recording = recordIfAsked(run, instance, call, node.fields.record, node.id);
+  if (recording !== undefined) await recording;
   ctx.log(`MakeCall succeeded (${instance.spec.user} -> ${call.peer})`, {
     sipMessage: { direction: 'sent', method: 'INVITE', responseCode: 200, from: instance.spec.user, to: call.peer },
   });
