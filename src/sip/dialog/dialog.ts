@@ -1,8 +1,9 @@
 // A SIP dialog (RFC 3261 §12): its identity, sequence numbers, remote target and route set, how
 // it is created on either side, and how requests inside it are built and checked.
 
-import { firstValueText, peekContacts, peekCSeq, peekFrom, peekRecordRoutes, peekTo, type SipRequest, type SipResponse } from '../parser/message.js';
-import { NameAddr } from '../parser/name-addr.js';
+import { isToken } from '../parser/chars.js';
+import { firstValueText, peekContacts, peekCSeq, peekRecordRoutes, peekTag, type SipRequest, type SipResponse } from '../parser/message.js';
+import { NameAddr, tagOfText } from '../parser/name-addr.js';
 import { ownString } from '../parser/own-string.js';
 import { createMadeRequest, type HeaderInit } from '../parser/serialize.js';
 import { parseUri, SipUri, type Uri } from '../parser/uri.js';
@@ -112,21 +113,21 @@ export class Dialog {
    * @throws DialogStateError when the response has no To tag or the request lacks From/Call-ID/CSeq.
    */
   static fromUac(request: SipRequest, response: SipResponse, localContact: string): Dialog {
-    const from = peekFrom(request);
-    const to = peekTo(response);
+    // (the texts as the request and the response write them, and their tags)
+    const from = firstValueText(request, 'from');
+    const to = firstValueText(response, 'to');
     const callId = request.callId;
     const cseq = peekCSeq(request);
-    const localTag = from?.tag;
-    const remoteTag = to?.tag;
+    const localTag = peekTag(request, 'from');
+    const remoteTag = peekTag(response, 'to');
     if (from === undefined || to === undefined || callId === undefined || cseq === undefined || localTag === undefined || remoteTag === undefined) {
       throw new DialogStateError('a UAC dialog needs From with a tag, Call-ID and CSeq in the request and a To tag in the response');
     }
     return new Dialog({
       id: { callId, localTag, remoteTag },
       state: response.status < 200 ? 'early' : 'confirmed',
-      // (as the request and the response write them)
-      localUri: firstValueText(request, 'from')!,
-      remoteUri: firstValueText(response, 'to')!,
+      localUri: from,
+      remoteUri: to,
       localSeq: cseq.seq,
       remoteSeq: undefined,
       remoteTarget: targetOf(response) ?? request.peekUri(),
@@ -143,23 +144,22 @@ export class Dialog {
    * §8.1.1.5).
    */
   static fromUas(request: SipRequest, localTag: string, localContact: string, state: DialogState = 'early'): Dialog {
-    const from = peekFrom(request);
-    const to = peekTo(request);
+    // (the texts as the request writes them, and the From tag)
+    const from = firstValueText(request, 'from');
+    const to = firstValueText(request, 'to');
     const callId = request.callId;
     const cseq = peekCSeq(request);
     // RFC 3261 §12.1.1: "A UAS MUST be prepared to receive a request without a tag in the From
     // field, in which case the tag is considered to have a value of null" (RFC 2543 peers).
-    const remoteTag = from?.tag ?? '';
+    const remoteTag = peekTag(request, 'from') ?? '';
     if (from === undefined || to === undefined || callId === undefined || cseq === undefined) {
       throw new DialogStateError('a UAS dialog needs From, To, Call-ID and CSeq in the request');
     }
-    const localUri = to.clone();
-    localUri.tag = localTag;
     return new Dialog({
       id: { callId, localTag, remoteTag },
       state,
-      localUri: String(localUri),
-      remoteUri: firstValueText(request, 'from')!,
+      localUri: withTag(to, localTag),
+      remoteUri: from,
       localSeq: initialSeq(),
       remoteSeq: cseq.seq,
       remoteTarget: targetOf(request) ?? request.peekUri(),
@@ -305,4 +305,16 @@ export function headerPairs(headers: HeaderInit | undefined): Array<readonly [st
   if (headers === undefined) return [];
   if (Symbol.iterator in headers) return [...(headers as Iterable<readonly [string, unknown]>)];
   return Object.entries(headers);
+}
+
+/**
+ * A To value's text with our `tag` (RFC 3261 §12.1.1: the local URI of a UAS's dialog is the
+ * request's To with the tag of our responses): added to the text as written when it has no tag
+ * parameter, else through its value.
+ */
+function withTag(text: string, tag: string): string {
+  if (tagOfText(text) === undefined && isToken(tag)) return `${text};tag=${tag}`;
+  const value = NameAddr.parse(text);
+  value.tag = tag;
+  return String(value);
 }

@@ -1,7 +1,7 @@
 // Placing a call (RFC 3261 §13.2): the INVITE's responses, early dialogs, the ACK for each 2xx,
 // forked 2xx, and giving up with CANCEL (§9.1) on abort or timeout.
 
-import { peekCSeq, peekFrom, peekTo, requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
+import { peekCSeq, peekTag, requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
 import { ownString } from '../parser/own-string.js';
 import type { HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
@@ -187,7 +187,7 @@ export class OutgoingInvite {
 
   /** @internal Whether one of our early dialogs has this id (RFC 3891 §3: an early dialog we initiated may be replaced). */
   hasEarlyDialog(callId: string, localTag: string, remoteTag: string): boolean {
-    return !this.settled && this.request.callId === callId && peekFrom(this.request)?.tag === localTag && this.early.has(remoteTag);
+    return !this.settled && this.request.callId === callId && peekTag(this.request, 'from') === localTag && this.early.has(remoteTag);
   }
 
   /** @internal Gives up: CANCEL (held until a provisional, RFC 3261 §9.1) and reject. */
@@ -257,7 +257,7 @@ export class OutgoingInvite {
 
   private provisional(res: SipResponse): void {
     // RFC 3261 §12.1.2 / §13.2.2.1: a provisional with a To tag creates an early dialog.
-    const tag = peekTo(res)?.tag;
+    const tag = peekTag(res, 'to');
     if (tag !== undefined && !this.early.has(tag) && res.status > 100) {
       try {
         this.early.set(tag, Dialog.fromUac(this.request, res, this.ctx.contact));
@@ -279,7 +279,7 @@ export class OutgoingInvite {
   // RFC 3261 §13.2.2.4: every 2xx gets an ACK; the first one's dialog is the call; a 2xx from
   // another fork (a different To tag) is ACKed and then BYEd.
   private success(res: SipResponse): void {
-    const tag = peekTo(res)?.tag;
+    const tag = peekTag(res, 'to');
     if (tag === undefined) {
       this.ctx.reportError(new Error('a 2xx to our INVITE has no To tag; cannot ACK it'), 'INVITE 2xx');
       return;

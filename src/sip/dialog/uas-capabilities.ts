@@ -1,7 +1,7 @@
 // What a UserAgent supports and says it supports (RFC 3261 §8.2, §11.2, §20.1): its methods,
 // the body types it understands per method, the Accept check for INVITE, and the OPTIONS answer.
 
-import { peekTo, type SipRequest, type SipResponse } from '../parser/message.js';
+import { peekTag, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createResponse } from '../parser/serialize.js';
 import { newTag } from '../transaction/tags.js';
 import type { UasCapabilities } from './validate-request.js';
@@ -24,7 +24,7 @@ export function capabilitiesFor(method: string, extensions: readonly string[]): 
 /** RFC 3261 §11.2: 200 with Allow, Accept, Supported and our Contact (a To tag when the request had none). */
 export function capabilitiesResponse(request: SipRequest, contact: string, extensions: readonly string[]): SipResponse {
   return createResponse(request, 200, undefined, {
-    ...(peekTo(request)?.tag === undefined ? { toTag: newTag() } : {}),
+    ...(peekTag(request, 'to') === undefined ? { toTag: newTag() } : {}),
     headers: [
       ['Contact', contact],
       ['Allow', UA_METHODS.join(', ')],

@@ -2,7 +2,7 @@
 // what arrives (§8.2), routes in-dialog requests to their dialog (§12.2.2), answers OPTIONS
 // (§11.2), places and receives calls, and ends everything on close().
 
-import { addMadeHeader, peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
+import { addMadeHeader, firstValueText, peekTag, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { parseKnownHeader } from '../parser/typed-headers.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
@@ -528,7 +528,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.answer(tx, refusal);
       return;
     }
-    const toTag = peekTo(request)?.tag;
+    const toTag = peekTag(request, 'to');
     if (toTag !== undefined) return this.receiveInDialog(request, tx, toTag);
     switch (request.method) {
       case 'INVITE':
@@ -615,7 +615,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     });
     // The dialog's key, made now: the transaction keeps this user for 64·T1 after a 2xx, and the
     // Call-ID and tag themselves are slices of the INVITE's text (the key is one flat copy).
-    const user = this.inviteUser(ref, dialogKey(request.callId!, call.localTag, peekFrom(request)!.tag ?? ''));
+    const user = this.inviteUser(ref, dialogKey(request.callId!, call.localTag, peekTag(request, 'from') ?? ''));
     this.emit('invite', call);
     return user;
   }
@@ -652,19 +652,18 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
 
   private receiveStray2xx(response: SipResponse, source: Endpoint): void {
     const callId = response.callId;
-    const local = peekFrom(response)?.tag;
-    const remote = peekTo(response)?.tag;
+    const local = peekTag(response, 'from');
+    const remote = peekTag(response, 'to');
     const usage = callId === undefined || local === undefined || remote === undefined ? undefined : this.dialogs.get(dialogKey(callId, local, remote));
     if (usage !== undefined) usage.receive2xx(response);
     else this.emit('event', { type: 'stray-2xx', response, source });
   }
 
   /** The dialog usage a request from the peer belongs to: local tag = To tag, remote tag = From tag. */
-  private usageFor(request: SipRequest, toTag = peekTo(request)?.tag): DialogUsage | undefined {
+  private usageFor(request: SipRequest, toTag = peekTag(request, 'to')): DialogUsage | undefined {
     const callId = request.callId;
     // A From without a tag is the null tag of an RFC 2543 peer (RFC 3261 §12.1.1).
-    const from = peekFrom(request);
-    const fromTag = from === undefined ? undefined : (from.tag ?? '');
+    const fromTag = firstValueText(request, 'from') === undefined ? undefined : (peekTag(request, 'from') ?? '');
     if (callId === undefined || toTag === undefined || fromTag === undefined) return undefined;
     return this.dialogs.get(dialogKey(callId, toTag, fromTag));
   }
@@ -703,12 +702,9 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
 
   /** Adds `work` to what close() waits for, until it settles. */
   private track(work: Promise<unknown>): void {
-    const done = work.then(
-      () => undefined,
-      () => undefined,
-    );
+    const settled = (): void => void this.finishing.delete(done);
+    const done: Promise<void> = work.then(settled, settled);
     this.finishing.add(done);
-    void done.then(() => this.finishing.delete(done));
   }
 
   private report(error: unknown, where: string): void {

@@ -3,7 +3,7 @@
 import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { headerKey, isListKey, knownHeaderKey } from './header-names.js';
-import type { Contact, NameAddr } from './name-addr.js';
+import { type Contact, type NameAddr, tagOfText } from './name-addr.js';
 import { RecentSet } from './recent-set.js';
 import { CSeq, formatTyped, parseKnownHeader, PENDING, splitListValue, type TypedValue } from './typed-headers.js';
 import { AbsoluteUri, parseUri, type Uri } from './uri.js';
@@ -406,6 +406,24 @@ export function peekTo(msg: SipMessage): NameAddr | undefined {
   return firstTyped(msg, 'to', peekField) as NameAddr | undefined;
 }
 
+/**
+ * @internal The `tag` of the From (`key` `from`) or To (`to`) header for the stack's own reading:
+ * the same as `peekFrom(msg)?.tag`, without building the value when the text tells (a dialog's
+ * tags are most of what the stack reads of From and To).
+ */
+export function peekTag(msg: SipMessage, key: 'from' | 'to'): string | undefined {
+  for (const f of msg.fields) {
+    if (f.key !== key) continue;
+    // Pending: never handed out, so the text is what the field says.
+    if (f.typed === PENDING) {
+      const tag = tagOfText(f.raw);
+      if (tag !== null) return tag;
+    }
+    return (peekField(f) as NameAddr).tag;
+  }
+  return undefined;
+}
+
 /** @internal The CSeq for the stack's own reading. */
 export function peekCSeq(msg: SipMessage): CSeq | undefined {
   return firstTyped(msg, 'cseq', peekField) as CSeq | undefined;
@@ -434,6 +452,9 @@ export function peekRoutes(msg: SipMessage): readonly NameAddr[] {
 export function firstValueText(msg: SipMessage, key: string): string | undefined {
   for (const f of msg.fields) {
     if (f.key !== key) continue;
+    // A line of a header that is not a list, or of a list without a comma, is one value: its text.
+    // (Pending: never handed out, so the text is what the field says.)
+    if (f.typed === PENDING && (!isListKey(key) || !f.raw.includes(','))) return f.raw;
     const t = peekField(f);
     // A list header's line may hold several values: the first one's, rendered.
     if (Array.isArray(t)) return t.length === 1 ? fieldText(f) : t.length > 0 ? String(t[0]) : undefined;

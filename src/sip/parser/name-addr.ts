@@ -9,6 +9,35 @@ import { AbsoluteUri, checkUriRange, parseUri, parseUriRange, type Uri } from '.
 
 const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 
+/**
+ * @internal The `tag` parameter of a From or To value's text, read without parsing it: the tag,
+ * `undefined` when there is none, or `null` when this quick reading cannot tell (a quoted string
+ * anywhere, a `tag` without a value) and the value must be parsed. Only for text already validated as a
+ * name-addr or addr-spec with header parameters (as every field's text is): its parameters follow
+ * the `>` of a name-addr, or the first `;` of an addr-spec (RFC 3261 §20.10: an addr-spec with a
+ * `;` of its own must be in angle brackets). Gives what {@link NameAddr.tag} gives: the value of
+ * the first parameter named `tag` (any case); `undefined` means there is no `tag` parameter at all.
+ */
+export function tagOfText(text: string): string | undefined | null {
+  if (text.indexOf('"') >= 0) return null;
+  const n = text.length;
+  const close = text.indexOf('>');
+  // (one pass, no string made but the tag's own)
+  for (let at = text.indexOf(';', close >= 0 ? close : 0); at >= 0; at = text.indexOf(';', at + 1)) {
+    let i = skipWs(text, at + 1);
+    if (i + 3 > n || (text.charCodeAt(i) | 0x20) !== 0x74 || (text.charCodeAt(i + 1) | 0x20) !== 0x61 || (text.charCodeAt(i + 2) | 0x20) !== 0x67) continue;
+    i = skipWs(text, i + 3);
+    const c = text.charCodeAt(i);
+    if (i === n || c === 59) return null; // `;tag` without a value
+    if (c !== 61) continue; // a longer name (`;tags=`)
+    const v0 = skipWs(text, i + 1);
+    let v1 = v0;
+    while (v1 < n && (CLASS[text.charCodeAt(v1)]! & TOKEN) !== 0) v1++;
+    return v1 > v0 ? text.slice(v0, v1) : null;
+  }
+  return undefined;
+}
+
 /** Fields accepted by the {@link NameAddr} constructor. */
 export interface NameAddrInit {
   /** Display name, unquoted. */

@@ -4,11 +4,11 @@
 import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { canonicalHeaderName, headerKey } from './header-names.js';
-import { NameAddr } from './name-addr.js';
+import { type NameAddr, tagOfText } from './name-addr.js';
 import { addMadeHeader, cloneTyped, type Field, fieldText, type HeaderValue, peekField, type SipMessage, SipRequest, SipResponse } from './message.js';
 import { reasonPhrase } from './reason-phrases.js';
 import { RecentSet } from './recent-set.js';
-import { CSeq } from './typed-headers.js';
+import { CSeq, PENDING } from './typed-headers.js';
 import { parseUri, type Uri } from './uri.js';
 import { Via } from './via.js';
 
@@ -213,6 +213,16 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
 function addToTag(res: SipResponse, tag: string): void {
   const f = res.fields.find((x) => x.key === 'to');
   if (f === undefined) throw new SipParseError('cannot add a To tag: the request has no To header');
+  // Not read yet, and its text tells that it has no tag: the tag goes on the text, still unread.
+  if (f.typed === PENDING) {
+    const tagged = tagOfText(f.raw);
+    if (tagged !== undefined && tagged !== null) return;
+    if (tagged === undefined) {
+      if (!isToken(tag)) throw new SipParseError(`To tag ${JSON.stringify(tag)} is not a token`);
+      f.raw = `${f.raw};tag=${tag}`;
+      return;
+    }
+  }
   const to = peekField(f) as NameAddr;
   if (to.tag !== undefined) return;
   if (f.exposed) {

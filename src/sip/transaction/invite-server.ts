@@ -1,7 +1,7 @@
 // The INVITE server transaction, RFC 3261 §17.2.1 (Figure 7) as updated by RFC 6026 §7.1 (the
 // "Accepted" state and Timer L).
 
-import { peekTo, type SipRequest, type SipResponse } from '../parser/message.js';
+import { peekTag, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
 import { newTag } from './tags.js';
@@ -123,7 +123,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
           // these MUST be passed to the transport layer for transmission." Not retransmitted by it.
           this.stopTimer('Trying');
           this.provisional = this.provisional?.response === response ? this.provisional : { response, bytes: serializeMessage(response) };
-          const tag = peekTo(response)?.tag;
+          const tag = peekTag(response, 'to');
           if (tag !== undefined) this.provisionalTag = tag;
           this.noteSent(response);
           this.transmit(this.provisional.bytes);

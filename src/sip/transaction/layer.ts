@@ -2,7 +2,7 @@
 // one (§17.1.3, §17.2.3), answers CANCEL (§9.2) and merged requests (§8.2.2.2), and forgets
 // transactions when they end. It is the transport's only handler.
 
-import { peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
+import { firstValueText, peekCSeq, peekTag, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import { Via } from '../parser/via.js';
 import { type Clock, RealClock } from '../transport/clock.js';
@@ -263,8 +263,11 @@ export class TransactionLayer {
     // RFC 3261 §8.1.1: To, From and Call-ID are mandatory. Without them no proper response (nor a
     // CANCEL's, a merged request's or an overload's, which the layer makes itself) can be built:
     // answer 400 statelessly with what there is, and keep no transaction for it.
-    if (peekTo(request) === undefined || peekFrom(request) === undefined || request.callId === undefined) {
-      const missing = [peekTo(request) === undefined ? 'To' : '', peekFrom(request) === undefined ? 'From' : '', request.callId === undefined ? 'Call-ID' : ''].filter((h) => h !== '').join(', ');
+    // (Whether they are there: a line of each, read or not.)
+    const to = firstValueText(request, 'to');
+    const from = firstValueText(request, 'from');
+    if (to === undefined || from === undefined || request.callId === undefined) {
+      const missing = [to === undefined ? 'To' : '', from === undefined ? 'From' : '', request.callId === undefined ? 'Call-ID' : ''].filter((h) => h !== '').join(', ');
       if (request.method !== 'ACK') this.sendStatelessResponse(createResponse(request, 400, `Bad Request (missing ${missing})`), request, source);
       this.core.event?.({ type: 'discarded', message: request, source, reason: `missing ${missing}: answered 400 without a transaction` });
       return;
@@ -281,7 +284,7 @@ export class TransactionLayer {
     // A flood must not grow the transaction tables without bound: beyond the limit, answer
     // statelessly (RFC 3261 §21.5.4: 503 with Retry-After when the server is overloaded).
     const live = this.clients.size + this.servers.size;
-    if (live >= this.maxTransactions && (peekTo(request)?.tag === undefined || live >= this.maxTransactions * 1.25)) {
+    if (live >= this.maxTransactions && (peekTag(request, 'to') === undefined || live >= this.maxTransactions * 1.25)) {
       this.refuseOverloaded(request, source, live);
       return;
     }

@@ -1,7 +1,7 @@
 // Which transaction a message belongs to: RFC 3261 §17.1.3 (client side), §17.2.3 (server side,
 // with the RFC 2543 fallback for branches without the magic cookie), §8.2.2.2 (merged requests).
 
-import { peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
+import { peekCSeq, peekTag, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { BRANCH_COOKIE, type Via } from '../parser/via.js';
 
 /**
@@ -57,7 +57,7 @@ export function serverKey(request: SipRequest, methodOverride?: string): string 
   if (branch !== undefined && branch.startsWith(BRANCH_COOKIE) && branch.length > BRANCH_COOKIE.length) {
     return keyOf(['3261', branch, `${top.host.toLowerCase()}:${top.port ?? 5060}`, method]);
   }
-  return keyOf(['2543', request.uriString, peekFrom(request)?.tag ?? '', request.callId ?? '', String(cseq.seq), method, String(top)]);
+  return keyOf(['2543', request.uriString, peekTag(request, 'from') ?? '', request.callId ?? '', String(cseq.seq), method, String(top)]);
 }
 
 /** True when the request's branch carries the RFC 3261 magic cookie (§8.1.1.7). */
@@ -73,8 +73,8 @@ export function hasRfc3261Branch(request: SipRequest): boolean {
  */
 export function toTagMatches(request: SipRequest, original: SipRequest, responseToTag: string | undefined): boolean {
   if (hasRfc3261Branch(request)) return true;
-  const tag = peekTo(request)?.tag;
-  return request.method === 'ACK' ? tag === responseToTag || tag === peekTo(original)?.tag : tag === peekTo(original)?.tag;
+  const tag = peekTag(request, 'to');
+  return request.method === 'ACK' ? tag === responseToTag || tag === peekTag(original, 'to') : tag === peekTag(original, 'to');
 }
 
 /**
@@ -83,8 +83,8 @@ export function toTagMatches(request: SipRequest, original: SipRequest, response
  * paths), answered 482. `undefined` when the request has a To tag (in a dialog) or lacks a field.
  */
 export function mergeKey(request: SipRequest): string | undefined {
-  if (peekTo(request)?.tag !== undefined || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
-  const fromTag = peekFrom(request)?.tag;
+  if (peekTag(request, 'to') !== undefined || request.method === 'ACK' || request.method === 'CANCEL') return undefined;
+  const fromTag = peekTag(request, 'from');
   const callId = request.callId;
   const cseq = peekCSeq(request);
   if (fromTag === undefined || callId === undefined || cseq === undefined) return undefined;

@@ -1,7 +1,7 @@
 // What the four RFC 3261 §17 state machines share: timers owned by states, the one legal way to
 // change state, the context they run in, and the interfaces to their transaction user (TU).
 
-import { peekCSeq, peekTo, requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
+import { peekCSeq, peekTag, requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
 import { TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
@@ -312,7 +312,7 @@ export abstract class ServerTransactionBase<S extends string> extends Transactio
   /** Records a response as the latest sent; from the first final on, keeps only the skeleton of the request. */
   protected noteSent(response: SipResponse): void {
     this.status = response.status;
-    this.toTag = peekTo(response)?.tag;
+    this.toTag = peekTag(response, 'to');
     if (response.status >= 200) this.keepSkeleton();
   }
 }

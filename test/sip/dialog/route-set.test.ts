@@ -71,6 +71,25 @@ describe('Dialog.fromUas (RFC 3261 §12.1.1)', () => {
   });
 });
 
+describe('the UAS local URI (RFC 3261 §12.1.1: the request\'s To with our tag)', () => {
+  it('is the To as the request writes it, with the tag added', () => {
+    const req = invite();
+    req.setHeader('To', 'Bob <sip:bob@example.com> ; x=1');
+    const d = Dialog.fromUas(req, 'b9', '<sip:bob@192.0.2.9:5080>');
+    expect(d.localUri.tag).toBe('b9');
+    expect(d.localUri.params.get('x')).toBe('1');
+    expect(d.localUri.displayName).toBe('Bob');
+  });
+
+  it('sets the tag through the value when the To has a tag parameter without a value', () => {
+    const req = invite();
+    req.setHeader('To', '<sip:bob@example.com>;tag');
+    const d = Dialog.fromUas(req, 'b9', '<sip:bob@192.0.2.9:5080>');
+    expect(d.localUri.tag).toBe('b9');
+    expect(String(d.localUri)).toBe('<sip:bob@example.com>;tag=b9');
+  });
+});
+
 describe('what a dialog keeps', () => {
   it('its addresses and target are read as copies; the target changes only when set (a target refresh)', () => {
     const d = Dialog.fromUas(invite(), 'b9', '<sip:bob@192.0.2.9:5080>');

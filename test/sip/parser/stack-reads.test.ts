@@ -2,7 +2,8 @@
 // from its texts, as received or set; a value handed out by a public accessor may be changed, and
 // is written from then on as it stands. A response copies what its request says either way.
 import { describe, expect, it } from 'vitest';
-import { addMadeHeader, editTopVia, firstValueText, peekCSeq, peekFrom, peekTo, peekVias, type SipRequest, SipResponse } from '../../../src/sip/parser/message.js';
+import { addMadeHeader, editTopVia, firstValueText, peekCSeq, peekFrom, peekTag, peekTo, peekVias, type SipRequest, SipResponse } from '../../../src/sip/parser/message.js';
+import { PENDING } from '../../../src/sip/parser/typed-headers.js';
 import { createMadeRequest } from '../../../src/sip/parser/serialize.js';
 import { createRequest, createResponse, parseMessage, serializeMessage, SipParseError, SipUri } from '../../../src/sip/parser/index.js';
 
@@ -66,6 +67,44 @@ describe("the stack's reads", () => {
   });
 });
 
+describe('peekTag', () => {
+  it('reads the From and To tags from the texts, leaving them unread', () => {
+    const req = received();
+    expect(peekTag(req, 'from')).toBe('1928301774');
+    expect(peekTag(req, 'to')).toBeUndefined();
+    // no value was built: the fields are still pending
+    expect(req.fields.filter((f) => f.key === 'from' || f.key === 'to').map((f) => f.typed)).toEqual([PENDING, PENDING]);
+    expect(peekTag(new SipResponse(200, 'OK'), 'to')).toBeUndefined();
+  });
+
+  it('gives what a value handed out and changed says', () => {
+    const req = received();
+    req.from!.tag = 'changed';
+    req.to!.tag = 'added';
+    expect(peekTag(req, 'from')).toBe('changed');
+    expect(peekTag(req, 'to')).toBe('added');
+  });
+
+  it('parses a text it cannot read quickly, and gives the same as the value', () => {
+    const req = parseMessage(Buffer.from(INVITE.replace('From: Alice <sip:alice@atlanta.example.com> ;tag=1928301774', 'From: "A;tag=no" <sip:alice@atlanta.example.com>;Tag=1928301774'), 'latin1')) as SipRequest;
+    expect(peekTag(req, 'from')).toBe('1928301774');
+    expect(peekFrom(req)!.displayName).toBe('A;tag=no');
+  });
+});
+
+describe('firstValueText', () => {
+  it('gives the text of a single value without reading it, and the first of a list line', () => {
+    const req = received();
+    expect(firstValueText(req, 'to')).toBe('Bob <sip:bob@biloxi.example.com>');
+    addMadeHeader(req, 'Route', 'route', '<sip:p1.example.com;lr>');
+    expect(firstValueText(req, 'route')).toBe('<sip:p1.example.com;lr>');
+    expect(req.fields.find((f) => f.key === 'route')!.typed).toBe(PENDING);
+    req.addHeader('Contact', '<sip:a@192.0.2.1>, <sip:b@192.0.2.2>');
+    expect(firstValueText(req, 'contact')).toBe('<sip:a@192.0.2.1>');
+    expect(firstValueText(req, 'accept')).toBeUndefined();
+  });
+});
+
 describe('createResponse', () => {
   it('copies the texts, and adds the To tag to the text', () => {
     const req = received();
@@ -109,10 +148,23 @@ describe('createResponse', () => {
     expect(lines(serializeMessage(res))).toContain('From: "Mallory" <sip:alice@atlanta.example.com>;tag=1928301774');
   });
 
+  it('adds the To tag to a text it has not read, which stays unread', () => {
+    const res = createResponse(received(), 180, undefined, { toTag: 'a6c85cf' });
+    const to = res.fields.find((f) => f.key === 'to')!;
+    expect(to.typed).toBe(PENDING);
+    expect(to.raw).toBe('Bob <sip:bob@biloxi.example.com>;tag=a6c85cf');
+    expect(peekTag(res, 'to')).toBe('a6c85cf');
+    expect(res.to!.tag).toBe('a6c85cf');
+  });
+
   it('keeps a To tag that is there already', () => {
     const req = parseMessage(Buffer.from(INVITE.replace('To: Bob <sip:bob@biloxi.example.com>', 'To: <sip:bob@biloxi.example.com>;tag=old'), 'latin1')) as SipRequest;
     const res = createResponse(req, 200, undefined, { toTag: 'new' });
     expect(lines(serializeMessage(res))).toContain('To: <sip:bob@biloxi.example.com>;tag=old');
+    // (read from the text, or from the value)
+    const read = parseMessage(Buffer.from(INVITE.replace('To: Bob <sip:bob@biloxi.example.com>', 'To: <sip:bob@biloxi.example.com>;tag=old'), 'latin1')) as SipRequest;
+    peekTo(read);
+    expect(lines(serializeMessage(createResponse(read, 200, undefined, { toTag: 'new' })))).toContain('To: <sip:bob@biloxi.example.com>;tag=old');
   });
 
   it('refuses a To tag that is not a token', () => {

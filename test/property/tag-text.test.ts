@@ -1,0 +1,83 @@
+// tagOfText reads a From/To tag from the value's text without parsing it: whatever text the parser
+// accepts, it gives the parsed value's tag, or says it cannot tell (null) and the value is parsed.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NameAddr, tagOfText } from '../../src/sip/parser/name-addr.js';
+import { fromTo, sipUriText, token } from './arbitraries.js';
+
+const ws = fc.constantFrom('', '', ' ', '  ', '\t');
+const caseOf = (name: string): fc.Arbitrary<string> =>
+  fc.array(fc.boolean(), { minLength: name.length, maxLength: name.length }).map((up) => [...name].map((c, i) => (up[i] ? c.toUpperCase() : c)).join(''));
+
+/** One header parameter as written: a tag (any case, spaced, with or without a value) or another. */
+const param: fc.Arbitrary<string> = fc.oneof(
+  fc.tuple(ws, caseOf('tag'), ws, ws, token).map(([a, n, b, c, v]) => `${a};${b}${n}${a}=${c}${v}`),
+  fc.tuple(ws, caseOf('tag')).map(([a, n]) => `${a};${n}`),
+  fc.tuple(ws, fc.constantFrom('tags', 'xtag', 'ta', 'tag-x', 'expires', 'q'), token).map(([a, n, v]) => `${a};${n}=${v}`),
+  fc.tuple(ws, token).map(([a, v]) => `;tag=${a}"${v}"`),
+  token.map((v) => `;x=[2001:db8::${v.length}]`),
+);
+
+/** The address part: addr-spec, <uri> with or without a display name (plain or quoted, with `>` and `;tag=` inside). */
+const address: fc.Arbitrary<string> = fc.oneof(
+  sipUriText,
+  sipUriText.map((u) => `<${u}>`),
+  fc.tuple(token, sipUriText).map(([d, u]) => `${d} <${u}>`),
+  fc.tuple(fc.constantFrom('"A>b;tag=x"', '"Bob"', '"<sip:x@y>;tag=1"'), sipUriText).map(([d, u]) => `${d} <${u}>`),
+  fc.tuple(sipUriText, token).map(([u, t]) => `<${u};tag=${t}>`),
+);
+
+const text: fc.Arbitrary<string> = fc.tuple(address, fc.array(param, { maxLength: 4 })).map(([a, ps]) => a + ps.join(''));
+
+function parsedTag(t: string): { ok: true; tag: string | undefined } | { ok: false } {
+  try {
+    return { ok: true, tag: NameAddr.parse(t).tag };
+  } catch {
+    return { ok: false };
+  }
+}
+
+describe('tagOfText', () => {
+  it("gives the parsed value's tag, or null, for any text the parser accepts", () => {
+    let told = 0;
+    let accepted = 0;
+    fc.assert(
+      fc.property(text, (t) => {
+        const parsed = parsedTag(t);
+        if (!parsed.ok) return;
+        accepted++;
+        const quick = tagOfText(t);
+        if (quick === null) return;
+        told++;
+        expect(quick).toBe(parsed.tag);
+      }),
+      { numRuns: 3000 },
+    );
+    // Many are told without a parse (not a check that says null to everything: the texts made
+    // here are full of flags and quotes, which it leaves to the parser).
+    expect(accepted).toBeGreaterThan(1000);
+    expect(told / accepted).toBeGreaterThan(0.2);
+  });
+
+  it('agrees with the values the stack writes', () => {
+    fc.assert(
+      fc.property(fromTo, (value) => {
+        const quick = tagOfText(String(value));
+        if (quick !== null) expect(quick).toBe(value.tag);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('tells the usual forms, and leaves the doubtful ones to the parser', () => {
+    expect(tagOfText('<sip:bob@b.example.com>;tag=a6c85cf')).toBe('a6c85cf');
+    expect(tagOfText('Bob <sip:bob@b.example.com> ; TAG = a6c85cf ;x=1')).toBe('a6c85cf');
+    expect(tagOfText('sip:bob@b.example.com;tag=1928301774')).toBe('1928301774');
+    expect(tagOfText('<sip:bob@b.example.com;tag=uri-param>')).toBeUndefined();
+    expect(tagOfText('<sip:bob@b.example.com>;tags=1;xtag=2')).toBeUndefined();
+    expect(tagOfText('sip:bob@b.example.com')).toBeUndefined();
+    expect(tagOfText('"A;tag=x" <sip:bob@b.example.com>')).toBeNull();
+    expect(tagOfText('<sip:bob@b.example.com>;tag')).toBeNull();
+    expect(tagOfText('<sip:bob@b.example.com>;tag="q"')).toBeNull();
+  });
+});
