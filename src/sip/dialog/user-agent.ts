@@ -10,7 +10,7 @@ import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { checkLimit, type ClientTransaction, DEFAULT_RETRY_AFTER_S, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
 import { newBranch, newTag } from '../transaction/tags.js';
 import type { TimerSettings } from '../transaction/timers.js';
-import type { ClientTransactionUser, ServerTransactionUser } from '../transaction/transaction.js';
+import type { ClientTransactionUser, ServerTransactionUser, TransactionFailure } from '../transaction/transaction.js';
 import { type Clock, RealClock, type TimerHandle } from '../transport/clock.js';
 import { type Endpoint, type Transport, TransportError } from '../transport/transport.js';
 import { UdpTransport } from '../transport/udp.js';
@@ -543,19 +543,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     }
   }
 
-  /** What the INVITE server transaction tells us: ACKs for our 2xx, CANCEL and failures while the call is pending. */
-  private inviteUser(ref: { call: IncomingCall | undefined }, key: string): ServerTransactionUser {
-    return {
-      ack: (ack) => this.usageFor(ack)?.receiveAck(ack),
-      cancelled: () => ref.call?.cancelled(),
-      failed: (f) => {
-        if (f.kind !== 'transport') return;
-        ref.call?.failed(f.error.message);
-        const usage = this.dialogs.get(key);
-        if (usage instanceof DialogSession) usage.end('transport', f.error.message);
-      },
-    };
-  }
+  /** What an INVITE server transaction's user asks of the user agent (see {@link InviteUser}). */
+  private readonly inviteHooks: InviteHooks = {
+    usageFor: (request) => this.usageFor(request),
+    dialog: (key) => this.dialogs.get(key),
+  };
 
   private receiveInDialog(request: SipRequest, tx: ServerTransaction, toTag: string): ServerTransactionUser | void {
     const usage = this.usageFor(request, toTag);
@@ -606,16 +598,15 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     this.incoming.add(call);
     // The transaction keeps its user until it ends (for an answered call, 64·T1 in RFC 6026's
     // Accepted state); a settled call has nothing more to hear from it (CANCEL and failures only
-    // matter while it is pending), so the user lets go of it then. (Made apart from this scope, so
-    // that its closures hold only what they name.)
-    const ref: { call: IncomingCall | undefined } = { call };
+    // matter while it is pending), so the user lets go of it then.
+    const user = new InviteUser(this.inviteHooks, call);
     call.whenSettled(() => {
       this.incoming.delete(call);
-      ref.call = undefined;
+      user.call = undefined;
     });
     // The dialog's key, made now: the transaction keeps this user for 64·T1 after a 2xx, and the
     // Call-ID and tag themselves are slices of the INVITE's text (the key is one flat copy).
-    const user = this.inviteUser(ref, dialogKey(request.callId!, call.localTag, peekTag(request, 'from') ?? ''));
+    user.key = dialogKey(request.callId!, call.localTag, peekTag(request, 'from') ?? '');
     this.emit('invite', call);
     return user;
   }
@@ -721,3 +712,42 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   }
 }
 
+/** What an {@link InviteUser} reads of its user agent. */
+interface InviteHooks {
+  usageFor(request: SipRequest): DialogUsage | undefined;
+  dialog(key: string): DialogUsage | undefined;
+}
+
+/**
+ * What the INVITE server transaction tells us: ACKs for our 2xx, CANCEL and failures while the call
+ * is pending. One object, not three closures and their scope: the transaction keeps its user for
+ * 64·T1 after a 2xx (RFC 6026's Accepted state).
+ */
+class InviteUser implements ServerTransactionUser {
+  /** The call, until it is settled (CANCEL and failures only matter while it is pending). */
+  call: IncomingCall | undefined;
+  /** The dialog's key (a transport failure ends its session). */
+  key = '';
+
+  constructor(
+    private readonly hooks: InviteHooks,
+    call: IncomingCall,
+  ) {
+    this.call = call;
+  }
+
+  ack(ack: SipRequest): void {
+    this.hooks.usageFor(ack)?.receiveAck(ack);
+  }
+
+  cancelled(): void {
+    this.call?.cancelled();
+  }
+
+  failed(f: TransactionFailure): void {
+    if (f.kind !== 'transport') return;
+    this.call?.failed(f.error.message);
+    const usage = this.hooks.dialog(this.key);
+    if (usage instanceof DialogSession) usage.end('transport', f.error.message);
+  }
+}

@@ -4,7 +4,14 @@
 import { firstValueText, peekCSeq, type SipRequest, type SipResponse } from '../parser/message.js';
 import { createRequest, createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { type ClientTransactionUser, NO_BYTES, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { type ClientTransactionUser, NO_BYTES, type TimerName, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+
+// The states each timer lives in (one array each, not one per timer started: a lingering
+// transaction keeps its timer's for up to 64·T1).
+const IN_ACCEPTED: readonly InviteClientState[] = ['Accepted'];
+const IN_CALLING: readonly InviteClientState[] = ['Calling'];
+const IN_COMPLETED: readonly InviteClientState[] = ['Completed'];
+const IN_PROCEEDING: readonly InviteClientState[] = ['Proceeding'];
 
 /** States of RFC 3261 Figure 5 with RFC 6026's Accepted state. */
 export type InviteClientState = 'Calling' | 'Proceeding' | 'Completed' | 'Accepted' | 'Terminated';
@@ -92,8 +99,8 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   start(): void {
     this.markStarted();
     this.transmit(this.bytes);
-    this.startTimer('B', 64 * this.ctx.timers.t1, ['Calling'], () => this.timerB());
-    if (!this.ctx.reliable) this.startTimer('A', this.interval, ['Calling'], () => this.timerA());
+    this.startTimer('B', 64 * this.ctx.timers.t1, IN_CALLING);
+    if (!this.ctx.reliable) this.startTimer('A', this.interval, IN_CALLING);
   }
 
   /** Input: a response that matched this transaction (RFC 3261 §17.1.3). */
@@ -232,11 +239,11 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
         return;
       case 'Completed':
         // RFC 3261 §17.1.1.2: Timer D = at least 32 s on unreliable transports, zero on reliable ones.
-        this.startTimer('D', this.ctx.reliable ? 0 : this.ctx.timers.timerD, ['Completed'], () => this.transition('Terminated'));
+        this.startTimer('D', this.ctx.reliable ? 0 : this.ctx.timers.timerD, IN_COMPLETED);
         return;
       case 'Accepted':
         // RFC 6026 §7.2: Timer M = 64·T1, on every transport.
-        this.startTimer('M', 64 * this.ctx.timers.t1, ['Accepted'], () => this.transition('Terminated'));
+        this.startTimer('M', 64 * this.ctx.timers.t1, IN_ACCEPTED);
         return;
       case 'Terminated':
         this.tu.terminated?.();
@@ -247,10 +254,17 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
   }
 
   // RFC 3261 §17.1.1.2: in Calling, retransmit and double A, with no cap (unlike Timer E).
+  protected onTimer(name: TimerName): void {
+    if (name === 'A') this.timerA();
+    else if (name === 'B') this.timerB();
+    else if (name === 'Cancel') this.fail({ kind: 'timeout', timer: 'Cancel' }, 487);
+    else this.transition('Terminated'); // D, M
+  }
+
   private timerA(): void {
     this.retransmit(this.bytes);
     this.interval *= 2;
-    this.startTimer('A', this.interval, ['Calling'], () => this.timerA());
+    this.startTimer('A', this.interval, IN_CALLING);
   }
 
   // RFC 3261 §17.1.1.2: Timer B fires in Calling → timeout to the TU, Terminated.
@@ -266,7 +280,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     this.cancelState = 'sent';
     // RFC 3261 §9.1: with no final response 64·T1 after the CANCEL, consider the INVITE cancelled
     // and destroy its transaction; the TU gets a synthetic 487.
-    this.startTimer('Cancel', 64 * this.ctx.timers.t1, ['Proceeding'], () => this.fail({ kind: 'timeout', timer: 'Cancel' }, 487));
+    this.startTimer('Cancel', 64 * this.ctx.timers.t1, IN_PROCEEDING);
     send(this.buildCancel());
   }
 

@@ -5,7 +5,14 @@ import { peekTag, type SipRequest, type SipResponse } from '../parser/message.js
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
 import { newTag } from './tags.js';
-import { checkResponseFor, ServerTransactionBase, type ServerTransactionUser, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { checkResponseFor, ServerTransactionBase, type ServerTransactionUser, type TimerName, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+
+// The states each timer lives in (one array each, not one per timer started: a lingering
+// transaction keeps its timer's for up to 64·T1).
+const IN_ACCEPTED: readonly InviteServerState[] = ['Accepted'];
+const IN_COMPLETED: readonly InviteServerState[] = ['Completed'];
+const IN_CONFIRMED: readonly InviteServerState[] = ['Confirmed'];
+const IN_PROCEEDING: readonly InviteServerState[] = ['Proceeding'];
 
 /** States of RFC 3261 Figure 7 with RFC 6026's "Accepted". */
 export type InviteServerState = 'Proceeding' | 'Completed' | 'Confirmed' | 'Accepted' | 'Terminated';
@@ -99,7 +106,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
    */
   start(): void {
     this.markStarted();
-    this.startTimer('Trying', TRYING_DELAY_MS, ['Proceeding'], () => this.timerTrying());
+    this.startTimer('Trying', TRYING_DELAY_MS, IN_PROCEEDING);
   }
 
   /**
@@ -247,16 +254,16 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
       case 'Completed':
         // RFC 3261 §17.2.1: "timer H MUST be set to fire in 64*T1 seconds for all transports";
         // Timer G is set to T1 for unreliable transports only.
-        this.startTimer('H', 64 * this.ctx.timers.t1, ['Completed'], () => this.fail({ kind: 'timeout', timer: 'H' }));
-        if (!this.ctx.reliable) this.startTimer('G', this.interval, ['Completed'], () => this.timerG());
+        this.startTimer('H', 64 * this.ctx.timers.t1, IN_COMPLETED);
+        if (!this.ctx.reliable) this.startTimer('G', this.interval, IN_COMPLETED);
         return;
       case 'Confirmed':
         // RFC 3261 §17.2.1: Timer I = T4 for unreliable transports, zero for reliable ones.
-        this.startTimer('I', this.ctx.reliable ? 0 : this.ctx.timers.t4, ['Confirmed'], () => this.transition('Terminated'));
+        this.startTimer('I', this.ctx.reliable ? 0 : this.ctx.timers.t4, IN_CONFIRMED);
         return;
       case 'Accepted':
         // RFC 6026 §7.1: "Timer L ... MUST be set to fire in 64*T1" for all transports.
-        this.startTimer('L', 64 * this.ctx.timers.t1, ['Accepted'], () => this.transition('Terminated'));
+        this.startTimer('L', 64 * this.ctx.timers.t1, IN_ACCEPTED);
         return;
       case 'Terminated':
         this.tu.terminated?.();
@@ -318,6 +325,13 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
 
   // RFC 3261 §17.2.1: no response from the TU within 200 ms → send 100 (Trying). It becomes the
   // most recent provisional, re-sent on INVITE retransmissions like a TU's provisional.
+  protected onTimer(name: TimerName): void {
+    if (name === 'Trying') this.timerTrying();
+    else if (name === 'G') this.timerG();
+    else if (name === 'H') this.fail({ kind: 'timeout', timer: 'H' });
+    else this.transition('Terminated'); // I, L
+  }
+
   private timerTrying(): void {
     if (this.state !== 'Proceeding' || this.provisional !== undefined) return;
     const trying = createResponse(this.request, 100);
@@ -330,7 +344,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
   private timerG(): void {
     if (this.finalBytes !== undefined) this.retransmit(this.finalBytes);
     this.interval = Math.min(2 * this.interval, this.ctx.timers.t2);
-    this.startTimer('G', this.interval, ['Completed'], () => this.timerG());
+    this.startTimer('G', this.interval, IN_COMPLETED);
   }
 
   /** Tells the TU and terminates, even if the TU's callback throws. */

@@ -94,6 +94,21 @@ export class TransactionLayer {
   private closed = false;
   private invitesCalling = 0;
   private readonly tally: Tally = { retransmissions: 0 };
+  // One function each for every transaction (see Transaction.filedAs).
+  private readonly forgetClient = (tx: ClientTransaction): void => {
+    if (this.clients.get(tx.filedAs!) === tx) this.clients.delete(tx.filedAs!);
+  };
+  private readonly forgetServer = (tx: ServerTransaction): void => {
+    // An RFC 2543 request whose To tag did not match may have filed a newer transaction under
+    // the same key: forget only our own entry.
+    const key = tx.filedAs!;
+    if (this.servers.get(key) === tx) this.servers.delete(key);
+    const merge = tx.mergedAs;
+    if (merge !== undefined && this.merged.get(merge) === key) this.merged.delete(merge);
+  };
+  private readonly leftCalling = (): void => {
+    this.invitesCalling--;
+  };
 
   constructor(options: TransactionLayerOptions) {
     this.transport = options.transport;
@@ -147,12 +162,11 @@ export class TransactionLayer {
     const ctx = this.context(destination);
     const tx = request.method === 'INVITE' ? new InviteClientTransaction(request, ctx, tu) : new NonInviteClientTransaction(request, ctx, tu);
     this.clients.set(key, tx);
-    tx.whenTerminated(() => {
-      if (this.clients.get(key) === tx) this.clients.delete(key);
-    });
+    tx.filedAs = key;
+    tx.whenTerminated(this.forgetClient);
     if (tx instanceof InviteClientTransaction) {
       this.invitesCalling++;
-      tx.whenLeftCalling(() => this.invitesCalling--);
+      tx.whenLeftCalling(this.leftCalling);
     }
     tx.start();
     return tx;
@@ -350,13 +364,12 @@ export class TransactionLayer {
     const ctx = this.context(viaDestination(top) ?? source);
     const tx: ServerTransaction = request.method === 'INVITE' ? new InviteServerTransaction(request, ctx, user) : new NonInviteServerTransaction(request, ctx, user);
     this.servers.set(key, tx);
-    if (merge !== undefined) this.merged.set(merge, key);
-    tx.whenTerminated(() => {
-      // An RFC 2543 request whose To tag did not match may have filed a newer transaction under
-      // the same key: forget only our own entry.
-      if (this.servers.get(key) === tx) this.servers.delete(key);
-      if (merge !== undefined && this.merged.get(merge) === key) this.merged.delete(merge);
-    });
+    tx.filedAs = key;
+    if (merge !== undefined) {
+      this.merged.set(merge, key);
+      tx.mergedAs = merge;
+    }
+    tx.whenTerminated(this.forgetServer);
     tx.start();
     return tx;
   }

@@ -3,7 +3,11 @@
 import type { SipRequest, SipResponse } from '../parser/message.js';
 import { createResponse, serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
-import { type ClientTransactionUser, NO_BYTES, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+import { type ClientTransactionUser, NO_BYTES, type TimerName, Transaction, type TransactionContext, type TransactionFailure, TransactionStateError } from './transaction.js';
+
+// The states each timer lives in (one array each, not one per timer started: a lingering
+// transaction keeps its timer's for up to 64·T1).
+const IN_COMPLETED: readonly NonInviteClientState[] = ['Completed'];
 
 /** States of RFC 3261 Figure 6. */
 export type NonInviteClientState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
@@ -52,8 +56,8 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   start(): void {
     this.markStarted();
     this.transmit(this.bytes);
-    this.startTimer('F', 64 * this.ctx.timers.t1, LIVE, () => this.timerF());
-    if (!this.ctx.reliable) this.startTimer('E', this.interval, LIVE, () => this.timerE());
+    this.startTimer('F', 64 * this.ctx.timers.t1, LIVE);
+    if (!this.ctx.reliable) this.startTimer('E', this.interval, LIVE);
   }
 
   /** Input: a response that matched this transaction (RFC 3261 §17.1.3). */
@@ -88,17 +92,23 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
   protected enter(state: NonInviteClientState): void {
     if (state === 'Completed') {
       // RFC 3261 §17.1.2.2: Timer K = T4 on unreliable transports, zero on reliable ones.
-      this.startTimer('K', this.ctx.reliable ? 0 : this.ctx.timers.t4, ['Completed'], () => this.transition('Terminated'));
+      this.startTimer('K', this.ctx.reliable ? 0 : this.ctx.timers.t4, IN_COMPLETED);
     } else if (state === 'Terminated') {
       this.tu.terminated?.();
     }
   }
 
   // RFC 3261 §17.1.2.2: in Trying, retransmit and double E up to T2; in Proceeding, retransmit every T2.
+  protected onTimer(name: TimerName): void {
+    if (name === 'E') this.timerE();
+    else if (name === 'F') this.timerF();
+    else this.transition('Terminated'); // K
+  }
+
   private timerE(): void {
     this.retransmit(this.bytes);
     this.interval = this.state === 'Trying' ? Math.min(2 * this.interval, this.ctx.timers.t2) : this.ctx.timers.t2;
-    this.startTimer('E', this.interval, LIVE, () => this.timerE());
+    this.startTimer('E', this.interval, LIVE);
   }
 
   // RFC 3261 §17.1.2.2: Timer F fires in Trying or Proceeding → timeout to the TU, Terminated.

@@ -5,6 +5,10 @@ import { serializeMessage } from '../parser/serialize.js';
 import type { TransportError } from '../transport/transport.js';
 import { bytesOfKept, checkResponseFor, keptBytes, ServerTransactionBase, type ServerTransactionUser, type TransactionContext, TransactionStateError } from './transaction.js';
 
+// The states each timer lives in (one array each, not one per timer started: a lingering
+// transaction keeps its timer's for up to 64·T1).
+const IN_COMPLETED: readonly NonInviteServerState[] = ['Completed'];
+
 /** States of RFC 3261 Figure 8. */
 export type NonInviteServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Terminated';
 
@@ -143,9 +147,13 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
   protected enter(state: NonInviteServerState): void {
     if (state === 'Completed') {
       // RFC 3261 §17.2.2: Timer J = 64·T1 on unreliable transports, zero on reliable ones.
-      this.startTimer('J', this.ctx.reliable ? 0 : 64 * this.ctx.timers.t1, ['Completed'], () => this.transition('Terminated'));
+      this.startTimer('J', this.ctx.reliable ? 0 : 64 * this.ctx.timers.t1, IN_COMPLETED);
     } else if (state === 'Terminated') {
       this.tu.terminated?.();
     }
+  }
+
+  protected onTimer(): void {
+    this.transition('Terminated'); // J, the only timer
   }
 }

@@ -60,11 +60,18 @@ export function bytesOfKept(kept: Uint8Array | string): Uint8Array {
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M' | 'Trying' | 'Cancel';
 
 /** A timer a transaction has running, and the states it lives in; linked to the next one running. */
-interface RunningTimer<S> {
+interface RunningTimer<S extends string> {
   readonly name: TimerName;
   handle: TimerHandle;
   readonly liveIn: readonly S[];
   next: RunningTimer<S> | undefined;
+  /** Its transaction, which {@link fireTimer} tells. */
+  readonly tx: Transaction<S>;
+}
+
+/** A running timer fired: its transaction hears of it (called bound to the {@link RunningTimer}). */
+function fireTimer(this: RunningTimer<string>): void {
+  this.tx.timerFired(this);
 }
 
 /** A state change the state machine does not allow: a bug in the caller or the machine. */
@@ -92,7 +99,15 @@ export abstract class Transaction<S extends string> {
    */
   private running: RunningTimer<S> | undefined;
   /** Callbacks for the end: none, the one (usually the layer's), or several. */
-  private onTerminated: (() => void) | Array<() => void> | undefined;
+  private onTerminated: ((tx: this) => void) | Array<(tx: this) => void> | undefined;
+  /**
+   * @internal The key the layer filed this transaction under, and its merged-request key (a
+   * server's, RFC 3261 §8.2.2.2): kept here, so that the layer forgets every transaction with one
+   * function rather than a closure of each one's keys, kept for as long as it lingers.
+   */
+  filedAs: string | undefined = undefined;
+  /** @internal See {@link filedAs}. */
+  mergedAs: string | undefined = undefined;
   /** Whether `start()` has run (see {@link markStarted}). */
   protected started = false;
 
@@ -160,9 +175,12 @@ export abstract class Transaction<S extends string> {
     return names;
   }
 
-  /** Registers a callback for when the transaction terminates (the layer uses it to forget it). */
-  whenTerminated(fn: () => void): void {
-    if (this.isTerminated) fn();
+  /**
+   * Registers a callback for when the transaction terminates (the layer uses it to forget it); it
+   * is given the transaction, so one function can serve every transaction.
+   */
+  whenTerminated(fn: (tx: this) => void): void {
+    if (this.isTerminated) fn(this);
     else if (this.onTerminated === undefined) this.onTerminated = fn;
     else if (typeof this.onTerminated === 'function') this.onTerminated = [this.onTerminated, fn];
     else this.onTerminated.push(fn);
@@ -241,19 +259,30 @@ export abstract class Transaction<S extends string> {
     const fns = this.onTerminated;
     if (fns === undefined) return;
     this.onTerminated = undefined;
-    if (typeof fns === 'function') fns();
-    else for (const fn of fns) fn();
+    if (typeof fns === 'function') fns(this);
+    else for (const fn of fns) fn(this);
   }
 
-  /** Starts (or restarts) timer `name`; it is stopped automatically on leaving the states in `liveIn`. */
-  protected startTimer(name: TimerName, ms: number, liveIn: readonly S[], fire: () => void): void {
+  /**
+   * Starts (or restarts) timer `name`; it is stopped automatically on leaving the states in
+   * `liveIn`. When it fires, {@link onTimer} is called with its name.
+   */
+  protected startTimer(name: TimerName, ms: number, liveIn: readonly S[]): void {
     this.stopTimer(name);
-    const entry: RunningTimer<S> = { name, handle: undefined!, liveIn, next: this.running };
-    entry.handle = this.ctx.clock.setTimer(ms, () => {
-      this.unlink(entry);
-      fire();
-    });
+    const entry: RunningTimer<S> = { name, handle: undefined!, liveIn, next: this.running, tx: this };
+    // (A bound function, not a closure of this scope: a lingering transaction keeps its timer for
+    // up to 64·T1, and a closure costs it a function and a context object more.)
+    entry.handle = this.ctx.clock.setTimer(ms, fireTimer.bind(entry as unknown as RunningTimer<string>));
     this.running = entry;
+  }
+
+  /** What timer `name` does when it fires (it is no longer running then). */
+  protected abstract onTimer(name: TimerName): void;
+
+  /** @internal A timer of this transaction fired (see {@link startTimer}). */
+  timerFired(entry: RunningTimer<S>): void {
+    this.unlink(entry);
+    this.onTimer(entry.name);
   }
 
   /** Stops a running timer (no-op when it is not running). */
