@@ -17,10 +17,21 @@ export interface Clock {
   clearTimer(handle: TimerHandle): void;
 }
 
-/** The clock of the real world: `performance.now()` and `setTimeout`. */
+/**
+ * The clock of the real world: `performance.now()` and `setTimeout`.
+ *
+ * Timers of the same delay are kept in one list, in the order they were set (so in due order),
+ * with one Node timeout armed for the list's first: a SIP stack sets several timers per call, of a
+ * few delays (T1, 64·T1, T4 …), most of them cleared soon and some kept for 64·T1 while a
+ * transaction lingers, and a Node timeout each cost every one of them an object of a dozen fields
+ * and Node's bookkeeping. A timer fires once `now()` has reached its due time (never before), in
+ * the order Node gives the lists' timeouts, then the order it was set in.
+ */
 export class RealClock implements Clock {
   private nextId = 1;
   private pending = 0;
+  /** The lists of timers set and not yet fired or cleared, by delay. */
+  private readonly lists = new Map<number, TimerList>();
 
   now(): number {
     return performance.now();
@@ -28,17 +39,23 @@ export class RealClock implements Clock {
 
   setTimer(ms: number, fn: () => void): TimerHandle {
     if (!Number.isFinite(ms)) throw new RangeError(`timer delay must be finite, got ${ms}`);
-    const handle = new RealTimer(this.nextId++, this, fn);
-    handle.timeout = setTimeout(fireRealTimer, Math.max(0, ms), handle);
+    // (as setTimeout takes a delay: at least 1 ms)
+    const delay = ms >= 1 ? ms : 1;
+    let list = this.lists.get(delay);
+    if (list === undefined) {
+      list = new TimerList(this, delay);
+      this.lists.set(delay, list);
+    }
+    const handle = new RealTimer(this.nextId++, list, fn, performance.now() + delay);
+    list.append(handle);
     this.pending++;
     return handle;
   }
 
   clearTimer(handle: TimerHandle): void {
     // A handle of another clock (or one fired or cleared) is not ours to clear.
-    if (!(handle instanceof RealTimer) || handle.clock !== this || handle.timeout === undefined) return;
-    clearTimeout(handle.timeout);
-    handle.timeout = undefined;
+    if (!(handle instanceof RealTimer) || handle.list === undefined || handle.list.clock !== this) return;
+    handle.list.remove(handle);
     handle.fn = undefined;
     this.pending--;
   }
@@ -48,34 +65,117 @@ export class RealClock implements Clock {
     return this.pending;
   }
 
-  /** @internal A timer of this clock falls due. */
+  /** @internal A list has no timer left: it goes (a list is made again when its delay is used again). */
+  emptied(list: TimerList): void {
+    if (this.lists.get(list.delay) === list) this.lists.delete(list.delay);
+  }
+
+  /** @internal A timer of this clock falls due (it has left its list). */
   fired(handle: RealTimer): void {
     const fn = handle.fn;
-    handle.timeout = undefined;
     handle.fn = undefined;
     this.pending--;
     fn?.();
   }
 }
 
-/** What every {@link RealClock} timer runs: one function for all, given its handle, instead of a closure each. */
-function fireRealTimer(handle: RealTimer): void {
-  handle.clock.fired(handle);
+/**
+ * The timers of one {@link RealClock} with one delay, in due order (a doubly linked list: a timer
+ * cleared before it fires, as most are, leaves at once), and the Node timeout armed for the first.
+ */
+class TimerList {
+  head: RealTimer | undefined;
+  tail: RealTimer | undefined;
+  private timeout: ReturnType<typeof setTimeout> | undefined;
+  /** Whether {@link run} is firing timers (it arms the timeout itself when done). */
+  private running = false;
+
+  constructor(
+    readonly clock: RealClock,
+    readonly delay: number,
+  ) {}
+
+  append(timer: RealTimer): void {
+    timer.prev = this.tail;
+    if (this.tail === undefined) this.head = timer;
+    else this.tail.next = timer;
+    this.tail = timer;
+    // (the first is the earliest: the same delay from a later now)
+    if (this.timeout === undefined && !this.running) this.arm(this.head!.due);
+  }
+
+  remove(timer: RealTimer): void {
+    if (timer.prev === undefined) this.head = timer.next;
+    else timer.prev.next = timer.next;
+    if (timer.next === undefined) this.tail = timer.prev;
+    else timer.next.prev = timer.prev;
+    timer.prev = timer.next = undefined;
+    timer.list = undefined;
+    // The timeout stays armed for the one that was first: when it fires, it arms for the next
+    // (one early wake, rather than a clear and a new timeout at every clear of the first).
+    if (this.head === undefined) {
+      clearTimeout(this.timeout);
+      this.timeout = undefined;
+      this.clock.emptied(this);
+    }
+  }
+
+  /** The armed timeout fired: every timer now due fires, in order; then the timeout is armed for the next. */
+  run(): void {
+    this.timeout = undefined;
+    this.running = true;
+    const now = performance.now();
+    try {
+      for (let t = this.head; t !== undefined && t.due <= now; t = this.head) {
+        this.remove(t);
+        // (a timer that throws does not stop the others: its error surfaces as setTimeout's would)
+        try {
+          this.clock.fired(t);
+        } catch (err) {
+          queueMicrotask(() => {
+            throw err;
+          });
+        }
+      }
+    } finally {
+      this.running = false;
+    }
+    if (this.head !== undefined && this.timeout === undefined) this.arm(this.head.due);
+  }
+
+  private arm(due: number): void {
+    // setTimeout's clock is the event loop's, in whole ms and read at the start of the loop's turn,
+    // so it may fire a little before `due`: then run() finds nothing due yet and arms again. (At
+    // most setTimeout's longest delay: a longer one would fire at once.)
+    this.timeout = setTimeout(runTimerList, Math.min(MAX_TIMEOUT_MS, Math.max(1, Math.ceil(due - performance.now()))), this);
+  }
+}
+
+/** setTimeout's longest delay (2^31 − 1 ms); beyond it, it fires at once. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** What every list's timeout runs: one function for all, given its list, instead of a closure each. */
+function runTimerList(list: TimerList): void {
+  list.run();
 }
 
 /**
- * A {@link RealClock}'s handle: holds its Node timeout itself (until it fires or is cleared), so
- * the clock keeps no table of them. Every call sets several timers; a table entry each, for
- * timers that live up to 64·T1, cost memory and a lookup per set and clear.
+ * A {@link RealClock}'s handle: a link of its delay's list (until it fires or is cleared), so the
+ * clock keeps no table of timers. Every call sets several timers; a table entry each, for timers
+ * that live up to 64·T1, cost memory and a lookup per set and clear.
  */
 class RealTimer implements TimerHandle {
-  timeout: ReturnType<typeof setTimeout> | undefined;
+  prev: RealTimer | undefined = undefined;
+  next: RealTimer | undefined = undefined;
 
   constructor(
     readonly id: number,
-    readonly clock: RealClock,
+    /** Its list, until it fires or is cleared. */
+    public list: TimerList | undefined,
     /** Until it fires or is cleared: a handle kept after that holds nothing of its caller's. */
     public fn: (() => void) | undefined,
+    /** When it falls due (`performance.now()` scale). */
+    readonly due: number,
   ) {}
 }
 

@@ -126,4 +126,81 @@ describe('RealClock', () => {
     c.clearTimer(a); // already fired
     expect([c.pendingTimers, other.pendingTimers]).toEqual([0, 0]);
   });
+
+  it('fires timers of one delay and of several in due order, never before they are due', async () => {
+    const c = new RealClock();
+    const start = c.now();
+    const fired: Array<[string, number, number]> = [];
+    const set = (name: string, ms: number): void => {
+      const due = c.now() + ms;
+      c.setTimer(ms, () => fired.push([name, c.now() - due, c.now() - start]));
+    };
+    set('30a', 30);
+    set('10a', 10);
+    set('20', 20);
+    set('10b', 10);
+    set('30b', 30);
+    set('0', 0);
+    await new Promise<void>((resolve) => c.setTimer(60, resolve));
+    expect(fired.map(([n]) => n)).toEqual(['0', '10a', '10b', '20', '30a', '30b']);
+    for (const [, late] of fired) expect(late).toBeGreaterThanOrEqual(0);
+    expect(c.pendingTimers).toBe(0);
+  });
+
+  it('clearing the first of a list, or every timer of it, leaves the others on time and nothing armed', async () => {
+    const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    const c = new RealClock();
+    const fired: string[] = [];
+    const first = c.setTimer(10, () => fired.push('first'));
+    c.setTimer(10, () => fired.push('second'));
+    const third = c.setTimer(10, () => fired.push('third'));
+    c.clearTimer(first);
+    c.clearTimer(third);
+    const lonely = c.setTimer(25, () => fired.push('lonely'));
+    c.clearTimer(lonely);
+    // one Node timeout armed: the 10 ms list's (the 25 ms list went with its only timer)
+    expect(timeouts()).toBe(before + 1);
+    await new Promise<void>((resolve) => setTimeout(resolve, 40));
+    expect(fired).toEqual(['second']);
+    expect(c.pendingTimers).toBe(0);
+    expect(timeouts()).toBe(before);
+  });
+
+  it('fires a timer set, or clears one, from inside a firing timer, and goes on after one that throws', async () => {
+    const c = new RealClock();
+    const fired: string[] = [];
+    const thrown: unknown[] = [];
+    const onError = (err: unknown): void => void thrown.push(err);
+    process.on('uncaughtException', onError);
+    try {
+      let later: ReturnType<RealClock['setTimer']> | undefined;
+      c.setTimer(5, () => {
+        fired.push('a');
+        c.setTimer(5, () => fired.push('set inside'));
+        c.clearTimer(later!);
+      });
+      c.setTimer(5, () => {
+        throw new Error('boom');
+      });
+      later = c.setTimer(5, () => fired.push('cleared inside'));
+      c.setTimer(5, () => fired.push('after the throw'));
+      await new Promise<void>((resolve) => c.setTimer(30, resolve));
+    } finally {
+      process.off('uncaughtException', onError);
+    }
+    expect(fired).toEqual(['a', 'after the throw', 'set inside']);
+    expect(thrown.map(String)).toEqual(['Error: boom']);
+    expect(c.pendingTimers).toBe(0);
+  });
+
+  it('takes a delay beyond setTimeout\'s longest without firing at once', async () => {
+    const c = new RealClock();
+    let fired = false;
+    const far = c.setTimer(2 ** 33, () => (fired = true));
+    await new Promise<void>((resolve) => setTimeout(resolve, 20));
+    expect(fired).toBe(false);
+    c.clearTimer(far);
+    expect(c.pendingTimers).toBe(0);
+  });
 });
