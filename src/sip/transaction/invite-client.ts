@@ -253,7 +253,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     }
   }
 
-  // RFC 3261 §17.1.1.2: in Calling, retransmit and double A, with no cap (unlike Timer E).
+  /** What each timer does when it fires. */
   protected onTimer(name: TimerName): void {
     if (name === 'A') this.timerA();
     else if (name === 'B') this.timerB();
@@ -261,6 +261,7 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     else this.transition('Terminated'); // D, M
   }
 
+  // RFC 3261 §17.1.1.2: in Calling, retransmit and double A, with no cap (unlike Timer E).
   private timerA(): void {
     this.retransmit(this.bytes);
     this.interval *= 2;

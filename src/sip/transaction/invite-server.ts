@@ -323,8 +323,7 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     }
   }
 
-  // RFC 3261 §17.2.1: no response from the TU within 200 ms → send 100 (Trying). It becomes the
-  // most recent provisional, re-sent on INVITE retransmissions like a TU's provisional.
+  /** What each timer does when it fires. */
   protected onTimer(name: TimerName): void {
     if (name === 'Trying') this.timerTrying();
     else if (name === 'G') this.timerG();
@@ -332,6 +331,8 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     else this.transition('Terminated'); // I, L
   }
 
+  // RFC 3261 §17.2.1: no response from the TU within 200 ms → send 100 (Trying). It becomes the
+  // most recent provisional, re-sent on INVITE retransmissions like a TU's provisional.
   private timerTrying(): void {
     if (this.state !== 'Proceeding' || this.provisional !== undefined) return;
     const trying = createResponse(this.request, 100);

@@ -98,13 +98,14 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
     }
   }
 
-  // RFC 3261 §17.1.2.2: in Trying, retransmit and double E up to T2; in Proceeding, retransmit every T2.
+  /** What each timer does when it fires. */
   protected onTimer(name: TimerName): void {
     if (name === 'E') this.timerE();
     else if (name === 'F') this.timerF();
     else this.transition('Terminated'); // K
   }
 
+  // RFC 3261 §17.1.2.2: in Trying, retransmit and double E up to T2; in Proceeding, retransmit every T2.
   private timerE(): void {
     this.retransmit(this.bytes);
     this.interval = this.state === 'Trying' ? Math.min(2 * this.interval, this.ctx.timers.t2) : this.ctx.timers.t2;

@@ -153,6 +153,7 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     }
   }
 
+  /** What its one timer does when it fires. */
   protected onTimer(): void {
     this.transition('Terminated'); // J, the only timer
   }
