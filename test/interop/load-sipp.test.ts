@@ -118,8 +118,11 @@ describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp dropping 20 % of the packets', (
       expect(result.totals, why).toMatchObject({ started: 60, completed: 60, failed: 0, concurrent: 0 });
       expect(result.totals.retransmissions, why).toBeGreaterThan(0);
       // SIPp's own count: every call, except any it aborted itself on a retransmission it did not
-      // recognise as one (its error log says so for each).
-      await expectSippFailuresExplained(dir, stats, 60, why);
+      // recognise as one, or whose BYE it gave up on (its error log says so for each): SIPp drops
+      // a fifth of what it sends and of what it receives, so each BYE and our 200 to it fail
+      // together about one time in three (1 − 0.8²), all six of SIPp's tries about once in 460
+      // BYEs, about one run in eight of 60 calls. Each such call completed on our side (above).
+      await expectSippFailuresExplained(dir, stats, 60, why, '', true);
     } finally {
       await removeSippDir(dir);
     }
@@ -156,24 +159,31 @@ describe.skipIf(NO_SIPP)('sipflow load ↔ SIPp dropping 20 % of the packets', (
 });
 
 /**
- * SIPp's successful and failed calls add up to `calls`, and each failure is one its error log
- * (-trace_err) puts down to an unexpected message: a retransmission SIPp did not recognise.
- * Returns how many failed.
+ * Checks that SIPp's failed calls are exactly those its error log (-trace_err) says it aborted: on
+ * an unexpected message (a retransmission SIPp did not recognise) or, where `retransmissionTimeouts`
+ * allows it, on a UDP retransmission timeout (its own stats count those as FailedMaxUDPRetrans). It
+ * returns the Call-IDs of the first kind, with those of them whose dialog our BYE reached
+ * afterwards (SIPp logs it, in its error log or on stderr, as a message for a dead call): calls
+ * that completed at our side.
  */
-/**
- * Checks that SIPp's failed calls are exactly those its error log says it aborted on an unexpected
- * message, and returns their Call-IDs, with those of them whose dialog our BYE reached afterwards
- * (SIPp logs it, in its error log or on stderr, as a message for a dead call): calls that
- * completed at our side.
- */
-async function expectSippFailuresExplained(dir: string, stats: Map<string, string>, calls: number, why: string, stderr = ''): Promise<{ aborted: string[]; byeAfterAbort: string[] }> {
+async function expectSippFailuresExplained(
+  dir: string,
+  stats: Map<string, string>,
+  calls: number,
+  why: string,
+  stderr = '',
+  retransmissionTimeouts = false,
+): Promise<{ aborted: string[]; byeAfterAbort: string[] }> {
   const ok = Number(stats.get('SuccessfulCall(C)'));
   const failed = Number(stats.get('FailedCall(C)'));
   expect(ok + failed, why).toBe(calls);
   const errors = (await readdir(dir)).filter((f) => f.endsWith('_errors.log'));
   const log = (await Promise.all(errors.map((f) => readIfThere(join(dir, f))))).join('');
   const aborted = [...log.matchAll(/Aborting call on unexpected message for Call-Id '([^']+)'/g)].map((m) => m[1]!);
-  expect(aborted.length, `${why}\nSIPp errors:\n${log.slice(0, 2000)}`).toBe(failed);
+  const timedOut = [...log.matchAll(/Aborting call on UDP retransmission timeout for Call-ID '([^']+)'/gi)].map((m) => m[1]!);
+  if (retransmissionTimeouts) expect(timedOut.length, why).toBe(Number(stats.get('FailedMaxUDPRetrans(C)') ?? 0));
+  else expect(timedOut, `${why}\nSIPp errors:\n${log.slice(0, 2000)}`).toEqual([]);
+  expect(aborted.length + timedOut.length, `${why}\nSIPp errors:\n${log.slice(0, 2000)}`).toBe(failed);
   expect(failed, why).toBeLessThanOrEqual(calls / 10);
   const byes = new Set([...(log + stderr).matchAll(/Dead call (\S+) \(aborted at index \d+\), received 'BYE /g)].map((m) => m[1]!));
   return { aborted, byeAfterAbort: aborted.filter((id) => byes.has(id)) };
