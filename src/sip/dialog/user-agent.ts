@@ -599,14 +599,13 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     // The transaction keeps its user until it ends (for an answered call, 64·T1 in RFC 6026's
     // Accepted state); a settled call has nothing more to hear from it (CANCEL and failures only
     // matter while it is pending), so the user lets go of it then.
-    const user = new InviteUser(this.inviteHooks, call);
+    // The dialog's key, made now: the transaction keeps this user for 64·T1 after a 2xx, and the
+    // Call-ID and tag themselves are slices of the INVITE's text (the key is one flat copy).
+    const user = new InviteUser(this.inviteHooks, call, dialogKey(request.callId!, call.localTag, peekTag(request, 'from') ?? ''));
     call.whenSettled(() => {
       this.incoming.delete(call);
       user.call = undefined;
     });
-    // The dialog's key, made now: the transaction keeps this user for 64·T1 after a 2xx, and the
-    // Call-ID and tag themselves are slices of the INVITE's text (the key is one flat copy).
-    user.key = dialogKey(request.callId!, call.localTag, peekTag(request, 'from') ?? '');
     this.emit('invite', call);
     return user;
   }
@@ -726,12 +725,11 @@ interface InviteHooks {
 class InviteUser implements ServerTransactionUser {
   /** The call, until it is settled (CANCEL and failures only matter while it is pending). */
   call: IncomingCall | undefined;
-  /** The dialog's key (a transport failure ends its session). */
-  key = '';
-
   constructor(
     private readonly hooks: InviteHooks,
     call: IncomingCall,
+    /** The dialog's key (a transport failure ends its session). */
+    private readonly key: string,
   ) {
     this.call = call;
   }

@@ -213,20 +213,12 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
 function addToTag(res: SipResponse, tag: string): void {
   const f = res.fields.find((x) => x.key === 'to');
   if (f === undefined) throw new SipParseError('cannot add a To tag: the request has no To header');
-  // Not read yet, and its text tells that it has no tag: the tag goes on the text, still unread.
-  if (f.typed === PENDING) {
-    const tagged = tagOfText(f.raw);
-    if (tagged !== undefined && tagged !== null) return;
-    if (tagged === undefined) {
-      if (!isToken(tag)) throw new SipParseError(`To tag ${JSON.stringify(tag)} is not a token`);
-      f.raw = `${f.raw};tag=${tag}`;
-      return;
-    }
-  }
-  const to = peekField(f) as NameAddr;
-  if (to.tag !== undefined) return;
+  // Not read yet: its text may tell whether it has a tag, and then the value is not built.
+  const quick = f.typed === PENDING ? tagOfText(f.raw) : null;
+  const to = quick === null ? (peekField(f) as NameAddr) : undefined;
+  if ((to === undefined ? quick : to.tag) !== undefined) return;
   if (f.exposed) {
-    to.tag = tag;
+    to!.tag = tag;
     return;
   }
   // The tag is a header parameter, last on the line in either form (RFC 3261 §20: a URI with
@@ -234,6 +226,7 @@ function addToTag(res: SipResponse, tag: string): void {
   // the text must stay valid, since the value is built from it when read.
   if (!isToken(tag)) throw new SipParseError(`To tag ${JSON.stringify(tag)} is not a token`);
   f.raw = `${f.raw};tag=${tag}`;
+  if (to === undefined) return; // (still unread)
   // (the value, which the request's field may share, is not changed: the response gets its own)
   const own = to.clone();
   own.tag = tag;

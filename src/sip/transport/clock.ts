@@ -125,22 +125,20 @@ class TimerList {
     this.timeout = undefined;
     this.running = true;
     const now = performance.now();
-    try {
-      for (let t = this.head; t !== undefined && t.due <= now; t = this.head) {
-        this.remove(t);
-        // (a timer that throws does not stop the others: its error surfaces as setTimeout's would)
-        try {
-          this.clock.fired(t);
-        } catch (err) {
-          queueMicrotask(() => {
-            throw err;
-          });
-        }
+    for (let t = this.head; t !== undefined && t.due <= now; t = this.head) {
+      this.remove(t);
+      // (a timer that throws does not stop the others: its error surfaces as setTimeout's would)
+      try {
+        this.clock.fired(t);
+      } catch (err) {
+        queueMicrotask(() => {
+          throw err;
+        });
       }
-    } finally {
-      this.running = false;
     }
-    if (this.head !== undefined && this.timeout === undefined) this.arm(this.head.due);
+    this.running = false;
+    // (nothing armed it meanwhile: append does not while this runs)
+    if (this.head !== undefined) this.arm(this.head.due);
   }
 
   private arm(due: number): void {
