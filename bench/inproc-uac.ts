@@ -11,8 +11,14 @@
 // Runs a load of WARMUP calls (default 5,000) first, so V8 has compiled the path, then a load of
 // `calls` calls, `concurrency` at a time as fast as they go (the rate is set far above what one
 // process does). Prints JSON: calls, CPU µs per call (user + system, the peer's share included),
-// the wall time and, with --expose-gc, the heap used after a full collection once the load ended.
+// the wall time and, with --expose-gc, the heap used after a full collection once the load ended
+// and `lingeringBytesPerCall`: what the heap (and array buffers) held per call after a full
+// collection half a second after the last call ended, while its client transactions still linger
+// (RFC 6026's Accepted state for the INVITE, Timer K for the BYE), against the heap before the load.
+// That figure needs LINGER=1 (the forced collection would count in the CPU figure); with
+// SNAPSHOT=<file> as well, a heap snapshot is written then.
 
+import { writeHeapSnapshot } from 'node:v8';
 import { LoadRunner, loadScenarioFile } from '../src/engine/index.js';
 import type { Endpoint } from '../src/sip/transport/transport.js';
 import { InProcessTransport } from './in-process-transport.js';
@@ -20,6 +26,7 @@ import { InProcessTransport } from './in-process-transport.js';
 const CALLS = Number(process.argv[2] ?? 20000);
 const CONCURRENCY = Number(process.argv[3] ?? 50);
 const WARMUP = Number(process.env.WARMUP ?? 5000);
+const LINGER = process.env.LINGER === '1';
 
 const PEER: Endpoint = { address: '127.0.0.1', port: 5060 };
 
@@ -55,17 +62,35 @@ class Answerer {
 const peer = new Answerer();
 const graph = loadScenarioFile('bench/scenarios/call.json', { vars: { TARGET: `sip:service@${PEER.address}:${PEER.port}` } });
 
-async function load(calls: number): Promise<void> {
+let lingering: number | undefined;
+
+async function load(calls: number, heapBefore?: number): Promise<void> {
   const runner = new LoadRunner({ bindTransport: async (local) => new InProcessTransport(local, PEER, (data, from) => peer.receive(data, from)), closeTimeoutMs: 100 });
-  const result = await runner.run(graph, { rate: 1_000_000, calls, concurrency: CONCURRENCY });
+  const measuring = LINGER && heapBefore !== undefined && globalThis.gc !== undefined;
+  let ended = false;
+  // Once every call has ended (the run then settles a second with its instances open), the heap
+  // half a second later: what the ended calls leave while their transactions linger.
+  const onStats = (s: { completed: number; failed: number }): void => {
+    if (!measuring || ended || s.completed + s.failed < calls) return;
+    ended = true;
+    setTimeout(() => {
+      globalThis.gc!();
+      const m = process.memoryUsage();
+      lingering = Math.round((m.heapUsed + m.arrayBuffers - heapBefore!) / calls);
+      // SNAPSHOT=file: a heap snapshot now, to see what the lingering calls keep.
+      if (process.env.SNAPSHOT !== undefined) writeHeapSnapshot(process.env.SNAPSHOT);
+    }, 500);
+  };
+  const result = await runner.run(graph, { rate: 1_000_000, calls, concurrency: CONCURRENCY, ...(measuring ? { settleMs: 1000, statsIntervalMs: 100, onStats } : {}) });
   if (result.totals.completed !== calls) throw new Error(`${calls - result.totals.completed} calls did not complete: ${JSON.stringify(result.failures)}`);
 }
 
 await load(WARMUP);
 globalThis.gc?.();
+const before = process.memoryUsage();
 const cpu = process.cpuUsage();
 const t0 = performance.now();
-await load(CALLS);
+await load(CALLS, before.heapUsed + before.arrayBuffers);
 const wall = performance.now() - t0;
 const used = process.cpuUsage(cpu);
 globalThis.gc?.();
@@ -76,7 +101,7 @@ console.log(
     calls: CALLS,
     perCallUs: Math.round((used.user + used.system) / CALLS),
     wallMs: Math.round(wall),
-    ...(globalThis.gc !== undefined ? { heapMB: Math.round((mem.heapUsed + mem.arrayBuffers) / 1048576) } : {}),
+    ...(globalThis.gc !== undefined ? { heapMB: Math.round((mem.heapUsed + mem.arrayBuffers) / 1048576), lingeringBytesPerCall: lingering } : {}),
   }),
 );
 process.exit(0);

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Calls into SIPp's uas at rising rates, from (a) `sipflow load` with a client scenario (MakeCall →
-# Release, bench/scenarios/call.json) and (b) SIPp's own uac, alternating at each rate in the same
-# run. For each: calls successful and failed (as the uas counts them, and as the caller does), the
-# rate achieved, the setup-time p99 (sipflow's own figure; SIPp's share of calls over 200 ms), and
+# Release, bench/scenarios/call.json), (b) Node's floor: one node:dgram socket sending canned
+# INVITE, ACK and BYE with no SIP stack (bench/raw-uac.ts), and (c) SIPp's own uac, alternating at
+# each rate in the same run. For each: calls successful and failed (as the uas counts them, and as the caller does), the
+# rate achieved, the share of calls that took 200 ms or more to set up (each caller's own figure), and
 # the caller's CPU time per call (the whole process, start-up and sipflow's warm-up included; and
-# sipflow's own figure for the calls alone, "load µs/call"; and how busy sipflow's event loop was
+# sipflow's and the floor's own figure for the calls alone, "load µs/call"; and how busy sipflow's event loop was
 # in its busiest second, "busy% max": near 100, sipflow itself was the limit). A rate is clean when every call
 # succeeded, at least 90 % of the offered rate was achieved and under 1 % of the calls took 200 ms
 # or more to set up. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
@@ -12,12 +13,13 @@
 # usage: bench/sipp-uac.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
 #        REPEAT=n runs each rate n times (default 1): the highest clean rate is then the highest clean in
 #        every run (and the highest clean in any run is printed beside it)
-# needs: sipp (apt-get install sip-tester), a built dist/ (npm run build)
+# needs: sipp (apt-get install sip-tester), a built dist/ (npm run build); builds .bench-out/ when missing
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/sipp-stats.sh
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
 [ -f dist/api/cli.js ] || npm run build >/dev/null
+[ -f .bench-out/bench/raw-uac.js ] || npx tsc -p tsconfig.bench.json
 RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000 3000 4000)
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
@@ -32,7 +34,7 @@ printf '%-8s %6s %5s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' caller rate run
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
   for run in $(seq "$REPEAT"); do
-    for peer in sipflow sipp; do
+    for peer in sipflow raw sipp; do
       dir="$WORK/$peer-$rate-$run"; mkdir -p "$dir"
       (cd "$dir" && sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
         -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
@@ -43,6 +45,8 @@ for rate in "${RATES[@]}"; do
       if [ "$peer" = sipflow ]; then
         { time node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
             --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
+      elif [ "$peer" = raw ]; then
+        { time node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err"; } 2>"$dir/time"
       else
         { time sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
             -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
@@ -57,6 +61,11 @@ for rate in "${RATES[@]}"; do
           const l = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map(JSON.parse).find((x) => x.type === "load:summary");
           const n = l.setupHistogram.reduce((a, [, c]) => a + c, 0), slow = l.setupHistogram.filter(([ms]) => ms >= 200).reduce((a, [, c]) => a + c, 0);
           console.log(n > 0 ? (100 * slow / n).toFixed(2) : "100.00");' "$dir/load.ndjson")
+      elif [ "$peer" = raw ]; then
+        ended=$(grep -o '"calls":[0-9]*' "$dir/raw.json" | cut -d: -f2 || true)
+        failed=$((calls - ${ended:-0}))
+        achieved=$(grep -o '"achievedRate":[0-9.]*' "$dir/raw.json" | cut -d: -f2 || echo 0)
+        slow=$(grep -o '"slowPercent":[0-9.]*' "$dir/raw.json" | cut -d: -f2 || echo 100)
       else
         failed=$(sipp_stat "$dir/uac.csv" 'FailedCall(C)')
         elapsed=$(sipp_stat "$dir/uac.csv" 'ElapsedTime(C)')
@@ -70,6 +79,7 @@ for rate in "${RATES[@]}"; do
       achieved=$(awk -v a="$achieved" 'BEGIN{ printf "%.0f", a }')
       inload=-
       if [ "$peer" = sipflow ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
+      if [ "$peer" = raw ]; then inload=$(grep -o '"perCallUs":[0-9]*' "$dir/raw.json" | cut -d: -f2 || true); fi
       # sipflow's own event loop in its busiest second: near 100, sipflow (not the peer) was the limit.
       busy=""; if [ "$peer" = sipflow ]; then busy=$(grep -o '"maxLoopBusy":[0-9.]*' "$dir/load.ndjson" | tail -1 | cut -d: -f2 || true); fi
       clean=no
@@ -82,6 +92,6 @@ for rate in "${RATES[@]}"; do
   done
 done
 echo
-echo "highest clean rate$([ "$REPEAT" -gt 1 ] && echo " (clean in each of the $REPEAT runs)"): sipflow load $(highest_clean sipflow "$REPEAT") calls/s, SIPp uac $(highest_clean sipp "$REPEAT") calls/s"
-[ "$REPEAT" -gt 1 ] && echo "highest clean in at least one of the $REPEAT runs: sipflow load $(highest_clean sipflow 1), SIPp uac $(highest_clean sipp 1)"
+echo "highest clean rate$([ "$REPEAT" -gt 1 ] && echo " (clean in each of the $REPEAT runs)"): sipflow load $(highest_clean sipflow "$REPEAT") calls/s, Node floor (raw dgram) $(highest_clean raw "$REPEAT") calls/s, SIPp uac $(highest_clean sipp "$REPEAT") calls/s"
+[ "$REPEAT" -gt 1 ] && echo "highest clean in at least one of the $REPEAT runs: sipflow load $(highest_clean sipflow 1), Node floor (raw dgram) $(highest_clean raw 1), SIPp uac $(highest_clean sipp 1)"
 awk -v a="$(highest_clean sipflow "$REPEAT")" -v b="$(highest_clean sipp "$REPEAT")" 'BEGIN{ if (b > 0) printf "ratio sipflow / SIPp: %.2f (target >= 1.0)\n", a / b; else print "ratio: SIPp had no clean rate" }'
