@@ -193,7 +193,7 @@ function responseOf(style: ForeignStyle, request: SipRequest, status: number, re
   const vias = request.headers('via');
   const from = request.header('from') ?? '';
   const to = request.header('to') ?? '';
-  const tagged = status === 100 || request.to?.tag !== undefined ? to : `${to};tag=${toTag}`;
+  const tagged = status === 100 || request.toTag !== undefined ? to : `${to};tag=${toTag}`;
   const callId = request.header('call-id') ?? '';
   const cseq = request.header('cseq') ?? '';
   const me = here.hostport;
@@ -353,13 +353,13 @@ export class ForeignPeer {
     if (method !== 'INVITE' || response.status < 200) return;
     if (response.status >= 300) {
       // RFC 3261 §17.1.1.3: the ACK of a non-2xx final is in the INVITE's transaction (same branch).
-      call.toTag = response.to?.tag;
+      call.toTag = response.toTag;
       this.send(requestOf(call, 'ACK', call.branch, this.here, 0), call.destination);
       this.finish(call, `${response.status} ${response.reason} to the INVITE (${call.style})`);
       return;
     }
     // RFC 3261 §13.2.2.4: a 2xx is ACKed end to end, a new transaction; a re-sent 2xx is ACKed again.
-    call.toTag ??= response.to?.tag;
+    call.toTag ??= response.toTag;
     const first = response.contacts[0];
     const contact = first !== undefined && 'uri' in first ? first.uri : undefined;
     // (SIPp's scenarios send them to the Request-URI; the others follow RFC 3261 §12.1.2.)

@@ -41,9 +41,9 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     onProgress: (response) => {
       if (response.status <= 100) return;
       const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
-      if (response.to?.tag !== undefined && call.phase === 'calling') call.phase = 'early';
+      if (response.toTag !== undefined && call.phase === 'calling') call.phase = 'early';
       call.record({ kind: 'progress', status: response.status, reason: response.reason, sdp: hasSdp });
-      if (hasSdp && response.to?.tag !== undefined) {
+      if (hasSdp && response.toTag !== undefined) {
         // Early media (RFC 3261 §13.2.1, RFC 3960): the provisional's SDP answers our offer; its audio flows now.
         followMedia(run, call, sdp, Buffer.from(response.body).toString('utf8'), 'offerer');
         call.earlyMedia = true;

@@ -1,7 +1,7 @@
 // Placing a call (RFC 3261 §13.2): the INVITE's responses, early dialogs, the ACK for each 2xx,
 // forked 2xx, and giving up with CANCEL (§9.1) on abort or timeout.
 
-import { peekCSeq, peekTag, requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
+import { peekContacts, peekCSeq, peekTag, requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
 import { ownString } from '../parser/own-string.js';
 import type { HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
@@ -91,8 +91,12 @@ export class OutgoingInvite {
   /** Why we are giving up, once we are: later 2xx are ACKed and BYEd. */
   private abandoned: RequestFailureKind | undefined;
   private timeoutTimer: TimerHandle | undefined;
-  /** Early dialogs by remote tag (RFC 3261 §12.1.2, 1xx with a To tag). */
-  private readonly early = new Map<string, Dialog>();
+  /**
+   * Early dialogs by remote tag (RFC 3261 §12.1.2, 1xx with a To tag), each as its latest
+   * provisional: made into a {@link Dialog} only when a 2xx confirms it, whose route set and remote
+   * target replace the provisional's (§13.2.2.4), so a Dialog made at the 1xx would be made again.
+   */
+  private readonly early = new Map<string, SipResponse>();
   /**
    * The ACK of each dialog confirmed by a 2xx, by remote tag: the one we kept and any forks we hung
    * up. Only the ACK: the ended session is not kept for the transaction's Accepted state.
@@ -179,7 +183,6 @@ export class OutgoingInvite {
     }
     this.current = authorizedCopy(this.current, peekCSeq(this.current)!.seq + 1, authorized.headers);
     this.tx = undefined;
-    for (const d of this.early.values()) d.terminate();
     this.early.clear();
     this.send();
     return true;
@@ -244,7 +247,6 @@ export class OutgoingInvite {
       return;
     }
     // RFC 3261 §13.2.2.3: a 300–699 ends every early dialog.
-    for (const d of this.early.values()) d.terminate();
     this.early.clear();
     if (this.abandoned !== undefined) {
       // We gave up (abort, timeout option, close): the 487 — or the synthetic 487 of the §9.1
@@ -257,16 +259,10 @@ export class OutgoingInvite {
 
   private provisional(res: SipResponse): void {
     // RFC 3261 §12.1.2 / §13.2.2.1: a provisional with a To tag creates an early dialog.
+    // (a later provisional of the same early dialog replaces the one kept: its Contact is the
+    // remote target, §12.2.1.2)
     const tag = peekTag(res, 'to');
-    if (tag !== undefined && !this.early.has(tag) && res.status > 100) {
-      try {
-        this.early.set(tag, Dialog.fromUac(this.request, res, this.ctx.contact));
-      } catch (err) {
-        this.ctx.reportError(err, 'early dialog');
-      }
-    } else if (tag !== undefined) {
-      this.early.get(tag)?.refreshTarget(res);
-    }
+    if (tag !== undefined && (res.status > 100 || this.early.has(tag))) this.early.set(tag, res);
     if (this.settled) return;
     try {
       this.options.onProgress?.(res);
@@ -290,11 +286,13 @@ export class OutgoingInvite {
       return;
     }
     const keep = !this.settled && this.abandoned === undefined && this.confirmed.size === 0;
-    let dialog = this.early.get(tag);
+    const provisional = this.early.get(tag);
     this.early.delete(tag);
-    if (dialog === undefined) dialog = Dialog.fromUac(this.request, res, this.ctx.contact);
     // RFC 3261 §13.2.2.4: the 2xx confirms the dialog; route set and remote target from the 2xx.
-    dialog.confirm(res);
+    const dialog = Dialog.fromUac(this.request, res, this.ctx.contact);
+    // A 2xx must carry a Contact (§13.3.1.4); one without keeps its early dialog's remote target.
+    const contact = peekContacts(res)[0];
+    if (provisional !== undefined && (contact === undefined || contact.wildcard)) dialog.refreshTarget(provisional);
     const offer = sdpBody(this.request);
     const remote = sdpBody(res);
     // Late offer (RFC 3261 §13.2.1, RFC 3264 §5): the offer is in the 2xx, our answer in the ACK.

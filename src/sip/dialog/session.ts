@@ -10,7 +10,7 @@ import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, failure, RequestFailedError, sendFailure } from './errors.js';
 import type { Uri } from '../parser/uri.js';
-import { authorizedCopy, credentialsOf, sendAuthenticated } from './auth.js';
+import { authorizedCopy, credentialsOf, type FinalResponse, sendAuthenticated } from './auth.js';
 import { answerOfferIn2xx, sdpBody, statusOfNegotiationError } from './offer-answer.js';
 import type { IncomingRefer, ReferOutcome, ReferSubscription } from './refer.js';
 import { type ReferOptions, ReferSide } from './session-refer.js';
@@ -660,14 +660,16 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * refused credentials.
    */
   private async send(request: SipRequest, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): Promise<SipResponse> {
-    let result: Awaited<ReturnType<typeof sendAuthenticated>>;
+    let result: Awaited<ReturnType<typeof sendAuthenticated>> | FinalResponse;
     try {
-      result = await sendAuthenticated(request, this.ctx.auth, (req) => this.ctx.sendFinal(req, nextHop), () => ++this.dialog.localSeq);
+      // Without credentials no challenge is answered: the final as it comes (one async step less).
+      const auth = this.ctx.auth;
+      result = auth === undefined ? await this.ctx.sendFinal(request, nextHop) : await sendAuthenticated(request, auth, (req) => this.ctx.sendFinal(req, nextHop), () => ++this.dialog.localSeq);
     } catch (err) {
       throw sendFailure(request.method, err);
     }
     if (result.failure !== undefined) throw failure(request.method, result.response, result.failure);
-    if (result.error !== undefined) throw new RequestFailedError('rejected', request.method, result.response.status, result.response.reason, result.response, { cause: result.error });
+    if ('error' in result && result.error !== undefined) throw new RequestFailedError('rejected', request.method, result.response.status, result.response.reason, result.response, { cause: result.error });
     return result.response;
   }
 

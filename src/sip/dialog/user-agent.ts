@@ -5,6 +5,7 @@
 import { addMadeHeader, firstValueText, peekTag, peekVias, type SipRequest, type SipResponse } from '../parser/message.js';
 import { parseKnownHeader } from '../parser/typed-headers.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
+import { madeVia, type Via } from '../parser/via.js';
 import type { Uri } from '../parser/uri.js';
 import { InviteServerTransaction } from '../transaction/invite-server.js';
 import { checkLimit, type ClientTransaction, DEFAULT_RETRY_AFTER_S, type ServerTransaction, TransactionLayer, type TransactionLayerEvent } from '../transaction/layer.js';
@@ -178,8 +179,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly clock: Clock;
   private transport: Transport | undefined;
   private layer: TransactionLayer | undefined;
-  /** The Via sent-by (host:port) checked at bind: our Vias with it go in unchecked (see addVia). */
-  private sentByChecked: string | undefined;
+  /**
+   * The Via sent-by (host:port) checked at bind, and its parts as that check parsed them: our Vias
+   * with it go in unchecked, with their value made beside their text (see addVia).
+   */
+  private sentByChecked: { hostPort: string; transport: string; host: string; port: number | undefined } | undefined;
   private context: UaContext | undefined;
   private readonly dialogs = new Map<string, DialogUsage>();
   private readonly sessions = new Set<DialogSession>();
@@ -412,8 +416,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const host = this.config.contactHost ?? advertisedHost(transport.local.address);
     const hostPort = `${host.includes(':') && !host.startsWith('[') ? `[${host}]` : host}:${transport.local.port}`;
     try {
-      parseKnownHeader('via', `SIP/2.0/${transport.protocol} ${hostPort};branch=z9hG4bK0;rport`);
-      this.sentByChecked = hostPort;
+      const checked = (parseKnownHeader('via', `SIP/2.0/${transport.protocol} ${hostPort};branch=z9hG4bK0;rport`) as Via[])[0]!;
+      this.sentByChecked = { hostPort, transport: checked.transport, host: checked.host, port: checked.port };
     } catch {
       // (addVia checks every Via then, and the send fails with the reason)
     }
@@ -683,11 +687,15 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   }
 
   private addVia(request: SipRequest, hostPort: string): void {
-    const via = `SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`;
-    // As text. Made of checked parts (the sent-by checked once, a branch of token characters), it
-    // goes in unparsed; a sent-by that did not pass (a bad contactHost) is checked, and refused, here.
-    if (this.sentByChecked === hostPort) addMadeHeader(request, 'Via', 'via', via, true);
-    else request.prependHeader('Via', via);
+    // Made of checked parts (the sent-by checked once, a branch of token characters), it goes in
+    // as text with its value made beside it, not parsed (the layer reads its branch at once, and
+    // its sent-by when the responses come); a sent-by that did not pass (a bad contactHost) is
+    // checked, and refused, here.
+    const checked = this.sentByChecked;
+    if (checked !== undefined && checked.hostPort === hostPort) {
+      const { text, via } = madeVia(checked.transport, checked.host, checked.port, newBranch());
+      addMadeHeader(request, 'Via', 'via', text, true, [via]);
+    } else request.prependHeader('Via', `SIP/2.0/${this.transport!.protocol} ${hostPort};branch=${newBranch()};rport`);
   }
 
   /** Adds `work` to what close() waits for, until it settles. */

@@ -264,6 +264,20 @@ export abstract class SipMessage {
     return this.typed('to') as NameAddr | undefined;
   }
 
+  /**
+   * The `tag` parameter of the From header (`undefined` without a From or a tag): what `from?.tag`
+   * gives, read without handing out the From (cheaper, and the message goes on being written as it
+   * came).
+   */
+  get fromTag(): string | undefined {
+    return peekTag(this, 'from');
+  }
+
+  /** The `tag` parameter of the To header (`undefined` without a To or a tag): `to?.tag`, read as {@link fromTag} is. */
+  get toTag(): string | undefined {
+    return peekTag(this, 'to');
+  }
+
   /** The Call-ID, or `undefined` when missing. */
   get callId(): string | undefined {
     return this.typed('call-id') as string | undefined;
@@ -388,10 +402,11 @@ export function editTopVia(msg: SipMessage, edit: (top: Via) => boolean): void {
  * new branch, a From with a new tag, a CSeq of a number and a method): kept as that text, parsed
  * only if the stack reads it. The text must be valid: anything from outside goes through
  * setHeader, addHeader or prependHeader, which check it. It goes where addHeader puts a line, or
- * with `atTop` where prependHeader does.
+ * with `atTop` where prependHeader does. `typed`, when given, is the value parsing `text` gives
+ * (made with it, cheaper than that parse): the stack's reads take it, a public accessor a copy.
  */
-export function addMadeHeader(msg: SipMessage, name: string, key: string, text: string, atTop = false): void {
-  const field: Field = { name, key, raw: text, typed: PENDING, exposed: false };
+export function addMadeHeader(msg: SipMessage, name: string, key: string, text: string, atTop = false, typed: TypedValue | typeof PENDING = PENDING): void {
+  const field: Field = { name, key, raw: text, typed, exposed: false };
   if (atTop) placeFirst(msg.fields, field);
   else placeLast(msg.fields, field);
 }

@@ -45,6 +45,8 @@ export interface RequestInit {
 
 /** Request-URI texts validated lately (see createRequest); one that failed is never kept. */
 const CHECKED_URIS = new RecentSet<string>(256);
+/** Contact texts validated lately (see createMadeRequest); one that failed is never kept. */
+const CHECKED_CONTACTS = new RecentSet<string>(64);
 
 /**
  * Builds a request with the mandatory headers of RFC 3261 §8.1.1 (To, From, CSeq, Call-ID,
@@ -101,7 +103,7 @@ function requestTo(method: string, text: string): SipRequest {
 /**
  * @internal What {@link createRequest} takes, for {@link createMadeRequest}: the From, To and
  * (when given) Via texts the stack made of checked parts; the Request-URI, Call-ID and Contact
- * are checked all the same.
+ * are checked all the same (a Request-URI or Contact text checked lately is not parsed again).
  */
 export interface MadeRequestInit {
   method: string;
@@ -135,8 +137,15 @@ export function createMadeRequest(init: MadeRequestInit): SipRequest {
   addMadeHeader(req, 'From', 'from', init.from);
   req.addHeader('Call-ID', init.callId);
   // (the method is a token: requestTo checked it)
-  addMadeHeader(req, 'CSeq', 'cseq', `${init.cseq} ${init.method}`);
-  if (init.contact !== undefined) req.addHeader('Contact', init.contact);
+  addMadeHeader(req, 'CSeq', 'cseq', `${init.cseq} ${init.method}`, false, new CSeq(init.cseq, init.method));
+  if (init.contact !== undefined) {
+    // (a user agent's Contact, the same text on each of its requests: checked lately, not again)
+    if (CHECKED_CONTACTS.has(init.contact)) addMadeHeader(req, 'Contact', 'contact', init.contact);
+    else {
+      req.addHeader('Contact', init.contact);
+      CHECKED_CONTACTS.add(init.contact);
+    }
+  }
   addHeaders(req, init.headers);
   if (init.contentType === 'application/sdp' && !req.hasHeader('content-type')) {
     addMadeHeader(req, 'Content-Type', 'content-type', init.contentType);

@@ -242,6 +242,23 @@ export function viaFromParts(transport: string, host: string, port: number | und
   return via;
 }
 
+/**
+ * @internal Our own Via for a request we send, as its text and as the value parsing that text
+ * gives: `SIP/2.0/<transport> <host>[:<port>];branch=<branch>;rport` (RFC 3261 §18.1.1, RFC 3581
+ * §3), from a sent-by checked once (`host` and `port` as the parse of that check gave them) and a
+ * branch of token characters. The stack reads a Via's branch and sent-by for every request it sends
+ * and every response that comes back: made together, the value is not parsed from the text again.
+ */
+export function madeVia(transport: string, host: string, port: number | undefined, branch: string): { text: string; via: Via } {
+  const sentBy = port === undefined ? host : `${host}:${port}`;
+  const branchRaw = `branch=${branch}`;
+  const via = viaFromParts(transport, host, port, new Params('header', [{ name: 'branch', value: branch, raw: branchRaw }, RPORT_PARAM]));
+  return { text: `SIP/2.0/${transport} ${sentBy};${branchRaw};rport`, via };
+}
+
+/** `rport` without a value (RFC 3581 §3), as our requests' Vias carry it (a Param is never changed in place). */
+const RPORT_PARAM: Param = Object.freeze({ name: 'rport', value: null, raw: 'rport' });
+
 const RAW_INIT: ViaInit = { transport: '', host: '' };
 const EMPTY_PARAMS = new Params('header');
 const TRANSPORTS = ['UDP', 'TCP', 'TLS', 'SCTP', 'WS', 'WSS'];

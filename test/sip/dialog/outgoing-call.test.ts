@@ -194,6 +194,54 @@ describe('the ACK for every 2xx (RFC 3261 §13.2.2.4)', () => {
   });
 });
 
+describe('early dialogs (RFC 3261 §12.1.2, §13.2.2.4)', () => {
+  /** A callee that answers the INVITE with a 180 and a 200 whose Contacts it chooses (none: no Contact). */
+  function contacts(w: ReturnType<typeof world>, ringing: string | undefined, ok: string | undefined): RawPeer {
+    const peer = new RawPeer(w.network, PEER, w.clock);
+    peer.onMessage = (m, source) => {
+      if (!m.isRequest || m.method !== 'INVITE') return;
+      const reply = (status: number, contact: string | undefined, sdp: boolean): void =>
+        peer.send(
+          createResponse(m, status, undefined, {
+            toTag: 'e1',
+            ...(contact !== undefined ? { headers: { Contact: contact } } : {}),
+            ...(sdp ? { body: peerSdp.createAnswer(m.bodyText, undefined), contentType: 'application/sdp' } : {}),
+          }),
+          source,
+        );
+      reply(180, ringing, false);
+      reply(200, ok, true);
+    };
+    return peer;
+  }
+
+  it("the 2xx's Contact is the remote target, whatever the 180 said", async () => {
+    const w = world();
+    const peer = contacts(w, `<sip:ringing@${PEER.address}:${PEER.port}>`, `<sip:answered@${PEER.address}:${PEER.port}>`);
+    const session = await until(w.clock, w.alice.invite(`sip:peer@${PEER.address}:${PEER.port}`, { sdp: offerFor(ALICE, 40000) }));
+    await until(w.clock, session.bye());
+    expect(peer.requests('ACK').map((r) => String(r.uri))).toEqual([`sip:answered@${PEER.address}:${PEER.port}`]);
+    expect(peer.requests('BYE').map((r) => String(r.uri))).toEqual([`sip:answered@${PEER.address}:${PEER.port}`]);
+    expect(errorsOf(w.events.alice)).toEqual([]);
+  });
+
+  it("a 2xx without a Contact keeps its early dialog's remote target (the 180's Contact)", async () => {
+    const w = world();
+    const peer = contacts(w, `<sip:ringing@${PEER.address}:${PEER.port}>`, undefined);
+    const session = await until(w.clock, w.alice.invite(`sip:peer@${PEER.address}:${PEER.port}`, { sdp: offerFor(ALICE, 40000) }));
+    await until(w.clock, session.bye());
+    expect(peer.requests('BYE').map((r) => String(r.uri))).toEqual([`sip:ringing@${PEER.address}:${PEER.port}`]);
+  });
+
+  it('with no Contact in either, the Request-URI of the INVITE', async () => {
+    const w = world();
+    const peer = contacts(w, undefined, undefined);
+    const session = await until(w.clock, w.alice.invite(`sip:peer@${PEER.address}:${PEER.port}`, { sdp: offerFor(ALICE, 40000) }));
+    await until(w.clock, session.bye());
+    expect(peer.requests('BYE').map((r) => String(r.uri))).toEqual([`sip:peer@${PEER.address}:${PEER.port}`]);
+  });
+});
+
 describe('counts.retransmissions', () => {
   it('counts the 2xx re-sent until the ACK (RFC 3261 §13.3.1.4) and the ACK re-sent for it (§13.2.2.4), each on its side', async () => {
     const w = world();

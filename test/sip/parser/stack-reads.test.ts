@@ -3,7 +3,8 @@
 // is written from then on as it stands. A response copies what its request says either way.
 import { describe, expect, it } from 'vitest';
 import { addMadeHeader, editTopVia, firstValueText, peekCSeq, peekFrom, peekTag, peekTo, peekVias, type SipRequest, SipResponse } from '../../../src/sip/parser/message.js';
-import { PENDING } from '../../../src/sip/parser/typed-headers.js';
+import { parseKnownHeader, PENDING } from '../../../src/sip/parser/typed-headers.js';
+import { madeVia, type Via } from '../../../src/sip/parser/via.js';
 import { createMadeRequest } from '../../../src/sip/parser/serialize.js';
 import { createRequest, createResponse, parseMessage, serializeMessage, SipParseError, SipUri } from '../../../src/sip/parser/index.js';
 
@@ -75,6 +76,17 @@ describe('peekTag', () => {
     // no value was built: the fields are still pending
     expect(req.fields.filter((f) => f.key === 'from' || f.key === 'to').map((f) => f.typed)).toEqual([PENDING, PENDING]);
     expect(peekTag(new SipResponse(200, 'OK'), 'to')).toBeUndefined();
+  });
+
+  it('is what the public fromTag and toTag give, which hand nothing out', () => {
+    const req = received();
+    expect(req.fromTag).toBe('1928301774');
+    expect(req.toTag).toBeUndefined();
+    expect(req.fields.filter((f) => f.key === 'from' || f.key === 'to').map((f) => f.exposed)).toEqual([false, false]);
+    expect(req.fromTag).toBe(req.from!.tag);
+    req.to!.tag = 'set';
+    expect(req.toTag).toBe('set');
+    expect(new SipResponse(200, 'OK').toTag).toBeUndefined();
   });
 
   it('gives what a value handed out and changed says', () => {
@@ -294,5 +306,51 @@ describe('addMadeHeader', () => {
     expect(out[1]).toBe('Via: SIP/2.0/UDP pc33.atlanta.example.com ;branch=z9hG4bK776asdhds');
     expect(out[2]).toBe('Via: SIP/2.0/UDP 192.0.2.9;branch=z9hG4bKlast');
     expect(peekVias(req).map((v) => v.branch)).toEqual(['z9hG4bK776asdhds', 'z9hG4bKlast']);
+  });
+});
+
+describe('madeVia (our Via, made with its value)', () => {
+  // The value madeVia makes beside its text is what parsing that text gives: every field, every
+  // parameter as written, and the text the value renders.
+  const cases: Array<[string, string, number | undefined]> = [
+    ['UDP', '192.0.2.1', 5060],
+    ['UDP', '[2001:db8::1]', 5070],
+    ['TCP', 'pc33.atlanta.example.com', 5062],
+    ['UDP', 'host.example', undefined],
+  ];
+  for (const [transport, host, port] of cases) {
+    it(`gives the value its text parses to: ${transport} ${host}${port === undefined ? '' : `:${port}`}`, () => {
+      const { text, via } = madeVia(transport, host, port, 'z9hG4bK.Ab-1_!');
+      expect(text).toBe(`SIP/2.0/${transport} ${host}${port === undefined ? '' : `:${port}`};branch=z9hG4bK.Ab-1_!;rport`);
+      const parsed = (parseKnownHeader('via', text) as Via[])[0]!;
+      expect(via).toEqual(parsed);
+      expect(via.params.entries()).toEqual(parsed.params.entries());
+      expect(String(via)).toBe(String(parsed));
+      expect(via.branch).toBe('z9hG4bK.Ab-1_!');
+      expect(via.params.get('rport')).toBeNull();
+    });
+  }
+
+  it('goes in with addMadeHeader as text and value: read without a parse, handed out as a copy, written as changed', () => {
+    const req = received();
+    const { text, via } = madeVia('UDP', '192.0.2.9', 5060, 'z9hG4bKmade');
+    addMadeHeader(req, 'Via', 'via', text, true, [via]);
+    expect(peekVias(req)[0]).toBe(via);
+    expect(lines(serializeMessage(req))[1]).toBe(`Via: ${text}`);
+    // A public accessor hands out a copy; changing it changes the message, not the value made.
+    const out = req.vias[0]!;
+    expect(out).not.toBe(via);
+    out.params.set('rport', '5099');
+    expect(via.params.get('rport')).toBeNull();
+    expect(lines(serializeMessage(req))[1]).toBe('Via: SIP/2.0/UDP 192.0.2.9:5060;branch=z9hG4bKmade;rport=5099');
+    // The rport parameter object is shared by every made Via: setting one replaces it, and the
+    // next made Via still has rport without a value.
+    expect(madeVia('UDP', '192.0.2.9', 5060, 'z9hG4bKnext').via.params.get('rport')).toBeNull();
+  });
+
+  it('made CSeq is read as the value its text parses to', () => {
+    const req = createMadeRequest({ method: 'BYE', uri: 'sip:bob@192.0.2.4', from: '<sip:a@x.example>;tag=1', to: '<sip:b@y.example>;tag=2', callId: 'c1', cseq: 42 });
+    expect(peekCSeq(req)).toEqual(parseKnownHeader('cseq', '42 BYE'));
+    expect(lines(serializeMessage(req)).filter((l) => l.startsWith('CSeq:'))).toEqual(['CSeq: 42 BYE']);
   });
 });
