@@ -37,5 +37,5 @@ export async function answer(ctx: NodeContext<CompiledCommandNode<'Answer'>>): P
   call.record({ kind: 'answered' });
   const recording = recordIfAsked(run, instance, call, node.fields.record, node.id);
   if (recording !== undefined) await recording;
-  ctx.log('Answer succeeded', { sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: instance.spec.user } });
+  if (ctx.logging) ctx.log('Answer succeeded', { sipMessage: { direction: 'received', method: 'INVITE', responseCode: 200, from: call.peer, to: instance.spec.user } });
 }

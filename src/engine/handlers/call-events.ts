@@ -10,7 +10,7 @@ import type { NodeContext } from './context.js';
 export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>): Promise<void> {
   const { node, instance, run } = ctx;
   ctx.waitingFor = `an incoming call on instance ${instance.spec.id} (callID: ${node.callId})`;
-  ctx.log(`Waiting for INCOMING (timeout: ${node.timeoutMs} ms)`, { level: 'debug' });
+  if (ctx.logging) ctx.log(`Waiting for INCOMING (timeout: ${node.timeoutMs} ms)`, { level: 'debug' });
   const call = await instance.takeIncoming(ctx.scope);
   try {
     run.store.put(node.callId, call);
@@ -21,7 +21,7 @@ export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>):
   }
   if (call.phase === 'queued') call.phase = 'calling';
   ctx.callInUse = call;
-  ctx.log(`INCOMING event received from ${call.peer} (callID: ${node.callId})`, {
+  if (ctx.logging) ctx.log(`INCOMING event received from ${call.peer} (callID: ${node.callId})`, {
     sipMessage: { direction: 'received', method: 'INVITE', responseCode: 0, from: call.peer, to: instance.spec.user },
   });
 }
@@ -31,7 +31,9 @@ export async function incoming(ctx: NodeContext<CompiledEventNode<'INCOMING'>>):
 export function disconnected(ctx: NodeContext<CompiledEventNode<'DISCONNECTED'>>): Promise<void> {
   const call = ctx.call();
   ctx.waitingFor = 'the end of the call';
-  return call.whenEnded(ctx.scope).then((end) => ctx.log(`DISCONNECTED: ${end.reason} (${end.detail})`));
+  return call.whenEnded(ctx.scope).then((end) => {
+    if (ctx.logging) ctx.log(`DISCONNECTED: ${end.reason} (${end.detail})`);
+  });
 }
 
 export async function ringing(ctx: NodeContext<CompiledEventNode<'RINGING'>>): Promise<void> {

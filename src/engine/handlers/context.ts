@@ -40,6 +40,14 @@ export class NodeContext<N extends CompiledNode = CompiledNode> {
     return this.scope.signal;
   }
 
+  /**
+   * Whether anybody listens to action logs: a handler on a hot path asks first, so that a load
+   * without listeners builds no message and no summary object (see {@link log}).
+   */
+  get logging(): boolean {
+    return this.run.hub.wants('scenario:action-log');
+  }
+
   /** An action log of this node (nothing is built when nobody listens). */
   log(message: string, extra: { level?: LogLevel; sipMessage?: Omit<SipMessageSummary, 'callId'> & { callId?: string }; callId?: string } = {}): void {
     if (!this.run.hub.wants('scenario:action-log')) return;

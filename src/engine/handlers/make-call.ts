@@ -20,7 +20,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   run.store.track(call);
   ctx.callInUse = call;
   ctx.waitingFor = 'the answer';
-  ctx.log(`MakeCall to ${node.fields.targetUri}${uri !== node.fields.targetUri ? ` (${uri})` : ''}`);
+  if (ctx.logging) ctx.log(`MakeCall to ${node.fields.targetUri}${uri !== node.fields.targetUri ? ` (${uri})` : ''}`);
   let sdp: string;
   try {
     sdp = offerFor(instance.media, mediaPortNow(run, call) ?? (await ensureMedia(run, instance, call)));
@@ -49,6 +49,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
         call.earlyMedia = true;
         call.record({ kind: 'early-media', status: response.status, reason: response.reason });
       }
+      if (!ctx.logging) return;
       ctx.log(`received ${response.status} ${response.reason}`, {
         level: 'debug',
         sipMessage: { direction: 'received', method: 'INVITE', responseCode: response.status, from: instance.spec.user, to: call.peer },
@@ -113,7 +114,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
   call.record({ kind: 'answered' });
   const recording = recordIfAsked(run, instance, call, node.fields.record, node.id);
   if (recording !== undefined) await recording;
-  ctx.log(`MakeCall succeeded (${instance.spec.user} -> ${call.peer})`, {
+  if (ctx.logging) ctx.log(`MakeCall succeeded (${instance.spec.user} -> ${call.peer})`, {
     sipMessage: { direction: 'sent', method: 'INVITE', responseCode: 200, from: instance.spec.user, to: call.peer },
   });
 }

@@ -18,7 +18,7 @@ export async function release(ctx: NodeContext<CompiledCommandNode<'Release'>>):
     ctx.waitingFor = 'the answer to our BYE';
     const response = await ctx.race(call.session.bye());
     endCall(run, call, 'local-bye', 'we sent BYE');
-    ctx.log('Release succeeded', { sipMessage: { direction: 'sent', method: 'BYE', responseCode: response?.status ?? 0, from: instance.spec.user, to: call.peer } });
+    if (ctx.logging) ctx.log('Release succeeded', { sipMessage: { direction: 'sent', method: 'BYE', responseCode: response?.status ?? 0, from: instance.spec.user, to: call.peer } });
     return;
   }
   if (call.direction === 'outgoing') {

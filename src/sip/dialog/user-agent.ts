@@ -194,7 +194,6 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly registrations = new Set<Registration>();
   /** Keys of dialogs that ended recently (at least the last ENDED_DIALOGS_KEPT), for RFC 3891 §3's 603. */
   private readonly ended = new RecentSet<string>(ENDED_DIALOGS_KEPT);
-  private readonly destinations = new WeakMap<ClientTransaction, Endpoint>();
   private closing: Promise<void> | undefined;
   /** Requests sent in a client transaction and not finally answered yet. */
   private readonly unanswered = new Set<UnansweredRequest>();
@@ -449,13 +448,12 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       };
       this.unanswered.add(waiting);
       try {
-        const destination = await this.resolve(nextHop);
+        const found = this.destinationOf(nextHop);
+        const destination = found instanceof Promise ? await found : found;
         // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
         this.addVia(request, hostPort);
         this.addUserAgent(request);
-        const tx = layer.sendRequest(request, destination, upward);
-        this.destinations.set(tx, destination);
-        return tx;
+        return layer.sendRequest(request, destination, upward);
       } catch (err) {
         done();
         throw err;
@@ -478,7 +476,10 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
           }).catch(reject);
         }),
       sendAck: async (ack, nextHop) => {
-        const destination = 'address' in nextHop ? nextHop : await this.resolve(nextHop);
+        // (sent in this turn when no lookup is needed, as sendRequest sends: the ACK goes out before
+        // a BYE asked for after it)
+        const found = 'address' in nextHop ? nextHop : this.destinationOf(nextHop);
+        const destination = found instanceof Promise ? await found : found;
         if (peekVias(ack).length === 0) this.addVia(ack, hostPort);
         this.addUserAgent(ack);
         const bytes = layer.statelessBytes(ack);
@@ -487,7 +488,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       },
       resend: (sent) => layer.resendBytes(sent.bytes, sent.destination),
       cancel: (tx) => {
-        const destination = this.destinations.get(tx);
+        const destination = tx.destination;
         if (destination !== undefined && tx.request.method === 'INVITE') layer.cancel(tx as Parameters<TransactionLayer['cancel']>[0], destination);
       },
       capabilitiesResponse: (request) => capabilitiesResponse(request, this.ctx().contact, this.extensions),
@@ -675,7 +676,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     return this.config.proxy === undefined ? uri : proxyUri(this.config.proxy);
   }
 
-  private async resolve(uri: Uri): Promise<Endpoint> {
+  /**
+   * Where a request to `uri` goes: at once for an IP address (and port), so that the request goes
+   * out in this turn with no await before it; through a lookup otherwise (RFC 3263).
+   */
+  private destinationOf(uri: Uri): Endpoint | Promise<Endpoint> {
     const literal = nextHopLiteral(uri);
     return literal.kind === 'endpoint' ? literal.endpoint : resolveNextHop(uri);
   }

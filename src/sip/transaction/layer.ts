@@ -405,7 +405,7 @@ class DestinationContext implements TransactionContext {
     readonly clock: Clock,
     readonly timers: TimerSettings,
     private readonly transport: Transport,
-    private readonly destination: Endpoint,
+    readonly destination: Endpoint,
     private readonly tally: Tally,
   ) {
     this.reliable = transport.reliable;

@@ -3,7 +3,7 @@
 
 import { peekCSeq, peekTag, requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
-import { TransportError } from '../transport/transport.js';
+import { type Endpoint, TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
 
 /** Where a transaction runs: time, timer values, and a way to put bytes on the wire. */
@@ -12,6 +12,8 @@ export interface TransactionContext {
   readonly timers: TimerSettings;
   /** True over a reliable transport: no retransmission timers, zero wait timers (RFC 3261 §17). */
   readonly reliable: boolean;
+  /** Where the messages go, when the context knows (the layer's contexts do): a CANCEL goes there too (RFC 3261 §9.1). */
+  readonly destination?: Endpoint;
   /** Sends one message's bytes to the peer; rejects with a TransportError. */
   send(bytes: Uint8Array): Promise<void>;
   /**
@@ -124,6 +126,16 @@ export abstract class Transaction<S extends string> {
 
   /** Called after each transition, to start the new state's timers and do its entry work. */
   protected abstract enter(state: S, from: S): void;
+
+  /**
+   * Where the transaction sends its messages (the request and its retransmissions, a client's ACK
+   * for a non-2xx final; a server's responses), when its context says: `undefined` for a context
+   * made outside a transaction layer that does not tell. A CANCEL of a client INVITE goes there
+   * too (RFC 3261 §9.1).
+   */
+  get destination(): Endpoint | undefined {
+    return this.ctx.destination;
+  }
 
   /**
    * The request that created the transaction. A server transaction that has sent its final and

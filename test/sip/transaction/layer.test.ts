@@ -141,7 +141,9 @@ describe('TransactionLayer', () => {
     const invite = collect();
     const cancel = collect();
     const tx = s.a.sendRequest(outbound('INVITE'), B, invite.tu) as InviteClientTransaction;
-    expect(s.a.cancel(tx, B, cancel.tu)).toBe(true); // held until the 180 arrives
+    // Where the INVITE went, for its CANCEL (RFC 3261 §9.1): the transaction knows.
+    expect(tx.destination).toEqual(B);
+    expect(s.a.cancel(tx, tx.destination!, cancel.tu)).toBe(true); // held until the 180 arrives
     s.clock.advance(100);
     expect(invite.got.map((g) => g.status)).toEqual([180, 487]);
     expect(cancel.got).toEqual([{ status: 200 }]);
