@@ -1,7 +1,7 @@
 // Placing a call (RFC 3261 §13.2): the INVITE's responses, early dialogs, the ACK for each 2xx,
 // forked 2xx, and giving up with CANCEL (§9.1) on abort or timeout.
 
-import { peekContacts, peekCSeq, peekTag, requestSkeleton, type SipRequest, type SipResponse } from '../parser/message.js';
+import { peekContacts, peekCSeq, peekTag, requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
 import { ownString } from '../parser/own-string.js';
 import type { HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
@@ -51,6 +51,9 @@ export interface InviteOptions {
   callId?: string;
 }
 
+/** What {@link OutgoingInvite.final} gives once the final has come. */
+const FINAL_CAME: Promise<void> = Promise.resolve();
+
 /** What an INVITE's late 2xx needs of it, once the call is settled (see OutgoingInvite.lingerLight). */
 const LATE_FORK_KEYS: ReadonlySet<string> = new Set(['via', 'from', 'to', 'call-id', 'cseq', 'authorization', 'proxy-authorization']);
 
@@ -63,19 +66,27 @@ const NO_PROGRESS = (): void => undefined;
  * and forks with ACK (and BYE for every dialog but the first) until the transaction ends.
  */
 export class OutgoingInvite {
-  /** The INVITE sent last (a challenged INVITE is sent again with credentials, RFC 3261 §22.2). */
+  /**
+   * The INVITE sent last (a challenged INVITE is sent again with credentials, RFC 3261 §22.2).
+   * Once the call has come out and its final has arrived, only its skeleton is kept (see
+   * lingerLight): each read then builds a request of the method, Request-URI, Via, From, To,
+   * Call-ID, CSeq and credentials.
+   */
   get request(): SipRequest {
-    return this.current;
+    return typeof this.current === 'string' ? requestFromSkeleton(this.current) : this.current;
   }
-  private current: SipRequest;
+  /** The INVITE sent last, or (lingering) its skeleton as text. */
+  private current: SipRequest | string;
   /** INVITEs sent so far (see send()). */
   private attempts = 0;
   private readonly auth: DigestClient | undefined;
-  /** @internal Resolves once the INVITE has its final response (real or synthetic), or was never sent: what close() waits for. */
-  readonly final: Promise<void>;
-  private finalArrived!: () => void;
+  /** Whether the INVITE has its final response (real or synthetic), or was never sent. */
+  private finalCame = false;
+  /** What {@link final} resolves, while somebody waits for the final. */
+  private finalWaiting: { promise: Promise<void>; resolve: () => void } | undefined;
   private readonly ctx: UaContext;
-  private readonly nextHop: Uri;
+  /** Where the INVITE goes (and a challenged one again); let go of once the call only lingers. */
+  private nextHop: Uri | undefined;
   private options: InviteOptions;
   private progress: (response: SipResponse) => void;
   /**
@@ -96,13 +107,14 @@ export class OutgoingInvite {
    * provisional: made into a {@link Dialog} only when a 2xx confirms it, whose route set and remote
    * target replace the provisional's (§13.2.2.4), so a Dialog made at the 1xx would be made again.
    */
-  private readonly early = new Map<string, SipResponse>();
+  private early: Map<string, SipResponse> | undefined;
   /**
    * The ACK of each dialog confirmed by a 2xx, by remote tag: the one we kept and any forks we hung
    * up. Only the ACK: the ended session is not kept for the transaction's Accepted state.
    */
   private readonly confirmed = new Map<string, AckOf2xx>();
-  private readonly onAbort = (): void => this.abandon('cancelled');
+  /** Listens to the caller's signal until the call comes out (made only when there is a signal). */
+  private onAbort: (() => void) | undefined;
 
   /** @internal Created by the user agent; call {@link start}. */
   constructor(
@@ -120,7 +132,26 @@ export class OutgoingInvite {
     this.options = options;
     this.progress = progress;
     this.done = done;
-    this.final = new Promise((resolve) => (this.finalArrived = resolve));
+  }
+
+  /**
+   * @internal Resolves once the INVITE has its final response (real or synthetic), or was never
+   * sent: what close() waits for. (Made when asked for: a call nobody closes under needs none.)
+   */
+  get final(): Promise<void> {
+    if (this.finalCame) return FINAL_CAME;
+    if (this.finalWaiting === undefined) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.finalWaiting = { promise, resolve };
+    }
+    return this.finalWaiting.promise;
+  }
+
+  private finalArrived(): void {
+    this.finalCame = true;
+    this.finalWaiting?.resolve();
+    this.finalWaiting = undefined;
   }
 
   /** @internal Sends the INVITE. */
@@ -131,7 +162,10 @@ export class OutgoingInvite {
       this.finalArrived();
       return;
     }
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    if (signal !== undefined) {
+      this.onAbort = () => this.abandon('cancelled');
+      signal.addEventListener('abort', this.onAbort, { once: true });
+    }
     const timeout = this.options.timeout;
     if (timeout !== undefined) {
       if (!(Number.isFinite(timeout) && timeout > 0)) {
@@ -147,14 +181,10 @@ export class OutgoingInvite {
   /** Sends the current INVITE in a new client transaction. */
   private send(): void {
     // Which INVITE this is (a challenged one is sent again): only the latest one's responses count.
-    // A number, not the request: the transaction keeps this callback for 64·T1 after a 2xx.
+    // A number, not the request: the transaction keeps its user for 64·T1 after a 2xx.
     const attempt = ++this.attempts;
     this.ctx
-      .sendRequest(this.current, this.nextHop, {
-        response: (res, fail) => {
-          if (attempt === this.attempts) this.response(res, fail);
-        },
-      })
+      .sendRequest(this.request, this.nextHop!, new AttemptUser(this, attempt))
       .then(
         (tx) => {
           if (attempt !== this.attempts) return;
@@ -176,21 +206,24 @@ export class OutgoingInvite {
    */
   private retryWithCredentials(res: SipResponse): boolean {
     if (this.auth === undefined || this.abandoned !== undefined || this.settled) return false;
-    const authorized = this.auth.authorize(this.current, res);
+    const current = this.request;
+    const authorized = this.auth.authorize(current, res);
     if (!authorized.ok) {
       this.settle(new RequestFailedError('rejected', 'INVITE', res.status, res.reason, res, { cause: authorized.error }));
       return false;
     }
-    this.current = authorizedCopy(this.current, peekCSeq(this.current)!.seq + 1, authorized.headers);
+    this.current = authorizedCopy(current, peekCSeq(current)!.seq + 1, authorized.headers);
     this.tx = undefined;
-    this.early.clear();
+    this.early = undefined;
     this.send();
     return true;
   }
 
   /** @internal Whether one of our early dialogs has this id (RFC 3891 §3: an early dialog we initiated may be replaced). */
   hasEarlyDialog(callId: string, localTag: string, remoteTag: string): boolean {
-    return !this.settled && this.request.callId === callId && peekTag(this.request, 'from') === localTag && this.early.has(remoteTag);
+    if (this.settled || this.early?.has(remoteTag) !== true) return false;
+    const request = this.request;
+    return request.callId === callId && peekTag(request, 'from') === localTag;
   }
 
   /** @internal Gives up: CANCEL (held until a provisional, RFC 3261 §9.1) and reject. */
@@ -213,6 +246,11 @@ export class OutgoingInvite {
     if (res !== undefined) return new RequestFailedError(kind, 'INVITE', res.status, res.reason, res);
     const [status, reason] = kind === 'timeout' ? [408, 'Request Timeout'] : [487, 'Request Terminated'];
     return new RequestFailedError(kind, 'INVITE', status, reason);
+  }
+
+  /** @internal The responses of INVITE number `attempt` (see {@link AttemptUser}): only the latest one's count. */
+  attemptResponse(attempt: number, res: SipResponse, fail: TransactionFailure | undefined): void {
+    if (attempt === this.attempts) this.response(res, fail);
   }
 
   private response(res: SipResponse, fail: TransactionFailure | undefined): void {
@@ -238,7 +276,8 @@ export class OutgoingInvite {
    */
   private lingerLight(): void {
     if (!this.settled) return;
-    this.current = requestSkeleton(this.current, LATE_FORK_KEYS);
+    if (typeof this.current !== 'string') this.current = skeletonText(this.current, LATE_FORK_KEYS) ?? requestSkeleton(this.current, LATE_FORK_KEYS);
+    this.nextHop = undefined;
   }
 
   private finalResponse(res: SipResponse, fail: TransactionFailure | undefined): void {
@@ -247,7 +286,7 @@ export class OutgoingInvite {
       return;
     }
     // RFC 3261 §13.2.2.3: a 300–699 ends every early dialog.
-    this.early.clear();
+    this.early = undefined;
     if (this.abandoned !== undefined) {
       // We gave up (abort, timeout option, close): the 487 — or the synthetic 487 of the §9.1
       // 64·T1 CANCEL timer — ends it with the kind of giving up we chose.
@@ -262,7 +301,7 @@ export class OutgoingInvite {
     // (a later provisional of the same early dialog replaces the one kept: its Contact is the
     // remote target, §12.2.1.2)
     const tag = peekTag(res, 'to');
-    if (tag !== undefined && (res.status > 100 || this.early.has(tag))) this.early.set(tag, res);
+    if (tag !== undefined && (res.status > 100 || this.early?.has(tag) === true)) (this.early ??= new Map()).set(tag, res);
     if (this.settled) return;
     try {
       this.options.onProgress?.(res);
@@ -286,14 +325,16 @@ export class OutgoingInvite {
       return;
     }
     const keep = !this.settled && this.abandoned === undefined && this.confirmed.size === 0;
-    const provisional = this.early.get(tag);
-    this.early.delete(tag);
+    const provisional = this.early?.get(tag);
+    this.early?.delete(tag);
+    if (this.early?.size === 0) this.early = undefined;
+    const request = this.request;
     // RFC 3261 §13.2.2.4: the 2xx confirms the dialog; route set and remote target from the 2xx.
-    const dialog = Dialog.fromUac(this.request, res, this.ctx.contact);
+    const dialog = Dialog.fromUac(request, res, this.ctx.contact);
     // A 2xx must carry a Contact (§13.3.1.4); one without keeps its early dialog's remote target.
     const contact = peekContacts(res)[0];
     if (provisional !== undefined && (contact === undefined || contact.wildcard)) dialog.refreshTarget(provisional);
-    const offer = sdpBody(this.request);
+    const offer = sdpBody(request);
     const remote = sdpBody(res);
     // Late offer (RFC 3261 §13.2.1, RFC 3264 §5): the offer is in the 2xx, our answer in the ACK.
     const { answer, refusal } = offer === undefined && remote !== undefined && keep ? answerOfferIn2xx(this.ctx.offerAnswer, remote, undefined, res) : {};
@@ -301,7 +342,7 @@ export class OutgoingInvite {
     this.ctx.addDialog(dialog.key, session);
     // (The tag as a copy of its own: sliced from the 2xx, as a key it would keep the 2xx's whole text
     // for as long as this call lingers.)
-    this.confirmed.set(ownString(tag), session.sendAck(this.request, answer));
+    this.confirmed.set(ownString(tag), session.sendAck(request, answer));
     if (keep && refusal === undefined) {
       this.ctx.sessionStarted(session);
       this.settle(session);
@@ -320,12 +361,29 @@ export class OutgoingInvite {
     const done = this.done;
     if (done === undefined) return;
     this.done = undefined;
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.onAbort !== undefined) this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.onAbort = undefined;
     // The transaction keeps us for a while yet (RFC 6026's Accepted state, 64·T1) to ACK 2xx
     // retransmissions; the caller's callbacks and signal are of no more use, and not held.
     this.options = {};
     this.progress = NO_PROGRESS;
     if (this.timeoutTimer !== undefined) this.ctx.clock.clearTimer(this.timeoutTimer);
     done(outcome);
+  }
+}
+
+/**
+ * The user of the client transaction of one INVITE of a call (a challenged INVITE is sent again,
+ * RFC 3261 §22.2): passes its responses to the call with the attempt's number. An object, not a
+ * closure: the transaction keeps it for 64·T1 after a 2xx (RFC 6026).
+ */
+class AttemptUser {
+  constructor(
+    private readonly call: OutgoingInvite,
+    private readonly attempt: number,
+  ) {}
+
+  response(res: SipResponse, fail?: TransactionFailure): void {
+    this.call.attemptResponse(this.attempt, res, fail);
   }
 }

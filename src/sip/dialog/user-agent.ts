@@ -152,9 +152,47 @@ export interface UserAgentEvents {
 }
 
 /** A request sent in a client transaction, and its user, until a final response reaches it. */
-interface UnansweredRequest {
-  readonly request: SipRequest;
-  readonly tu: ClientTransactionUser;
+/**
+ * A request sent in a client transaction, until its final response: the transaction's user, which
+ * tells `tu` everything and, at the final, takes itself out of the user agent's record of
+ * unanswered requests (which close() answers) and lets go of the request. One object, not a
+ * closure and a record: the transaction keeps its user after the final (an INVITE's for 64·T1,
+ * RFC 6026).
+ */
+class UnansweredRequest implements ClientTransactionUser {
+  /** The request, until its final. */
+  request: SipRequest | undefined;
+  /** Present only when `tu` listens for the transaction's end (see Transaction.linger). */
+  readonly terminated: (() => void) | undefined;
+
+  constructor(
+    request: SipRequest,
+    private readonly tu: ClientTransactionUser,
+    private readonly record: Set<UnansweredRequest>,
+    private onAnswered: (() => void) | undefined,
+  ) {
+    this.request = request;
+    if (tu.terminated !== undefined) this.terminated = () => tu.terminated!();
+    record.add(this);
+  }
+
+  response(res: SipResponse, fail?: TransactionFailure): void {
+    try {
+      this.tu.response(res, fail);
+    } finally {
+      if (res.status >= 200) this.answered();
+    }
+  }
+
+  /** The final came (or the request was never sent): out of the record; close() stops waiting for it. */
+  answered(): void {
+    if (this.request === undefined) return;
+    this.request = undefined;
+    this.record.delete(this);
+    const done = this.onAnswered;
+    this.onAnswered = undefined;
+    done?.();
+  }
 }
 
 /**
@@ -384,7 +422,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     const closed = new TransportError('closed', 'the user agent was closed');
     for (const waiting of [...this.unanswered]) {
       try {
-        waiting.tu.response(createResponse(waiting.request, 503, 'User Agent Closed'), { kind: 'transport', error: closed });
+        waiting.response(createResponse(waiting.request!, 503, 'User Agent Closed'), { kind: 'transport', error: closed });
       } catch (err) {
         this.report(err, 'close');
       }
@@ -428,25 +466,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       if (request.method === 'BYE' || (request.method === 'REGISTER' && request.header('Expires') === '0')) {
         this.track(new Promise<void>((resolve) => (answered = resolve)));
       }
-      const upward: ClientTransactionUser = {
-        response: (res, fail) => {
-          try {
-            tu.response(res, fail);
-          } finally {
-            if (res.status >= 200) done();
-          }
-        },
-        ...(tu.terminated !== undefined ? { terminated: () => tu.terminated!() } : {}),
-      };
-      // `let`, and let go of in done(): the transaction keeps `upward` after the final (an
-      // INVITE's for 64·T1, RFC 6026), and through `waiting` it would keep the whole request.
-      let waiting: UnansweredRequest | undefined = { request, tu: upward };
-      const done = (): void => {
-        if (waiting !== undefined) this.unanswered.delete(waiting);
-        waiting = undefined;
-        answered?.();
-      };
-      this.unanswered.add(waiting);
+      const upward = new UnansweredRequest(request, tu, this.unanswered, answered);
       try {
         const found = this.destinationOf(nextHop);
         const destination = found instanceof Promise ? await found : found;
@@ -455,7 +475,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
         this.addUserAgent(request);
         return layer.sendRequest(request, destination, upward);
       } catch (err) {
-        done();
+        upward.answered();
         throw err;
       }
     };
