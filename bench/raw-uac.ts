@@ -129,4 +129,8 @@ let lastAt = Date.now();
 const watchdog = setInterval(() => {
   if (started > 0 && Date.now() - lastAt > 10_000) finish();
 }, 1000);
+socket.on('error', (err) => {
+  console.log(JSON.stringify({ calls: ended, error: `socket: ${err.message}` }));
+  process.exit(1);
+});
 socket.bind(localPort, HOST, begin);

@@ -46,7 +46,7 @@ for rate in "${RATES[@]}"; do
         { time node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
             --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
       elif [ "$peer" = raw ]; then
-        { time node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err"; } 2>"$dir/time"
+        { time node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err" || true; } 2>"$dir/time"
       else
         { time sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
             -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
@@ -62,6 +62,7 @@ for rate in "${RATES[@]}"; do
           const n = l.setupHistogram.reduce((a, [, c]) => a + c, 0), slow = l.setupHistogram.filter(([ms]) => ms >= 200).reduce((a, [, c]) => a + c, 0);
           console.log(n > 0 ? (100 * slow / n).toFixed(2) : "100.00");' "$dir/load.ndjson")
       elif [ "$peer" = raw ]; then
+        [ -s "$dir/raw.err" ] && echo "raw-uac at $rate: $(tail -2 "$dir/raw.err")" >&2
         ended=$(grep -o '"calls":[0-9]*' "$dir/raw.json" | cut -d: -f2 || true)
         failed=$((calls - ${ended:-0}))
         achieved=$(grep -o '"achievedRate":[0-9.]*' "$dir/raw.json" | cut -d: -f2 || echo 0)
