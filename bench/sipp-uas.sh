@@ -20,6 +20,8 @@
 #        the highest clean in any run is printed beside it)
 # needs: sipp (apt-get install sip-tester); builds dist/ and .bench-out/ when missing
 set -euo pipefail
+# A command that fails ends the script (set -e): say which, rather than stop without a word.
+trap 'echo "$0: line $LINENO: \"$BASH_COMMAND\" failed; stopping" >&2' ERR
 cd "$(dirname "$0")/.."
 . bench/sipp-stats.sh
 command -v sipp >/dev/null || { echo "sipp not found (apt-get install sip-tester)" >&2; exit 2; }
