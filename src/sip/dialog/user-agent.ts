@@ -151,7 +151,6 @@ export interface UserAgentEvents {
   event: UserAgentEvent;
 }
 
-/** A request sent in a client transaction, and its user, until a final response reaches it. */
 /**
  * A request sent in a client transaction, until its final response: the transaction's user, which
  * tells `tu` everything and, at the final, takes itself out of the user agent's record of
