@@ -26,6 +26,12 @@ export interface Clock {
  * transaction lingers, and a Node timeout each cost every one of them an object of a dozen fields
  * and Node's bookkeeping. A timer fires once `now()` has reached its due time (never before), in
  * the order Node gives the lists' timeouts, then the order it was set in.
+ *
+ * A list whose timers were all cleared keeps its timeout, unref'd (it keeps no process alive, and
+ * `process.getActiveResourcesInfo()` does not count it), until it fires or the list is used again:
+ * a call sets and clears timers of a delay one after the other, and clearing the timeout and
+ * setting a new one each time cost more than the timers themselves. At most
+ * {@link IDLE_LISTS_KEPT} lists are kept that way; beyond, an emptied list's timeout is cleared.
  */
 export class RealClock implements Clock {
   private nextId = 1;
@@ -70,6 +76,11 @@ export class RealClock implements Clock {
     if (this.lists.get(list.delay) === list) this.lists.delete(list.delay);
   }
 
+  /** @internal Whether an emptied list may keep its (unref'd) timeout for its next timer. */
+  keepsIdle(): boolean {
+    return this.lists.size <= IDLE_LISTS_KEPT;
+  }
+
   /** @internal A timer of this clock falls due (it has left its list). */
   fired(handle: RealTimer): void {
     const fn = handle.fn;
@@ -87,6 +98,8 @@ class TimerList {
   head: RealTimer | undefined;
   tail: RealTimer | undefined;
   private timeout: ReturnType<typeof setTimeout> | undefined;
+  /** Whether the armed timeout is unref'd: the list is empty and waits for a timer or its timeout. */
+  private idle = false;
   /** Whether {@link run} is firing timers (it arms the timeout itself when done). */
   private running = false;
 
@@ -101,7 +114,14 @@ class TimerList {
     else this.tail.next = timer;
     this.tail = timer;
     // (the first is the earliest: the same delay from a later now)
-    if (this.timeout === undefined && !this.running) this.arm(this.head!.due);
+    if (this.timeout === undefined) {
+      if (!this.running) this.arm(this.head!.due);
+    } else if (this.idle) {
+      // Armed for a timer since cleared, so due no later than this one: when it fires, run()
+      // finds nothing due yet and arms for this one.
+      this.idle = false;
+      this.timeout.ref();
+    }
   }
 
   remove(timer: RealTimer): void {
@@ -113,16 +133,24 @@ class TimerList {
     timer.list = undefined;
     // The timeout stays armed for the one that was first: when it fires, it arms for the next
     // (one early wake, rather than a clear and a new timeout at every clear of the first).
-    if (this.head === undefined) {
-      clearTimeout(this.timeout);
-      this.timeout = undefined;
-      this.clock.emptied(this);
+    // (While run() fires timers there is no timeout: run() decides at its end.)
+    if (this.head === undefined && this.timeout !== undefined) {
+      if (this.clock.keepsIdle()) {
+        // Kept for the list's next timer (see RealClock), without keeping the process alive.
+        this.idle = true;
+        this.timeout.unref();
+      } else {
+        clearTimeout(this.timeout);
+        this.timeout = undefined;
+        this.clock.emptied(this);
+      }
     }
   }
 
   /** The armed timeout fired: every timer now due fires, in order; then the timeout is armed for the next. */
   run(): void {
     this.timeout = undefined;
+    this.idle = false;
     this.running = true;
     const now = performance.now();
     for (let t = this.head; t !== undefined && t.due <= now; t = this.head) {
@@ -139,6 +167,7 @@ class TimerList {
     this.running = false;
     // (nothing armed it meanwhile: append does not while this runs)
     if (this.head !== undefined) this.arm(this.head.due);
+    else this.clock.emptied(this);
   }
 
   private arm(due: number): void {
@@ -148,6 +177,13 @@ class TimerList {
     this.timeout = setTimeout(runTimerList, Math.min(MAX_TIMEOUT_MS, Math.max(1, Math.ceil(due - performance.now()))), this);
   }
 }
+
+/**
+ * How many timer lists a {@link RealClock} may hold, empty ones included, before an emptied list
+ * gives up its timeout at once: delays are few in a SIP stack (T1 and its doublings, 64·T1, T4, a
+ * scenario's timeouts), but a caller computing delays could make any number.
+ */
+const IDLE_LISTS_KEPT = 32;
 
 /** setTimeout's longest delay (2^31 − 1 ms); beyond it, it fires at once. */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;

@@ -1,5 +1,5 @@
 // Clock: the virtual clock's ordering and bookkeeping, and the real clock's basic contract.
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RealClock, VirtualClock } from '../../../src/sip/transport/clock.js';
 
 describe('VirtualClock', () => {
@@ -159,12 +159,59 @@ describe('RealClock', () => {
     c.clearTimer(third);
     const lonely = c.setTimer(25, () => fired.push('lonely'));
     c.clearTimer(lonely);
-    // one Node timeout armed: the 10 ms list's (the 25 ms list went with its only timer)
+    // one Node timeout armed and keeping the process alive: the 10 ms list's (the 25 ms list, its
+    // only timer cleared, keeps its timeout unref'd, which getActiveResourcesInfo does not count)
     expect(timeouts()).toBe(before + 1);
     await new Promise<void>((resolve) => setTimeout(resolve, 40));
     expect(fired).toEqual(['second']);
     expect(c.pendingTimers).toBe(0);
     expect(timeouts()).toBe(before);
+  });
+
+  it('a delay set and cleared over and over arms one Node timeout, unref\'d while its list is empty; the next timer still fires on time', async () => {
+    const timeouts = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+    const before = timeouts();
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      const c = new RealClock();
+      for (let i = 0; i < 100; i++) c.clearTimer(c.setTimer(15, () => expect.unreachable('a cleared timer fired')));
+      expect(set).toHaveBeenCalledTimes(1);
+      expect(clear).not.toHaveBeenCalled();
+      // nothing keeps the process alive while the list is empty
+      expect(timeouts()).toBe(before);
+      const setAt = performance.now();
+      const firedAt = await new Promise<number>((resolve) => c.setTimer(15, () => resolve(performance.now())));
+      // (the kept timeout fired first, found nothing due and armed for this one)
+      expect(firedAt - setAt).toBeGreaterThanOrEqual(15);
+      expect(c.pendingTimers).toBe(0);
+      await new Promise<void>((resolve) => setTimeout(resolve, 5));
+      expect(timeouts()).toBe(before);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
+  });
+
+  it('keeps at most 32 empty lists\' timeouts: beyond, an emptied list\'s timeout is cleared at once', () => {
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      const c = new RealClock();
+      // 40 delays, each set and cleared: the first 32 keep theirs (unref'd), the other 8 clear theirs
+      for (let ms = 1001; ms <= 1040; ms++) c.clearTimer(c.setTimer(ms, () => expect.unreachable('a cleared timer fired')));
+      expect(set).toHaveBeenCalledTimes(40);
+      expect(clear).toHaveBeenCalledTimes(8);
+      // a kept list's delay again: no new timeout; a dropped one's: a new one
+      c.clearTimer(c.setTimer(1001, () => undefined));
+      expect(set).toHaveBeenCalledTimes(40);
+      c.clearTimer(c.setTimer(1040, () => undefined));
+      expect(set).toHaveBeenCalledTimes(41);
+      expect(c.pendingTimers).toBe(0);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it('fires a timer set, or clears one, from inside a firing timer, and goes on after one that throws', async () => {
