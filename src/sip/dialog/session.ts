@@ -9,6 +9,7 @@ import { bytesOfKept, keptBytes, type ServerTransactionUser, type TransactionFai
 import type { Dialog, DialogState } from './dialog.js';
 import { TypedEmitter } from './emitter.js';
 import { DialogEndedError, type DialogEndReason, DialogStateError, failure, RequestFailedError, sendFailure } from './errors.js';
+import { NextHopError } from './next-hop.js';
 import type { Uri } from '../parser/uri.js';
 import { authorizedCopy, credentialsOf, type FinalResponse, sendAuthenticated } from './auth.js';
 import { answerOfferIn2xx, sdpBody, statusOfNegotiationError } from './offer-answer.js';
@@ -189,7 +190,9 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
 
   /**
    * Ends the call with BYE (RFC 3261 §15.1.1). The session is over as soon as the BYE is sent;
-   * the promise resolves with the BYE's final response (a synthetic 408 or 503 if none came).
+   * the promise resolves with the BYE's final response (a synthetic 408 or 503 if none came; a
+   * synthetic 416 or 503 when the dialog's target is one the stack cannot send to, such as a
+   * peer's Contact with a scheme other than `sip:`).
    * On a session that has already ended it resolves at once with `undefined`. As callee, a BYE
    * waits for the ACK of our 2xx (or its 64·T1 timeout), as §15 requires.
    */
@@ -455,6 +458,10 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       // A BYE that timed out (Timer F) or hit a transport error has the transaction's synthetic
       // 408 / 503 (RFC 3261 §17.1.2.2, §17.1.4): that is its answer, as documented, not an error.
       if (err instanceof RequestFailedError && err.response !== undefined) return err.response;
+      // A target the stack cannot send to (the peer's Contact with a scheme other than sip:, an
+      // unusable host: NextHopError, 416 or 503): no BYE left, and nothing is wrong with the stack.
+      // Its answer is a synthetic response of that status, as for a transport error.
+      if (err instanceof RequestFailedError && err.cause instanceof NextHopError) return createResponse(request, err.status);
       this.ctx.reportError(err, 'BYE');
       return undefined;
     }

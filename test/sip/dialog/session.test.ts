@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { holdOffer, mediaDirection, parseSdp, resumeOffer, serializeSdp } from '../../../src/sdp/index.js';
 import { type DialogSession, DialogStateError, type ReinviteEvent, RequestFailedError } from '../../../src/sip/dialog/index.js';
-import { createResponse, type SipRequest, type SipResponse } from '../../../src/sip/parser/index.js';
+import { createRequest, createResponse, type SipRequest, type SipResponse } from '../../../src/sip/parser/index.js';
 import type { Endpoint } from '../../../src/sip/transport/transport.js';
 import { RawPeer } from './raw-peer.js';
 import { ALICE, BOB, BOB_URI, errorsOf, labels, offerFor, pass, settle, timesOf, until, wire, world } from './ua-harness.js';
@@ -229,6 +229,37 @@ describe('BYE (RFC 3261 §15)', () => {
     const bye = wire(w.network, BOB).find((r) => r.label === 'BYE')!;
     expect(bye.to).toEqual(ALICE);
     expect((bye.message as SipRequest).uriString).toBe(`sip:alice@${ALICE.address}:${ALICE.port}`);
+  });
+
+  it('a caller\'s Contact the stack cannot send to (not sip:): the BYE resolves with a synthetic 416, and no error is reported', async () => {
+    const w = world();
+    const peer = new RawPeer(w.network, PEER, w.clock);
+    const bobSide = new Promise<DialogSession>((resolve) => w.bob.on('invite', (c) => void c.answer().then(resolve)));
+    const invite = createRequest({
+      method: 'INVITE',
+      uri: BOB_URI,
+      via: `SIP/2.0/UDP ${PEER.address}:${PEER.port};branch=z9hG4bKmailto1`,
+      from: `<sip:peer@${PEER.address}>;tag=p1`,
+      to: `<${BOB_URI}>`,
+      callId: 'mailto-contact@10.0.0.3',
+      cseq: 1,
+      contact: '<mailto:peer@example.com>',
+      body: offerFor(PEER, 4000),
+      contentType: 'application/sdp',
+    });
+    peer.onMessage = (m, source) => {
+      if (!m.isRequest && m.status === 200 && m.cseq?.method === 'INVITE') {
+        const ack = createRequest({ method: 'ACK', uri: BOB_URI, via: `SIP/2.0/UDP ${PEER.address}:${PEER.port};branch=z9hG4bKmailto2`, from: `<sip:peer@${PEER.address}>;tag=p1`, to: m.header('To')!, callId: 'mailto-contact@10.0.0.3', cseq: 1 });
+        peer.send(ack, source);
+      }
+    };
+    peer.send(invite, BOB);
+    const b = await until(w.clock, bobSide);
+    const answer = await until(w.clock, b.bye());
+    expect(answer?.status).toBe(416);
+    expect(b.signal.reason.reason).toBe('local-bye');
+    expect(peer.requests('BYE')).toEqual([]);
+    expect(errorsOf(w.events.bob)).toEqual([]);
   });
 
   it('the callee\'s BYE waits for the ACK of its 2xx', async () => {
