@@ -91,6 +91,8 @@ export class Dialog {
   private readonly localText: string;
   private readonly remoteText: string;
   private targetText: string;
+  /** {@link key}, once asked for (the id does not change). */
+  private keyText: string | undefined = undefined;
 
   private constructor(init: DialogInit) {
     this.id = { callId: ownString(init.id.callId), localTag: ownString(init.id.localTag), remoteTag: ownString(init.id.remoteTag) };
@@ -193,7 +195,8 @@ export class Dialog {
 
   /** The key the user agent files this dialog under. */
   get key(): string {
-    return dialogKey(this.id.callId, this.id.localTag, this.id.remoteTag);
+    // (made once: the user agent's table keeps the same string, whose hash is then computed once)
+    return (this.keyText ??= dialogKey(this.id.callId, this.id.localTag, this.id.remoteTag));
   }
 
   /**

@@ -129,7 +129,11 @@ export abstract class SipMessage {
   /** True for a {@link SipRequest}. */
   abstract readonly isRequest: boolean;
 
-  /** The body bytes (empty when there is none). */
+  /**
+   * The body bytes (empty when there is none). Read them, or set new ones: do not change them in
+   * place, since messages may share them (bodies the stack builds from the same text, such as the
+   * same SDP in every call of a load run, are encoded once).
+   */
   get body(): Uint8Array {
     // the latin1 text holds one char per byte, so this gives back the bytes received
     return (this.bodyBytes ??= Buffer.from(this.wireBody, 'latin1'));

@@ -264,10 +264,25 @@ function addHeaders(msg: SipMessage, headers: HeaderInit | undefined): void {
   }
 }
 
+/** The text {@link setBody} encoded last, and its bytes: a load run sends the same SDP in every call. */
+let lastBodyText = '';
+let lastBodyBytes = new Uint8Array(0);
+
+/** A body text as UTF-8 bytes of their own (no pooled Buffer's slab kept with them), shared with the last message built from the same text. */
+function bodyBytes(text: string): Uint8Array {
+  if (text !== lastBodyText) {
+    lastBodyBytes = textEncoder.encode(text);
+    lastBodyText = text;
+  }
+  return lastBodyBytes;
+}
+
+const textEncoder = new TextEncoder();
+
 function setBody(msg: SipMessage, body: Uint8Array | string | undefined, contentType: string | undefined): void {
   if (contentType !== undefined) msg.setHeader('Content-Type', contentType);
   if (body === undefined) return;
-  msg.body = typeof body === 'string' ? new Uint8Array(Buffer.from(body, 'utf8')) : body;
+  msg.body = typeof body === 'string' ? bodyBytes(body) : body;
   if (msg.body.byteLength > 0 && !msg.hasHeader('content-type')) {
     throw new SipParseError('a body needs a Content-Type', { header: 'Content-Type' });
   }

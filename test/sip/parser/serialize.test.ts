@@ -138,6 +138,25 @@ describe('createResponse', () => {
     expect(res.bodyText).toBe(SDP);
   });
 
+  it('encodes a body text as UTF-8 once for messages built from the same text in a row, and each text as itself', () => {
+    const other = 'v=0\r\ns=caf\u00e9 \u2603\r\n';
+    const sdp = (text: string): SipResponse => createResponse(invite(), 200, undefined, { toTag: 't', body: text, contentType: 'application/sdp' });
+    const a1 = sdp(SDP);
+    const a2 = sdp(`${SDP}`);
+    const b = sdp(other);
+    const a3 = sdp(SDP);
+    expect(a2.body).toBe(a1.body);
+    expect([a1, a2, a3].map((m) => m.bodyText)).toEqual([SDP, SDP, SDP]);
+    expect(b.bodyText).toBe(other);
+    expect(b.body.byteLength).toBe(Buffer.byteLength(other, 'utf8'));
+    // (bytes of their own: not a view into a pooled Buffer's slab)
+    expect(b.body.byteOffset).toBe(0);
+    expect(b.body.buffer.byteLength).toBe(b.body.byteLength);
+    const wire = serializeMessage(b).toString();
+    expect(wire).toContain(`Content-Length: ${Buffer.byteLength(other, 'utf8')}\r\n`);
+    expect(wire.endsWith(other)).toBe(true);
+  });
+
   it('does not share typed values with the request', () => {
     const req = invite();
     const res = createResponse(req, 200, undefined, { toTag: 'x' });
