@@ -129,11 +129,7 @@ export abstract class SipMessage {
   /** True for a {@link SipRequest}. */
   abstract readonly isRequest: boolean;
 
-  /**
-   * The body bytes (empty when there is none). Read them, or set new ones: do not change them in
-   * place, since messages may share them (bodies the stack builds from the same text, such as the
-   * same SDP in every call of a load run, are encoded once).
-   */
+  /** The body bytes (empty when there is none). */
   get body(): Uint8Array {
     // the latin1 text holds one char per byte, so this gives back the bytes received
     return (this.bodyBytes ??= Buffer.from(this.wireBody, 'latin1'));
@@ -145,13 +141,19 @@ export abstract class SipMessage {
   }
 
   /**
-   * @internal Sets a received body from the latin1 text of the datagram (one char per byte): the
-   * parser has decoded that text anyway, and keeping a slice of it copies nothing now, where the
-   * body bytes would have to be copied out of the caller's buffer on every parse.
+   * @internal Sets the body as latin1 text, one char per byte: a received body from the text of the
+   * datagram (the parser has decoded that text anyway, and keeping a slice of it copies nothing now,
+   * where the body bytes would have to be copied out of the caller's buffer on every parse), or a
+   * body the stack built from ASCII text (an SDP: its UTF-8 bytes are its chars), written as it is.
    */
   setWireBody(latin1: string): void {
     this.bodyBytes = undefined;
     this.wireBody = latin1;
+  }
+
+  /** @internal The body as latin1 text when it is held so (see {@link setWireBody}), else `undefined`: then {@link body} has the bytes. */
+  get wireBodyText(): string | undefined {
+    return this.bodyBytes === undefined ? this.wireBody : undefined;
   }
 
   /** The first value of a header (case-insensitive, compact forms understood); for a list header, its first element. */

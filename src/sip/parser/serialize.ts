@@ -199,7 +199,10 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   if (msg instanceof SipRequest) head = `${msg.method} ${msg.uriString} ${msg.version}\r\n`;
   else if (msg instanceof SipResponse) head = `${msg.version} ${msg.status} ${msg.reason}\r\n`;
   else throw new TypeError('serializeMessage needs a SipRequest or SipResponse');
-  const length = `Content-Length: ${msg.body.byteLength}\r\n`;
+  // (a body held as latin1 text is written from it, one char per byte, without its bytes made)
+  const latin1 = msg.wireBodyText;
+  const bodyLength = latin1 !== undefined ? latin1.length : msg.body.byteLength;
+  const length = `Content-Length: ${bodyLength}\r\n`;
   let wroteLength = false;
   for (const f of msg.fields) {
     if (f.key === 'content-length') {
@@ -212,9 +215,10 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   if (!wroteLength) head += length;
   head += '\r\n';
   const headBytes = Buffer.byteLength(head, 'utf8');
-  const out = Buffer.allocUnsafe(headBytes + msg.body.byteLength);
+  const out = Buffer.allocUnsafe(headBytes + bodyLength);
   out.write(head, 0, 'utf8');
-  out.set(msg.body, headBytes);
+  if (latin1 !== undefined) out.write(latin1, headBytes, bodyLength, 'latin1');
+  else out.set(msg.body, headBytes);
   return out;
 }
 
@@ -264,26 +268,19 @@ function addHeaders(msg: SipMessage, headers: HeaderInit | undefined): void {
   }
 }
 
-/** The text {@link setBody} encoded last, and its bytes: a load run sends the same SDP in every call. */
-let lastBodyText = '';
-let lastBodyBytes = new Uint8Array(0);
-
-/** A body text as UTF-8 bytes of their own (no pooled Buffer's slab kept with them), shared with the last message built from the same text. */
-function bodyBytes(text: string): Uint8Array {
-  if (text !== lastBodyText) {
-    lastBodyBytes = textEncoder.encode(text);
-    lastBodyText = text;
-  }
-  return lastBodyBytes;
-}
-
 const textEncoder = new TextEncoder();
+const NOT_ASCII = /[^\x00-\x7f]/;
 
 function setBody(msg: SipMessage, body: Uint8Array | string | undefined, contentType: string | undefined): void {
   if (contentType !== undefined) msg.setHeader('Content-Type', contentType);
   if (body === undefined) return;
-  msg.body = typeof body === 'string' ? bodyBytes(body) : body;
-  if (msg.body.byteLength > 0 && !msg.hasHeader('content-type')) {
+  if (typeof body !== 'string') msg.body = body;
+  // ASCII text (an SDP) is its own UTF-8 bytes: kept as text and written as it is (no bytes made
+  // for it, see serializeMessage); other text as UTF-8 bytes of their own (no pooled Buffer's slab
+  // kept with them).
+  else if (!NOT_ASCII.test(body)) msg.setWireBody(body);
+  else msg.body = textEncoder.encode(body);
+  if (body.length > 0 && !msg.hasHeader('content-type')) {
     throw new SipParseError('a body needs a Content-Type', { header: 'Content-Type' });
   }
 }
