@@ -6,6 +6,7 @@ import { ownString } from '../parser/own-string.js';
 import type { HeaderInit } from '../parser/serialize.js';
 import type { Uri } from '../parser/uri.js';
 import type { InviteClientTransaction } from '../transaction/invite-client.js';
+import type { ClientTransaction } from '../transaction/layer.js';
 import type { TransactionFailure } from '../transaction/transaction.js';
 import type { TimerHandle } from '../transport/clock.js';
 import { authorizedCopy } from './auth.js';
@@ -183,20 +184,32 @@ export class OutgoingInvite {
     // Which INVITE this is (a challenged one is sent again): only the latest one's responses count.
     // A number, not the request: the transaction keeps its user for 64·T1 after a 2xx.
     const attempt = ++this.attempts;
-    this.ctx
-      .sendRequest(this.request, this.nextHop!, new AttemptUser(this, attempt))
-      .then(
-        (tx) => {
-          if (attempt !== this.attempts) return;
-          this.tx = tx as InviteClientTransaction;
-          // Abandoned while the INVITE was being sent: cancel now, as abandon() would have.
-          if (this.abandoned !== undefined) this.cancelTransaction(this.abandoned);
-        },
-        (err) => {
-          this.settle(this.abandoned !== undefined ? this.gaveUp(this.abandoned) : sendFailure('INVITE', err));
-          this.finalArrived();
-        },
+    let sent: ClientTransaction | Promise<ClientTransaction>;
+    try {
+      sent = this.ctx.sendRequest(this.request, this.nextHop!, new AttemptUser(this, attempt));
+    } catch (err) {
+      this.notSent(err);
+      return;
+    }
+    // (sent at once to an IP address: no promise, no turn before the transaction is known)
+    if (sent instanceof Promise) {
+      sent.then(
+        (tx) => this.sent(attempt, tx),
+        (err: unknown) => this.notSent(err),
       );
+    } else this.sent(attempt, sent);
+  }
+
+  private sent(attempt: number, tx: ClientTransaction): void {
+    if (attempt !== this.attempts) return;
+    this.tx = tx as InviteClientTransaction;
+    // Abandoned while the INVITE was being sent: cancel now, as abandon() would have.
+    if (this.abandoned !== undefined) this.cancelTransaction(this.abandoned);
+  }
+
+  private notSent(err: unknown): void {
+    this.settle(this.abandoned !== undefined ? this.gaveUp(this.abandoned) : sendFailure('INVITE', err));
+    this.finalArrived();
   }
 
   /**

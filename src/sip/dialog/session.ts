@@ -17,7 +17,7 @@ import type { IncomingRefer, ReferOutcome, ReferSubscription } from './refer.js'
 import { type ReferOptions, ReferSide } from './session-refer.js';
 import { Retransmitter2xx } from './retransmit-2xx.js';
 import type { Endpoint } from '../transport/transport.js';
-import type { DialogUsage, SentStateless, UaContext } from './ua-context.js';
+import { type DialogUsage, type SentStateless, sendRequestAsync, type UaContext } from './ua-context.js';
 
 /** Which side of the INVITE that created the dialog we were. */
 export type SessionRole = 'uac' | 'uas';
@@ -196,7 +196,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * On a session that has already ended it resolves at once with `undefined`. As callee, a BYE
    * waits for the ACK of our 2xx (or its 64·T1 timeout), as §15 requires.
    */
-  async bye(options: InDialogRequestOptions = {}): Promise<SipResponse | undefined> {
+  bye(options: InDialogRequestOptions = {}): Promise<SipResponse | undefined> {
     return this.sendBye('local-bye', options);
   }
 
@@ -413,7 +413,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
   }
 
   /** @internal Ends the session with BYE for `reason` (close(), a fork, a refused offer); resolves when the BYE is answered. */
-  async hangUp(reason: DialogEndReason): Promise<SipResponse | undefined> {
+  hangUp(reason: DialogEndReason): Promise<SipResponse | undefined> {
     return this.sendBye(reason, {});
   }
 
@@ -443,18 +443,29 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
 
   // ---- internals ---------------------------------------------------------------------------
 
-  private async sendBye(reason: DialogEndReason, options: InDialogRequestOptions): Promise<SipResponse | undefined> {
-    if (this.endReason !== undefined) return undefined;
+  private sendBye(reason: DialogEndReason, options: InDialogRequestOptions): Promise<SipResponse | undefined> {
+    if (this.endReason !== undefined) return Promise.resolve(undefined);
     // RFC 3261 §15: "the callee's UA MUST NOT send a BYE on a confirmed dialog until it has
     // received an ACK for its 2xx response or until the server transaction times out."
-    if (this.pendingAck !== undefined && this.role === 'uas' && reason === 'local-bye') await this.whenIdle();
-    if (this.endReason !== undefined) return undefined;
-    const { request, nextHop } = this.dialog.createRequest('BYE', options);
-    // RFC 3261 §15.1.1: the session is over as soon as the BYE is sent.
-    this.end(reason);
+    if (this.pendingAck !== undefined && this.role === 'uas' && reason === 'local-bye') return this.whenIdle().then(() => this.byeNow(reason, options));
+    return this.byeNow(reason, options);
+  }
+
+  /** {@link sendBye} once it may go (a chain of promises, not async functions: a load run sends one per call). */
+  private byeNow(reason: DialogEndReason, options: InDialogRequestOptions): Promise<SipResponse | undefined> {
+    if (this.endReason !== undefined) return Promise.resolve(undefined);
+    let request: SipRequest;
+    let sent: Promise<SipResponse>;
     try {
-      return await this.send(request, nextHop);
+      const built = this.dialog.createRequest('BYE', options);
+      request = built.request;
+      // RFC 3261 §15.1.1: the session is over as soon as the BYE is sent.
+      this.end(reason);
+      sent = this.send(request, built.nextHop);
     } catch (err) {
+      return Promise.reject(err);
+    }
+    return sent.then(undefined, (err: unknown) => {
       // A BYE that timed out (Timer F) or hit a transport error has the transaction's synthetic
       // 408 / 503 (RFC 3261 §17.1.2.2, §17.1.4): that is its answer, as documented, not an error.
       if (err instanceof RequestFailedError && err.response !== undefined) return err.response;
@@ -464,7 +475,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
       if (err instanceof RequestFailedError && err.cause instanceof NextHopError) return createResponse(request, err.status);
       this.ctx.reportError(err, 'BYE');
       return undefined;
-    }
+    });
   }
 
   private async sendReinvite(sdp: string | undefined, options: InDialogRequestOptions): Promise<{ ok: true; response: SipResponse } | { ok: false; error: RequestFailedError }> {
@@ -505,8 +516,7 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
         }
         resolve(outcome);
       };
-      this.ctx
-        .sendRequest(request, nextHop, {
+      sendRequestAsync(this.ctx, request, nextHop, {
           response: (res, fail) => {
             if (res.status < 200) return;
             if (res.status >= 300) {
@@ -666,18 +676,26 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
    * next CSeq). Rejects with a RequestFailedError for the transaction layer's own 408/503 and for
    * refused credentials.
    */
-  private async send(request: SipRequest, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): Promise<SipResponse> {
-    let result: Awaited<ReturnType<typeof sendAuthenticated>> | FinalResponse;
+  private send(request: SipRequest, nextHop: ReturnType<Dialog['createRequest']>['nextHop']): Promise<SipResponse> {
+    // (a chain of promises, not async functions: a BYE per call of a load run goes this way)
+    let pending: Promise<Awaited<ReturnType<typeof sendAuthenticated>> | FinalResponse>;
     try {
       // Without credentials no challenge is answered: the final as it comes (one async step less).
       const auth = this.ctx.auth;
-      result = auth === undefined ? await this.ctx.sendFinal(request, nextHop) : await sendAuthenticated(request, auth, (req) => this.ctx.sendFinal(req, nextHop), () => ++this.dialog.localSeq);
+      pending = auth === undefined ? this.ctx.sendFinal(request, nextHop) : sendAuthenticated(request, auth, (req) => this.ctx.sendFinal(req, nextHop), () => ++this.dialog.localSeq);
     } catch (err) {
-      throw sendFailure(request.method, err);
+      return Promise.reject(sendFailure(request.method, err));
     }
-    if (result.failure !== undefined) throw failure(request.method, result.response, result.failure);
-    if ('error' in result && result.error !== undefined) throw new RequestFailedError('rejected', request.method, result.response.status, result.response.reason, result.response, { cause: result.error });
-    return result.response;
+    return pending.then(
+      (result) => {
+        if (result.failure !== undefined) throw failure(request.method, result.response, result.failure);
+        if ('error' in result && result.error !== undefined) throw new RequestFailedError('rejected', request.method, result.response.status, result.response.reason, result.response, { cause: result.error });
+        return result.response;
+      },
+      (err: unknown) => {
+        throw sendFailure(request.method, err);
+      },
+    );
   }
 
   /** RFC 3261 §12.2.1.2: 481 or 408 to an in-dialog request ends the dialog. */

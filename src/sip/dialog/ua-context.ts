@@ -43,8 +43,12 @@ export interface UaContext {
   readonly auth: DigestClient | undefined;
   /** Uniform random number in [0, 1), for the §14.1 glare delay. */
   random(): number;
-  /** Sends a request in a new client transaction to the endpoint of `nextHop` (Via added). Rejects with NextHopError. */
-  sendRequest(request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction>;
+  /**
+   * Sends a request in a new client transaction to the endpoint of `nextHop` (Via added): at once,
+   * giving the transaction, when the next hop needs no lookup (an IP address); else a promise of
+   * it. Throws (or rejects) with NextHopError. {@link sendRequestAsync} gives a promise either way.
+   */
+  sendRequest(request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): ClientTransaction | Promise<ClientTransaction>;
   /** Sends a request in a new client transaction and resolves with its final response (a synthetic 408/503 included). */
   sendFinal(request: SipRequest, nextHop: Uri): Promise<FinalResponse>;
   /** Sends an ACK (or any request) outside a transaction (Via added once); resolves with where it went. */
@@ -65,4 +69,13 @@ export interface UaContext {
   sessionStarted(session: unknown): void;
   /** Reports an exception thrown where nobody awaits it (a listener, a late send). */
   reportError(error: unknown, where: string): void;
+}
+
+/** @internal {@link UaContext.sendRequest} as a promise: the transaction, or the error it threw as a rejection. */
+export function sendRequestAsync(ctx: UaContext, request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction> {
+  try {
+    return Promise.resolve(ctx.sendRequest(request, nextHop, tu));
+  } catch (err) {
+    return Promise.reject(err);
+  }
 }

@@ -26,7 +26,7 @@ import { nextHopLiteral, resolveNextHop } from './next-hop.js';
 import type { OfferAnswerHandler } from './offer-answer.js';
 import { type InviteOptions, OutgoingInvite } from './outgoing-call.js';
 import { DialogSession } from './session.js';
-import type { DialogUsage, UaContext } from './ua-context.js';
+import type { DialogUsage, SentStateless, UaContext } from './ua-context.js';
 import { acceptsSdp, capabilitiesFor, capabilitiesResponse, notAcceptable, UA_ACCEPT } from './uas-capabilities.js';
 import { validateRequest } from './validate-request.js';
 import { parseReplaces } from './replaces.js';
@@ -168,11 +168,13 @@ class UnansweredRequest implements ClientTransactionUser {
     request: SipRequest,
     private readonly tu: ClientTransactionUser,
     private readonly record: Set<UnansweredRequest>,
-    private onAnswered: (() => void) | undefined,
+    /** Where it is counted when close() waits for its answer (a BYE, an un-REGISTER). */
+    private awaited: AwaitedAnswers | undefined,
   ) {
     this.request = request;
     if (tu.terminated !== undefined) this.terminated = () => tu.terminated!();
     record.add(this);
+    awaited?.add();
   }
 
   response(res: SipResponse, fail?: TransactionFailure): void {
@@ -188,9 +190,40 @@ class UnansweredRequest implements ClientTransactionUser {
     if (this.request === undefined) return;
     this.request = undefined;
     this.record.delete(this);
-    const done = this.onAnswered;
-    this.onAnswered = undefined;
-    done?.();
+    const awaited = this.awaited;
+    this.awaited = undefined;
+    awaited?.done();
+  }
+}
+
+/**
+ * The requests whose answers close() waits for (BYEs and un-REGISTERs under way): counted, with a
+ * promise made only when close() asks (a load run sends a BYE per call).
+ */
+class AwaitedAnswers {
+  private count = 0;
+  private waiters: Array<() => void> = [];
+
+  /** How many are under way. */
+  get size(): number {
+    return this.count;
+  }
+
+  add(): void {
+    this.count++;
+  }
+
+  done(): void {
+    if (--this.count > 0 || this.waiters.length === 0) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /** Resolves once none is under way (at once when none is). */
+  settled(): Promise<void> {
+    if (this.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
   }
 }
 
@@ -236,6 +269,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private readonly unanswered = new Set<UnansweredRequest>();
   /** What close() waits for: answers to BYEs under way, finals of the INVITEs it cancels. */
   private readonly finishing = new Set<Promise<void>>();
+  /** BYEs and un-REGISTERs under way: close() waits for their answers too. */
+  private readonly awaitedAnswers = new AwaitedAnswers();
 
   private readonly maxDialogs: number;
   private readonly retryAfterS: number;
@@ -298,7 +333,8 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
    * 408), `transport` (503), `closed`.
    */
   async invite(target: string, options: InviteOptions = {}): Promise<DialogSession> {
-    await this.ready;
+    // (bound already, as for every call of a load run: no turn spent on the settled promise)
+    if (this.layer === undefined) await this.ready;
     const ctx = this.ctx();
     this.assertOpen();
     const uri = parseTarget(target);
@@ -402,15 +438,15 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     for (const reg of this.registrations) void reg.unregister();
     for (const session of [...this.sessions]) void session.hangUp('closed');
     for (const usage of [...this.dialogs.values()]) if (usage instanceof DialogSession) void usage.hangUp('closed');
-    // Every BYE under way is tracked by `sendRequest` — ours above, one the application sent just
+    // Every BYE under way is counted by `sendRequest` — ours above, one the application sent just
     // before close(), one sent for a 2xx that arrives while we wait: wait for their answers.
-    if (this.finishing.size > 0) {
+    if (this.finishing.size > 0 || this.awaitedAnswers.size > 0) {
       let timer: TimerHandle | undefined;
       const expired = new Promise<'expired'>((resolve) => {
         timer = this.clock.setTimer(this.config.closeTimeout ?? 2000, () => resolve('expired'));
       });
-      while (this.finishing.size > 0) {
-        if ((await Promise.race([Promise.allSettled([...this.finishing]), expired])) === 'expired') break;
+      while (this.finishing.size > 0 || this.awaitedAnswers.size > 0) {
+        if ((await Promise.race([Promise.allSettled([...this.finishing, this.awaitedAnswers.settled()]), expired])) === 'expired') break;
       }
       this.clock.clearTimer(timer!);
     }
@@ -458,21 +494,34 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       // (addVia checks every Via then, and the send fails with the reason)
     }
     const layer = this.layer;
-    const sendRequest = async (request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): Promise<ClientTransaction> => {
+    const sendTo = (request: SipRequest, destination: Endpoint, upward: ClientTransactionUser): ClientTransaction => {
+      // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
+      this.addVia(request, hostPort);
+      this.addUserAgent(request);
+      return layer.sendRequest(request, destination, upward);
+    };
+    const sendAckTo = (ack: SipRequest, destination: Endpoint): Promise<SentStateless> => {
+      if (peekVias(ack).length === 0) this.addVia(ack, hostPort);
+      this.addUserAgent(ack);
+      const bytes = layer.statelessBytes(ack);
+      return layer.sendBytes(bytes, destination).then(() => ({ bytes, destination }));
+    };
+    // Sent in this turn when the next hop needs no lookup (an IP address), with no promise made.
+    const sendRequest = (request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): ClientTransaction | Promise<ClientTransaction> => {
       // Until its final response: close() answers it if the layer closes first, and waits for it
       // first if it is a BYE or an un-REGISTER (see doClose).
-      let answered: (() => void) | undefined;
-      if (request.method === 'BYE' || (request.method === 'REGISTER' && request.header('Expires') === '0')) {
-        this.track(new Promise<void>((resolve) => (answered = resolve)));
-      }
-      const upward = new UnansweredRequest(request, tu, this.unanswered, answered);
+      const awaited = request.method === 'BYE' || (request.method === 'REGISTER' && request.header('Expires') === '0');
+      const upward = new UnansweredRequest(request, tu, this.unanswered, awaited ? this.awaitedAnswers : undefined);
       try {
         const found = this.destinationOf(nextHop);
-        const destination = found instanceof Promise ? await found : found;
-        // While closing, BYE and CANCEL still go out; the layer refuses once it is closed.
-        this.addVia(request, hostPort);
-        this.addUserAgent(request);
-        return layer.sendRequest(request, destination, upward);
+        if (!(found instanceof Promise)) return sendTo(request, found, upward);
+        return found.then(
+          (destination) => sendTo(request, destination, upward),
+          (err: unknown) => {
+            upward.answered();
+            throw err;
+          },
+        );
       } catch (err) {
         upward.answered();
         throw err;
@@ -488,22 +537,22 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       sendRequest,
       sendFinal: (request, nextHop) =>
         new Promise((resolve, reject) => {
-          sendRequest(request, nextHop, {
+          const sent = sendRequest(request, nextHop, {
             response: (response, failure) => {
               if (response.status >= 200) resolve({ response, failure });
             },
-          }).catch(reject);
+          });
+          if (sent instanceof Promise) sent.catch(reject);
         }),
-      sendAck: async (ack, nextHop) => {
+      sendAck: (ack, nextHop) => {
         // (sent in this turn when no lookup is needed, as sendRequest sends: the ACK goes out before
-        // a BYE asked for after it)
-        const found = 'address' in nextHop ? nextHop : this.destinationOf(nextHop);
-        const destination = found instanceof Promise ? await found : found;
-        if (peekVias(ack).length === 0) this.addVia(ack, hostPort);
-        this.addUserAgent(ack);
-        const bytes = layer.statelessBytes(ack);
-        await layer.sendBytes(bytes, destination);
-        return { bytes, destination };
+        // a BYE asked for after it; and with one promise, not an async function's)
+        try {
+          const found = 'address' in nextHop ? nextHop : this.destinationOf(nextHop);
+          return found instanceof Promise ? found.then((destination) => sendAckTo(ack, destination)) : sendAckTo(ack, found);
+        } catch (err) {
+          return Promise.reject(err);
+        }
       },
       resend: (sent) => layer.resendBytes(sent.bytes, sent.destination),
       cancel: (tx) => {
