@@ -85,7 +85,7 @@ async function load(calls: number, heapBefore?: number): Promise<void> {
   if (result.totals.completed !== calls) throw new Error(`${calls - result.totals.completed} calls did not complete: ${JSON.stringify(result.failures)}`);
 }
 
-await load(WARMUP);
+if (WARMUP > 0) await load(WARMUP);
 globalThis.gc?.();
 const before = process.memoryUsage();
 const cpu = process.cpuUsage();

@@ -109,7 +109,7 @@ const bind = async (local: Endpoint): Promise<Transport> => {
 };
 
 async function measure(): Promise<void> {
-  await caller.run(WARMUP);
+  if (WARMUP > 0) await caller.run(WARMUP);
   globalThis.gc?.();
   const memBefore = process.memoryUsage();
   const heapBefore = memBefore.heapUsed + memBefore.arrayBuffers;
