@@ -289,7 +289,12 @@ export class OutgoingInvite {
    */
   private lingerLight(): void {
     if (!this.settled) return;
-    if (typeof this.current !== 'string') this.current = skeletonText(this.current, LATE_FORK_KEYS) ?? requestSkeleton(this.current, LATE_FORK_KEYS);
+    if (typeof this.current !== 'string') {
+      const text = skeletonText(this.current, LATE_FORK_KEYS);
+      // (the transaction, lingering as long, keeps the same text: its headers are among these)
+      if (text !== undefined) this.tx?.adoptSkeleton(text, this.current);
+      this.current = text ?? requestSkeleton(this.current, LATE_FORK_KEYS);
+    }
     this.nextHop = undefined;
   }
 

@@ -350,13 +350,16 @@ export abstract class SipMessage {
 function placeLast(fields: Field[], field: Field): void {
   let i = -1;
   for (let j = 0; j < fields.length; j++) if (fields[j]!.key === field.key) i = j;
-  fields.splice(i < 0 ? fields.length : i + 1, 0, field);
+  // (push at the end, as a built message's headers mostly go: splice makes an array of what it removed)
+  if (i < 0 || i === fields.length - 1) fields.push(field);
+  else fields.splice(i + 1, 0, field);
 }
 
 /** Puts `field` before the first line of its header, or first of all (prependHeader's place). */
 function placeFirst(fields: Field[], field: Field): void {
   const i = fields.findIndex((f) => f.key === field.key);
-  fields.splice(i < 0 ? 0 : i, 0, field);
+  if (i <= 0) fields.unshift(field);
+  else fields.splice(i, 0, field);
 }
 
 function firstTyped(msg: SipMessage, key: string, read: (f: Field) => TypedValue): TypedValue {

@@ -153,6 +153,17 @@ export abstract class Transaction<S extends string> {
    * for up to 64·T1 once per call, and the parsed request it would hold that long costs every
    * call its memory and the GC its copying. What matching and re-sending need stays.
    */
+  /**
+   * @internal Keeps `text`, the skeleton of `of` made by the transaction's user with at least the
+   * headers the transaction keeps (see skeletonText), as its own, if `of` is its request and it has
+   * kept none yet: an INVITE and its transaction, both lingering for 64·T1, then share one text.
+   */
+  adoptSkeleton(text: string, of: SipRequest): void {
+    if (this.skeletal || this.req !== of) return;
+    this.skeletal = true;
+    this.req = text;
+  }
+
   protected keepSkeleton(): void {
     // As text: read again only for the odd retransmission, and a few hundred bytes smaller than a
     // request of the same lines (which is kept when a value will not go into the text).

@@ -103,6 +103,22 @@ describe('placing a call', () => {
     expect(w.bob.activeSessions.length).toBe(2);
   });
 
+  it('once answered, the lingering INVITE transaction keeps the skeleton the call made (the same text), which still reads as the INVITE', async () => {
+    const w = world();
+    w.bob.on('invite', (call) => void call.answer().catch(() => undefined));
+    const a = await until(w.clock, w.alice.invite(BOB_URI, { sdp: offerFor(ALICE, 40000) }));
+    const clients = (layerOf(w.alice) as unknown as { clients: Map<string, unknown> }).clients;
+    const invites = [...clients.values()].filter((tx) => (tx as { request: { method: string } }).request.method === 'INVITE');
+    expect(invites).toHaveLength(1);
+    const tx = invites[0] as { req: unknown; tu: { tu: { call: { current: unknown } } }; request: { callId?: string; header(n: string): string | undefined } };
+    // (equal texts: the transaction took the call's, see OutgoingInvite.lingerLight; bench/inproc-uac.ts
+    // with LINGER=1 shows the bytes it saves)
+    expect(typeof tx.req).toBe('string');
+    expect(tx.tu.tu.call.current).toBe(tx.req);
+    expect(tx.request.callId).toBe(a.callId);
+    expect(tx.request.header('CSeq')).toMatch(/ INVITE$/);
+  });
+
   it('rejects with RequestFailedError carrying the 486', async () => {
     const w = world();
     w.bob.on('invite', (call) => call.reject(486));
