@@ -94,6 +94,8 @@ export class TransactionLayer {
   private closed = false;
   private invitesCalling = 0;
   private readonly tally: Tally = { retransmissions: 0 };
+  /** The context of the last transaction made, reused for the next to the same destination (see context). */
+  private lastContext: DestinationContext | undefined = undefined;
   // One function each for every transaction (see Transaction.filedAs).
   private readonly forgetClient = (tx: ClientTransaction): void => {
     if (this.clients.get(tx.filedAs!) === tx) this.clients.delete(tx.filedAs!);
@@ -375,7 +377,11 @@ export class TransactionLayer {
   }
 
   private context(destination: Endpoint): TransactionContext {
-    return new DestinationContext(this.clock, this.timers, this.transport, destination, this.tally);
+    // (it holds nothing of a transaction's own: the last one is shared while the destination is the
+    // same, as for every call from one peer, and a transaction lingering 64·T1 keeps no copy)
+    const last = this.lastContext;
+    if (last !== undefined && last.destination.port === destination.port && last.destination.address === destination.address) return last;
+    return (this.lastContext = new DestinationContext(this.clock, this.timers, this.transport, destination, this.tally));
   }
 
   private ensureVia(request: SipRequest): void {

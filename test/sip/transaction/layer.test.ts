@@ -154,6 +154,19 @@ describe('TransactionLayer', () => {
     expect(s.clock.pendingTimers).toBe(0);
   });
 
+  it('transactions to one destination share its context; one to another destination goes there', () => {
+    const C: Endpoint = { address: '10.0.0.3', port: 5060 };
+    const s = stacks();
+    const first = s.a.sendRequest(outbound('OPTIONS'), B, collect().tu);
+    const second = s.a.sendRequest(outbound('OPTIONS'), { address: B.address, port: B.port }, collect().tu);
+    const elsewhere = s.a.sendRequest(outbound('OPTIONS'), C, collect().tu);
+    const back = s.a.sendRequest(outbound('OPTIONS'), B, collect().tu);
+    expect(second.destination).toBe(first.destination);
+    expect(elsewhere.destination).toEqual(C);
+    expect(back.destination).toEqual(B);
+    expect(back.destination).not.toBe(elsewhere.destination);
+  });
+
   it('the 200 for a CANCEL and the 487 carry the same To tag (RFC 3261 §9.2), also after only the automatic 100', () => {
     for (const provisional of [true, false]) {
       const s = stacks((req, tx) => {
