@@ -38,19 +38,21 @@ for rate in "${RATES[@]}"; do
   for run in $(seq "$REPEAT"); do
     for peer in sipflow raw sipp; do
       dir="$WORK/$peer-$rate-$run"; mkdir -p "$dir"
-      (cd "$dir" && sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
+      (cd "$dir" && timeout $((SECONDS_PER_RATE + 100)) sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
         -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
       uas=$!
       sleep 1
       TIMEFORMAT='%U %S'
       start=$(date +%s.%N)
       if [ "$peer" = sipflow ]; then
-        { time node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
+        # (timeout, for every peer: a run that never ends, as one did here after SIPp's uas was left
+        # with calls it never completed, must not hold the whole script)
+        { time timeout $((SECONDS_PER_RATE + 90)) node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
             --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
       elif [ "$peer" = raw ]; then
-        { time node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err" || true; } 2>"$dir/time"
+        { time timeout $((SECONDS_PER_RATE + 90)) node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err" || true; } 2>"$dir/time"
       else
-        { time sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
+        { time timeout $((SECONDS_PER_RATE + 90)) sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
             -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
       fi
       end=$(date +%s.%N)
