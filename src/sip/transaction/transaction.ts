@@ -149,11 +149,6 @@ export abstract class Transaction<S extends string> {
   }
 
   /**
-   * From now on keep only the skeleton of the request (see {@link request}): a transaction lingers
-   * for up to 64·T1 once per call, and the parsed request it would hold that long costs every
-   * call its memory and the GC its copying. What matching and re-sending need stays.
-   */
-  /**
    * @internal Keeps `text`, the skeleton of `of` made by the transaction's user with at least the
    * headers the transaction keeps (see skeletonText), as its own, if `of` is its request and it has
    * kept none yet: an INVITE and its transaction, both lingering for 64·T1, then share one text.
@@ -164,6 +159,11 @@ export abstract class Transaction<S extends string> {
     this.req = text;
   }
 
+  /**
+   * From now on keep only the skeleton of the request (see {@link request}): a transaction lingers
+   * for up to 64·T1 once per call, and the parsed request it would hold that long costs every
+   * call its memory and the GC its copying. What matching and re-sending need stays.
+   */
   protected keepSkeleton(): void {
     // As text: read again only for the odd retransmission, and a few hundred bytes smaller than a
     // request of the same lines (which is kept when a value will not go into the text).

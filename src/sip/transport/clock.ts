@@ -30,8 +30,8 @@ export interface Clock {
  * A list whose timers were all cleared keeps its timeout, unref'd (it keeps no process alive, and
  * `process.getActiveResourcesInfo()` does not count it), until it fires or the list is used again:
  * a call sets and clears timers of a delay one after the other, and clearing the timeout and
- * setting a new one each time cost more than the timers themselves. At most
- * {@link IDLE_LISTS_KEPT} lists are kept that way; beyond, an emptied list's timeout is cleared.
+ * setting a new one each time cost more than the timers themselves. At most 32 lists are kept
+ * that way; beyond, an emptied list's timeout is cleared.
  */
 export class RealClock implements Clock {
   private nextId = 1;
