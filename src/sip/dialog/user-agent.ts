@@ -267,7 +267,7 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
   private closing: Promise<void> | undefined;
   /** Requests sent in a client transaction and not finally answered yet. */
   private readonly unanswered = new Set<UnansweredRequest>();
-  /** What close() waits for: answers to BYEs under way, finals of the INVITEs it cancels. */
+  /** What close() waits for besides {@link awaitedAnswers}: finals of the INVITEs it cancels, ACKs of the finals it sent. */
   private readonly finishing = new Set<Promise<void>>();
   /** BYEs and un-REGISTERs under way: close() waits for their answers too. */
   private readonly awaitedAnswers = new AwaitedAnswers();
