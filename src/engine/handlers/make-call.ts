@@ -40,7 +40,7 @@ export async function makeCall(ctx: NodeContext<CompiledCommandNode<'MakeCall'>>
     signal: stop,
     onProgress: (response) => {
       if (response.status <= 100) return;
-      const hasSdp = response.body.byteLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
+      const hasSdp = response.bodyLength > 0 && (response.contentType ?? '').toLowerCase().startsWith('application/sdp');
       if (response.toTag !== undefined && call.phase === 'calling') call.phase = 'early';
       call.record({ kind: 'progress', status: response.status, reason: response.reason, sdp: hasSdp });
       if (hasSdp && response.toTag !== undefined) {

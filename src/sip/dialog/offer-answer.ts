@@ -28,8 +28,8 @@ export function statusOfNegotiationError(err: unknown): number {
 }
 
 /** A body's text when it is an SDP body (Content-Type application/sdp, or none with a non-empty body). */
-export function sdpBody(message: { body: Uint8Array; contentType: string | undefined; bodyText: string }): string | undefined {
-  if (message.body.byteLength === 0) return undefined;
+export function sdpBody(message: { bodyLength: number; contentType: string | undefined; bodyText: string }): string | undefined {
+  if (message.bodyLength === 0) return undefined;
   const type = message.contentType;
   // (the usual spelling first: the general comparison split and lower-cased the text on every call)
   if (type !== undefined && type !== 'application/sdp' && type.split(';')[0]!.trim().toLowerCase() !== 'application/sdp') return undefined;

@@ -184,7 +184,7 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
 
 /** §8.2.3 and §20.15: the body, if any, must be one we can read. */
 function checkContent(request: SipRequest, capabilities: UasCapabilities): SipResponse | undefined {
-  if (request.body.byteLength === 0) return undefined;
+  if (request.bodyLength === 0) return undefined;
   const contentType = request.contentType;
   // §20.15: "The Content-Type header field MUST be present if the body is not empty."
   if (contentType === undefined) return reject(request, 400, 'Bad Request (body without Content-Type)');

@@ -4,6 +4,7 @@ import { isToken } from './chars.js';
 import { SipParseError } from './errors.js';
 import { headerKey, isListKey, knownHeaderKey } from './header-names.js';
 import { type Contact, type NameAddr, tagOfText } from './name-addr.js';
+import { ownString } from './own-string.js';
 import { RecentSet } from './recent-set.js';
 import { CSeq, formatTyped, parseKnownHeader, PENDING, splitListValue, type TypedValue } from './typed-headers.js';
 import { AbsoluteUri, parseUri, type Uri } from './uri.js';
@@ -109,6 +110,8 @@ export function peekField(f: Field): TypedValue {
 }
 
 const EMPTY_BODY = new Uint8Array(0);
+/** Text with no char above U+007F (its latin1 bytes are its UTF-8 bytes). */
+const ASCII_ONLY = /^[\x00-\x7f]*$/;
 
 /**
  * What requests and responses share: the header fields, typed accessors for the headers the stack
@@ -334,7 +337,17 @@ export abstract class SipMessage {
 
   /** The body decoded as UTF-8 text. */
   get bodyText(): string {
-    return Buffer.from(this.body.buffer, this.body.byteOffset, this.body.byteLength).toString('utf8');
+    // A received (or stack-made) body held as latin1 text is its own UTF-8 decoding when it is
+    // all ASCII (an SDP): no bytes are made for it. (A copy: a session keeps the remote SDP for
+    // the length of a call, and the received text is a slice of the whole datagram's.)
+    if (this.bodyBytes === undefined && ASCII_ONLY.test(this.wireBody)) return ownString(this.wireBody);
+    const body = this.body;
+    return Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8');
+  }
+
+  /** The body's length in bytes (what {@link body}`.byteLength` gives, without making the bytes). */
+  get bodyLength(): number {
+    return this.bodyBytes === undefined ? this.wireBody.length : this.bodyBytes.byteLength;
   }
 
   private typed(key: string): TypedValue {

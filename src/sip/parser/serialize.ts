@@ -201,7 +201,7 @@ export function serializeMessage(msg: SipMessage): Uint8Array {
   else throw new TypeError('serializeMessage needs a SipRequest or SipResponse');
   // (a body held as latin1 text is written from it, one char per byte, without its bytes made)
   const latin1 = msg.wireBodyText;
-  const bodyLength = latin1 !== undefined ? latin1.length : msg.body.byteLength;
+  const bodyLength = latin1 !== undefined ? latin1.length : msg.bodyLength;
   const length = `Content-Length: ${bodyLength}\r\n`;
   let wroteLength = false;
   for (const f of msg.fields) {

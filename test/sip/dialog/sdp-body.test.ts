@@ -4,7 +4,7 @@ import { sdpBody } from '../../../src/sip/dialog/offer-answer.js';
 describe('sdpBody', () => {
   const message = (contentType: string | undefined, body: string) => {
     const bytes = new Uint8Array(Buffer.from(body, 'utf8'));
-    return { body: bytes, contentType, bodyText: body };
+    return { bodyLength: bytes.byteLength, contentType, bodyText: body };
   };
 
   it('gives the body of an application/sdp message, however the media type is spelt (RFC 3261 §20.15, §7.3.1)', () => {

@@ -34,11 +34,17 @@ describe('body', () => {
     ['bytes after Content-Length ignored', ['Content-Length: 3'], Buffer.from('abcdef')],
     ['no Content-Length: rest of the datagram', [], Buffer.from('x\xff\x00y', 'latin1')],
     ['empty', ['Content-Length: 0'], Buffer.alloc(0)],
+    ['UTF-8 text', ['Content-Length: 9'], Buffer.from('s=Zoë ☎', 'utf8')],
   ];
   for (const [name, extra, body] of cases) {
     it(`is the bytes received: ${name}`, () => {
       const data = bytes(extra, body);
       const [fast, thorough] = both(data);
+      // Text and length read before the bytes are made (an ASCII body is its own text), then after.
+      const expected = Buffer.from(data.subarray(data.length - body.length, data.length - body.length + thorough.body.byteLength)).toString('utf8');
+      expect(fast.bodyLength).toBe(thorough.body.byteLength);
+      expect(fast.bodyText).toBe(expected);
+      expect(thorough.bodyText).toBe(expected);
       expect(Buffer.from(fast.body).equals(Buffer.from(thorough.body))).toBe(true);
       expect(Buffer.isBuffer(fast.body)).toBe(Buffer.isBuffer(thorough.body));
       expect(fast.bodyText).toBe(thorough.bodyText);
