@@ -307,8 +307,7 @@ async function carryOutRefer(run: RunContext, instance: InstanceRuntime, call: C
  * when the queue is full), ringing unless the instance says `autoRinging: false`.
  */
 export function receiveInvite(run: RunContext, instance: InstanceRuntime, incoming: IncomingCall): void {
-  const from = incoming.from;
-  const peer = userOf(from === undefined ? undefined : String(from.uri));
+  const peer = userOf(incoming.fromUri);
   const replaced = replacedCall(run, instance, incoming);
   if (replaced !== undefined) {
     void answerReplacing(run, instance, replaced, incoming, peer);

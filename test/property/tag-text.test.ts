@@ -1,8 +1,9 @@
-// tagOfText reads a From/To tag from the value's text without parsing it: whatever text the parser
-// accepts, it gives the parsed value's tag, or says it cannot tell (null) and the value is parsed.
+// tagOfText reads a From/To tag (uriTextOfText its URI) from the value's text without parsing it:
+// whatever text the parser accepts, it gives what the parsed value has, or says it cannot tell (null)
+// and the value is parsed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NameAddr, tagOfText } from '../../src/sip/parser/name-addr.js';
+import { NameAddr, tagOfText, uriTextOfText } from '../../src/sip/parser/name-addr.js';
 import { fromTo, sipUriText, token } from './arbitraries.js';
 
 const ws = fc.constantFrom('', '', ' ', '  ', '\t');
@@ -79,5 +80,47 @@ describe('tagOfText', () => {
     expect(tagOfText('"A;tag=x" <sip:bob@b.example.com>')).toBeNull();
     expect(tagOfText('<sip:bob@b.example.com>;tag')).toBeNull();
     expect(tagOfText('<sip:bob@b.example.com>;tag="q"')).toBeNull();
+  });
+});
+
+describe('uriTextOfText', () => {
+  it("gives the parsed value's URI as text, or null, for any text the parser accepts", () => {
+    let told = 0;
+    let accepted = 0;
+    fc.assert(
+      fc.property(text, (t) => {
+        let uri: string;
+        try {
+          uri = String(NameAddr.parse(t).uri);
+        } catch {
+          return;
+        }
+        accepted++;
+        const quick = uriTextOfText(t);
+        if (quick === null) return;
+        told++;
+        expect(quick).toBe(uri);
+      }),
+      { numRuns: 3000 },
+    );
+    expect(accepted).toBeGreaterThan(1000);
+    expect(told / accepted).toBeGreaterThan(0.2);
+  });
+
+  it('agrees with the values the stack writes', () => {
+    fc.assert(
+      fc.property(fromTo, (value) => {
+        const quick = uriTextOfText(String(value));
+        if (quick !== null) expect(quick).toBe(String(value.uri));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('cuts the usual forms, and leaves a quoted display name to the parser', () => {
+    expect(uriTextOfText('Bob <sip:bob@b.example.com;transport=udp>;tag=a6c85cf')).toBe('sip:bob@b.example.com;transport=udp');
+    expect(uriTextOfText('sip:bob@b.example.com ;tag=1928301774')).toBe('sip:bob@b.example.com');
+    expect(uriTextOfText('tel:+15551234567')).toBe('tel:+15551234567');
+    expect(uriTextOfText('"A <x>" <sip:bob@b.example.com>')).toBeNull();
   });
 });

@@ -1,8 +1,8 @@
 // An INVITE that arrived and has not been answered yet (RFC 3261 §13.3): ring, send early
 // media, answer or reject it; learn of CANCEL through `signal`.
 
-import { peekFrom, peekTo, type SipRequest } from '../parser/message.js';
-import type { NameAddr } from '../parser/name-addr.js';
+import { firstValueText, peekFrom, peekTo, type SipRequest } from '../parser/message.js';
+import { type NameAddr, uriTextOfText } from '../parser/name-addr.js';
 import { createResponse, type HeaderInit } from '../parser/serialize.js';
 import type { InviteServerTransaction, ServerTransaction } from '../transaction/index.js';
 import { newTag } from '../transaction/tags.js';
@@ -97,6 +97,17 @@ export class IncomingCall implements DialogUsage {
    */
   get from(): NameAddr | undefined {
     return peekFrom(this.request)?.clone();
+  }
+
+  /**
+   * The caller's URI (the From's) as text, `sip:alice@atlanta.example.com`: what
+   * `String(call.from.uri)` gives, read from the header's text without building the value when it
+   * can be (a load run reads it for every call).
+   */
+  get fromUri(): string | undefined {
+    const text = firstValueText(this.request, 'from');
+    if (text === undefined) return undefined;
+    return uriTextOfText(text) ?? String(peekFrom(this.request)!.uri);
   }
 
   /** Who was called (To). A copy, as {@link from} is. */

@@ -10,6 +10,24 @@ import { AbsoluteUri, checkUriRange, parseUri, parseUriRange, type Uri } from '.
 const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 
 /**
+ * @internal The URI of a From or To value's text, cut from it without parsing: `null` when this
+ * quick reading cannot tell (a quoted display name, which may hold `<`), and the value must be
+ * parsed. Only for text already validated as a name-addr or addr-spec (as every field's text is):
+ * a name-addr's URI is between its `<` and `>`, an addr-spec's runs to its first `;` (RFC 3261
+ * §20.10: an addr-spec with a `;` of its own must be in angle brackets).
+ */
+export function uriTextOfText(text: string): string | null {
+  if (text.indexOf('"') >= 0) return null;
+  const open = text.indexOf('<');
+  if (open >= 0) {
+    const close = text.indexOf('>', open);
+    return close > open ? text.slice(open + 1, close) : null;
+  }
+  const semi = text.indexOf(';');
+  return (semi >= 0 ? text.slice(0, semi) : text).trim();
+}
+
+/**
  * @internal The `tag` parameter of a From or To value's text, read without parsing it: the tag,
  * `undefined` when there is none, or `null` when this quick reading cannot tell (a quoted string
  * anywhere, a `tag` without a value) and the value must be parsed. Only for text already validated as a

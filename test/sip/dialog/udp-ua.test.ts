@@ -34,6 +34,8 @@ describe('UserAgent over UDP on loopback', () => {
     const answered = new Promise<DialogSession>((resolve, reject) => {
       bob.ua.on('invite', (call) => {
         expect(call.from?.uri.toString()).toContain('sip:alice@');
+        // the same URI, read from the text without building the From
+        expect(call.fromUri).toBe(call.from!.uri.toString());
         // a copy: changing it changes neither the INVITE nor what our responses copy of it
         const fromTag = call.from!.tag;
         call.from!.tag = 'changed';
