@@ -6,15 +6,68 @@
 import { appended, type Call } from './call.js';
 import { NodeFailure } from './errors.js';
 
-/** `instance\0key`: instance ids and keys are any strings. */
-function slot(instanceId: string, key: string): string {
-  return `${instanceId}\u0000${key}`;
+/** `instance\0name`: instance ids, keys and Call-IDs are any strings. */
+function slot(instanceId: string, name: string): string {
+  return `${instanceId}\u0000${name}`;
+}
+
+/** How many entries a {@link CallIndex} keeps in a list before it takes a map. */
+const LISTED = 8;
+
+interface Listed {
+  readonly instanceId: string;
+  readonly name: string;
+  call: Call;
+}
+
+/**
+ * Calls by instance and a name (a key, or a SIP Call-ID). A list while there are few (a load run
+ * makes a store per call, holding one or two: no map and no joined key each), a map beyond.
+ */
+class CallIndex {
+  private list: Listed[] | undefined;
+  private map: Map<string, Call> | undefined;
+
+  get(instanceId: string, name: string): Call | undefined {
+    if (this.map !== undefined) return this.map.get(slot(instanceId, name));
+    return this.find(instanceId, name)?.call;
+  }
+
+  set(instanceId: string, name: string, call: Call): void {
+    if (this.map !== undefined) {
+      this.map.set(slot(instanceId, name), call);
+      return;
+    }
+    const entry = this.find(instanceId, name);
+    if (entry !== undefined) entry.call = call;
+    else if ((this.list ??= []).length < LISTED) this.list.push({ instanceId, name, call });
+    else {
+      this.map = new Map(this.list.map((e) => [slot(e.instanceId, e.name), e.call]));
+      this.map.set(slot(instanceId, name), call);
+      this.list = undefined;
+    }
+  }
+
+  delete(instanceId: string, name: string): void {
+    if (this.map !== undefined) {
+      this.map.delete(slot(instanceId, name));
+      return;
+    }
+    const entry = this.find(instanceId, name);
+    if (entry !== undefined) this.list!.splice(this.list!.indexOf(entry), 1);
+  }
+
+  private find(instanceId: string, name: string): Listed | undefined {
+    if (this.list === undefined) return undefined;
+    for (const e of this.list) if (e.name === name && e.instanceId === instanceId) return e;
+    return undefined;
+  }
 }
 
 /** Calls by instance and key, and every call of the run. */
 export class SessionStore {
-  private readonly byKey = new Map<string, Call>();
-  private readonly bySipCallId = new Map<string, Call>();
+  private readonly byKey = new CallIndex();
+  private readonly bySipCallId = new CallIndex();
   private known: Call[] = [];
 
   /** Every call of the run, in order of creation (queued ones included), for the result and cleanup. */
@@ -31,24 +84,23 @@ export class SessionStore {
     this.tracked?.add(call);
     this.known = appended(this.known, call);
     if (this.tracked === undefined && this.known.length > 8) this.tracked = new WeakSet(this.known);
-    this.bySipCallId.set(slot(call.instanceId, call.sipCallId), call);
+    this.bySipCallId.set(call.instanceId, call.sipCallId, call);
   }
 
   /** The call under `key` on `instanceId`: the live one, or the last one if it has ended. */
   get(instanceId: string, key: string): Call | undefined {
-    return this.byKey.get(slot(instanceId, key));
+    return this.byKey.get(instanceId, key);
   }
 
   /** The call of `instanceId` whose dialog has this SIP Call-ID. */
   bySip(instanceId: string, sipCallId: string): Call | undefined {
-    return this.bySipCallId.get(slot(instanceId, sipCallId));
+    return this.bySipCallId.get(instanceId, sipCallId);
   }
 
   /** Notes that a call's dialog now has another SIP Call-ID (a transfer replaced it). */
   renamed(call: Call, previousSipCallId: string): void {
-    const old = slot(call.instanceId, previousSipCallId);
-    if (this.bySipCallId.get(old) === call) this.bySipCallId.delete(old);
-    this.bySipCallId.set(slot(call.instanceId, call.sipCallId), call);
+    if (this.bySipCallId.get(call.instanceId, previousSipCallId) === call) this.bySipCallId.delete(call.instanceId, previousSipCallId);
+    this.bySipCallId.set(call.instanceId, call.sipCallId, call);
   }
 
   /**
@@ -56,20 +108,19 @@ export class SessionStore {
    * @throws NodeFailure when a live call holds the key already.
    */
   put(key: string, call: Call): void {
-    const at = slot(call.instanceId, key);
-    const current = this.byKey.get(at);
+    const current = this.byKey.get(call.instanceId, key);
     if (current !== undefined && current !== call && !current.ended) {
       throw new NodeFailure(`call key ${key} of instance ${call.instanceId} is in use by a live call (${current.sipCallId}); end it first or use another callId`);
     }
     call.key = key;
-    this.byKey.set(at, call);
+    this.byKey.set(call.instanceId, key, call);
     // A call another store saw arrive (a load run's incoming calls) becomes this one's.
     this.track(call);
   }
 
   /** Frees `key` (MuteTransfer ends both legs and frees both keys). */
   release(instanceId: string, key: string): void {
-    this.byKey.delete(slot(instanceId, key));
+    this.byKey.delete(instanceId, key);
   }
 
   /** The calls that have not ended. */
