@@ -418,6 +418,17 @@ export function defaultSetupLimit(rate: number): number {
   return Math.max(MIN_SETUP_LIMIT, Math.ceil(rate * 0.2));
 }
 
+/**
+ * The store INVITEs arriving in a load run are received into: it keeps none. A queued call belongs
+ * to no call of the load yet; the server call whose INCOMING takes it puts it in its own store
+ * (which ends it with that call). One for the run, where each INVITE used to get a store and a
+ * copy of the run's context of its own.
+ */
+class ArrivalStore extends SessionStore {
+  override track(): void {}
+  override renamed(): void {}
+}
+
 /** One load run in progress. */
 class Load {
   private readonly stats: LoadStats;
@@ -437,7 +448,11 @@ class Load {
   ) {
     this.startAt = run.clock.now();
     this.stats = new LoadStats(this.startAt, () => this.loopFigures());
+    this.arrivals = { ...run, store: new ArrivalStore() };
   }
+
+  /** What INVITEs arriving on the instances are received with (see {@link ArrivalStore}). */
+  private readonly arrivals: RunContext;
 
   /** How late this process's event loop runs, sampled every {@link LAG_RESOLUTION_MS} while the load goes. */
   private lagMonitor: IntervalHistogram | undefined;
@@ -656,8 +671,8 @@ class Load {
   /** An INVITE to an instance: a server call runs its server chains; an instance without any queues it (and refuses when full). */
   private incoming(instance: InstanceRuntime, call: IncomingCall): void {
     const starts = this.server.get(instance.spec.id);
-    // The call is tracked by a store of its own: the server call whose INCOMING takes it keeps it.
-    receiveInvite({ ...this.run, store: new SessionStore() }, instance, call);
+    // The call is kept by no store until a server call's INCOMING takes it into its own.
+    receiveInvite(this.arrivals, instance, call);
     if (starts === undefined || this.stopStarting || this.run.scope.aborted) return;
     if (this.client.length === 0 && this.o.calls !== undefined && this.stats.startedCalls >= this.o.calls) return;
     this.track(this.callOf(starts, this.client.length > 0 ? instance : undefined));
