@@ -453,13 +453,28 @@ export function peekTag(msg: SipMessage, key: 'from' | 'to'): string | undefined
     if (f.key !== key) continue;
     // Pending: never handed out, so the text is what the field says.
     if (f.typed === PENDING) {
-      const tag = tagOfText(f.raw);
-      if (tag !== null) return tag;
+      const raw = f.raw;
+      // (the same text as last time, as the stack reads one message's tags several times over:
+      // the tag a text gives never changes)
+      const memo = key === 'from' ? fromMemo : toMemo;
+      if (raw === memo.text) return memo.tag;
+      const tag = tagOfText(raw);
+      if (tag !== null) {
+        memo.text = raw;
+        memo.tag = tag;
+        return tag;
+      }
     }
     return (peekField(f) as NameAddr).tag;
   }
   return undefined;
 }
+
+// The last From text and the last To text peekTag read a tag from, each with that tag (a memo of
+// tagOfText, which depends on the text alone). Each holds one header's text, so one datagram's,
+// until the next read.
+const fromMemo: { text: string | undefined; tag: string | undefined } = { text: undefined, tag: undefined };
+const toMemo: { text: string | undefined; tag: string | undefined } = { text: undefined, tag: undefined };
 
 /** @internal The CSeq for the stack's own reading. */
 export function peekCSeq(msg: SipMessage): CSeq | undefined {

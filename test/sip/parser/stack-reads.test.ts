@@ -89,6 +89,19 @@ describe('peekTag', () => {
     expect(new SipResponse(200, 'OK').toTag).toBeUndefined();
   });
 
+  it("gives each message's own tags when read in turns (read again, a text gives what it gave)", () => {
+    const a = received();
+    const b = parseMessage(Buffer.from(INVITE.replace(';tag=1928301774', ';tag=other').replace('To: Bob <sip:bob@biloxi.example.com>', 'To: Bob <sip:bob@biloxi.example.com>;tag=b1'), 'latin1')) as SipRequest;
+    for (let i = 0; i < 3; i++) {
+      expect([peekTag(a, 'from'), peekTag(a, 'to'), peekTag(b, 'from'), peekTag(b, 'to')]).toEqual(['1928301774', undefined, 'other', 'b1']);
+    }
+    // A tag changed through the value after a read is what the next read gives.
+    peekTag(a, 'from');
+    a.from!.tag = 'later';
+    expect(peekTag(a, 'from')).toBe('later');
+    expect(peekTag(b, 'from')).toBe('other');
+  });
+
   it('gives what a value handed out and changed says', () => {
     const req = received();
     req.from!.tag = 'changed';
