@@ -24,7 +24,7 @@ const address: fc.Arbitrary<string> = fc.oneof(
   sipUriText,
   sipUriText.map((u) => `<${u}>`),
   fc.tuple(token, sipUriText).map(([d, u]) => `${d} <${u}>`),
-  fc.tuple(fc.constantFrom('"A>b;tag=x"', '"Bob"', '"<sip:x@y>;tag=1"'), sipUriText).map(([d, u]) => `${d} <${u}>`),
+  fc.tuple(fc.constantFrom('"A>b;tag=x"', '"Bob"', '"<sip:x@y>;tag=1"', '"A \\"<b>;tag=q"', '"\\\\"', ' "Zoë"'), sipUriText).map(([d, u]) => `${d} <${u}>`),
   fc.tuple(sipUriText, token).map(([u, t]) => `<${u};tag=${t}>`),
 );
 
@@ -77,7 +77,12 @@ describe('tagOfText', () => {
     expect(tagOfText('<sip:bob@b.example.com;tag=uri-param>')).toBeUndefined();
     expect(tagOfText('<sip:bob@b.example.com>;tags=1;xtag=2')).toBeUndefined();
     expect(tagOfText('sip:bob@b.example.com')).toBeUndefined();
-    expect(tagOfText('"A;tag=x" <sip:bob@b.example.com>')).toBeNull();
+    // A quoted display name that opens the text is skipped, escaped quotes and all; a quote elsewhere is left to the parser.
+    expect(tagOfText('"A;tag=x" <sip:bob@b.example.com>')).toBeUndefined();
+    expect(tagOfText(' "A \\" >;tag=x" <sip:bob@b.example.com>;tag=real')).toBe('real');
+    expect(tagOfText('"alice" <sip:100@127.0.0.1>;tag=9f8e')).toBe('9f8e');
+    expect(tagOfText('"A" <sip:bob@b.example.com>;x="q";tag=1')).toBeNull();
+    expect(tagOfText('Bob <sip:bob@b.example.com>;x="q";tag=1')).toBeNull();
     expect(tagOfText('<sip:bob@b.example.com>;tag')).toBeNull();
     expect(tagOfText('<sip:bob@b.example.com>;tag="q"')).toBeNull();
   });
@@ -121,6 +126,8 @@ describe('uriTextOfText', () => {
     expect(uriTextOfText('Bob <sip:bob@b.example.com;transport=udp>;tag=a6c85cf')).toBe('sip:bob@b.example.com;transport=udp');
     expect(uriTextOfText('sip:bob@b.example.com ;tag=1928301774')).toBe('sip:bob@b.example.com');
     expect(uriTextOfText('tel:+15551234567')).toBe('tel:+15551234567');
-    expect(uriTextOfText('"A <x>" <sip:bob@b.example.com>')).toBeNull();
+    expect(uriTextOfText('"A <x>" <sip:bob@b.example.com>')).toBe('sip:bob@b.example.com');
+    expect(uriTextOfText('"A \\" <x>" <sip:bob@b.example.com>;tag=1')).toBe('sip:bob@b.example.com');
+    expect(uriTextOfText('<sip:bob@b.example.com>;x="<sip:no@x>"')).toBeNull();
   });
 });

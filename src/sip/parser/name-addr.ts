@@ -10,15 +10,36 @@ import { AbsoluteUri, checkUriRange, parseUri, parseUriRange, type Uri } from '.
 const PLACEHOLDER_URI = new AbsoluteUri('x', 'x');
 
 /**
+ * Where the quick readings below may start in a From or To value's text: past a quoted display
+ * name that opens it (the usual `"Alice" <sip:…>`), or 0 without one; -1 when a quote comes
+ * anywhere else (a quoted parameter value, which may hold `;tag=` or `>`): then they cannot tell.
+ */
+function pastDisplayName(text: string): number {
+  const quote = text.indexOf('"');
+  if (quote < 0) return 0;
+  if (skipWs(text, 0) !== quote) return -1;
+  // quoted-string (RFC 3261 §25.1): a backslash escapes the character after it
+  let i = quote + 1;
+  for (const n = text.length; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 92) i++;
+    else if (c === 34) break;
+  }
+  if (i >= text.length) return -1;
+  return text.indexOf('"', i + 1) < 0 ? i + 1 : -1;
+}
+
+/**
  * @internal The URI of a From or To value's text, cut from it without parsing: `null` when this
- * quick reading cannot tell (a quoted display name, which may hold `<`), and the value must be
- * parsed. Only for text already validated as a name-addr or addr-spec (as every field's text is):
+ * quick reading cannot tell (a quoted string other than a display name that opens the text), and
+ * the value must be parsed. Only for text already validated as a name-addr or addr-spec (as every field's text is):
  * a name-addr's URI is between its `<` and `>`, an addr-spec's runs to its first `;` (RFC 3261
  * §20.10: an addr-spec with a `;` of its own must be in angle brackets).
  */
 export function uriTextOfText(text: string): string | null {
-  if (text.indexOf('"') >= 0) return null;
-  const open = text.indexOf('<');
+  const start = pastDisplayName(text);
+  if (start < 0) return null;
+  const open = text.indexOf('<', start);
   if (open >= 0) {
     const close = text.indexOf('>', open);
     return close > open ? text.slice(open + 1, close) : null;
@@ -30,18 +51,19 @@ export function uriTextOfText(text: string): string | null {
 /**
  * @internal The `tag` parameter of a From or To value's text, read without parsing it: the tag,
  * `undefined` when there is none, or `null` when this quick reading cannot tell (a quoted string
- * anywhere, a `tag` without a value) and the value must be parsed. Only for text already validated as a
+ * other than a display name that opens the text, a `tag` without a value) and the value must be parsed. Only for text already validated as a
  * name-addr or addr-spec with header parameters (as every field's text is): its parameters follow
  * the `>` of a name-addr, or the first `;` of an addr-spec (RFC 3261 §20.10: an addr-spec with a
  * `;` of its own must be in angle brackets). Gives what {@link NameAddr.tag} gives: the value of
  * the first parameter named `tag` (any case); `undefined` means there is no `tag` parameter at all.
  */
 export function tagOfText(text: string): string | undefined | null {
-  if (text.indexOf('"') >= 0) return null;
+  const start = pastDisplayName(text);
+  if (start < 0) return null;
   const n = text.length;
-  const close = text.indexOf('>');
+  const close = text.indexOf('>', start);
   // (one pass, no string made but the tag's own)
-  for (let at = text.indexOf(';', close >= 0 ? close : 0); at >= 0; at = text.indexOf(';', at + 1)) {
+  for (let at = text.indexOf(';', close >= 0 ? close : start); at >= 0; at = text.indexOf(';', at + 1)) {
     let i = skipWs(text, at + 1);
     if (i + 3 > n || (text.charCodeAt(i) | 0x20) !== 0x74 || (text.charCodeAt(i + 1) | 0x20) !== 0x61 || (text.charCodeAt(i + 2) | 0x20) !== 0x67) continue;
     i = skipWs(text, i + 3);
