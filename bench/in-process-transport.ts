@@ -28,6 +28,14 @@ export class InProcessTransport implements Transport {
     return Promise.resolve();
   }
 
+  /** As UdpTransport's post: no promise, `sent` once the datagram has gone. */
+  post(data: Uint8Array, _destination: Endpoint, _failed: unknown, sent?: () => void): void {
+    setImmediate(() => {
+      this.out(data, this);
+      sent?.();
+    });
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }

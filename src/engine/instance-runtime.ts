@@ -10,7 +10,7 @@ import type { IncomingCall } from '../sip/dialog/incoming-call.js';
 import { type Registration, RegistrationError } from '../sip/dialog/registration.js';
 import { UserAgent } from '../sip/dialog/user-agent.js';
 import { advertisedHost } from '../sip/dialog/addressing.js';
-import { TransportError, type Endpoint, type Transport } from '../sip/transport/transport.js';
+import { postDatagram, TransportError, type Endpoint, type Transport } from '../sip/transport/transport.js';
 import type { Call } from './call.js';
 import { instanceOfferAnswer, type MediaPlan } from './call-media.js';
 import { EngineError, NodeFailure } from './errors.js';
@@ -286,6 +286,10 @@ export class InstanceRuntime {
       send: (data, destination) => {
         report('sent', data, destination);
         return inner.send(data, destination);
+      },
+      post: (data, destination, failed, sent) => {
+        report('sent', data, destination);
+        postDatagram(inner, data, destination, failed, sent);
       },
       close: () => inner.close(),
     };

@@ -7,7 +7,7 @@ import { createResponse, serializeMessage } from '../parser/serialize.js';
 import { Via } from '../parser/via.js';
 import { type Clock, RealClock } from '../transport/clock.js';
 import { viaDestination } from '../transport/inbound.js';
-import { type Endpoint, type InboundMessage, type MalformedDatagram, type Transport, TransportError } from '../transport/transport.js';
+import { type Endpoint, type InboundMessage, type MalformedDatagram, postDatagram, type Transport, TransportError } from '../transport/transport.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
 import { clientKeyOfRequest, clientKeyOfResponse, hasRfc3261Branch, mergeKey, sameSentBy, serverKey, toTagMatches } from './matching.js';
@@ -205,6 +205,16 @@ export class TransactionLayer {
   sendBytes(bytes: Uint8Array, destination: Endpoint): Promise<void> {
     this.assertOpen();
     return this.transport.send(bytes, destination);
+  }
+
+  /**
+   * {@link sendBytes} without a promise: a failure goes to `failed` and `sent` (when given) is
+   * called once the datagram has gone, neither before this returns (see {@link postDatagram}).
+   * @throws TransportError of kind `closed` when the layer is closed.
+   */
+  postBytes(bytes: Uint8Array, destination: Endpoint, failed: (error: TransportError) => void, sent?: () => void): void {
+    this.assertOpen();
+    postDatagram(this.transport, bytes, destination, failed, sent);
   }
 
   /** {@link sendBytes} for bytes sent before (an ACK re-sent for a retransmitted 2xx): counted in {@link retransmissions}. */
@@ -424,6 +434,11 @@ class DestinationContext implements TransactionContext {
   resend(bytes: Uint8Array): Promise<void> {
     this.tally.retransmissions++;
     return this.transport.send(bytes, this.destination);
+  }
+
+  post(bytes: Uint8Array, again: boolean, failed: (error: TransportError) => void): void {
+    if (again) this.tally.retransmissions++;
+    postDatagram(this.transport, bytes, this.destination, failed);
   }
 }
 

@@ -22,6 +22,12 @@ export interface TransactionContext {
    * passes again), for the layer to count; `send` when left out.
    */
   resend?(bytes: Uint8Array): Promise<void>;
+  /**
+   * Optional: sends (or with `again`, re-sends) one message's bytes without a promise, a failure
+   * going to `failed` (never before this returns). Used instead of {@link send} and {@link resend}
+   * when there (the layer's contexts have it).
+   */
+  post?(bytes: Uint8Array, again: boolean, failed: (error: TransportError) => void): void;
 }
 
 /**
@@ -329,6 +335,10 @@ export abstract class Transaction<S extends string> {
   }
 
   private sendBytes(bytes: Uint8Array, again: boolean): void {
+    if (this.ctx.post !== undefined) {
+      this.ctx.post(bytes, again, (error) => this.transportError(error));
+      return;
+    }
     let sending: Promise<void>;
     try {
       sending = again && this.ctx.resend !== undefined ? this.ctx.resend(bytes) : this.ctx.send(bytes);

@@ -353,6 +353,20 @@ class NetworkTransport implements MemoryTransport {
     this.transmit(data, destination);
   }
 
+  /** As {@link send}, without a promise (see {@link Transport.post}): `sent` or `failed` on a later microtask. */
+  post(data: Uint8Array, destination: Endpoint, failed: (error: TransportError) => void, sent?: () => void): void {
+    let error: TransportError | undefined;
+    if (this.isClosed) error = new TransportError('closed', 'transport is closed', { destination });
+    else {
+      try {
+        this.transmit(data, destination);
+      } catch (err) {
+        error = TransportError.from(err);
+      }
+    }
+    queueMicrotask(() => (error === undefined ? sent?.() : failed(error)));
+  }
+
   async close(): Promise<void> {
     if (this.isClosed) return;
     this.isClosed = true;

@@ -63,6 +63,25 @@ function literalLookup(checked: ReadonlyMap<string, string>): (address: string, 
   };
 }
 
+/** A datagram {@link UdpTransport.post} has taken, until the system has taken it or refused it. */
+class OutgoingDatagram {
+  /** dgram's callback for it (the one function a send needs). */
+  readonly done: (err: Error | null) => void;
+
+  constructor(
+    transport: UdpTransport,
+    readonly data: Uint8Array,
+    readonly destination: Endpoint,
+    /** The destination's address in the form the socket takes. */
+    readonly address: string,
+    readonly failed: (error: TransportError) => void,
+    readonly sent: (() => void) | undefined,
+  ) {
+    this.done = (err) =>
+      transport.settle(this, err ? new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }) : undefined);
+  }
+}
+
 /**
  * SIP over UDP: a {@link Transport} on one `node:dgram` socket.
  *
@@ -111,8 +130,8 @@ export class UdpTransport implements Transport {
   /** Whether an IPv4 destination can be reached: a udp4 socket, or a dual-stack udp6 one. */
   private readonly acceptsIPv4: boolean;
   private closing: Promise<void> | undefined;
-  /** Rejecters of sends in flight, so close() can settle them (dgram drops their callbacks). */
-  private readonly inFlight = new Set<(error: TransportError) => void>();
+  /** Sends in flight, so close() can settle them (dgram drops their callbacks). */
+  private readonly inFlight = new Set<OutgoingDatagram>();
   /**
    * Destination addresses accepted by checkSend, each with the form the socket takes; each form is
    * in it too, as its own form (what the socket's lookup answers at once, see literalLookup).
@@ -217,33 +236,37 @@ export class UdpTransport implements Transport {
    * bytes, or when the system refuses the send; kind `closed` once {@link close} has been called.
    */
   send(data: Uint8Array, destination: Endpoint): Promise<void> {
-    if (this.closing !== undefined) {
-      return Promise.reject(new TransportError('closed', 'cannot send: the UDP transport is closed', { destination }));
+    return new Promise<void>((resolve, reject) => this.post(data, destination, reject, resolve));
+  }
+
+  /**
+   * Sends as {@link send} does, without a promise: the failure {@link send} would reject with goes
+   * to `failed`, and `sent`, when given, is called once the system has taken the datagram. Each is
+   * called at most once, never before post returns.
+   */
+  post(data: Uint8Array, destination: Endpoint, failed: (error: TransportError) => void, sent?: () => void): void {
+    let refused: TransportError | undefined;
+    if (this.closing !== undefined) refused = new TransportError('closed', 'cannot send: the UDP transport is closed', { destination });
+    else {
+      const invalid = this.checkSend(data, destination);
+      if (invalid !== undefined) refused = new TransportError('send', `cannot send UDP datagram: ${invalid}`, { destination });
     }
-    const invalid = this.checkSend(data, destination);
-    if (invalid !== undefined) return Promise.reject(new TransportError('send', `cannot send UDP datagram: ${invalid}`, { destination }));
+    if (refused !== undefined) {
+      const error = refused;
+      queueMicrotask(() => failed(error));
+      return;
+    }
     // checkSend accepted the address, so it is in the cache, in the form the socket takes.
-    const address = this.goodAddresses.get(destination.address)!;
-    return new Promise<void>((resolve, reject) => {
-      let settled = false;
-      const settle = (error: TransportError | undefined): void => {
-        if (settled) return;
-        settled = true;
-        this.inFlight.delete(settle);
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-      this.inFlight.add(settle);
-      // The system refused it, at once or in the callback.
-      const failed = (err: unknown): void => settle(new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }));
-      this.enqueue(() => {
-        try {
-          this.socket.send(data, destination.port, address, (err) => (err ? failed(err) : settle(undefined)));
-        } catch (err) {
-          failed(err);
-        }
-      });
-    });
+    const out = new OutgoingDatagram(this, data, destination, this.goodAddresses.get(destination.address)!, failed, sent);
+    this.inFlight.add(out);
+    this.enqueue(out);
+  }
+
+  /** @internal An outgoing datagram is done: taken by the system (`error` undefined) or not. */
+  settle(out: OutgoingDatagram, error: TransportError | undefined): void {
+    if (!this.inFlight.delete(out)) return;
+    if (error === undefined) out.sent?.();
+    else out.failed(error);
   }
 
   /**
@@ -254,19 +277,25 @@ export class UdpTransport implements Transport {
    * it and the rest find it awake. Against SIPp at 2,500–3,000 calls/s this cut sipflow's CPU per
    * answered call by a fifth to a quarter (docs/load.md). The delay is the rest of one loop turn.
    */
-  private enqueue(go: () => void): void {
+  private enqueue(out: OutgoingDatagram): void {
     if (this.queued.length === 0) setImmediate(this.flush);
-    this.queued.push(go);
+    this.queued.push(out);
     // A burst (a thousand BYEs when a load stops) goes out in batches between the work that makes
     // it, not all at once: back to back, a thousand datagrams overflow a peer's receive buffer
     // (SIPp's is 64 KB) and come back as retransmissions.
     if (this.queued.length >= MAX_BATCH) this.flush();
   }
 
-  private readonly queued: Array<() => void> = [];
+  private readonly queued: OutgoingDatagram[] = [];
   private readonly flush = (): void => {
     const queued = this.queued.splice(0);
-    for (const go of queued) go();
+    for (const out of queued) {
+      try {
+        this.socket.send(out.data, out.destination.port, out.address, out.done);
+      } catch (err) {
+        out.done(err as Error);
+      }
+    }
   };
 
   /**
@@ -281,7 +310,7 @@ export class UdpTransport implements Transport {
       // A send completes within a turn or two of the event loop; a bounded number of turns (not a
       // timer: time is the clock's business) keeps close() from waiting on one that never does.
       for (let turn = 0; this.inFlight.size > 0 && turn < CLOSE_DRAIN_TURNS; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
-      for (const settle of [...this.inFlight]) settle(new TransportError('closed', 'UDP transport closed before the datagram was sent'));
+      for (const out of [...this.inFlight]) this.settle(out, new TransportError('closed', 'UDP transport closed before the datagram was sent'));
       await new Promise<void>((resolve) => {
         try {
           this.socket.close(() => resolve());

@@ -99,6 +99,23 @@ describe('MemoryNetwork: exchange', () => {
     expect(atB).toHaveLength(1);
   });
 
+  it('post sends as send does, reporting sent or the failure after it returns', async () => {
+    const { clock, a, atB } = setup();
+    const told: string[] = [];
+    a.post(options(1), B, (e) => told.push(`failed ${e.kind}`), () => told.push('sent'));
+    expect(told).toEqual([]);
+    await Promise.resolve();
+    expect(told).toEqual(['sent']);
+    clock.runUntilIdle();
+    expect(atB).toHaveLength(1);
+    await a.close();
+    a.post(options(2), B, (e) => told.push(`failed ${e.kind}`), () => told.push('sent'));
+    await Promise.resolve();
+    expect(told).toEqual(['sent', 'failed closed']);
+    clock.runUntilIdle();
+    expect(atB).toHaveLength(1);
+  });
+
   it('copies the datagram on send', async () => {
     const { clock, a, atB } = setup();
     const data = options(1);

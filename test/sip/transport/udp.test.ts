@@ -5,7 +5,9 @@ import {
   type Endpoint,
   type InboundMessage,
   type MalformedDatagram,
+  postDatagram,
   responseDestination,
+  type Transport,
   TransportError,
   type TransportHandlers,
   UdpTransport,
@@ -492,5 +494,93 @@ describe('UdpTransport: send and close', () => {
     }
     const err = await transportError(a.send(Buffer.from('x'), { address: '127.0.0.1', port: 5060 }));
     expect(err.kind).toBe('send');
+  });
+});
+
+describe('UdpTransport: post (a send without a promise)', () => {
+  /** What a post reported: 'sent', or the failure. */
+  function outcome(a: UdpTransport, data: Uint8Array, to: Endpoint): { promise: Promise<'sent' | TransportError>; returnedFirst: () => boolean } {
+    let returned = false;
+    let early = false;
+    const promise = new Promise<'sent' | TransportError>((resolve) => {
+      a.post(
+        data,
+        to,
+        (err) => {
+          early ||= !returned;
+          resolve(err);
+        },
+        () => {
+          early ||= !returned;
+          resolve('sent');
+        },
+      );
+    });
+    returned = true;
+    return { promise, returnedFirst: () => !early };
+  }
+
+  it('sends the datagram and calls sent once it has gone, after post returned', async () => {
+    const a = await bind();
+    const inbox = new Inbox();
+    const b = await bind({ handlers: inbox.handlers });
+    const posted = outcome(a, serializeMessage(options(a)), b.local);
+    expect(await posted.promise).toBe('sent');
+    expect(posted.returnedFirst()).toBe(true);
+    const got = await inbox.nth(inbox.messages, 0, 'the posted OPTIONS');
+    expect((got.message as SipRequest).method).toBe('OPTIONS');
+  });
+
+  it('gives failed what send rejects with, never before post returns: a bad destination, a closed transport', async () => {
+    const a = await bind();
+    const bad = outcome(a, Buffer.from('x'), { address: 'example.com', port: 5060 });
+    const err = await bad.promise;
+    expect(bad.returnedFirst()).toBe(true);
+    expect(err).toBeInstanceOf(TransportError);
+    expect((err as TransportError).kind).toBe('send');
+    expect((err as TransportError).destination).toEqual({ address: 'example.com', port: 5060 });
+    await a.close();
+    const late = outcome(a, Buffer.from('x'), { address: '127.0.0.1', port: 5060 });
+    const closed = await late.promise;
+    expect(late.returnedFirst()).toBe(true);
+    expect((closed as TransportError).kind).toBe('closed');
+  });
+
+  it('a post accepted before close still goes out, and reports sent', async () => {
+    const a = await bind();
+    const inbox = new Inbox();
+    const b = await bind({ handlers: inbox.handlers });
+    const posted = outcome(a, serializeMessage(options(a)), b.local);
+    await a.close();
+    expect(await posted.promise).toBe('sent');
+    await inbox.nth(inbox.messages, 0, 'the OPTIONS posted before close');
+  });
+});
+
+describe('postDatagram', () => {
+  it("uses the transport's post when it has one, else send, the failure as a TransportError either way", async () => {
+    const a = await bind();
+    const inbox = new Inbox();
+    const b = await bind({ handlers: inbox.handlers });
+    const posts: string[] = [];
+    const withPost: Transport = { protocol: 'UDP', reliable: false, local: a.local, setHandlers: () => undefined, close: () => a.close(), send: () => Promise.reject(new Error('not this')), post: (data, to, failed, sent) => {
+      posts.push('post');
+      a.post(data, to, failed, sent);
+    } };
+    await new Promise<void>((resolve, reject) => postDatagram(withPost, serializeMessage(options(a)), b.local, reject, resolve));
+    expect(posts).toEqual(['post']);
+    // A transport with send only: sent when send resolves; a plain Error rejected becomes a TransportError.
+    const sendOnly: Transport = { protocol: 'UDP', reliable: false, local: a.local, setHandlers: () => undefined, close: () => a.close(), send: (data, to) => a.send(data, to) };
+    await new Promise<void>((resolve, reject) => postDatagram(sendOnly, serializeMessage(options(a)), b.local, reject, resolve));
+    await inbox.nth(inbox.messages, 1, 'the second OPTIONS');
+    const failing: Transport = { ...sendOnly, send: () => Promise.reject(new Error('refused')) };
+    const err = await new Promise<TransportError>((resolve) => postDatagram(failing, Buffer.from('x'), b.local, resolve));
+    expect(err).toBeInstanceOf(TransportError);
+    expect(err.kind).toBe('send');
+    expect(err.message).toMatch(/refused/);
+    // A send that throws at once is reported the same way, not thrown.
+    const throwing: Transport = { ...sendOnly, send: () => { throw new Error('thrown'); } };
+    const thrown = await new Promise<TransportError>((resolve) => postDatagram(throwing, Buffer.from('x'), b.local, resolve));
+    expect(thrown.message).toMatch(/thrown/);
   });
 });
