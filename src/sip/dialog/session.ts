@@ -405,7 +405,9 @@ export class DialogSession extends TypedEmitter<DialogSessionEvents> implements 
     });
     const kept = (this.ack = new AckOf2xx(this.ctx));
     const seq = peekCSeq(ack)!.seq;
-    this.ctx.sendAck(ack, nextHop).then(
+    this.ctx.sendAck(
+      ack,
+      nextHop,
       (sent) => kept.gone(seq, sent),
       (err) => this.ctx.reportError(err, 'ACK'),
     );

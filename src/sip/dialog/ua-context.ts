@@ -51,8 +51,11 @@ export interface UaContext {
   sendRequest(request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): ClientTransaction | Promise<ClientTransaction>;
   /** Sends a request in a new client transaction and resolves with its final response (a synthetic 408/503 included). */
   sendFinal(request: SipRequest, nextHop: Uri): Promise<FinalResponse>;
-  /** Sends an ACK (or any request) outside a transaction (Via added once); resolves with where it went. */
-  sendAck(ack: SipRequest, nextHop: Uri | Endpoint): Promise<SentStateless>;
+  /**
+   * Sends an ACK (or any request) outside a transaction (Via added once): `gone` hears where it
+   * went, `failed` why it could not go (neither before this returns; no promise per ACK).
+   */
+  sendAck(ack: SipRequest, nextHop: Uri | Endpoint, gone: (sent: SentStateless) => void, failed: (error: unknown) => void): void;
   /** Sends again bytes {@link sendAck} sent (the ACK for a retransmitted 2xx). */
   resend(sent: SentStateless): Promise<void>;
   /** Cancels an INVITE client transaction (RFC 3261 §9.1), sending the CANCEL where the INVITE went. */

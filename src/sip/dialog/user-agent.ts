@@ -500,11 +500,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
       this.addUserAgent(request);
       return layer.sendRequest(request, destination, upward);
     };
-    const sendAckTo = (ack: SipRequest, destination: Endpoint): Promise<SentStateless> => {
+    const sendAckTo = (ack: SipRequest, destination: Endpoint, gone: (sent: SentStateless) => void, failed: (error: unknown) => void): void => {
       if (peekVias(ack).length === 0) this.addVia(ack, hostPort);
       this.addUserAgent(ack);
       const bytes = layer.statelessBytes(ack);
-      return layer.sendBytes(bytes, destination).then(() => ({ bytes, destination }));
+      layer.postBytes(bytes, destination, failed, () => gone({ bytes, destination }));
     };
     // Sent in this turn when the next hop needs no lookup (an IP address), with no promise made.
     const sendRequest = (request: SipRequest, nextHop: Uri, tu: ClientTransactionUser): ClientTransaction | Promise<ClientTransaction> => {
@@ -544,14 +544,15 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
           });
           if (sent instanceof Promise) sent.catch(reject);
         }),
-      sendAck: (ack, nextHop) => {
+      sendAck: (ack, nextHop, gone, failed) => {
         // (sent in this turn when no lookup is needed, as sendRequest sends: the ACK goes out before
-        // a BYE asked for after it; and with one promise, not an async function's)
+        // a BYE asked for after it; and with no promise)
         try {
           const found = 'address' in nextHop ? nextHop : this.destinationOf(nextHop);
-          return found instanceof Promise ? found.then((destination) => sendAckTo(ack, destination)) : sendAckTo(ack, found);
+          if (found instanceof Promise) found.then((destination) => sendAckTo(ack, destination, gone, failed)).catch(failed);
+          else sendAckTo(ack, found, gone, failed);
         } catch (err) {
-          return Promise.reject(err);
+          queueMicrotask(() => failed(err));
         }
       },
       resend: (sent) => layer.resendBytes(sent.bytes, sent.destination),
