@@ -12,6 +12,7 @@
 
 import { sdpOfferAnswer } from '../src/sdp/index.js';
 import { UserAgent } from '../src/sip/dialog/user-agent.js';
+import { UdpTransport } from '../src/sip/transport/udp.js';
 
 const port = Number(process.argv[2]);
 const calls = Number(process.argv[3]);
@@ -19,7 +20,9 @@ if (!(port > 0) || !(calls > 0)) throw new Error('usage: bare-uas <port> <calls>
 
 const offerAnswer = sdpOfferAnswer({ address: '127.0.0.1', port: 9 });
 await warmUp(Number(process.env.WARMUP ?? 1000));
-const ua = new UserAgent({ bind: { host: '127.0.0.1', port }, identity: { user: 'service' }, offerAnswer });
+// (with the receive buffer the bench gives every peer: RECV_BUFFER, see bench/sipp-stats.sh)
+const recvBufferSize = process.env.RECV_BUFFER !== undefined ? Number(process.env.RECV_BUFFER) : undefined;
+const ua = new UserAgent({ transport: await UdpTransport.bind({ host: '127.0.0.1', port, ...(recvBufferSize !== undefined ? { recvBufferSize } : {}) }), identity: { user: 'service' }, offerAnswer });
 await ua.ready;
 process.stderr.write('ready\n');
 let cpuAtFirst: NodeJS.CpuUsage | undefined;

@@ -133,4 +133,8 @@ socket.on('error', (err) => {
   console.log(JSON.stringify({ calls: ended, error: `socket: ${err.message}` }));
   process.exit(1);
 });
+// The receive buffer the bench gives every peer (RECV_BUFFER, see bench/sipp-stats.sh).
+socket.once('listening', () => {
+  if (process.env.RECV_BUFFER !== undefined) socket.setRecvBufferSize(Number(process.env.RECV_BUFFER));
+});
 socket.bind(localPort, HOST, begin);

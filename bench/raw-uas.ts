@@ -87,4 +87,8 @@ const watchdog = setInterval(() => {
   }
 }, 1000);
 watchdog.unref();
+// The receive buffer the bench gives every peer (RECV_BUFFER, see bench/sipp-stats.sh).
+socket.once('listening', () => {
+  if (process.env.RECV_BUFFER !== undefined) socket.setRecvBufferSize(Number(process.env.RECV_BUFFER));
+});
 socket.bind(port, '127.0.0.1');

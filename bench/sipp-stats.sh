@@ -4,6 +4,13 @@
 #   sipp_stat FILE COLUMN    prints COLUMN of FILE's last row, e.g. sipp_stat stats.csv 'SuccessfulCall(C)'
 #                            (empty when the file or the column is missing)
 
+# Every peer's socket buffers, bytes: what `sipflow load` asks for its own (4 MiB). SIPp's default is
+# 64 KB and Node's the system's (208 KB here): a burst overflows them and the datagrams lost show
+# as retransmissions, slow calls and stalled runs that measure the buffer, not the peer.
+# (SIPp gets -buff_size, the bench's Node peers RECV_BUFFER in their environment.)
+RECV_BUFFER=${RECV_BUFFER:-4194304}
+export RECV_BUFFER
+
 sipp_stat() {
   [ -f "$1" ] || return 0
   awk -F';' -v name="$2" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == name) c = i } { last = $0 } END { if (c) { split(last, f, ";"); print f[c] } }' "$1"

@@ -8,7 +8,9 @@
 # sipflow's and the floor's own figure for the calls alone, "load µs/call"; and how busy sipflow's event loop was
 # in its busiest second, "busy% max": near 100, sipflow itself was the limit). A rate is clean when every call
 # succeeded, at least 90 % of the offered rate was achieved and under 1 % of the calls took 200 ms
-# or more to set up. Prints the highest clean rate of each and their ratio (sipflow / SIPp).
+# or more to set up. Prints the highest clean rate of each and their ratio (sipflow / SIPp). Every
+# peer, SIPp included, gets the socket buffers `sipflow load` asks for (RECV_BUFFER, 4 MiB; see
+# bench/sipp-stats.sh).
 #
 # usage: bench/sipp-uac.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
 #        REPEAT=n runs each rate n times (default 1): the highest clean rate is then the highest clean in
@@ -38,7 +40,7 @@ for rate in "${RATES[@]}"; do
   for run in $(seq "$REPEAT"); do
     for peer in sipflow raw sipp; do
       dir="$WORK/$peer-$rate-$run"; mkdir -p "$dir"
-      (cd "$dir" && timeout $((SECONDS_PER_RATE + 100)) sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s \
+      (cd "$dir" && timeout $((SECONDS_PER_RATE + 100)) sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -buff_size $RECV_BUFFER -timeout $((SECONDS_PER_RATE + 40))s \
         -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
       uas=$!
       sleep 1
@@ -52,7 +54,7 @@ for rate in "${RATES[@]}"; do
       elif [ "$peer" = raw ]; then
         { time timeout $((SECONDS_PER_RATE + 90)) node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err" || true; } 2>"$dir/time"
       else
-        { time timeout $((SECONDS_PER_RATE + 90)) sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 30))s \
+        { time timeout $((SECONDS_PER_RATE + 90)) sipp 127.0.0.1:$UAS_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -buff_size $RECV_BUFFER -timeout $((SECONDS_PER_RATE + 30))s \
             -trace_stat -stf "$dir/uac.csv" -fd 1 >"$dir/uac.out" 2>&1 || true; } 2>"$dir/time"
       fi
       end=$(date +%s.%N)

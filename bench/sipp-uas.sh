@@ -12,7 +12,8 @@
 # the limit). A rate is
 # clean when every call succeeded, at least 90 % of the offered rate was achieved and under 1 % of
 # the calls took 200 ms or more. Prints the highest clean rate of each and their ratio (sipflow /
-# SIPp).
+# SIPp). Every peer, SIPp included, gets the socket buffers `sipflow load` asks for (RECV_BUFFER,
+# 4 MiB; see bench/sipp-stats.sh).
 #
 # usage: bench/sipp-uas.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
 #        REPEAT=n runs each rate n times (default 1): near its limit a server is often clean in one run
@@ -51,7 +52,7 @@ for rate in "${RATES[@]}"; do
       elif [ "$peer" = raw ]; then
         { time node .bench-out/bench/raw-uas.js $SERVER_PORT "$calls" >"$dir/raw.json" 2>"$dir/raw.err"; } 2>"$dir/time" &
       else
-        { time sipp -sn uas -i 127.0.0.1 -p $SERVER_PORT -m "$calls" -nostdin -timeout $((SECONDS_PER_RATE + 40))s >"$dir/uas.out" 2>&1; } 2>"$dir/time" &
+        { time sipp -sn uas -i 127.0.0.1 -p $SERVER_PORT -m "$calls" -nostdin -buff_size $RECV_BUFFER -timeout $((SECONDS_PER_RATE + 40))s >"$dir/uas.out" 2>&1; } 2>"$dir/time" &
       fi
       server=$!
       # sipflow and the bare stack warm up first (a load:ready line, a 'ready' line on stderr, says when
@@ -60,7 +61,7 @@ for rate in "${RATES[@]}"; do
       elif [ "$peer" = bare ]; then wait_for_line "$dir/bare.err" '^ready' $server || true
       else sleep 1.5; fi
       # (timeout: SIPp's own -timeout did not end a uac whose server had stopped answering mid-run.)
-      (cd "$dir" && timeout $((SECONDS_PER_RATE + 60)) sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin \
+      (cd "$dir" && timeout $((SECONDS_PER_RATE + 60)) sipp 127.0.0.1:$SERVER_PORT -sn uac -i 127.0.0.1 -p $UAC_PORT -r "$rate" -m "$calls" -nostdin -buff_size $RECV_BUFFER \
         -timeout $((SECONDS_PER_RATE + 30))s -trace_stat -stf stats.csv -fd 1 >uac.out 2>&1 || true)
       wait $server || true
       col() { sipp_stat "$dir/stats.csv" "$1"; }
