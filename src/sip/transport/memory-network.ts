@@ -99,6 +99,8 @@ export interface MemoryTransport extends Transport {
   readonly reliable: false;
   /** True once {@link Transport.close} has been called. */
   readonly closed: boolean;
+  /** As {@link Transport.post}: `sent` or `failed` on a later microtask. */
+  post(data: Uint8Array, destination: Endpoint, failed: (error: TransportError) => void, sent?: () => void): void;
 }
 
 const PERFECT: ResolvedLinkConditions = { loss: 0, duplicate: 0, delay: 0, jitter: 0, fail: false };

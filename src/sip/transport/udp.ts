@@ -69,16 +69,25 @@ class OutgoingDatagram {
   readonly done: (err: Error | null) => void;
 
   constructor(
-    transport: UdpTransport,
+    /** The transport's sends in flight, this one among them until it is done. */
+    private readonly inFlight: Set<OutgoingDatagram>,
     readonly data: Uint8Array,
     readonly destination: Endpoint,
     /** The destination's address in the form the socket takes. */
     readonly address: string,
-    readonly failed: (error: TransportError) => void,
-    readonly sent: (() => void) | undefined,
+    private readonly failed: (error: TransportError) => void,
+    private readonly sent: (() => void) | undefined,
   ) {
+    inFlight.add(this);
     this.done = (err) =>
-      transport.settle(this, err ? new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }) : undefined);
+      this.finish(err ? new TransportError('send', `UDP send to ${formatEndpoint(destination)} failed: ${describe(err)}`, { destination, code: errorCode(err), cause: err }) : undefined);
+  }
+
+  /** Taken by the system (`error` undefined) or not: tells the sender, once. */
+  finish(error: TransportError | undefined): void {
+    if (!this.inFlight.delete(this)) return;
+    if (error === undefined) this.sent?.();
+    else this.failed(error);
   }
 }
 
@@ -257,16 +266,7 @@ export class UdpTransport implements Transport {
       return;
     }
     // checkSend accepted the address, so it is in the cache, in the form the socket takes.
-    const out = new OutgoingDatagram(this, data, destination, this.goodAddresses.get(destination.address)!, failed, sent);
-    this.inFlight.add(out);
-    this.enqueue(out);
-  }
-
-  /** @internal An outgoing datagram is done: taken by the system (`error` undefined) or not. */
-  settle(out: OutgoingDatagram, error: TransportError | undefined): void {
-    if (!this.inFlight.delete(out)) return;
-    if (error === undefined) out.sent?.();
-    else out.failed(error);
+    this.enqueue(new OutgoingDatagram(this.inFlight, data, destination, this.goodAddresses.get(destination.address)!, failed, sent));
   }
 
   /**
@@ -310,7 +310,7 @@ export class UdpTransport implements Transport {
       // A send completes within a turn or two of the event loop; a bounded number of turns (not a
       // timer: time is the clock's business) keeps close() from waiting on one that never does.
       for (let turn = 0; this.inFlight.size > 0 && turn < CLOSE_DRAIN_TURNS; turn++) await new Promise<void>((resolve) => setImmediate(resolve));
-      for (const out of [...this.inFlight]) this.settle(out, new TransportError('closed', 'UDP transport closed before the datagram was sent'));
+      for (const out of [...this.inFlight]) out.finish(new TransportError('closed', 'UDP transport closed before the datagram was sent'));
       await new Promise<void>((resolve) => {
         try {
           this.socket.close(() => resolve());
