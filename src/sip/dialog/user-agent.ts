@@ -709,10 +709,11 @@ export class UserAgent extends TypedEmitter<UserAgentEvents> {
     this.ended.add(key);
   }
 
-  /** Option tags we support: `replaces` (RFC 3891), and any the application adds. */
+  /** Option tags we support: `replaces` (RFC 3891), and any the application adds (made once: every request is checked against them). */
   private get extensions(): readonly string[] {
-    return [...new Set(['replaces', ...(this.config.extensions ?? [])])];
+    return (this.extensionTags ??= [...new Set(['replaces', ...(this.config.extensions ?? [])])]);
   }
+  private extensionTags: readonly string[] | undefined;
 
   private receiveStray2xx(response: SipResponse, source: Endpoint): void {
     const callId = response.callId;

@@ -36,6 +36,8 @@ describe('out-of-dialog requests', () => {
     expect(res.headers('Supported')).toEqual(['replaces', 'timer']);
     expect(res.header('Contact')).toBe(`<sip:bob@${BOB.address}:${BOB.port}>`);
     expect(res.to?.tag).toBeDefined();
+    // The same again (the option tags are made once per user agent).
+    expect((await until(w.clock, w.alice.options(BOB_URI))).headers('Supported')).toEqual(['replaces', 'timer']);
   });
 
   it('OPTIONS to nobody rejects with a 408 timeout after 64·T1', async () => {
