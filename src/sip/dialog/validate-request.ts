@@ -168,7 +168,7 @@ export function validateRequest(request: SipRequest, capabilities: UasCapabiliti
   // §8.2.2.3: every option tag in Require must be one we support → else 420 with Unsupported.
   // "Require and Proxy-Require MUST NOT be used in a SIP CANCEL request ... These header fields
   // MUST be ignored if they are present." Proxy-Require is for proxies (§20.29); a UAS ignores it.
-  const required = request.method === 'CANCEL' ? [] : request.headers('Require');
+  const required = request.method === 'CANCEL' || !request.hasHeader('Require') ? NONE : request.headers('Require');
   if (required.length > 0) {
     const supported = new Set((capabilities.extensions ?? []).map((t) => t.toLowerCase()));
     const unsupported: string[] = [];
@@ -191,9 +191,9 @@ function checkContent(request: SipRequest, capabilities: UasCapabilities): SipRe
   // §20.11: with handling=optional the UAS may ignore a body it does not understand.
   if (handlingIsOptional(request.header('Content-Disposition'))) return undefined;
 
-  const accepted = (capabilities.contentTypes ?? DEFAULT_CONTENT_TYPES).map(mediaType);
+  const accepted = mediaTypesOf(capabilities.contentTypes ?? DEFAULT_CONTENT_TYPES);
   const typeOk = accepted.includes(mediaType(contentType));
-  const encodingOk = request.headers('Content-Encoding').every((c) => c.toLowerCase() === 'identity');
+  const encodingOk = !request.hasHeader('Content-Encoding') || request.headers('Content-Encoding').every((c) => c.toLowerCase() === 'identity');
   if (typeOk && encodingOk) return undefined;
   // §8.2.3: Accept lists the types we understand, Accept-Encoding the encodings (only identity).
   const headers: Array<[string, string | readonly string[]]> = [];
@@ -202,8 +202,20 @@ function checkContent(request: SipRequest, capabilities: UasCapabilities): SipRe
   return reject(request, 415, undefined, headers);
 }
 
+/** No option tags. */
+const NONE: readonly string[] = [];
+
+/** The media types of a list of content types, made once per list (the same lists are given for every request). */
+const MEDIA_TYPES = new WeakMap<readonly string[], readonly string[]>();
+function mediaTypesOf(contentTypes: readonly string[]): readonly string[] {
+  let types = MEDIA_TYPES.get(contentTypes);
+  if (types === undefined) MEDIA_TYPES.set(contentTypes, (types = contentTypes.map(mediaType)));
+  return types;
+}
+
 /** `type/subtype` in lower case, without parameters or whitespace (media types are case-insensitive). */
 function mediaType(value: string): string {
+  if (value === 'application/sdp') return value; // (as nearly every INVITE writes it)
   const semi = value.indexOf(';');
   return (semi < 0 ? value : value.slice(0, semi)).replace(/[ \t]+/g, '').toLowerCase();
 }
