@@ -112,5 +112,7 @@ describe('uriTextOfText', () => {
     expect(uriTextOfText('"A <x>" <sip:bob@b.example.com>')).toBe('sip:bob@b.example.com');
     expect(uriTextOfText('"A \\" <x>" <sip:bob@b.example.com>;tag=1')).toBe('sip:bob@b.example.com');
     expect(uriTextOfText('<sip:bob@b.example.com>;x="<sip:no@x>"')).toBeNull();
+    // Not a valid value (a display name needs the angle brackets): left to the parser, which refuses it.
+    expect(uriTextOfText('"Bob" sip:bob@b.example.com')).toBeNull();
   });
 });

@@ -44,6 +44,8 @@ export function uriTextOfText(text: string): string | null {
     const close = text.indexOf('>', open);
     return close > open ? text.slice(open + 1, close) : null;
   }
+  // (a display name comes only with angle brackets: without them, not a text this reads)
+  if (start > 0) return null;
   const semi = text.indexOf(';');
   return (semi >= 0 ? text.slice(0, semi) : text).trim();
 }
