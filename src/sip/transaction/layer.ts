@@ -427,15 +427,6 @@ class DestinationContext implements TransactionContext {
     this.reliable = transport.reliable;
   }
 
-  send(bytes: Uint8Array): Promise<void> {
-    return this.transport.send(bytes, this.destination);
-  }
-
-  resend(bytes: Uint8Array): Promise<void> {
-    this.tally.retransmissions++;
-    return this.transport.send(bytes, this.destination);
-  }
-
   post(bytes: Uint8Array, again: boolean, failed: (error: TransportError) => void): void {
     if (again) this.tally.retransmissions++;
     postDatagram(this.transport, bytes, this.destination, failed);

@@ -3,7 +3,7 @@
 
 import { peekCSeq, peekTag, requestFromSkeleton, requestSkeleton, type SipRequest, type SipResponse, skeletonText } from '../parser/message.js';
 import type { Clock, TimerHandle } from '../transport/clock.js';
-import { type Endpoint, TransportError } from '../transport/transport.js';
+import type { Endpoint, TransportError } from '../transport/transport.js';
 import type { TimerSettings } from './timers.js';
 
 /** Where a transaction runs: time, timer values, and a way to put bytes on the wire. */
@@ -14,20 +14,14 @@ export interface TransactionContext {
   readonly reliable: boolean;
   /** Where the messages go, when the context knows (the layer's contexts do): a CANCEL goes there too (RFC 3261 §9.1). */
   readonly destination?: Endpoint;
-  /** Sends one message's bytes to the peer; rejects with a TransportError. */
-  send(bytes: Uint8Array): Promise<void>;
   /**
-   * Sends again bytes sent before (a retransmission: Timers A, E and G, a final or provisional
-   * re-sent for a retransmitted request, an ACK re-sent for a retransmitted final, a 2xx the TU
-   * passes again), for the layer to count; `send` when left out.
+   * Sends one message's bytes to the peer, without a promise (a transaction sends several per
+   * call): a failure goes to `failed` as a TransportError, never before this returns. `again` marks
+   * bytes sent before (a retransmission: Timers A, E and G, a final or provisional re-sent for a
+   * retransmitted request, an ACK re-sent for a retransmitted final, a 2xx the TU passes again),
+   * for the layer to count.
    */
-  resend?(bytes: Uint8Array): Promise<void>;
-  /**
-   * Optional: sends (or with `again`, re-sends) one message's bytes without a promise, a failure
-   * going to `failed` (never before this returns). Used instead of {@link send} and {@link resend}
-   * when there (the layer's contexts have it).
-   */
-  post?(bytes: Uint8Array, again: boolean, failed: (error: TransportError) => void): void;
+  post(bytes: Uint8Array, again: boolean, failed: (error: TransportError) => void): void;
 }
 
 /**
@@ -335,17 +329,7 @@ export abstract class Transaction<S extends string> {
   }
 
   private sendBytes(bytes: Uint8Array, again: boolean): void {
-    if (this.ctx.post !== undefined) {
-      this.ctx.post(bytes, again, (error) => this.transportError(error));
-      return;
-    }
-    let sending: Promise<void>;
-    try {
-      sending = again && this.ctx.resend !== undefined ? this.ctx.resend(bytes) : this.ctx.send(bytes);
-    } catch (err) {
-      sending = Promise.reject(err);
-    }
-    sending.catch((err: unknown) => this.transportError(TransportError.from(err)));
+    this.ctx.post(bytes, again, (error) => this.transportError(error));
   }
 
   /** Input: the transport failed to send one of this transaction's messages. */

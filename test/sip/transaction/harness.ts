@@ -28,16 +28,19 @@ export function harness(options: { reliable?: boolean; timers?: Partial<TimerSet
     clock,
     timers: resolveTimers(options.timers),
     reliable: options.reliable ?? false,
-    send(bytes) {
-      if (failing) return Promise.reject(new TransportError('send', 'host unreachable', { code: 'EHOSTUNREACH', destination: { address: '192.0.2.9', port: 5060 } }));
+    post(bytes, _again, failed) {
+      if (failing) {
+        const error = new TransportError('send', 'host unreachable', { code: 'EHOSTUNREACH', destination: { address: '192.0.2.9', port: 5060 } });
+        queueMicrotask(() => failed(error));
+        return;
+      }
       sent.push({ at: clock.now(), message: parseMessage(bytes) });
-      return Promise.resolve();
     },
   };
   return { clock, ctx, sent, failSends: (f) => (failing = f), sendTimes: () => sent.map((s) => s.at) };
 }
 
-/** Lets the promise callbacks of failed sends run. */
+/** Lets the failures of sends (reported on a later microtask) arrive. */
 export async function settle(): Promise<void> {
   await new Promise<void>((resolve) => queueMicrotask(resolve));
   await Promise.resolve();

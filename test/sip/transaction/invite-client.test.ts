@@ -69,9 +69,9 @@ function setup(options: Parameters<typeof harness>[0] & { invite?: SipRequest } 
   // Records the exact bytes as well (the harness keeps parsed messages).
   const ctx: TransactionContext = {
     ...h.ctx,
-    send(bytes) {
+    post(bytes, again, failed) {
       raw.push(bytes);
-      return h.ctx.send(bytes);
+      h.ctx.post(bytes, again, failed);
     },
   };
   const got: Array<{ at: number; status: number; toTag?: string | undefined; failure?: TransactionFailure }> = [];
