@@ -350,9 +350,8 @@ class NetworkTransport implements MemoryTransport {
     this.handlers = handlers;
   }
 
-  async send(data: Uint8Array, destination: Endpoint): Promise<void> {
-    if (this.isClosed) throw new TransportError('closed', 'transport is closed', { destination });
-    this.transmit(data, destination);
+  send(data: Uint8Array, destination: Endpoint): Promise<void> {
+    return new Promise<void>((resolve, reject) => this.post(data, destination, reject, resolve));
   }
 
   /** As {@link send}, without a promise (see {@link Transport.post}): `sent` or `failed` on a later microtask. */
