@@ -323,7 +323,7 @@ export abstract class Transaction<S extends string> {
     this.sendBytes(bytes, false);
   }
 
-  /** Sends bytes sent before again (see {@link TransactionContext.resend}); a failure comes back as {@link transportError}. */
+  /** Sends bytes sent before again (counted as one by the layer, see {@link TransactionContext.post}); a failure comes back as {@link transportError}. */
   protected retransmit(bytes: Uint8Array): void {
     this.sendBytes(bytes, true);
   }
