@@ -15,6 +15,8 @@
 # usage: bench/sipp-uac.sh [rate ...]      (default: 100 250 500 1000 2000 3000 4000; each runs 5 s)
 #        REPEAT=n runs each rate n times (default 1): the highest clean rate is then the highest clean in
 #        every run (and the highest clean in any run is printed beside it)
+#        WORKERS=n gives `sipflow load` --workers n (default 1); PEERS="sipflow sipp" runs only those
+#        callers (default: sipflow raw sipp)
 # needs: sipp (apt-get install sip-tester), a built dist/ (npm run build); builds .bench-out/ when missing
 set -euo pipefail
 # A command that fails ends the script (set -e): say which, rather than stop without a word.
@@ -28,6 +30,8 @@ RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000 3000 4000)
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
 REPEAT=${REPEAT:-1}
+WORKERS=${WORKERS:-1}
+read -r -a PEER_LIST <<<"${PEERS:-sipflow raw sipp}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 UAS_PORT=38300
@@ -38,7 +42,7 @@ printf '%-8s %6s %5s %12s %7s %9s %10s %11s %12s %12s %10s %s\n' caller rate run
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
   for run in $(seq "$REPEAT"); do
-    for peer in sipflow raw sipp; do
+    for peer in "${PEER_LIST[@]}"; do
       dir="$WORK/$peer-$rate-$run"; mkdir -p "$dir"
       (cd "$dir" && timeout $((SECONDS_PER_RATE + 100)) sipp -sn uas -i 127.0.0.1 -p $UAS_PORT -m "$calls" -nostdin -buff_size $RECV_BUFFER -timeout $((SECONDS_PER_RATE + 40))s \
         -trace_stat -stf uas.csv -fd 1 >uas.out 2>&1 || true) &
@@ -50,7 +54,7 @@ for rate in "${RATES[@]}"; do
         # (timeout, for every peer: a run that never ends, as one did here after SIPp's uas was left
         # with calls it never completed, must not hold the whole script)
         { time timeout $((SECONDS_PER_RATE + 90)) node dist/api/cli.js load bench/scenarios/call.json --var TARGET=sip:service@127.0.0.1:$UAS_PORT --port-base $UAC_PORT \
-            --rate "$rate" --calls "$calls" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
+            --rate "$rate" --calls "$calls" --workers "$WORKERS" --max-failures "$calls" --format json >"$dir/load.ndjson" 2>"$dir/load.err"; } 2>"$dir/time"
       elif [ "$peer" = raw ]; then
         { time timeout $((SECONDS_PER_RATE + 90)) node .bench-out/bench/raw-uac.js $UAC_PORT $UAS_PORT "$rate" "$calls" >"$dir/raw.json" 2>"$dir/raw.err" || true; } 2>"$dir/time"
       else

@@ -19,6 +19,7 @@
 #        REPEAT=n runs each rate n times (default 1): near its limit a server is often clean in one run
 #        and swamped in the next, so the highest clean rate is then the highest clean in every run (and
 #        the highest clean in any run is printed beside it)
+#        PEERS="sipflow sipp" answers with only those (default: sipflow bare raw sipp)
 # needs: sipp (apt-get install sip-tester); builds dist/ and .bench-out/ when missing
 set -euo pipefail
 # A command that fails ends the script (set -e): say which, rather than stop without a word.
@@ -32,6 +33,7 @@ RATES=("$@")
 [ ${#RATES[@]} -gt 0 ] || RATES=(100 250 500 1000 2000 3000 4000)
 SECONDS_PER_RATE=${SECONDS_PER_RATE:-5}
 REPEAT=${REPEAT:-1}
+read -r -a PEER_LIST <<<"${PEERS:-sipflow bare raw sipp}"
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 SERVER_PORT=38200
@@ -42,7 +44,7 @@ printf '%-8s %6s %5s %12s %7s %9s %9s %11s %12s %12s %10s %s\n' peer rate run ca
 for rate in "${RATES[@]}"; do
   calls=$((rate * SECONDS_PER_RATE))
   for run in $(seq "$REPEAT"); do
-    for peer in sipflow bare raw sipp; do
+    for peer in "${PEER_LIST[@]}"; do
       dir="$WORK/$peer-$rate-$run"; mkdir -p "$dir"
       TIMEFORMAT='%U %S'
       if [ "$peer" = sipflow ]; then
