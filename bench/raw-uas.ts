@@ -2,11 +2,13 @@
 // SIPp's uac with canned text and no SIP stack at all — no parser beyond finding five header
 // lines, no transactions, no retransmissions, no dialogs, no timers, no promises. INVITE gets 180
 // and 200 (with a fixed SDP), BYE gets 200, ACK nothing; a retransmitted INVITE or BYE (found by
-// Call-ID and CSeq) gets the same responses again. What this costs per call is what Node's
-// event loop and sockets cost for the same datagrams; sipflow's own figures sit on top of it.
+// Call-ID and CSeq) within 32 s gets the same responses again. What this costs per call is what
+// Node's event loop and sockets cost for the same datagrams; sipflow's own figures sit on top of it.
 // Prints its CPU time per call (user + system, from the first INVITE to the CALLS-th BYE) as JSON;
 // when calls never end (SIPp gave up on them), it stops 10 s after the last datagram with the
 // figures of those that did, and an `error`.
+// RAW_TABLE=off keeps no responses (a retransmitted request gets nothing): what the sockets and the
+// event loop alone cost, without the 32 s of responses a server keeps to answer retransmissions.
 //
 //   node .bench-out/bench/raw-uas.js <port> <calls>
 
@@ -21,45 +23,56 @@ const socket = createSocket('udp4');
 let cpuAtFirst: NodeJS.CpuUsage | undefined;
 let ended = 0;
 let tag = 0;
-/** Responses sent, by Call-ID and CSeq line, re-sent as they were for a retransmitted request. */
-const sent = new Map<string, string[]>();
+/** RAW_TABLE=off: no responses kept (see the top). */
+const KEEP = process.env.RAW_TABLE !== 'off';
+/**
+ * Responses sent, by Call-ID and CSeq, re-sent as they were for a retransmitted request: the
+ * current generation and the one before, the older dropped every 32 s (64·T1, how long a request
+ * can be retransmitted), so the table stays as large as 32–64 s of calls.
+ */
+let sent = new Map<string, string[]>();
+let sentBefore = new Map<string, string[]>();
+const generations = setInterval(() => {
+  sentBefore = sent;
+  sent = new Map();
+}, 32_000);
+generations.unref();
 
-/** The header lines a response copies from the request (RFC 3261 §8.2.6.2), the To with `toTag`. */
-function copied(text: string, toTag: string): string {
-  let out = '';
-  for (const line of text.split('\r\n')) {
-    const colon = line.indexOf(':');
-    if (colon < 0) continue;
-    const name = line.slice(0, colon).toLowerCase();
-    if (name === 'via' || name === 'from' || name === 'call-id' || name === 'cseq') out += `${line}\r\n`;
-    else if (name === 'to') out += line.includes(';tag=') ? `${line}\r\n` : `${line};tag=${toTag}\r\n`;
-  }
-  return out;
+/** Header line `name` (as SIPp writes it: `\r\nName:`) with its CRLF, or '' when absent. */
+function line(text: string, name: string): string {
+  const at = text.indexOf(name);
+  return at < 0 ? '' : text.slice(at + 2, text.indexOf('\r\n', at + 2) + 2);
 }
 
 socket.on('message', (data, rinfo) => {
   lastAt = Date.now();
   const text = data.toString('latin1');
-  const send = (s: string): void => socket.send(Buffer.from(s, 'latin1'), rinfo.port, rinfo.address);
+  const send = (s: string): void => socket.send(s, rinfo.port, rinfo.address);
   const isInvite = text.startsWith('INVITE ');
   const isBye = text.startsWith('BYE ');
   if (!isInvite && !isBye) return;
-  const key = `${/\r\nCall-ID:\s*([^\r]*)/i.exec(text)?.[1]} ${/\r\nCSeq:\s*([^\r]*)/i.exec(text)?.[1]}`;
-  const again = sent.get(key);
+  // The header lines a response copies from the request (RFC 3261 §8.2.6.2).
+  const via = line(text, '\r\nVia:');
+  const from = line(text, '\r\nFrom:');
+  const callId = line(text, '\r\nCall-ID:');
+  const cseq = line(text, '\r\nCSeq:');
+  const key = callId + cseq;
+  const again = sent.get(key) ?? sentBefore.get(key);
   if (again !== undefined) {
     for (const s of again) send(s);
     return;
   }
+  let to = line(text, '\r\nTo:');
   let responses: string[];
   if (isInvite) {
     cpuAtFirst ??= process.cpuUsage();
-    const head = copied(text, `t${++tag}`);
-    const contact = `Contact: <sip:service@127.0.0.1:${port}>\r\n`;
-    responses = [`SIP/2.0 180 Ringing\r\n${head}${contact}Content-Length: 0\r\n\r\n`, `SIP/2.0 200 OK\r\n${head}${contact}Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`];
+    if (!to.includes(';tag=')) to = `${to.slice(0, -2)};tag=t${++tag}\r\n`;
+    const head = `${via}${from}${to}${callId}${cseq}Contact: <sip:service@127.0.0.1:${port}>\r\n`;
+    responses = [`SIP/2.0 180 Ringing\r\n${head}Content-Length: 0\r\n\r\n`, `SIP/2.0 200 OK\r\n${head}Content-Type: application/sdp\r\nContent-Length: ${SDP.length}\r\n\r\n${SDP}`];
   } else {
-    responses = [`SIP/2.0 200 OK\r\n${copied(text, '')}Content-Length: 0\r\n\r\n`];
+    responses = [`SIP/2.0 200 OK\r\n${via}${from}${to}${callId}${cseq}Content-Length: 0\r\n\r\n`];
   }
-  sent.set(key, responses);
+  if (KEEP) sent.set(key, responses);
   for (const s of responses) send(s);
   if (isBye && ++ended === calls) finish();
 });
