@@ -53,6 +53,8 @@ export class IncomingCall implements DialogUsage {
   private dialog: Dialog | undefined;
   private readonly settledCallbacks: Array<() => void> = [];
   private replaced: DialogSession | OutgoingInvite | undefined;
+  /** {@link remoteSdp} once read (`null` before): read by the answer and by whoever answers, one copy of the text. */
+  private offer: string | undefined | null = null;
 
   /** @internal Created by the user agent. */
   constructor(ctx: UaContext, request: SipRequest, tx: InviteServerTransaction) {
@@ -88,7 +90,8 @@ export class IncomingCall implements DialogUsage {
 
   /** The caller's offer (the INVITE's SDP body), if it made one. */
   get remoteSdp(): string | undefined {
-    return sdpBody(this.request);
+    if (this.offer === null) this.offer = sdpBody(this.request);
+    return this.offer;
   }
 
   /**
