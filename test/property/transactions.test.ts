@@ -276,6 +276,8 @@ function describeEvent(e: TransactionLayerEvent): string {
       return `merged ${e.request.method} ${e.request.callId}`;
     case 'overload':
       return `overload: ${e.request.method} ${e.request.callId} refused at ${e.live} live transactions`;
+    case 'retired':
+      return `retired ${e.count} lingering transactions, ${e.live} left`;
   }
 }
 

@@ -218,6 +218,15 @@ export class InviteClientTransaction extends Transaction<InviteClientState> {
     else this.leftCalling = fn;
   }
 
+  /**
+   * In Completed (re-ACKing retransmitted non-2xx finals until Timer D, RFC 3261 §17.1.1.2) or
+   * Accepted (passing retransmitted 2xx to the TU until Timer M, RFC 6026 §7.2; once it has ended,
+   * a 2xx that matches no transaction still reaches the dialog layer, which ACKs it again).
+   */
+  override get lingering(): boolean {
+    return this.state === 'Completed' || this.state === 'Accepted';
+  }
+
   /** Ends the transaction at once (see Transaction.abort), telling {@link whenLeftCalling}'s callback if it was in Calling. */
   override abort(): void {
     if (this.state === 'Calling') this.noteLeftCalling();

@@ -363,6 +363,15 @@ export class InviteServerTransaction extends ServerTransactionBase<InviteServerS
     if (this.state === 'Accepted') this.dropFinal();
   }
 
+  /**
+   * In Confirmed (absorbing ACKs until Timer I, RFC 3261 §17.2.1), or in Accepted once the 2xx has
+   * been acknowledged (absorbing INVITE retransmissions until Timer L, RFC 6026 §7.1). Not in
+   * Accepted before the ACK: the TU still passes its 2xx retransmissions through it.
+   */
+  override get lingering(): boolean {
+    return this.state === 'Confirmed' || (this.state === 'Accepted' && this.finalBytes === undefined);
+  }
+
   /** Lets go of the final's bytes once nothing will re-send them. */
   private dropFinal(): void {
     this.finalBytes = undefined;

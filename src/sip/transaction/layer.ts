@@ -29,6 +29,11 @@ export type TransactionLayerEvent =
   | { type: 'merged'; request: SipRequest; source: Endpoint }
   /** A new request refused with a stateless 503 because `maxTransactions` transactions were live. */
   | { type: 'overload'; request: SipRequest; source: Endpoint; limit: 'transactions'; live: number }
+  /**
+   * The table was full (`maxTransactions`): `count` lingering transactions, the oldest, were ended
+   * before their timers (see `Transaction.lingering`) to make room; `live` transactions are left.
+   */
+  | { type: 'retired'; count: number; live: number }
   | { type: 'transport-error'; error: TransportError };
 
 /** The transaction user above the layer: the user agent core (or a test). */
@@ -54,18 +59,24 @@ export interface TransactionLayerOptions {
   /** T1, T2, T4, Timer D for this stack instance. */
   timers?: Partial<TimerSettings>;
   /**
-   * Live transactions (client and server) from which a new request from outside any dialog is
-   * refused with a stateless 503 Service Unavailable and Retry-After, without a transaction of its
-   * own, so a flood cannot grow memory without bound. A request inside a dialog (with a To tag)
-   * is still taken up to a quarter beyond, so calls already running can end. Default
-   * {@link DEFAULT_MAX_TRANSACTIONS}; `Infinity` for no limit.
+   * How many transactions (client and server) the layer keeps. At the limit it first ends the
+   * oldest lingering ones (those that only absorb retransmissions until their last timer, see
+   * `Transaction.lingering`), down to nine tenths of the limit; if the rest are all at work, a new
+   * request from outside any dialog is refused with a stateless 503 Service Unavailable and
+   * Retry-After, without a transaction of its own, so a flood cannot grow memory without bound. A
+   * request inside a dialog (with a To tag) is still taken up to a quarter beyond, so calls already
+   * running can end. Requests this side sends are never refused, but make room the same way. Default {@link DEFAULT_MAX_TRANSACTIONS}; `Infinity` for no limit.
    */
   maxTransactions?: number;
   /** The Retry-After of that 503, seconds (RFC 3261 §21.5.4, §20.33). Default 5. */
   retryAfterS?: number;
 }
 
-/** Default {@link TransactionLayerOptions.maxTransactions}: room for about 1,500 calls a second (two server transactions per call for 32 s). */
+/**
+ * Default {@link TransactionLayerOptions.maxTransactions}: two server transactions per call linger
+ * 32 s after it, so beyond about 1,500 calls a second the oldest lingering ones are ended early to
+ * make room (what that costs: the answer to a retransmission more than some seconds late).
+ */
 export const DEFAULT_MAX_TRANSACTIONS = 100_000;
 
 /** Default Retry-After (seconds) of the 503 sent when a limit is reached. */
@@ -108,6 +119,8 @@ export class TransactionLayer {
     const merge = tx.mergedAs;
     if (merge !== undefined && this.merged.get(merge) === key) this.merged.delete(merge);
   };
+  /** Clock time before which {@link makeRoom} does not look again, after a look that could not make room. */
+  private noRoomUntil = -Infinity;
   private readonly leftCalling = (): void => {
     this.invitesCalling--;
   };
@@ -161,6 +174,8 @@ export class TransactionLayer {
     this.ensureVia(request);
     const key = clientKeyOfRequest(request)!;
     if (this.clients.has(key)) throw new TypeError(`a client transaction with branch ${peekVias(request)[0]?.branch} and method ${request.method} already exists`);
+    // (our own requests are never refused, but the lingering transactions they leave count too)
+    if (this.clients.size + this.servers.size >= this.maxTransactions) this.makeRoom(this.clients.size + this.servers.size);
     const ctx = this.context(destination);
     const tx = request.method === 'INVITE' ? new InviteClientTransaction(request, ctx, tu) : new NonInviteClientTransaction(request, ctx, tu);
     this.clients.set(key, tx);
@@ -309,7 +324,8 @@ export class TransactionLayer {
     }
     // A flood must not grow the transaction tables without bound: beyond the limit, answer
     // statelessly (RFC 3261 §21.5.4: 503 with Retry-After when the server is overloaded).
-    const live = this.clients.size + this.servers.size;
+    let live = this.clients.size + this.servers.size;
+    if (live >= this.maxTransactions) live = this.makeRoom(live);
     if (live >= this.maxTransactions && (peekTag(request, 'to') === undefined || live >= this.maxTransactions * 1.25)) {
       this.refuseOverloaded(request, source, live);
       return;
@@ -341,6 +357,30 @@ export class TransactionLayer {
       throw err;
     }
     if (user) upward.target = user;
+  }
+
+  /**
+   * The table is full: ends lingering transactions, oldest first (a Map keeps the order its entries
+   * were made in), until nine tenths of the limit are left, so that this runs once per tenth of the
+   * table rather than once per request. When that cannot get below the limit (the table is full of
+   * transactions at work: a flood), it does not look again for a second, so that every refused
+   * request stays cheap. Returns how many transactions are left.
+   */
+  private makeRoom(live: number): number {
+    const now = this.clock.now();
+    if (now < this.noRoomUntil) return live;
+    const target = Math.floor(this.maxTransactions * 0.9);
+    let retired = 0;
+    for (const table of [this.servers, this.clients] as const) {
+      for (const tx of table.values()) {
+        if (this.clients.size + this.servers.size <= target) break;
+        if (tx.retire()) retired++;
+      }
+    }
+    const left = this.clients.size + this.servers.size;
+    if (left >= this.maxTransactions) this.noRoomUntil = now + 1000;
+    if (retired > 0) this.core.event?.({ type: 'retired', count: retired, live: left });
+    return left;
   }
 
   private refuseOverloaded(request: SipRequest, source: Endpoint, live: number): void {

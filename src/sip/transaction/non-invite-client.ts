@@ -89,6 +89,11 @@ export class NonInviteClientTransaction extends Transaction<NonInviteClientState
     if (this.state === 'Trying' || this.state === 'Proceeding') this.fail({ kind: 'transport', error }, 503);
   }
 
+  /** In Completed: it only absorbs retransmitted finals until Timer K (RFC 3261 §17.1.2.2). */
+  override get lingering(): boolean {
+    return this.state === 'Completed';
+  }
+
   protected enter(state: NonInviteClientState): void {
     if (state === 'Completed') {
       // RFC 3261 §17.1.2.2: Timer K = T4 on unreliable transports, zero on reliable ones.

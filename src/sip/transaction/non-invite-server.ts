@@ -78,6 +78,11 @@ export class NonInviteServerTransaction extends ServerTransactionBase<NonInviteS
     this.markStarted();
   }
 
+  /** In Completed: it only re-sends its final to retransmissions until Timer J (RFC 3261 §17.2.2). */
+  override get lingering(): boolean {
+    return this.state === 'Completed';
+  }
+
   /** The latest provisional sent, while in Proceeding; undefined once a final has gone out (see {@link lastStatus}). */
   get lastResponse(): SipResponse | undefined {
     return this.last;

@@ -191,6 +191,30 @@ export abstract class Transaction<S extends string> {
     return this.state === this.terminated;
   }
 
+  /**
+   * True while the transaction only absorbs retransmissions until its last timer ends it (RFC 3261
+   * §17: a non-INVITE's Completed, Timer J or K; an INVITE server's Confirmed, Timer I, or its
+   * Accepted once the 2xx has been acknowledged, Timer L; an INVITE client's Completed or Accepted,
+   * Timer D or M): its user has had everything it will get, and ending it early loses nothing
+   * but the answer to a late retransmission. The layer lets go of the oldest of these when its
+   * table is full (`maxTransactions`).
+   */
+  get lingering(): boolean {
+    return false;
+  }
+
+  /**
+   * @internal Ends a {@link lingering} transaction now, as its last timer would (its user hears
+   * `terminated` as then): for the layer, which lets go of the oldest lingering transactions
+   * rather than refuse new requests when its table is full. Returns false, and does nothing, for
+   * a transaction that is not lingering.
+   */
+  retire(): boolean {
+    if (!this.lingering) return false;
+    this.transition(this.terminated);
+    return true;
+  }
+
   /** Timers currently running (for tests and leak checks). */
   get runningTimers(): TimerName[] {
     const names: TimerName[] = [];

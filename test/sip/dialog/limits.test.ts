@@ -56,7 +56,7 @@ describe('maxDialogs', () => {
 });
 
 describe('maxTransactions', () => {
-  it('at the limit a new request gets a stateless 503 (no transaction kept), a request in a dialog is still taken', async () => {
+  it('at the limit the oldest lingering transactions are ended to make room, and new requests are taken', async () => {
     const w = world({ bob: { limits: { maxTransactions: 4 } } });
     const calls: IncomingCall[] = [];
     w.bob.on('invite', (call) => {
@@ -64,19 +64,56 @@ describe('maxTransactions', () => {
       call.ringing();
     });
     const peer = new RawPeer(w.network, PEER, w.clock);
-    // Four OPTIONS fill the table (each non-INVITE server transaction lives 64·T1 in Completed).
-    for (let n = 0; n < 3; n++) peer.send(peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: `opt-${n}` }), BOB);
+    // Three answered OPTIONS linger (Completed, 64·T1) and a ringing INVITE is at work: the table is full.
+    const options = [0, 1, 2].map((n) => peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: `opt-${n}` }));
+    for (const o of options) peer.send(o, BOB);
     peer.send(peer.request({ method: 'INVITE', uri: BOB_URI, callId: 'call-1', fromTag: 'c1', body: offerFor(PEER, 4000) }), BOB);
     await pass(w.clock, 10);
     expect(w.bob.counts.transactions.server).toBe(4);
     peer.send(peer.request({ method: 'INVITE', uri: BOB_URI, callId: 'call-2', fromTag: 'c2', body: offerFor(PEER, 4002) }), BOB);
+    await pass(w.clock, 10);
+    peer.send(peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: 'opt-9' }), BOB);
+    await pass(w.clock, 10);
+    // No 503: each time the oldest lingering OPTIONS made room (down to 9/10 of 4, so one each).
+    expect(peer.responses().filter((r) => r.status === 503)).toEqual([]);
+    expect(calls.map((c) => c.callId)).toEqual(['call-1', 'call-2']);
+    expect(peer.responses('OPTIONS').map((r) => `${r.callId} ${r.status}`)).toEqual(['opt-0 200', 'opt-1 200', 'opt-2 200', 'opt-9 200']);
+    expect(w.events.bob.filter((e) => e.type === 'retired').map((e) => e.type === 'retired' && [e.count, e.live])).toEqual([
+      [1, 3],
+      [1, 3],
+    ]);
+    expect(w.events.bob.some((e) => e.type === 'overload')).toBe(false);
+    expect(w.bob.counts.transactions.server).toBe(4);
+    // The one still lingering still answers a retransmission with its 200; the INVITEs at work were not touched.
+    const retransmissions = w.bob.counts.retransmissions;
+    peer.send(options[2]!, BOB);
+    await pass(w.clock, 10);
+    expect(peer.responses('OPTIONS').map((r) => `${r.callId} ${r.status}`).at(-1)).toBe('opt-2 200');
+    expect(w.bob.counts.retransmissions).toBe(retransmissions + 1);
+    expect(calls.map((c) => c.state)).toEqual(['pending', 'pending']);
+  });
+
+  it('with every transaction at work a new request gets a stateless 503 (no transaction kept), a request in a dialog is still taken', async () => {
+    const w = world({ bob: { limits: { maxTransactions: 4 } } });
+    const calls: IncomingCall[] = [];
+    w.bob.on('invite', (call) => {
+      calls.push(call);
+      call.ringing();
+    });
+    const peer = new RawPeer(w.network, PEER, w.clock);
+    // Four ringing INVITEs: four transactions at work, none lingering.
+    for (let n = 1; n <= 4; n++) peer.send(peer.request({ method: 'INVITE', uri: BOB_URI, callId: `call-${n}`, fromTag: `c${n}`, body: offerFor(PEER, 4000 + 2 * n) }), BOB);
+    await pass(w.clock, 10);
+    expect(w.bob.counts.transactions.server).toBe(4);
+    peer.send(peer.request({ method: 'INVITE', uri: BOB_URI, callId: 'call-5', fromTag: 'c5', body: offerFor(PEER, 4010) }), BOB);
     peer.send(peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: 'opt-9' }), BOB);
     await pass(w.clock, 10);
     const refused = peer.responses().filter((r) => r.status === 503);
-    expect(refused.map((r) => `${r.cseq?.method} ${r.callId} ${r.header('Retry-After')}`)).toEqual(['INVITE call-2 5', 'OPTIONS opt-9 5']);
+    expect(refused.map((r) => `${r.cseq?.method} ${r.callId} ${r.header('Retry-After')}`)).toEqual(['INVITE call-5 5', 'OPTIONS opt-9 5']);
     expect(w.bob.counts.transactions.server).toBe(4);
-    expect(calls.map((c) => c.callId)).toEqual(['call-1']);
-    // The call under way is answered and ended: its ACK and BYE are still taken.
+    expect(calls.map((c) => c.callId)).toEqual(['call-1', 'call-2', 'call-3', 'call-4']);
+    expect(w.events.bob.some((e) => e.type === 'retired')).toBe(false);
+    // A call under way is answered and ended: its ACK and BYE are still taken.
     void calls[0]!.answer();
     await pass(w.clock, 10);
     const ok = peer.responses('INVITE').find((r) => r.status === 200)!;
@@ -85,11 +122,16 @@ describe('maxTransactions', () => {
     await pass(w.clock, 10);
     expect(peer.responses('BYE').map((r) => r.status)).toEqual([200]);
     expect(w.bob.counts.sessions).toBe(0);
-    // Once the transactions have ended, requests are taken again.
-    await pass(w.clock, 40_000, 1000);
-    expect(w.bob.counts.transactions).toEqual({ client: 0, server: 0 });
+    // Its INVITE's transaction (Accepted, ACKed) and its BYE's (Completed) now only linger: a second
+    // later (the layer does not look again sooner after a look that found no room), they make room.
+    await pass(w.clock, 1000, 100);
     peer.send(peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: 'opt-10' }), BOB);
     await pass(w.clock, 10);
     expect(peer.responses('OPTIONS').at(-1)?.status).toBe(200);
+    expect(w.events.bob.filter((e) => e.type === 'retired').map((e) => e.type === 'retired' && [e.count, e.live])).toEqual([[2, 3]]);
+    // Once the transactions have ended, the table is empty.
+    for (const call of calls.slice(1)) call.reject(486);
+    await pass(w.clock, 40_000, 1000);
+    expect(w.bob.counts.transactions).toEqual({ client: 0, server: 0 });
   });
 });
