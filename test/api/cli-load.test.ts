@@ -113,6 +113,25 @@ describe('sipflow load', () => {
     expect(refused.stderr).toContain('--workers needs instances without a fixed port, since each worker binds its own: instance bob has port 29199');
   }, 30_000);
 
+  it('--max-dialogs bounds the calls each instance keeps at once: beyond it, new INVITEs get 503', async () => {
+    const hold = scenario('hold.json', {
+      instances: {
+        alice: { dn: '100', steps: [{ id: 'dial', command: 'MakeCall', targetUri: '200' }, { event: 'TIMEOUT', timeout: 400 }, 'Release'] },
+        bob: { dn: '200', steps: ['INCOMING', 'Answer', 'DISCONNECTED'] },
+      },
+    });
+    // 20 calls at 100 a second, each held 0.4 s: about 40 would be up at once, bob keeps 3.
+    const r = await cli(['load', hold, '--rate', '100', '--calls', '20', '--max-dialogs', '3', '--max-failures', '20', '--format', 'json', '--port-base', '29200', '--warmup', '0']);
+    expect(r.code).toBe(0);
+    const summary = lines(r.stdout).find((l) => l.type === 'load:summary')!;
+    const totals = summary.totals as LoadSnapshot;
+    expect(totals.completed + totals.failed).toBe(20);
+    expect(totals.completed).toBeGreaterThanOrEqual(3);
+    expect(totals.failed).toBeGreaterThan(0);
+    expect(totals.received5xx).toBe(totals.failed);
+    expect(summary.failures).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 503 Service Unavailable', count: totals.failed }]);
+  }, 30_000);
+
   it('refuses bad usage and invalid scenarios with exit 2', async () => {
     expect((await cli(['load'])).code).toBe(2);
     expect((await cli(['load', CALL, '--rate', 'fast'])).stderr).toContain('option --rate must be a number above 0, not "fast"');
@@ -120,6 +139,8 @@ describe('sipflow load', () => {
     expect((await cli(['load', CALL, '--calls', '0'])).code).toBe(2);
     expect((await cli(['load', CALL, '--warmup', '-1'])).stderr).toContain('option --warmup must be a whole number from 0 to 1000000, not "-1"');
     expect((await cli(['load', CALL, '--setup-limit', '0'])).stderr).toContain('option --setup-limit must be a whole number from 1 to 10000000, or off, not "0"');
+    expect((await cli(['load', CALL, '--max-dialogs', '0'])).stderr).toContain('option --max-dialogs must be a whole number from 1 to 10000000, not "0"');
+    expect((await cli(['load', CALL, '--max-transactions', 'lots'])).stderr).toContain('option --max-transactions must be a whole number from 1 to 100000000, not "lots"');
     const none = await cli(['load', CALL, '--setup-limit', 'none']);
     expect(none.code).toBe(2);
     expect(none.stderr).toContain('or off, not "none"');

@@ -37,5 +37,9 @@ describe('load workers', () => {
     expect(workerArgs(plan, 2)).toBeUndefined();
     expect(flag(workerArgs({ ...plan, setupLimit: Infinity }, 0), '--setup-limit')).toBe('off');
     expect(workerArgs({ ...plan, setupLimit: undefined }, 0)).not.toContain('--setup-limit');
+    // The instance limits bound each worker's own instances: passed on whole, not shared out.
+    const limited = workerArgs({ ...plan, maxDialogs: 30_000, maxTransactions: 250_000 }, 1);
+    expect([flag(limited, '--max-dialogs'), flag(limited, '--max-transactions')]).toEqual(['30000', '250000']);
+    expect(first).not.toContain('--max-dialogs');
   });
 });

@@ -99,6 +99,11 @@ Options:
   --workers <n>          Spread the calls over n processes (default 1), each with its share of the
                          rate, calls, concurrency and setup limit and its own ports; their
                          statistics merge. Needs instances without a fixed port.
+  --max-dialogs <n>      Calls each instance keeps at once (default 20000); beyond, a new INVITE
+                         gets 503 with Retry-After. Raise it to hold more calls open.
+  --max-transactions <n> Transactions each instance keeps (default 100000). At the limit the oldest
+                         that only linger (answered, kept 32 s for retransmissions) end early; if
+                         all are at work, a new request gets 503.
   --var NAME=value       Fill \${NAME} placeholders (repeatable; wins over the environment).
   --allow-outside-files  Accept PlayAudio/ExpectAudio files outside the scenario file's directory.
   -h, --help             Show this help.

@@ -42,6 +42,8 @@ export const LOAD_FLAGS = {
   media: { kind: 'value' },
   'port-base': { kind: 'value' },
   workers: { kind: 'value' },
+  'max-dialogs': { kind: 'value' },
+  'max-transactions': { kind: 'value' },
   var: { kind: 'list' },
   'allow-outside-files': { kind: 'switch' },
   help: { kind: 'switch', short: 'h' },
@@ -134,6 +136,9 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   const statsFile = flagValue(args, 'stats-file');
   const vars = varsOf(args, 'load');
   const workers = intFlag(args, 'workers', 1, 64, 'load') ?? 1;
+  const maxDialogs = intFlag(args, 'max-dialogs', 1, 10_000_000, 'load');
+  const maxTransactions = intFlag(args, 'max-transactions', 1, 100_000_000, 'load');
+  const limits = { ...(maxDialogs !== undefined ? { maxDialogs } : {}), ...(maxTransactions !== undefined ? { maxTransactions } : {}) };
   const worker = io.env[WORKER_ENV] === '1';
 
   const style = styleOf(wantsColour(io.stdout, io.env));
@@ -188,14 +193,14 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
   try {
     if (workers > 1) {
       result = await runWorkers(
-        { file, workers, rate: rate ?? 10, calls, concurrency, setupLimit, durationS, rampS, settleS, warmupCalls, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles },
+        { file, workers, rate: rate ?? 10, calls, concurrency, setupLimit, durationS, rampS, settleS, warmupCalls, intervalS, media, portBase: portBase ?? 15060, portsPerWorker: Math.max(10, instanceCount * 4), vars, env: io.env, allowOutsideFiles, maxDialogs, maxTransactions },
         onStats,
         interrupted,
         onReady,
       );
       for (const problem of result.problems) io.stderr.write(errStyle.red(`${problem}\n`));
     } else {
-      result = await new LoadRunner(portBase !== undefined ? { portBase } : {}).run(checked.scenario, {
+      result = await new LoadRunner({ ...(portBase !== undefined ? { portBase } : {}), ...(Object.keys(limits).length > 0 ? { limits } : {}) }).run(checked.scenario, {
         ...(rate !== undefined ? { rate } : {}),
         ...(calls !== undefined ? { calls } : {}),
         ...(concurrency !== undefined ? { concurrency } : {}),

@@ -33,6 +33,9 @@ export interface WorkerPlan {
   readonly vars: Readonly<Record<string, string>>;
   /** --allow-outside-files, passed on. */
   readonly allowOutsideFiles: boolean;
+  /** --max-dialogs and --max-transactions, passed on: they bound each instance, and each worker has its own. */
+  readonly maxDialogs?: number | undefined;
+  readonly maxTransactions?: number | undefined;
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -52,6 +55,8 @@ export function workerArgs(plan: WorkerPlan, i: number): string[] | undefined {
   args.push('--warmup', String(plan.warmupCalls));
   for (const [name, value] of Object.entries(plan.vars)) args.push('--var', `${name}=${value}`);
   if (plan.allowOutsideFiles) args.push('--allow-outside-files');
+  if (plan.maxDialogs !== undefined) args.push('--max-dialogs', String(plan.maxDialogs));
+  if (plan.maxTransactions !== undefined) args.push('--max-transactions', String(plan.maxTransactions));
   return args;
 }
 
