@@ -26,7 +26,9 @@ trap cleanup EXIT
 rss_kb() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-node dist/api/cli.js load bench/scenarios/hold-open.json --var PORT=$PORT --calls "$CALLS" --duration 3600 \
+# (beyond the 20,000 calls an instance keeps at once by default, room for them all)
+LIMITS=(); [ "$CALLS" -le 20000 ] || LIMITS=(--max-dialogs "$CALLS")
+node dist/api/cli.js load bench/scenarios/hold-open.json --var PORT=$PORT --calls "$CALLS" --duration 3600 "${LIMITS[@]}" \
   --max-failures "$CALLS" --format json >"$WORK/load.ndjson" 2>"$WORK/load.err" &
 LOAD_PID=$!
 wait_load_ready "$WORK/load.ndjson" $LOAD_PID
