@@ -74,7 +74,7 @@ describe('maxTransactions', () => {
     await pass(w.clock, 10);
     peer.send(peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: 'opt-9' }), BOB);
     await pass(w.clock, 10);
-    // No 503: each time the oldest lingering OPTIONS made room (down to 9/10 of 4, so one each).
+    // No 503: each time the oldest lingering OPTIONS made room (down to 98 % of 4, so one each).
     expect(peer.responses().filter((r) => r.status === 503)).toEqual([]);
     expect(calls.map((c) => c.callId)).toEqual(['call-1', 'call-2']);
     expect(peer.responses('OPTIONS').map((r) => `${r.callId} ${r.status}`)).toEqual(['opt-0 200', 'opt-1 200', 'opt-2 200', 'opt-9 200']);
