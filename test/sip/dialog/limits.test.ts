@@ -10,15 +10,20 @@ import { BOB, BOB_URI, offerFor, pass, world } from './ua-harness.js';
 
 const PEER: Endpoint = { address: '10.0.0.9', port: 5060 };
 
+/** Bob with these limits, ringing every call he takes (kept in `calls`), and a raw peer to call him. */
+function ringingBob(limits: { maxTransactions?: number; maxDialogs?: number; retryAfterS?: number }) {
+  const w = world({ bob: { limits } });
+  const calls: IncomingCall[] = [];
+  w.bob.on('invite', (call) => {
+    calls.push(call);
+    call.ringing();
+  });
+  return { w, calls, peer: new RawPeer(w.network, PEER, w.clock) };
+}
+
 describe('maxDialogs', () => {
   it('beyond maxDialogs calls at once a new INVITE gets 503 with Retry-After; the calls under way are answered and end normally', async () => {
-    const w = world({ bob: { limits: { maxDialogs: 3, retryAfterS: 7 } } });
-    const calls: IncomingCall[] = [];
-    w.bob.on('invite', (call) => {
-      calls.push(call);
-      call.ringing();
-    });
-    const peer = new RawPeer(w.network, PEER, w.clock);
+    const { w, calls, peer } = ringingBob({ maxDialogs: 3, retryAfterS: 7 });
     const invites = [1, 2, 3, 4, 5].map((n) => peer.request({ method: 'INVITE', uri: BOB_URI, callId: `flood-${n}`, fromTag: `f${n}`, body: offerFor(PEER, 4000 + 2 * n) }));
     for (const invite of invites) peer.send(invite, BOB);
     await pass(w.clock, 10);
@@ -57,13 +62,7 @@ describe('maxDialogs', () => {
 
 describe('maxTransactions', () => {
   it('at the limit the oldest lingering transactions are ended to make room, and new requests are taken', async () => {
-    const w = world({ bob: { limits: { maxTransactions: 4 } } });
-    const calls: IncomingCall[] = [];
-    w.bob.on('invite', (call) => {
-      calls.push(call);
-      call.ringing();
-    });
-    const peer = new RawPeer(w.network, PEER, w.clock);
+    const { w, calls, peer } = ringingBob({ maxTransactions: 4 });
     // Three answered OPTIONS linger (Completed, 64·T1) and a ringing INVITE is at work: the table is full.
     const options = [0, 1, 2].map((n) => peer.request({ method: 'OPTIONS', uri: BOB_URI, callId: `opt-${n}` }));
     for (const o of options) peer.send(o, BOB);
@@ -94,13 +93,7 @@ describe('maxTransactions', () => {
   });
 
   it('with every transaction at work a new request gets a stateless 503 (no transaction kept), a request in a dialog is still taken', async () => {
-    const w = world({ bob: { limits: { maxTransactions: 4 } } });
-    const calls: IncomingCall[] = [];
-    w.bob.on('invite', (call) => {
-      calls.push(call);
-      call.ringing();
-    });
-    const peer = new RawPeer(w.network, PEER, w.clock);
+    const { w, calls, peer } = ringingBob({ maxTransactions: 4 });
     // Four ringing INVITEs: four transactions at work, none lingering.
     for (let n = 1; n <= 4; n++) peer.send(peer.request({ method: 'INVITE', uri: BOB_URI, callId: `call-${n}`, fromTag: `c${n}`, body: offerFor(PEER, 4000 + 2 * n) }), BOB);
     await pass(w.clock, 10);
