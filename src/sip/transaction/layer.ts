@@ -65,7 +65,8 @@ export interface TransactionLayerOptions {
    * request from outside any dialog is refused with a stateless 503 Service Unavailable and
    * Retry-After, without a transaction of its own, so a flood cannot grow memory without bound. A
    * request inside a dialog (with a To tag) is still taken up to a quarter beyond, so calls already
-   * running can end. Requests this side sends are never refused, but make room the same way. Default {@link DEFAULT_MAX_TRANSACTIONS}; `Infinity` for no limit.
+   * running can end. Requests this side sends are never refused, but make room the same way.
+   * Default {@link DEFAULT_MAX_TRANSACTIONS}; `Infinity` for no limit.
    */
   maxTransactions?: number;
   /** The Retry-After of that 503, seconds (RFC 3261 §21.5.4, §20.33). Default 5. */
@@ -365,10 +366,10 @@ export class TransactionLayer {
   /**
    * The table is full: ends lingering transactions, oldest first (a Map keeps the order its entries
    * were made in), until 98 % of the limit are left: once per fiftieth of the table rather than
-   * once per request, and in short steps (ending a transaction takes 1–2 µs; a tenth of a table of
-   * 100,000 at once held the event loop 7–18 ms). When that cannot get below the limit (the table is full of
-   * transactions at work: a flood), it does not look again for a second, so that every refused
-   * request stays cheap. Returns how many transactions are left.
+   * once per request, and in short steps (ending a transaction takes 1–2 µs; a tenth of a table
+   * of 100,000 at once held the event loop 7–18 ms). When that cannot get below the limit (the
+   * table is full of transactions at work: a flood), it does not look again for a second, so that
+   * every refused request stays cheap. Returns how many transactions are left.
    */
   private makeRoom(live: number): number {
     const now = this.clock.now();
