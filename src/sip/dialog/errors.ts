@@ -91,10 +91,20 @@ export class DialogEndedError extends Error {
     // receivers, the session among them, alive until formatted.) `stack` is the name and message.
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = 0;
-    super(detail === undefined ? `dialog ended: ${reason}` : `dialog ended: ${reason} (${detail})`, options);
+    // (without a detail, the message of each reason is made once, not once per call)
+    super(detail === undefined ? endedMessage(reason) : `dialog ended: ${reason} (${detail})`, options);
     Error.stackTraceLimit = limit;
     this.reason = reason;
   }
+}
+
+const ENDED_MESSAGES = new Map<string, string>();
+
+/** `dialog ended: <reason>`, one string per reason. */
+function endedMessage(reason: DialogEndReason): string {
+  let message = ENDED_MESSAGES.get(reason);
+  if (message === undefined) ENDED_MESSAGES.set(reason, (message = `dialog ended: ${reason}`));
+  return message;
 }
 
 /** A call to an object in the wrong state: `answer()` twice, `reinvite()` while another INVITE is pending, any request on an ended dialog. */

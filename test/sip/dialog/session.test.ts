@@ -206,8 +206,9 @@ describe('BYE (RFC 3261 §15)', () => {
     b.on('ended', (e) => ended.push(`b:${e.reason}`));
     const res = await until(w.clock, a.bye());
     expect(res?.status).toBe(200);
-    expect(a.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'local-bye' });
-    expect(b.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'remote-bye' });
+    expect(a.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'local-bye', message: 'dialog ended: local-bye' });
+    expect(b.signal.reason).toMatchObject({ name: 'DialogEndedError', reason: 'remote-bye', message: 'dialog ended: remote-bye' });
+    expect((b.signal.reason as Error).stack).toBe('DialogEndedError: dialog ended: remote-bye');
     expect(byes).toEqual(['BYE']);
     expect(ended.sort()).toEqual(['a:local-bye', 'b:remote-bye']);
     expect(a.state).toBe('terminated');
