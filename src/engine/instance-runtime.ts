@@ -99,6 +99,7 @@ export class InstanceRuntime {
     this.ua.on('event', (e) => {
       if (e.type === 'error') run.reportError(e.error, `instance ${spec.id}: ${e.where}`);
       else if (e.type === 'overload') this.overloaded(e.limit, e.live);
+      else if (e.type === 'retired') this.refusals.lingeringEnded += e.count;
     });
   }
 
@@ -125,12 +126,16 @@ export class InstanceRuntime {
 
   /** New requests refused with 503 because a limit of the user agent was reached. */
   overloadRefusals = 0;
+  /** What the user agent's limits did: the refusals by limit, and the lingering transactions ended early. */
+  readonly refusals = { atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 0 };
   /** The calls' RTP sessions open right now (each a socket pair). */
   openMediaSessions = 0;
 
   /** A 503 for a limit: said in the log at the 1st, 10th, 100th … refusal, so a flood costs a few lines. */
   private overloaded(limit: 'transactions' | 'dialogs', live: number): void {
     const n = ++this.overloadRefusals;
+    if (limit === 'dialogs') this.refusals.atMaxDialogs++;
+    else this.refusals.atMaxTransactions++;
     if (n !== 10 ** Math.round(Math.log10(n))) return;
     const bound = limit === 'transactions' ? `${live} live transactions` : `${live} calls at once`;
     this.run.log({ instanceId: this.spec.id, level: 'warn', message: `overloaded: a new request was refused with 503 at ${bound} (${n} refused so far); see the limits option` });

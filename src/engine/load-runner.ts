@@ -19,7 +19,7 @@ import { Executor, type ChainOutcome } from './executor.js';
 import { ForeignPeer, type ForeignCallFigures } from './foreign-peer.js';
 import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
-import { LoadStats, type LoadFailureGroup, type LoadSnapshot, type LoopFigures } from './load-stats.js';
+import { LoadStats, type LoadFailureGroup, type LoadRefusals, type LoadSnapshot, type LoopFigures } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, hasCallsToEnd, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
 import { AbortScope, waitOn } from './wait.js';
@@ -198,6 +198,8 @@ export interface LoadResult {
   readonly media: boolean;
   /** What the instances still held after the last call (see {@link LoadRunOptions.settleMs}). */
   readonly live: LoadLiveCounts;
+  /** What the instances' limits did: requests refused with 503 (never calls, so not in {@link totals}), lingering transactions ended early. */
+  readonly refusals: LoadRefusals;
   readonly durationMs: number;
   /**
    * CPU time this process spent from the start of the load to its end (user + system, µs; start-up
@@ -488,6 +490,7 @@ class Load {
     this.o.onReady?.({ instances: this.instances(), warmup: this.o.warmup });
     const snapshots = this.statsLoop();
     let live: LoadLiveCounts;
+    let refusals: LoadRefusals;
     try {
       if (this.client.length > 0) await this.startClients();
       else await this.serveOnly();
@@ -503,6 +506,7 @@ class Load {
       lagMonitor.disable();
       this.stopStarting = true;
       live = this.liveCounts();
+      refusals = this.refusals();
       this.noteRetransmissions();
       await cleanupRun(run);
     }
@@ -518,6 +522,7 @@ class Load {
       instances: this.instances(),
       media: run.settings.media,
       live,
+      refusals,
       durationMs: run.clock.now() - this.startAt,
       cpu: { userUs: cpu.user, systemUs: cpu.system, perCallUs: calls > 0 ? Math.round((cpu.user + cpu.system) / calls) : undefined },
     };
@@ -535,6 +540,19 @@ class Load {
   }
 
   /** What the instances hold now, summed. */
+  /** The instances' refusals, summed. */
+  private refusals(): LoadRefusals {
+    let atMaxDialogs = 0;
+    let atMaxTransactions = 0;
+    let lingeringEnded = 0;
+    for (const instance of this.run.instances.values()) {
+      atMaxDialogs += instance.refusals.atMaxDialogs;
+      atMaxTransactions += instance.refusals.atMaxTransactions;
+      lingeringEnded += instance.refusals.lingeringEnded;
+    }
+    return { atMaxDialogs, atMaxTransactions, lingeringEnded };
+  }
+
   private liveCounts(): LoadLiveCounts {
     let transactions = 0;
     let dialogs = 0;

@@ -383,20 +383,35 @@ function reasonOf(message: string): string {
   return timeout !== null ? timeout[1]! : message;
 }
 
-/** The end of a load run as merging sees it: its totals, failures and setup-time histogram. */
+/**
+ * What the instances' limits (`EngineOptions.limits`, `--max-dialogs`, `--max-transactions`) did
+ * during a load: new requests the instances refused with 503, which never became calls (the peer
+ * sees them fail; this side counts them here), and lingering transactions ended early to make room.
+ */
+export interface LoadRefusals {
+  /** New INVITEs refused with 503 because `maxDialogs` calls were up. */
+  readonly atMaxDialogs: number;
+  /** New requests refused with 503 because `maxTransactions` transactions were all at work. */
+  readonly atMaxTransactions: number;
+  /** Lingering transactions (answered, kept only for retransmissions) ended early because the table was full. */
+  readonly lingeringEnded: number;
+}
+
+/** The end of a load run as merging sees it: its totals, failures and setup-time histogram, and what its limits did (absent in NDJSON from before 2026-12-07's ninth session). */
 export interface LoadSummaryPart {
   readonly totals: LoadSnapshot;
   readonly failures: readonly LoadFailureGroup[];
   readonly setupHistogram: readonly (readonly [number, number])[];
+  readonly refusals?: LoadRefusals;
 }
 
 /**
  * Several load runs that ran at the same time (workers, or processes on several machines) as one:
  * counts add up, the setup-time histograms merge (so the percentiles are those of every call), the
  * rates add up (the runs ran side by side), the elapsed time is the longest, the most calls at
- * once is the sum of each run's most (an upper bound: their peaks may not have coincided), and the
+ * once is the sum of each run's most (an upper bound: their peaks may not have coincided), the
  * event-loop figures and the time held back by the limits are the worst run's (each process has
- * its own).
+ * its own), and the refusals add up (none for a part without them).
  *
  * @throws RangeError for an empty list.
  * @example
@@ -405,7 +420,7 @@ export interface LoadSummaryPart {
  * merged.totals.completed; // resultA's + resultB's
  * ```
  */
-export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSummaryPart & { readonly totals: LoadSnapshot } {
+export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSummaryPart & { readonly totals: LoadSnapshot; readonly refusals: LoadRefusals } {
   if (parts.length === 0) throw new RangeError('nothing to merge');
   const histogram = new Uint32Array(SETUP_HISTOGRAM_MS + 1);
   let count = 0;
@@ -448,5 +463,7 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
   }
   const setupHistogram: [number, number][] = [];
   for (let ms = 0; ms < histogram.length; ms++) if (histogram[ms]! > 0) setupHistogram.push([ms, histogram[ms]!]);
-  return { totals, failures: [...groups.values()].sort((a, b) => b.count - a.count || a.nodeId.localeCompare(b.nodeId)), setupHistogram };
+  const refused = (pick: (r: LoadRefusals) => number): number => parts.reduce((n, p) => n + (p.refusals === undefined ? 0 : pick(p.refusals)), 0);
+  const refusals: LoadRefusals = { atMaxDialogs: refused((r) => r.atMaxDialogs), atMaxTransactions: refused((r) => r.atMaxTransactions), lingeringEnded: refused((r) => r.lingeringEnded) };
+  return { totals, failures: [...groups.values()].sort((a, b) => b.count - a.count || a.nodeId.localeCompare(b.nodeId)), setupHistogram, refusals };
 }

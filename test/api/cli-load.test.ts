@@ -130,6 +130,9 @@ describe('sipflow load', () => {
     expect(totals.failed).toBeGreaterThan(0);
     expect(totals.received5xx).toBe(totals.failed);
     expect(summary.failures).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 503 Service Unavailable', count: totals.failed }]);
+    // Bob's side of it: the INVITEs he refused, which never became calls he served.
+    expect(summary.refusals).toEqual({ atMaxDialogs: totals.failed, atMaxTransactions: 0, lingeringEnded: 0 });
+    expect(totals.served).toBe(20 - totals.failed);
   }, 30_000);
 
   it('refuses bad usage and invalid scenarios with exit 2', async () => {
@@ -218,5 +221,15 @@ describe('sipflow load: when sipflow itself is the bottleneck', () => {
     const byConcurrency = { ...base, heldByConcurrencyS: 2, heldBySetupLimitS: 0 };
     expect(summary(byConcurrency)).toContain('2.0 s held by --concurrency;');
     expect(summary(byConcurrency)).not.toContain('--setup-limit');
+  });
+
+  it('says in yellow how many requests the instances refused with 503 at their limits, and plainly how many lingering transactions ended early', () => {
+    const text = (refusals: { atMaxDialogs: number; atMaxTransactions: number; lingeringEnded: number }): string =>
+      summaryText('x.json', { totals: base, failures: [], status: 'completed', refusals }, 0, true, style);
+    expect(text({ atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 0 })).not.toMatch(/refused|lingering/);
+    expect(text({ atMaxDialogs: 12, atMaxTransactions: 3, lingeringEnded: 0 })).toContain(
+      yellow('  the instances refused 15 new requests with 503, which never became calls here: 12 at --max-dialogs (calls at once), 3 at --max-transactions (transactions at work); raise the limit to take them.'),
+    );
+    expect(text({ atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 4000 })).toContain('\n  4000 lingering transactions (answered, kept for retransmissions) ended early to make room (--max-transactions)\n');
   });
 });

@@ -77,6 +77,9 @@ describe('a load longer than the transaction table holds', () => {
     const result = await drive(clock, runner.run(CALL_AND_ANSWER, { rate: 50, calls: 300, media: 'off', load: { env: {} } }));
     expect(result.totals).toMatchObject({ started: 300, completed: 300, failed: 0, served: 300, servedFailed: 0, received5xx: 0 });
     expect(result.failures).toEqual([]);
+    // Nothing refused; lingering transactions ended early to make room, on both sides.
+    expect(result.refusals).toMatchObject({ atMaxDialogs: 0, atMaxTransactions: 0 });
+    expect(result.refusals.lingeringEnded).toBeGreaterThan(500);
     // Two instances, each at most its limit (a quarter beyond for requests inside a dialog).
     expect(result.live.transactions).toBeGreaterThan(0);
     expect(result.live.transactions).toBeLessThanOrEqual(2 * 60 * 1.25);

@@ -119,4 +119,15 @@ describe('mergeLoadSummaries', () => {
     const { heldBySetupLimitS: _s, heldByConcurrencyS: _c, ...older } = held(0, 0).totals;
     expect(mergeLoadSummaries([{ totals: older, failures: [], setupHistogram: [] }]).totals).toMatchObject({ heldBySetupLimitS: undefined, heldByConcurrencyS: undefined });
   });
+
+  it('adds up the refusals of the runs merged, a run without them (older NDJSON) counting none', () => {
+    const totals = new LoadStats(0).snapshot(1000);
+    const merged = mergeLoadSummaries([
+      { totals, failures: [], setupHistogram: [], refusals: { atMaxDialogs: 3, atMaxTransactions: 0, lingeringEnded: 1200 } },
+      { totals, failures: [], setupHistogram: [], refusals: { atMaxDialogs: 2, atMaxTransactions: 7, lingeringEnded: 800 } },
+      { totals, failures: [], setupHistogram: [] },
+    ]);
+    expect(merged.refusals).toEqual({ atMaxDialogs: 5, atMaxTransactions: 7, lingeringEnded: 2000 });
+    expect(mergeLoadSummaries([{ totals, failures: [], setupHistogram: [] }]).refusals).toEqual({ atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 0 });
+  });
 });

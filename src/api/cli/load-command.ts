@@ -7,7 +7,7 @@
 import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { EngineError } from '../../engine/errors.js';
 import { LoadRunner, type LoadReady, type LoadResult } from '../../engine/load-runner.js';
-import { LOAD_CSV_COLUMNS, LOOP_BUSY_WARNING_PERCENT, LOOP_LAG_WARNING_MS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
+import { LOAD_CSV_COLUMNS, LOOP_BUSY_WARNING_PERCENT, LOOP_LAG_WARNING_MS, loadCsvRow, mergeLoadSummaries, type LoadFailureGroup, type LoadRefusals, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
 import { formatDiagnostic } from '../../engine/scenario/diagnostics.js';
 import { compileScenario, validateScenarioFile } from '../../engine/scenario/load.js';
 import { flagValue, intFlag, UsageError, varsOf, type ParsedArgs } from './args.js';
@@ -240,7 +240,7 @@ export async function loadCommand(args: ParsedArgs, io: CliIo): Promise<number> 
 }
 
 /** @internal The final summary in words. */
-export function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { cpu?: LoadResult['cpu'] }, maxFailures: number, passed: boolean, style: Style): string {
+export function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'failures' | 'status'> & { cpu?: LoadResult['cpu']; refusals?: LoadRefusals }, maxFailures: number, passed: boolean, style: Style): string {
   const t = result.totals;
   const lines = [
     '',
@@ -258,6 +258,12 @@ export function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'f
   const held = heldText(t);
   if (held !== undefined) lines.push(style.yellow(`  calls that were due waited: ${held}; the rate above is what ran.`));
   if ((t.heldBySetupLimitS ?? 0) > 0) lines.push(style.yellow('  The peer, or sipflow reading its responses, fell behind: see its CPU above, or raise --setup-limit for a peer that answers slowly.'));
+  const r = result.refusals;
+  if (r !== undefined && r.atMaxDialogs + r.atMaxTransactions > 0) {
+    const at = [r.atMaxDialogs > 0 ? `${r.atMaxDialogs} at --max-dialogs (calls at once)` : '', r.atMaxTransactions > 0 ? `${r.atMaxTransactions} at --max-transactions (transactions at work)` : ''].filter((x) => x !== '');
+    lines.push(style.yellow(`  the instances refused ${r.atMaxDialogs + r.atMaxTransactions} new requests with 503, which never became calls here: ${at.join(', ')}; raise the limit to take them.`));
+  }
+  if (r !== undefined && r.lingeringEnded > 0) lines.push(`  ${r.lingeringEnded} lingering transactions (answered, kept for retransmissions) ended early to make room (--max-transactions)`);
   if (result.failures.length > 0) lines.push('  failures by reason:', ...failureLines(result.failures));
   const failures = t.failed + t.servedFailed;
   if (!passed) lines.push(result.status === 'stopped' ? '  the load was stopped before its end' : `  ${failures} failure${failures === 1 ? '' : 's'}, more than --max-failures ${maxFailures}`);

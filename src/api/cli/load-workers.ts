@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { LoadReady, LoadWarmup } from '../../engine/load-runner.js';
-import { mergeLoadSummaries, type LoadFailureGroup, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
+import { mergeLoadSummaries, type LoadFailureGroup, type LoadRefusals, type LoadSnapshot, type LoadSummaryPart } from '../../engine/load-stats.js';
 
 /** The environment variable that makes a `sipflow load` a worker: its stats lines carry its histogram. */
 export const WORKER_ENV = 'SIPFLOW_LOAD_WORKER';
@@ -66,6 +66,8 @@ export interface WorkersResult {
   readonly totals: LoadSnapshot;
   readonly failures: readonly LoadFailureGroup[];
   readonly setupHistogram: readonly (readonly [number, number])[];
+  /** The workers' refusals, summed. */
+  readonly refusals: LoadRefusals;
   readonly cpu: { readonly userUs: number; readonly systemUs: number; readonly perCallUs: number | undefined };
   /** A worker that did not end with a summary, and what it said on stderr. */
   readonly problems: readonly string[];
@@ -194,6 +196,7 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
     totals: merged.totals,
     failures: merged.failures,
     setupHistogram: merged.setupHistogram,
+    refusals: merged.refusals,
     cpu: { userUs, systemUs, perCallUs: calls > 0 ? Math.round((userUs + systemUs) / calls) : undefined },
     problems,
   };
