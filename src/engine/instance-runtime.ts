@@ -124,18 +124,16 @@ export class InstanceRuntime {
     return new InstanceRuntime(spec, transport, run, host);
   }
 
-  /** New requests refused with 503 because a limit of the user agent was reached. */
-  overloadRefusals = 0;
-  /** What the user agent's limits did: the refusals by limit, and the lingering transactions ended early. */
+  /** What the user agent's limits did: new requests refused with 503 by limit, and the lingering transactions ended early. */
   readonly refusals = { atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 0 };
   /** The calls' RTP sessions open right now (each a socket pair). */
   openMediaSessions = 0;
 
   /** A 503 for a limit: said in the log at the 1st, 10th, 100th … refusal, so a flood costs a few lines. */
   private overloaded(limit: 'transactions' | 'dialogs', live: number): void {
-    const n = ++this.overloadRefusals;
     if (limit === 'dialogs') this.refusals.atMaxDialogs++;
     else this.refusals.atMaxTransactions++;
+    const n = this.refusals.atMaxDialogs + this.refusals.atMaxTransactions;
     if (n !== 10 ** Math.round(Math.log10(n))) return;
     const bound = limit === 'transactions' ? `${live} live transactions` : `${live} calls at once`;
     this.run.log({ instanceId: this.spec.id, level: 'warn', message: `overloaded: a new request was refused with 503 at ${bound} (${n} refused so far); see the limits option` });

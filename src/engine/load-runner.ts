@@ -539,7 +539,6 @@ class Load {
     if (ms > 0) await waitOn(this.run.clock, ms, this.run.scope);
   }
 
-  /** What the instances hold now, summed. */
   /** The instances' refusals, summed. */
   private refusals(): LoadRefusals {
     let atMaxDialogs = 0;
@@ -553,6 +552,7 @@ class Load {
     return { atMaxDialogs, atMaxTransactions, lingeringEnded };
   }
 
+  /** What the instances hold now, summed. */
   private liveCounts(): LoadLiveCounts {
     let transactions = 0;
     let dialogs = 0;

@@ -143,6 +143,11 @@ export class TransactionLayer {
     });
   }
 
+  /** Transactions kept now, client and server (what `maxTransactions` bounds). */
+  private get live(): number {
+    return this.clients.size + this.servers.size;
+  }
+
   /** Live transactions, for leak checks: both go to 0 once every timer has fired. */
   get counts(): { client: number; server: number } {
     return { client: this.clients.size, server: this.servers.size };
@@ -179,7 +184,7 @@ export class TransactionLayer {
     const key = clientKeyOfRequest(request)!;
     if (this.clients.has(key)) throw new TypeError(`a client transaction with branch ${peekVias(request)[0]?.branch} and method ${request.method} already exists`);
     // (our own requests are never refused, but the lingering transactions they leave count too)
-    if (this.clients.size + this.servers.size >= this.maxTransactions) this.makeRoom(this.clients.size + this.servers.size);
+    if (this.live >= this.maxTransactions) this.makeRoom();
     const ctx = this.context(destination);
     const tx = request.method === 'INVITE' ? new InviteClientTransaction(request, ctx, tu) : new NonInviteClientTransaction(request, ctx, tu);
     this.clients.set(key, tx);
@@ -328,8 +333,8 @@ export class TransactionLayer {
     }
     // A flood must not grow the transaction tables without bound: beyond the limit, answer
     // statelessly (RFC 3261 §21.5.4: 503 with Retry-After when the server is overloaded).
-    let live = this.clients.size + this.servers.size;
-    if (live >= this.maxTransactions) live = this.makeRoom(live);
+    let live = this.live;
+    if (live >= this.maxTransactions) live = this.makeRoom();
     if (live >= this.maxTransactions && (peekTag(request, 'to') === undefined || live >= this.maxTransactions * 1.25)) {
       this.refuseOverloaded(request, source, live);
       return;
@@ -371,18 +376,18 @@ export class TransactionLayer {
    * table is full of transactions at work: a flood), it does not look again for a second, so that
    * every refused request stays cheap. Returns how many transactions are left.
    */
-  private makeRoom(live: number): number {
+  private makeRoom(): number {
     const now = this.clock.now();
-    if (now < this.noRoomUntil) return live;
+    if (now < this.noRoomUntil) return this.live;
     const target = Math.floor(this.maxTransactions * ROOM_LEFT);
     let retired = 0;
     for (const table of [this.servers, this.clients] as const) {
       for (const tx of table.values()) {
-        if (this.clients.size + this.servers.size <= target) break;
+        if (this.live <= target) break;
         if (tx.retire()) retired++;
       }
     }
-    const left = this.clients.size + this.servers.size;
+    const left = this.live;
     if (left >= this.maxTransactions) this.noRoomUntil = now + 1000;
     if (retired > 0) this.core.event?.({ type: 'retired', count: retired, live: left });
     return left;
