@@ -438,7 +438,7 @@ class Load {
   private readonly inFlight = new Set<Promise<void>>();
   private stopStarting = false;
   private wake: (() => void) | undefined;
-  /** The instances' retransmissions when the load started (see {@link noteRetransmissions}). */
+  /** The instances' retransmissions when the load started (see {@link noteInstances}). */
   private retransmissionsBefore = 0;
 
   constructor(
@@ -506,8 +506,8 @@ class Load {
       lagMonitor.disable();
       this.stopStarting = true;
       live = this.liveCounts();
-      refusals = this.refusals();
-      this.noteRetransmissions();
+      this.noteInstances();
+      refusals = { ...this.stats.refused };
       await cleanupRun(run);
     }
     const totals = this.stats.snapshot(run.clock.now());
@@ -574,9 +574,13 @@ class Load {
     return { transactions, dialogs, sessions, pendingCalls, unanswered, mediaSessions, timers };
   }
 
-  /** What the instances' user agents have sent again since the load started, into the statistics. */
-  private noteRetransmissions(): void {
+  /**
+   * Into the statistics, from the instances: what their user agents have sent again since the
+   * load started, and what their limits did.
+   */
+  private noteInstances(): void {
     this.stats.wire.retransmissions = this.retransmissionsSoFar() - this.retransmissionsBefore;
+    Object.assign(this.stats.refused, this.refusals());
   }
 
   private retransmissionsSoFar(): number {
@@ -591,7 +595,7 @@ class Load {
     let timer = clock.setTimer(this.o.intervalMs, tick);
     const self = this;
     function tick(): void {
-      self.noteRetransmissions();
+      self.noteInstances();
       self.o.onStats?.(self.stats.snapshot(clock.now()), () => self.stats.setupHistogram());
       timer = clock.setTimer(self.o.intervalMs, tick);
     }

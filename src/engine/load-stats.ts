@@ -66,6 +66,15 @@ export interface LoadSnapshot {
    */
   readonly heldByConcurrencyS?: number | undefined;
   readonly heldBySetupLimitS?: number | undefined;
+  /**
+   * What the instances' limits did since the load began (see {@link LoadRefusals}): new requests
+   * refused with 503 at `maxDialogs` and at `maxTransactions`, and lingering transactions ended
+   * early to make room. Counted per interval as well as in the summary, so that the moment a run
+   * hit a limit shows. Undefined in statistics written before these fields existed.
+   */
+  readonly refusedAtMaxDialogs?: number | undefined;
+  readonly refusedAtMaxTransactions?: number | undefined;
+  readonly lingeringEndedEarly?: number | undefined;
 }
 
 /** From this much event-loop lag at the 99th percentile ({@link LoadSnapshot.loopLagP99Ms}) the CLI warns that sipflow ran late. */
@@ -132,6 +141,9 @@ export const LOAD_CSV_COLUMNS = [
   'MaxLoopBusyPercent',
   'HeldByConcurrencyS',
   'HeldBySetupLimitS',
+  'RefusedAtMaxDialogs',
+  'RefusedAtMaxTransactions',
+  'LingeringEndedEarly',
 ] as const;
 
 /**
@@ -170,6 +182,9 @@ export function loadCsvRow(s: LoadSnapshot): string {
     n(s.maxLoopBusy, 1),
     n(s.heldByConcurrencyS, 3),
     n(s.heldBySetupLimitS, 3),
+    n(s.refusedAtMaxDialogs),
+    n(s.refusedAtMaxTransactions),
+    n(s.lingeringEndedEarly),
   ].join(',');
 }
 
@@ -189,6 +204,8 @@ export function loadCsvRow(s: LoadSnapshot): string {
 export class LoadStats {
   /** Updated by the instances' transports. */
   readonly wire: WireCounters = { retransmissions: 0, received4xx: 0, received5xx: 0, received6xx: 0, responses: 0 };
+  /** What the instances' limits did so far: set by the runner before each snapshot. */
+  readonly refused: { -readonly [K in keyof LoadRefusals]: number } = { atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 0 };
   private readonly setup = new Uint32Array(SETUP_HISTOGRAM_MS + 1);
   private setupCount = 0;
   private startedCount = 0;
@@ -325,6 +342,9 @@ export class LoadStats {
       ...this.loopFields(),
       heldByConcurrencyS: this.heldMs.concurrency / 1000,
       heldBySetupLimitS: this.heldMs.setup / 1000,
+      refusedAtMaxDialogs: this.refused.atMaxDialogs,
+      refusedAtMaxTransactions: this.refused.atMaxTransactions,
+      lingeringEndedEarly: this.refused.lingeringEnded,
     };
   }
 
@@ -451,6 +471,10 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
     received6xx: sum((t) => t.received6xx),
     // Each run's own process: the worst of them is the merged run's.
     ...worstOwn(parts.map((p) => p.totals)),
+    // (a run from before these fields counts none)
+    refusedAtMaxDialogs: sum((t) => t.refusedAtMaxDialogs ?? 0),
+    refusedAtMaxTransactions: sum((t) => t.refusedAtMaxTransactions ?? 0),
+    lingeringEndedEarly: sum((t) => t.lingeringEndedEarly ?? 0),
   };
   const groups = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
   for (const p of parts) {

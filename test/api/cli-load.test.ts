@@ -132,6 +132,11 @@ describe('sipflow load', () => {
     expect(summary.failures).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 503 Service Unavailable', count: totals.failed }]);
     // Bob's side of it: the INVITEs he refused, which never became calls he served.
     expect(summary.refusals).toEqual({ atMaxDialogs: totals.failed, atMaxTransactions: 0, lingeringEnded: 0 });
+    // The same counts in the statistics, interval by interval: never falling, the last one the summary's.
+    const refusedSoFar = lines(r.stdout).filter((l) => l.type === 'load:stats').map((l) => l.refusedAtMaxDialogs as number);
+    expect(refusedSoFar.length).toBeGreaterThan(0);
+    expect(refusedSoFar).toEqual([...refusedSoFar].sort((a, b) => a - b));
+    expect(totals.refusedAtMaxDialogs).toBe(totals.failed);
     expect(totals.served).toBe(20 - totals.failed);
   }, 30_000);
 
@@ -230,6 +235,8 @@ describe('sipflow load: when sipflow itself is the bottleneck', () => {
     expect(text({ atMaxDialogs: 12, atMaxTransactions: 3, lingeringEnded: 0 })).toContain(
       yellow('  the instances refused 15 new requests with 503, which never became calls here: 12 at --max-dialogs (calls at once), 3 at --max-transactions (transactions at work); raise the limit to take them.'),
     );
+    expect(describeSnapshot({ ...base, refusedAtMaxDialogs: 0, refusedAtMaxTransactions: 0 }, style)).not.toContain('refused');
+    expect(describeSnapshot({ ...base, refusedAtMaxDialogs: 12, refusedAtMaxTransactions: 3 }, style)).toContain(yellow('refused 15 (503)'));
     expect(text({ atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 4000 })).toContain('\n  4000 lingering transactions (answered, kept for retransmissions) ended early to make room (--max-transactions)\n');
   });
 });

@@ -120,6 +120,30 @@ describe('mergeLoadSummaries', () => {
     expect(mergeLoadSummaries([{ totals: older, failures: [], setupHistogram: [] }]).totals).toMatchObject({ heldBySetupLimitS: undefined, heldByConcurrencyS: undefined });
   });
 
+  it('carries what the instances\' limits did so far into each snapshot and CSV row', () => {
+    const s = new LoadStats(0);
+    expect(s.snapshot(500)).toMatchObject({ refusedAtMaxDialogs: 0, refusedAtMaxTransactions: 0, lingeringEndedEarly: 0 });
+    Object.assign(s.refused, { atMaxDialogs: 4, atMaxTransactions: 1, lingeringEnded: 2500 });
+    const snap = s.snapshot(1000);
+    expect(snap).toMatchObject({ refusedAtMaxDialogs: 4, refusedAtMaxTransactions: 1, lingeringEndedEarly: 2500 });
+    const row = loadCsvRow(snap).split(',');
+    expect(['RefusedAtMaxDialogs', 'RefusedAtMaxTransactions', 'LingeringEndedEarly'].map((c) => row[LOAD_CSV_COLUMNS.indexOf(c as (typeof LOAD_CSV_COLUMNS)[number])])).toEqual(['4', '1', '2500']);
+    // An older snapshot without them: empty cells.
+    const { refusedAtMaxDialogs: _d, refusedAtMaxTransactions: _t, lingeringEndedEarly: _l, ...older } = snap;
+    expect(loadCsvRow(older).split(',').slice(-3)).toEqual(['', '', '']);
+  });
+
+  it('adds up the runs\' refusals in the merged snapshot too, a snapshot without them counting none', () => {
+    const part = (d: number, t: number, l: number) => {
+      const s = new LoadStats(0);
+      Object.assign(s.refused, { atMaxDialogs: d, atMaxTransactions: t, lingeringEnded: l });
+      return { totals: s.snapshot(1000), failures: [], setupHistogram: [] };
+    };
+    const { refusedAtMaxDialogs: _d, refusedAtMaxTransactions: _t, lingeringEndedEarly: _l, ...older } = part(9, 9, 9).totals;
+    const merged = mergeLoadSummaries([part(3, 0, 100), part(2, 7, 50), { totals: older, failures: [], setupHistogram: [] }]);
+    expect(merged.totals).toMatchObject({ refusedAtMaxDialogs: 5, refusedAtMaxTransactions: 7, lingeringEndedEarly: 150 });
+  });
+
   it('adds up the refusals of the runs merged, a run without them (older NDJSON) counting none', () => {
     const totals = new LoadStats(0).snapshot(1000);
     const merged = mergeLoadSummaries([

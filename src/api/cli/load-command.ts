@@ -83,6 +83,8 @@ export function describeSnapshot(s: LoadSnapshot, style: Style): string {
     parts.push(selfOverloaded(s.loopBusy, s) ? style.yellow(loop) : loop);
   }
   if ((s.heldBySetupLimitS ?? 0) > 0 || (s.heldByConcurrencyS ?? 0) > 0) parts.push(style.yellow(`held ${((s.heldBySetupLimitS ?? 0) + (s.heldByConcurrencyS ?? 0)).toFixed(1)} s`));
+  const refused = (s.refusedAtMaxDialogs ?? 0) + (s.refusedAtMaxTransactions ?? 0);
+  if (refused > 0) parts.push(style.yellow(`refused ${refused} (503)`));
   if (s.served > 0) parts.splice(5, 0, `served ${s.served}${s.servedFailed > 0 ? ` (${s.servedFailed} failed)` : ''}`);
   return parts.join('  ');
 }
