@@ -4,11 +4,11 @@
 // from the first INVITE to the end of the CALLS-th call) as JSON and exits; when calls never end (an
 // INVITE lost), it stops 40 s after the last activity with the figures of those that did, and an `error`.
 //
-// Like `sipflow load`, it first warms up (WARMUP calls, default 1,000: a UserAgent of its own on an
+// Like `sipflow load`, it first warms up (WARMUP calls, default 3,000 as `sipflow load`'s: a UserAgent of its own on an
 // ephemeral port calls another, which answers, 32 at a time, then both close), so that V8 has
 // compiled the stack before SIPp's first call; it writes `ready` on stderr once it listens on PORT.
 //
-//   WARMUP=1000 node .bench-out/bench/bare-uas.js <port> <calls>
+//   WARMUP=3000 node .bench-out/bench/bare-uas.js <port> <calls>
 
 import { sdpOfferAnswer } from '../src/sdp/index.js';
 import { UserAgent } from '../src/sip/dialog/user-agent.js';
@@ -19,7 +19,7 @@ const calls = Number(process.argv[3]);
 if (!(port > 0) || !(calls > 0)) throw new Error('usage: bare-uas <port> <calls>');
 
 const offerAnswer = sdpOfferAnswer({ address: '127.0.0.1', port: 9 });
-await warmUp(Number(process.env.WARMUP ?? 1000));
+await warmUp(Number(process.env.WARMUP ?? 3000));
 // (with the receive buffer the bench gives every peer: RECV_BUFFER, see bench/sipp-stats.sh)
 const recvBufferSize = process.env.RECV_BUFFER !== undefined ? Number(process.env.RECV_BUFFER) : undefined;
 const ua = new UserAgent({ transport: await UdpTransport.bind({ host: '127.0.0.1', port, ...(recvBufferSize !== undefined ? { recvBufferSize } : {}) }), identity: { user: 'service' }, offerAnswer });

@@ -3,7 +3,7 @@
 # Answer → DISCONNECTED, bench/scenarios/answer.json), (b) the bare stack (one UserAgent answering,
 # bench/bare-uas.ts), (c) Node's floor (canned responses on a bare node:dgram socket, no SIP stack,
 # bench/raw-uas.ts) and (d) SIPp's own uas, alternating at each rate in the same run. sipflow load
-# and the bare stack warm up first (1,000 calls each); SIPp's uac starts once they listen. For
+# and the bare stack warm up first (3,000 calls each); SIPp's uac starts once they listen. For
 # each: calls successful and failed, the call rate achieved, the share of calls whose response time
 # (INVITE → 200, SIPp's ResponseTimeRepartition1) was 200 ms or more, and the server's CPU time per
 # call: the whole process (user + system, from bash's `time`, start-up and sipflow's warm-up

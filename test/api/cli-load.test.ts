@@ -68,7 +68,7 @@ describe('sipflow load', () => {
     const failing = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--format', 'json', '--port-base', '29140']);
     expect(failing.code).toBe(1);
     const all = lines(failing.stdout);
-    const warmup = { calls: 1000, foreign: 500, failed: 0, problem: null, durationMs: expect.any(Number), cpuUs: expect.any(Number) };
+    const warmup = { calls: 3000, foreign: 1500, failed: 0, problem: null, durationMs: expect.any(Number), cpuUs: expect.any(Number) };
     expect(all[0]).toEqual({ v: 1, type: 'load:ready', file: BUSY, instances: [expect.objectContaining({ id: 'alice', address: '127.0.0.1' }), expect.objectContaining({ id: 'bob', address: '127.0.0.1' })], warmup });
     expect(all.slice(1, -1).every((l) => l.type === 'load:stats' && l['v'] === 1)).toBe(true);
     const summary = all.at(-1)!;

@@ -83,7 +83,7 @@ Options:
   --settle <s>           After the last call, stay up s seconds (default 0) answering what the peer
                          re-sends (a BYE whose 200 it lost) before the instances close.
   --warmup <n>           First make n calls on 127.0.0.1, so V8 has compiled the code before the
-                         first real call (default 1000, about 2 s; 0 for none): half between two
+                         first real call (default 3000, about 2 s; 0 for none): half between two
                          instances of its own, half with a scripted peer that writes its messages as
                          SIPp, a PBX and a softphone do. Not counted in the statistics. The scenario's
                          instances listen only after it: with --format json, wait for the

@@ -15,7 +15,7 @@ import { runWorkers, WORKER_ENV, type WorkersResult } from './load-workers.js';
 import { canRedraw, interruptOnCtrlC, styleOf, wantsColour, type CliIo, type Style } from './terminal.js';
 
 /** `--warmup` when not given: calls of the built-in warm-up before the load (LoadRunOptions.warmupCalls). */
-export const DEFAULT_WARMUP_CALLS = 1000;
+export const DEFAULT_WARMUP_CALLS = 3000;
 
 /** The version of the `load:*` NDJSON lines. */
 const LINE_VERSION = 1;
