@@ -1,6 +1,5 @@
 // An INVITE flood (issue 17) at a load's server chain, over real UDP on 127.0.0.1: 5,000 INVITEs in
-// one second — ten times the rate `sipflow load` answers cleanly on this machine — at an instance
-// allowed 300 calls at once. It answers up to its limit, refuses the rest with 503 and Retry-After,
+// one second at an instance allowed 300 calls at once. It answers up to its limit, refuses the rest with 503 and Retry-After,
 // its heap stays bounded, and every call it accepted then ends normally (ACK, BYE) and is counted
 // once. Ports: 36420–36439.
 import { createSocket, type Socket } from 'node:dgram';
