@@ -106,6 +106,10 @@ describe('sipflow load', () => {
     expect(lines(r.stdout).filter((l) => l.type === 'load:ready')).toHaveLength(1);
     const summary = lines(r.stdout).at(-1)!;
     expect(summary).toMatchObject({ type: 'load:summary', workers: 2, passed: true, status: 'completed', totals: { started: 30, completed: 30, failed: 0, served: 30 }, problems: [] });
+    // As with one process, the last statistics line is the end's: the summary's totals.
+    const lastStats = lines(r.stdout).filter((l) => l.type === 'load:stats').at(-1)!;
+    const { v: _v, type: _t, file: _f, ...figures } = lastStats;
+    expect(figures).toEqual(summary['totals']);
     expect((summary['setupHistogram'] as [number, number][]).reduce((n, [, c]) => n + c, 0)).toBe(30);
     const fixed = scenario('fixed.json', { instances: { bob: { dn: '200', port: 29199, steps: ['INCOMING', 'Answer', 'DISCONNECTED'] } } });
     const refused = await cli(['load', fixed, '--workers', '2']);

@@ -108,8 +108,8 @@ interface WorkerState {
 
 /**
  * Runs the plan's workers; `onStats` gets the merged statistics every interval (once every
- * worker has reported at least once), `onReady` their load:ready lines as one, once every worker
- * has sent its own. `stop` aborts: each worker gets one SIGINT.
+ * worker has reported at least once) and, at the end, their final totals merged; `onReady` their
+ * load:ready lines as one, once every worker has sent its own. `stop` aborts: each worker gets one SIGINT.
  */
 export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) => void, stop: AbortSignal, onReady?: (ready: WorkersReady) => void): Promise<WorkersResult> {
   // The built CLI next to this module; from the TypeScript sources (tests), the build in dist/.
@@ -188,6 +188,10 @@ export async function runWorkers(plan: WorkerPlan, onStats: (s: LoadSnapshot) =>
   // A worker that died without its summary still counts with its last statistics.
   const parts = states.flatMap((s): LoadSummaryPart[] => (s.summary !== undefined ? [s.summary] : s.last !== undefined ? [s.last] : []));
   const merged = mergeLoadSummaries(parts.length > 0 ? parts : [emptyPart()]);
+  // The last statistics, as one process gives them at its end (the CSV's last row, the last
+  // load:stats line): the workers' final totals merged; the interval timer above may not have
+  // fired since their last intervals.
+  if (parts.length > 0) onStats(merged.totals);
   const userUs = summaries.reduce((n, s) => n + (s.cpu?.userUs ?? 0), 0);
   const systemUs = summaries.reduce((n, s) => n + (s.cpu?.systemUs ?? 0), 0);
   const calls = merged.totals.started + merged.totals.served;
