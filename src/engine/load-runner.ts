@@ -19,7 +19,7 @@ import { Executor, type ChainOutcome } from './executor.js';
 import { ForeignPeer, type ForeignCallFigures } from './foreign-peer.js';
 import { HANDLERS } from './handlers/index.js';
 import type { InstanceRuntime } from './instance-runtime.js';
-import { LoadStats, type LoadFailureGroup, type LoadRefusals, type LoadSnapshot, type LoopFigures } from './load-stats.js';
+import { LoadStats, type LoadFailureGroup, type LoadRefusals, type LoadSnapshot, type LoopFigures, type ProcessMemory } from './load-stats.js';
 import type { RunContext } from './run-context.js';
 import { cleanupRun, endCalls, graphOf, hasCallsToEnd, newRunContext, runSettings, startInstances, type NewRunContext } from './run-setup.js';
 import { AbortScope, waitOn } from './wait.js';
@@ -449,7 +449,7 @@ class Load {
     private readonly server: ReadonlyMap<string, readonly string[]>,
   ) {
     this.startAt = run.clock.now();
-    this.stats = new LoadStats(this.startAt, () => this.loopFigures());
+    this.stats = new LoadStats(this.startAt, () => this.loopFigures(), processMemory);
     this.arrivals = { ...run, store: new ArrivalStore() };
   }
 
@@ -736,4 +736,10 @@ class Load {
     if (serving !== undefined) stats.servedEnded(failure);
     else stats.ended(failure);
   }
+}
+
+/** The process's memory, for the load statistics. */
+function processMemory(): ProcessMemory {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
 }

@@ -75,6 +75,25 @@ export interface LoadSnapshot {
   readonly refusedAtMaxDialogs?: number | undefined;
   readonly refusedAtMaxTransactions?: number | undefined;
   readonly lingeringEndedEarly?: number | undefined;
+  /**
+   * sipflow's own memory, MB (10⁶ bytes, one decimal): the process's resident set now and at the
+   * most seen in a snapshot so far, and the JavaScript heap in use now (garbage not yet collected
+   * included, so it rises and falls between collections). Over a long load the resident set levels
+   * off once the transactions of the first 32 s start to end: a level that keeps rising is a
+   * leak. Undefined when {@link LoadStats} is given no way to read them, and in statistics written
+   * before these fields existed. Merged runs add up (each process has its own).
+   */
+  readonly rssMB?: number | undefined;
+  readonly maxRssMB?: number | undefined;
+  readonly heapUsedMB?: number | undefined;
+}
+
+/** What {@link LoadStats} is told of its process's memory (see {@link LoadSnapshot.rssMB}). */
+export interface ProcessMemory {
+  /** Resident set size, bytes (`process.memoryUsage().rss`). */
+  readonly rssBytes: number;
+  /** JavaScript heap in use, bytes (`process.memoryUsage().heapUsed`). */
+  readonly heapUsedBytes: number;
 }
 
 /** From this much event-loop lag at the 99th percentile ({@link LoadSnapshot.loopLagP99Ms}) the CLI warns that sipflow ran late. */
@@ -144,6 +163,9 @@ export const LOAD_CSV_COLUMNS = [
   'RefusedAtMaxDialogs',
   'RefusedAtMaxTransactions',
   'LingeringEndedEarly',
+  'RssMB',
+  'MaxRssMB',
+  'HeapUsedMB',
 ] as const;
 
 /**
@@ -185,6 +207,9 @@ export function loadCsvRow(s: LoadSnapshot): string {
     n(s.refusedAtMaxDialogs),
     n(s.refusedAtMaxTransactions),
     n(s.lingeringEndedEarly),
+    n(s.rssMB, 1),
+    n(s.maxRssMB, 1),
+    n(s.heapUsedMB, 1),
   ].join(',');
 }
 
@@ -224,10 +249,12 @@ export class LoadStats {
    * @param startAt - the clock's time when the load began.
    * @param loop - reads the event loop's figures since the load began (undefined while there are
    *   none); without it the snapshots' loop fields are undefined.
+   * @param memory - reads the process's memory; without it the snapshots' memory fields are undefined.
    */
   constructor(
     private readonly startAt: number,
     private readonly loop?: () => LoopFigures | undefined,
+    private readonly memory?: () => ProcessMemory,
   ) {
     this.lastAt = startAt;
   }
@@ -345,7 +372,20 @@ export class LoadStats {
       refusedAtMaxDialogs: this.refused.atMaxDialogs,
       refusedAtMaxTransactions: this.refused.atMaxTransactions,
       lingeringEndedEarly: this.refused.lingeringEnded,
+      ...this.memoryFields(),
     };
+  }
+
+  private maxRss: number | undefined;
+
+  /** The memory fields of a snapshot: now, and the most resident set seen in a snapshot so far. */
+  private memoryFields(): Pick<LoadSnapshot, 'rssMB' | 'maxRssMB' | 'heapUsedMB'> {
+    const m = this.memory?.();
+    if (m === undefined) return { rssMB: undefined, maxRssMB: undefined, heapUsedMB: undefined };
+    const mb = (bytes: number): number => Math.round(bytes / 1e5) / 10;
+    const rss = mb(m.rssBytes);
+    this.maxRss = Math.max(this.maxRss ?? 0, rss);
+    return { rssMB: rss, maxRssMB: this.maxRss, heapUsedMB: mb(m.heapUsedBytes) };
   }
 
   private lastLoop: LoopFigures | undefined;
@@ -395,6 +435,12 @@ function worstOwn(snapshots: readonly LoadSnapshot[]): OwnSnapshotFields {
     heldByConcurrencyS: worst((s) => s.heldByConcurrencyS),
     heldBySetupLimitS: worst((s) => s.heldBySetupLimitS),
   };
+}
+
+/** The sum of a field over the parts that have it (to one decimal), undefined when none has. */
+function sumOfKnown(parts: readonly LoadSummaryPart[], pick: (t: LoadSnapshot) => number | undefined): number | undefined {
+  const values = parts.map((p) => pick(p.totals)).filter((v): v is number => v !== undefined);
+  return values.length > 0 ? Math.round(values.reduce((a, b) => a + b, 0) * 10) / 10 : undefined;
 }
 
 /** A failure message as a group reason: a timeout's details (what was awaited, on which call) cut after the first clause. */
@@ -475,6 +521,10 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
     refusedAtMaxDialogs: sum((t) => t.refusedAtMaxDialogs ?? 0),
     refusedAtMaxTransactions: sum((t) => t.refusedAtMaxTransactions ?? 0),
     lingeringEndedEarly: sum((t) => t.lingeringEndedEarly ?? 0),
+    // Each process's memory: together, what the runs took (none when no run says).
+    rssMB: sumOfKnown(parts, (t) => t.rssMB),
+    maxRssMB: sumOfKnown(parts, (t) => t.maxRssMB),
+    heapUsedMB: sumOfKnown(parts, (t) => t.heapUsedMB),
   };
   const groups = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
   for (const p of parts) {

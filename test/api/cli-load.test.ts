@@ -47,7 +47,7 @@ describe('sipflow load', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^▶ load .*call\.json {2}call and answer: 50 calls\/s, 40 calls, after a warm-up of 30 calls\nwarmed up: 30 calls \(14 with other stacks' message forms\) in [\d.]+ s, CPU [\d.]+ s\n/);
-    expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0 {2}loop busy [\d.]+% lag p99 [\d.]+ ms\n/);
+    expect(r.stdout).toMatch(/\n[\d.]+ s {2}started \d+ {2}completed \d+ {2}failed 0 {2}concurrent \d+ \(max \d+\) {2}served \d+ {2}rate [\d.]+\/s \(avg [\d.]+\) {2}setup p50 \d+ p95 \d+ p99 \d+ ms {2}retrans 0 {2}4xx 0 5xx 0 6xx 0 {2}loop busy [\d.]+% lag p99 [\d.]+ ms {2}rss \d+ MB\n/);
     expect(r.stdout).toMatch(/✔ PASSED .*call\.json: 40 calls in [\d.]+ s, 40 completed, 0 failed; 40 served, 0 failed\n/);
     const rows = readFileSync(csv, 'utf8').trimEnd().split('\n');
     expect(rows[0]).toBe(LOAD_CSV_COLUMNS.join(','));
@@ -73,12 +73,18 @@ describe('sipflow load', () => {
     expect(all.slice(1, -1).every((l) => l.type === 'load:stats' && l['v'] === 1)).toBe(true);
     const summary = all.at(-1)!;
     expect(summary).toMatchObject({ type: 'load:summary', v: 1, passed: false, maxFailures: 0, status: 'completed', totals: { started: 10, failed: 10, received4xx: 10 }, warmup });
+    // sipflow's own memory in every statistics line: a resident set of tens of MB at least, the most so far not below it.
+    for (const l of all.slice(1, -1)) {
+      expect(l['rssMB']).toBeGreaterThan(20);
+      expect(l['maxRssMB']).toBeGreaterThanOrEqual(l['rssMB'] as number);
+      expect(l['heapUsedMB']).toBeGreaterThan(1);
+    }
     expect(summary['failures']).toEqual([{ nodeId: 'dial', instanceId: 'alice', reason: 'MakeCall failed: 486 Busy Here', count: 10 }]);
     writeFileSync(join(dir, 'busy.ndjson'), failing.stdout);
 
     const tolerated = await cli(['load', BUSY, '--rate', '50', '--calls', '10', '--max-failures', '10', '--port-base', '29140', '--warmup', '0']);
     expect(tolerated.code).toBe(0);
-    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}event loop busy at most [\d.]+% of an interval; lag p99 [\d.]+ ms, max [\d.]+ ms\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
+    expect(tolerated.stdout).toMatch(/✔ PASSED .*busy\.json: 10 calls in [\d.]+ s, 0 completed, 10 failed; 10 served, 0 failed\n[^\n]*\n {2}CPU [\d.]+ s, \d+ µs per call\n {2}event loop busy at most [\d.]+% of an interval; lag p99 [\d.]+ ms, max [\d.]+ ms\n {2}memory: RSS \d+ MB at the end, at most \d+ MB; JavaScript heap \d+ MB in use\n {2}failures by reason:\n {6}10 × dial \(alice\): MakeCall failed: 486 Busy Here\n$/);
   }, 30_000);
 
   it('stops on Ctrl-C, ends its calls, prints the summary, writes the statistics so far and exits 1', async () => {
@@ -240,6 +246,10 @@ describe('sipflow load: when sipflow itself is the bottleneck', () => {
       yellow('  the instances refused 15 new requests with 503, which never became calls here: 12 at --max-dialogs (calls at once), 3 at --max-transactions (transactions at work); raise the limit to take them.'),
     );
     expect(describeSnapshot({ ...base, refusedAtMaxDialogs: 0, refusedAtMaxTransactions: 0 }, style)).not.toContain('refused');
+    expect(describeSnapshot(base, style)).not.toContain('rss');
+    expect(describeSnapshot({ ...base, rssMB: 431.6, maxRssMB: 590, heapUsedMB: 120.2 }, style)).toContain('rss 432 MB');
+    expect(summaryText('x.json', { totals: { ...base, rssMB: 431.6, maxRssMB: 590, heapUsedMB: 120.2 }, failures: [], status: 'completed' }, 0, true, style)).toContain('\n  memory: RSS 432 MB at the end, at most 590 MB; JavaScript heap 120 MB in use\n');
+    expect(summaryText('x.json', { totals: base, failures: [], status: 'completed' }, 0, true, style)).not.toContain('memory');
     expect(describeSnapshot({ ...base, refusedAtMaxDialogs: 12, refusedAtMaxTransactions: 3 }, style)).toContain(yellow('refused 15 (503)'));
     expect(text({ atMaxDialogs: 0, atMaxTransactions: 0, lingeringEnded: 4000 })).toContain('\n  4000 lingering transactions (answered, kept for retransmissions) ended early to make room (--max-transactions)\n');
   });

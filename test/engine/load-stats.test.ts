@@ -144,6 +144,27 @@ describe('mergeLoadSummaries', () => {
     expect(merged.totals).toMatchObject({ refusedAtMaxDialogs: 5, refusedAtMaxTransactions: 7, lingeringEndedEarly: 150 });
   });
 
+  it('reads the process\'s memory at each snapshot: resident set and heap in MB, and the most resident set so far', () => {
+    expect(new LoadStats(0).snapshot(1000)).toMatchObject({ rssMB: undefined, maxRssMB: undefined, heapUsedMB: undefined });
+    let memory = { rssBytes: 200_040_000, heapUsedBytes: 80_000_000 };
+    const s = new LoadStats(0, undefined, () => memory);
+    expect(s.snapshot(1000)).toMatchObject({ rssMB: 200, maxRssMB: 200, heapUsedMB: 80 });
+    memory = { rssBytes: 512_345_678, heapUsedBytes: 300_000_000 };
+    expect(s.snapshot(2000)).toMatchObject({ rssMB: 512.3, maxRssMB: 512.3, heapUsedMB: 300 });
+    memory = { rssBytes: 400_000_000, heapUsedBytes: 90_000_000 };
+    const snap = s.snapshot(3000);
+    expect(snap).toMatchObject({ rssMB: 400, maxRssMB: 512.3, heapUsedMB: 90 });
+    const row = loadCsvRow(snap).split(',');
+    expect(['RssMB', 'MaxRssMB', 'HeapUsedMB'].map((c) => row[LOAD_CSV_COLUMNS.indexOf(c as (typeof LOAD_CSV_COLUMNS)[number])])).toEqual(['400.0', '512.3', '90.0']);
+    expect(loadCsvRow(new LoadStats(0).snapshot(1000)).split(',').slice(-3)).toEqual(['', '', '']);
+  });
+
+  it('adds up the memory of the runs merged (each its own process), and has none when no run had any', () => {
+    const part = (rssBytes: number | undefined) => ({ totals: new LoadStats(0, undefined, rssBytes === undefined ? undefined : () => ({ rssBytes, heapUsedBytes: rssBytes / 2 })).snapshot(1000), failures: [], setupHistogram: [] });
+    expect(mergeLoadSummaries([part(100e6), part(150.5e6), part(undefined)]).totals).toMatchObject({ rssMB: 250.5, maxRssMB: 250.5, heapUsedMB: 125.3 });
+    expect(mergeLoadSummaries([part(undefined)]).totals).toMatchObject({ rssMB: undefined, maxRssMB: undefined, heapUsedMB: undefined });
+  });
+
   it('adds up the refusals of the runs merged, a run without them (older NDJSON) counting none', () => {
     const totals = new LoadStats(0).snapshot(1000);
     const merged = mergeLoadSummaries([

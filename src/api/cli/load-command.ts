@@ -85,6 +85,7 @@ export function describeSnapshot(s: LoadSnapshot, style: Style): string {
   if ((s.heldBySetupLimitS ?? 0) > 0 || (s.heldByConcurrencyS ?? 0) > 0) parts.push(style.yellow(`held ${((s.heldBySetupLimitS ?? 0) + (s.heldByConcurrencyS ?? 0)).toFixed(1)} s`));
   const refused = (s.refusedAtMaxDialogs ?? 0) + (s.refusedAtMaxTransactions ?? 0);
   if (refused > 0) parts.push(style.yellow(`refused ${refused} (503)`));
+  if (s.rssMB !== undefined) parts.push(`rss ${Math.round(s.rssMB)} MB`);
   if (s.served > 0) parts.splice(5, 0, `served ${s.served}${s.servedFailed > 0 ? ` (${s.servedFailed} failed)` : ''}`);
   return parts.join('  ');
 }
@@ -251,6 +252,7 @@ export function summaryText(file: string, result: Pick<LoadResult, 'totals' | 'f
   ];
   if (result.cpu?.perCallUs !== undefined) lines.push(`  CPU ${((result.cpu.userUs + result.cpu.systemUs) / 1e6).toFixed(2)} s, ${result.cpu.perCallUs} µs per call`);
   if (t.maxLoopBusy !== undefined) lines.push(`  event loop busy at most ${t.maxLoopBusy}% of an interval; lag p99 ${t.loopLagP99Ms ?? '-'} ms, max ${t.loopLagMaxMs ?? '-'} ms`);
+  if (t.rssMB !== undefined) lines.push(`  memory: RSS ${Math.round(t.rssMB)} MB at the end, at most ${Math.round(t.maxRssMB ?? t.rssMB)} MB; JavaScript heap ${Math.round(t.heapUsedMB ?? 0)} MB in use`);
   if (selfOverloaded(t.maxLoopBusy, t)) {
     lines.push(
       style.yellow(`  sipflow itself was short of CPU (event loop busy up to ${t.maxLoopBusy ?? '-'}%, lag p99 ${t.loopLagP99Ms ?? '-'} ms): the times above include its own delay.`),
