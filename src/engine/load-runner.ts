@@ -738,8 +738,12 @@ class Load {
   }
 }
 
-/** The process's memory, for the load statistics. */
-function processMemory(): ProcessMemory {
-  const m = process.memoryUsage();
-  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+/** The process's memory, for the load statistics (none when the system will not say: out of file descriptors, say). */
+function processMemory(): ProcessMemory | undefined {
+  try {
+    const m = process.memoryUsage();
+    return { rssBytes: m.rss, heapUsedBytes: m.heapUsed };
+  } catch {
+    return undefined;
+  }
 }

@@ -249,12 +249,13 @@ export class LoadStats {
    * @param startAt - the clock's time when the load began.
    * @param loop - reads the event loop's figures since the load began (undefined while there are
    *   none); without it the snapshots' loop fields are undefined.
-   * @param memory - reads the process's memory; without it the snapshots' memory fields are undefined.
+   * @param memory - reads the process's memory (undefined when it cannot); without it, or when it
+   *   cannot, the snapshots' memory fields are undefined.
    */
   constructor(
     private readonly startAt: number,
     private readonly loop?: () => LoopFigures | undefined,
-    private readonly memory?: () => ProcessMemory,
+    private readonly memory?: () => ProcessMemory | undefined,
   ) {
     this.lastAt = startAt;
   }

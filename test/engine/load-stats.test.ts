@@ -157,6 +157,8 @@ describe('mergeLoadSummaries', () => {
     const row = loadCsvRow(snap).split(',');
     expect(['RssMB', 'MaxRssMB', 'HeapUsedMB'].map((c) => row[LOAD_CSV_COLUMNS.indexOf(c as (typeof LOAD_CSV_COLUMNS)[number])])).toEqual(['400.0', '512.3', '90.0']);
     expect(loadCsvRow(new LoadStats(0).snapshot(1000)).split(',').slice(-3)).toEqual(['', '', '']);
+    // A reader that cannot say (the system refused) leaves them out, and the load goes on.
+    expect(new LoadStats(0, undefined, () => undefined).snapshot(1000)).toMatchObject({ rssMB: undefined, maxRssMB: undefined, heapUsedMB: undefined });
   });
 
   it('adds up the memory of the runs merged (each its own process), and has none when no run had any', () => {
