@@ -425,7 +425,7 @@ type OwnSnapshotFields = Pick<LoadSnapshot, 'loopLagP99Ms' | 'loopLagMaxMs' | 'l
 /** Each field of a process's own (its event loop, how long its limits held calls back) at its worst among snapshots of different processes (undefined when none has it). */
 function worstOwn(snapshots: readonly LoadSnapshot[]): OwnSnapshotFields {
   const worst = (pick: (s: LoadSnapshot) => number | undefined): number | undefined => {
-    const values = snapshots.map(pick).filter((v): v is number => v !== undefined);
+    const values = knownValues(snapshots, pick);
     return values.length > 0 ? Math.max(...values) : undefined;
   };
   return {
@@ -438,9 +438,14 @@ function worstOwn(snapshots: readonly LoadSnapshot[]): OwnSnapshotFields {
   };
 }
 
-/** The sum of a field over the parts that have it (to one decimal), undefined when none has. */
-function sumOfKnown(parts: readonly LoadSummaryPart[], pick: (t: LoadSnapshot) => number | undefined): number | undefined {
-  const values = parts.map((p) => pick(p.totals)).filter((v): v is number => v !== undefined);
+/** A field of the snapshots that have it (statistics written before it existed do not). */
+function knownValues(snapshots: readonly LoadSnapshot[], pick: (s: LoadSnapshot) => number | undefined): number[] {
+  return snapshots.map(pick).filter((v): v is number => v !== undefined);
+}
+
+/** The sum of a field over the snapshots that have it (to one decimal), undefined when none has. */
+function sumOfKnown(snapshots: readonly LoadSnapshot[], pick: (s: LoadSnapshot) => number | undefined): number | undefined {
+  const values = knownValues(snapshots, pick);
   return values.length > 0 ? Math.round(values.reduce((a, b) => a + b, 0) * 10) / 10 : undefined;
 }
 
@@ -497,9 +502,10 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
       count += n;
     }
   }
-  const sum = (pick: (t: LoadSnapshot) => number): number => parts.reduce((n, p) => n + pick(p.totals), 0);
+  const snapshots = parts.map((p) => p.totals);
+  const sum = (pick: (t: LoadSnapshot) => number): number => snapshots.reduce((n, t) => n + pick(t), 0);
   const totals: LoadSnapshot = {
-    elapsedS: Math.max(...parts.map((p) => p.totals.elapsedS)),
+    elapsedS: Math.max(...snapshots.map((t) => t.elapsedS)),
     started: sum((t) => t.started),
     completed: sum((t) => t.completed),
     failed: sum((t) => t.failed),
@@ -517,15 +523,15 @@ export function mergeLoadSummaries(parts: readonly LoadSummaryPart[]): LoadSumma
     received5xx: sum((t) => t.received5xx),
     received6xx: sum((t) => t.received6xx),
     // Each run's own process: the worst of them is the merged run's.
-    ...worstOwn(parts.map((p) => p.totals)),
+    ...worstOwn(snapshots),
     // (a run from before these fields counts none)
     refusedAtMaxDialogs: sum((t) => t.refusedAtMaxDialogs ?? 0),
     refusedAtMaxTransactions: sum((t) => t.refusedAtMaxTransactions ?? 0),
     lingeringEndedEarly: sum((t) => t.lingeringEndedEarly ?? 0),
     // Each process's memory: together, what the runs took (none when no run says).
-    rssMB: sumOfKnown(parts, (t) => t.rssMB),
-    maxRssMB: sumOfKnown(parts, (t) => t.maxRssMB),
-    heapUsedMB: sumOfKnown(parts, (t) => t.heapUsedMB),
+    rssMB: sumOfKnown(snapshots, (t) => t.rssMB),
+    maxRssMB: sumOfKnown(snapshots, (t) => t.maxRssMB),
+    heapUsedMB: sumOfKnown(snapshots, (t) => t.heapUsedMB),
   };
   const groups = new Map<string, { nodeId: string; instanceId: string; reason: string; count: number }>();
   for (const p of parts) {
